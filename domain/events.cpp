@@ -1,0 +1,29 @@
+#include "domain/events.hpp"
+
+namespace tl {
+namespace {
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+}  // namespace
+
+std::string_view event_type(const Event& event) noexcept {
+  return std::visit(
+      Overloaded{
+          [](const TokenCreated&) { return std::string_view{"TokenCreated"}; },
+          [](const TokenDescriptionChanged&) { return std::string_view{"TokenDescriptionChanged"}; },
+          [](const TokenTimeoutChanged&) { return std::string_view{"TokenTimeoutChanged"}; },
+          [](const TokenRevealed&) { return std::string_view{"TokenRevealed"}; },
+          [](const TokenDeleted&) { return std::string_view{"TokenDeleted"}; },
+          [](const UserCreated&) { return std::string_view{"UserCreated"}; },
+          [](const UserGroupsChanged&) { return std::string_view{"UserGroupsChanged"}; },
+          [](const UserPasswordChanged&) { return std::string_view{"UserPasswordChanged"}; },
+          [](const UserDeleted&) { return std::string_view{"UserDeleted"}; },
+      },
+      event);
+}
+
+bool is_token_event(const Event& event) noexcept { return event.index() <= 4; }
+
+}  // namespace tl

@@ -1,0 +1,62 @@
+// The facts the log records. No event carries a token code or a password in plain text:
+// a token carries only the keyed lookup hash and the sealed (encrypted) code.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace tl {
+
+struct TokenCreated {
+  std::string owner;
+  std::string description;
+  int timeout_days = 0;
+  std::string code_lookup;  // keyed hash of the code, hex
+  std::string code_sealed;  // code encrypted with the token's data key, hex
+};
+struct TokenDescriptionChanged {
+  std::string description;
+};
+struct TokenTimeoutChanged {
+  int timeout_days = 0;
+};
+struct TokenRevealed {};
+struct TokenDeleted {
+  std::string reason;  // empty when the owner deleted it
+};
+
+struct UserCreated {
+  std::string username;
+  std::vector<std::string> groups;
+};
+struct UserGroupsChanged {
+  std::vector<std::string> groups;
+};
+struct UserPasswordChanged {};
+struct UserDeleted {};
+
+using Event = std::variant<TokenCreated, TokenDescriptionChanged, TokenTimeoutChanged,
+                           TokenRevealed, TokenDeleted, UserCreated, UserGroupsChanged,
+                           UserPasswordChanged, UserDeleted>;
+
+// The stable type name recorded in the log ("TokenCreated", ...).
+std::string_view event_type(const Event& event) noexcept;
+bool is_token_event(const Event& event) noexcept;
+
+// Who did it: a user through a session, an API token, the admin tool, or the system itself.
+struct Actor {
+  std::string user;
+  std::string via;       // "session", "api_token", "admin_tool", "system"
+  std::string token_id;  // set when via == "api_token"
+};
+
+// Where it came from.
+struct Source {
+  std::string ip;
+  std::string user_agent;
+  std::string request_id;
+};
+
+}  // namespace tl

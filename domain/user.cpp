@@ -1,0 +1,101 @@
+#include "domain/user.hpp"
+
+#include <algorithm>
+#include <type_traits>
+
+namespace tl {
+
+bool UserState::in_group(std::string_view group) const noexcept {
+  return active && std::find(groups.begin(), groups.end(), group) != groups.end();
+}
+
+std::string user_stream(std::string_view username) { return "user:" + std::string(username); }
+
+void apply(UserState& state, const Event& event, Timestamp at) {
+  std::visit(
+      [&](const auto& e) {
+        using E = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<E, UserCreated>) {
+          state.username = e.username;
+          state.groups = e.groups;
+          state.active = true;
+          state.created_at = at;
+        } else if constexpr (std::is_same_v<E, UserGroupsChanged>) {
+          state.groups = e.groups;
+        } else if constexpr (std::is_same_v<E, UserDeleted>) {
+          state.active = false;
+          state.groups.clear();
+        }
+      },
+      event);
+  ++state.version;
+}
+
+Result<std::string> validate_username(std::string_view username) {
+  auto ok_char = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+  };
+  if (username.empty() || username.size() > 64 || !std::all_of(username.begin(), username.end(), ok_char) ||
+      !((username[0] >= 'a' && username[0] <= 'z') || (username[0] >= '0' && username[0] <= '9'))) {
+    return Error::invalid_field(
+        "username: 1 to 64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.");
+  }
+  return std::string(username);
+}
+
+Result<std::vector<std::string>> normalize_groups(std::vector<std::string> groups) {
+  for (const auto& g : groups) {
+    if (std::find(kKnownGroups.begin(), kKnownGroups.end(), g) == kKnownGroups.end()) {
+      return Error::invalid_field("groups: unknown group '" + g +
+                                  "'; known groups are api-tokens, auditors, admins.");
+    }
+  }
+  std::sort(groups.begin(), groups.end());
+  groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
+  return groups;
+}
+
+Status validate_password(std::string_view password) {
+  if (password.size() < kMinPasswordLength || password.size() > kMaxPasswordLength) {
+    return Error::invalid_field("password: 8 to 1024 characters.");
+  }
+  return {};
+}
+
+Result<UserCreated> decide_create_user(const UserState& existing, std::string_view username,
+                                       std::vector<std::string> groups) {
+  auto name = validate_username(username);
+  if (!name) return std::move(name).error();
+  if (existing.active) return Error::conflict("A user named '" + *name + "' already exists.");
+  auto normalized = normalize_groups(std::move(groups));
+  if (!normalized) return std::move(normalized).error();
+  return UserCreated{std::move(name).value(), std::move(normalized).value()};
+}
+
+Result<UserGroupsChanged> decide_change_groups(const UserState& user,
+                                               std::vector<std::string> groups,
+                                               std::string_view actor) {
+  if (!user.active) return Error::not_found("No such user.");
+  auto normalized = normalize_groups(std::move(groups));
+  if (!normalized) return std::move(normalized).error();
+  const bool drops_own_admin =
+      user.username == actor && user.in_group(kGroupAdmins) &&
+      std::find(normalized->begin(), normalized->end(), kGroupAdmins) == normalized->end();
+  if (drops_own_admin) {
+    return Error::conflict("You cannot remove yourself from admins; ask another admin.");
+  }
+  return UserGroupsChanged{std::move(normalized).value()};
+}
+
+Result<UserPasswordChanged> decide_change_password(const UserState& user) {
+  if (!user.active) return Error::not_found("No such user.");
+  return UserPasswordChanged{};
+}
+
+Result<UserDeleted> decide_delete_user(const UserState& user, std::string_view actor) {
+  if (!user.active) return Error::not_found("No such user.");
+  if (user.username == actor) return Error::conflict("You cannot delete your own account.");
+  return UserDeleted{};
+}
+
+}  // namespace tl

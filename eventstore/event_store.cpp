@@ -1,0 +1,385 @@
+#include "eventstore/event_store.hpp"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <future>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "eventstore/codec.hpp"
+#include "eventstore/time_format.hpp"
+
+namespace tl {
+
+std::string encode_be64(std::uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i, v >>= 8) out[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xFF);
+  return out;
+}
+
+std::uint64_t decode_be64(std::string_view bytes) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8 && i < bytes.size(); ++i) v = (v << 8) | static_cast<unsigned char>(bytes[i]);
+  return v;
+}
+
+namespace {
+
+constexpr const char* kCoreFamilies[] = {"events", "streams", "keys", "credentials", "meta"};
+
+std::string stream_key(const std::string& stream, std::uint64_t version) {
+  std::string key = stream;
+  key.push_back('\0');
+  key += encode_be64(version);
+  return key;
+}
+
+Error storage_error(const rocksdb::Status& s) {
+  return Error::unavailable("The event log cannot be read or written (" + s.ToString() +
+                            "); nothing was changed.");
+}
+
+struct Pending {
+  AppendRequest request;
+  AppendCallback done;
+};
+
+}  // namespace
+
+struct EventStore::Impl {
+  std::unique_ptr<rocksdb::DB> db;
+  std::map<std::string, rocksdb::ColumnFamilyHandle*> families;
+  StoreOptions options;
+
+  std::vector<IndexWriter*> index_writers;
+  std::vector<Subscriber*> subscribers;
+
+  mutable std::mutex head_mutex;
+  Head head;
+  Timestamp last_at{};
+
+  std::mutex queue_mutex;
+  std::condition_variable queue_cv;
+  std::vector<Pending> queue;
+  bool stopping = false;
+  std::thread appender;
+
+  rocksdb::ColumnFamilyHandle* cf(const std::string& name) const { return families.at(name); }
+
+  std::uint64_t stored_stream_version(const std::string& stream) const {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, cf("streams")));
+    const std::string probe = stream_key(stream, UINT64_MAX);
+    it->SeekForPrev(probe);
+    if (!it->Valid()) return kNoStream;
+    const auto key = it->key().ToStringView();
+    if (key.size() != stream.size() + 9 || key.substr(0, stream.size()) != stream || key[stream.size()] != '\0') {
+      return kNoStream;
+    }
+    return decode_be64(key.substr(stream.size() + 1));
+  }
+
+  void run() {
+    std::vector<Pending> batch;
+    for (;;) {
+      {
+        std::unique_lock lock(queue_mutex);
+        queue_cv.wait(lock, [&] { return !queue.empty() || stopping; });
+        if (queue.empty()) return;  // stopping, and nothing left to write
+        batch.swap(queue);
+      }
+      commit(batch);
+      batch.clear();
+    }
+  }
+
+  // Chains and writes every waiting request as one synced batch. A request whose expected
+  // version does not match is refused alone; a failed write refuses the whole batch.
+  void commit(std::vector<Pending>& pending) {
+    rocksdb::WriteBatch batch;
+    std::vector<Record> records;
+    std::vector<std::optional<Result<AppendResult>>> outcomes(pending.size());
+    std::unordered_map<std::string, std::uint64_t> versions;
+    Head next = [&] {
+      std::lock_guard lock(head_mutex);
+      return head;
+    }();
+    // Time never runs backwards along the log, so a time range is a seq range.
+    const Timestamp at = std::max(now_ms(), last_at);
+
+    for (std::size_t i = 0; i < pending.size(); ++i) {
+      AppendRequest& req = pending[i].request;
+      if (req.events.empty()) {
+        outcomes[i] = Error::internal("append without events");
+        continue;
+      }
+      auto [pos, fresh] = versions.try_emplace(req.stream, 0);
+      if (fresh) pos->second = stored_stream_version(req.stream);
+      std::uint64_t& version = pos->second;
+      if (req.expected_version != kAnyVersion && req.expected_version != version) {
+        outcomes[i] = Error::version_conflict("The stream " + req.stream + " is at version " +
+                                              std::to_string(version) + ", not " +
+                                              std::to_string(req.expected_version) + ".");
+        continue;
+      }
+      AppendResult result{next.seq + 1, 0, 0, at};
+      for (Event& event : req.events) {
+        Record r;
+        r.seq = ++next.seq;
+        r.at = at;
+        r.stream = req.stream;
+        r.version = ++version;
+        r.actor = req.actor;
+        r.source = req.source;
+        if (is_token_event(event)) {
+          r.token_id = req.stream;
+          r.owner = req.owner;
+        }
+        r.event = std::move(event);
+        r.prev_hash = next.hash;
+        encode_record(r);
+        next.hash = r.hash;
+        batch.Put(cf("events"), encode_be64(r.seq), r.raw);
+        batch.Put(cf("streams"), stream_key(r.stream, r.version), encode_be64(r.seq));
+        for (IndexWriter* w : index_writers) w->index(r, batch);
+        records.push_back(std::move(r));
+      }
+      for (const SideWrite& side : req.side_writes) {
+        if (side.value) {
+          batch.Put(cf(side.column_family), side.key, *side.value);
+        } else {
+          batch.Delete(cf(side.column_family), side.key);
+        }
+      }
+      result.last_seq = next.seq;
+      result.next_expected_version = version;
+      outcomes[i] = result;
+    }
+
+    if (!records.empty()) {
+      rocksdb::WriteOptions write_options;
+      write_options.sync = options.sync;
+      const rocksdb::Status s = db->Write(write_options, &batch);
+      if (!s.ok()) {
+        spdlog::error("event log write failed, {} appends refused: {}", pending.size(), s.ToString());
+        for (auto& outcome : outcomes) {
+          if (outcome->ok()) outcome = storage_error(s);
+        }
+        // A failed write may leave RocksDB in a background-error state; try to leave it.
+        db->Resume().PermitUncheckedError();
+      } else {
+        {
+          std::lock_guard lock(head_mutex);
+          head = next;
+        }
+        last_at = at;
+        for (Subscriber* subscriber : subscribers) subscriber->on_committed(records);
+      }
+    }
+    for (std::size_t i = 0; i < pending.size(); ++i) pending[i].done(std::move(*outcomes[i]));
+  }
+};
+
+EventStore::EventStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+EventStore::~EventStore() { close(); }
+
+Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, StoreOptions options) {
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  // Two cores: one background job each for flushes and compactions.
+  db_options.max_background_jobs = 2;
+  // A crash may lose at most what was never acknowledged; refuse to open a WAL with a hole.
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+
+  std::vector<std::string> names(std::begin(kCoreFamilies), std::end(kCoreFamilies));
+  names.insert(names.end(), options.extra_column_families.begin(), options.extra_column_families.end());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions{});
+  for (const auto& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions{});
+
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s;
+  if (options.read_only) {
+    s = rocksdb::DB::OpenForReadOnly(db_options, dir, descriptors, &handles, &raw);
+  } else {
+    s = rocksdb::DB::Open(db_options, dir, descriptors, &handles, &raw);
+  }
+  if (!s.ok()) return Error::unavailable("cannot open the event log in " + dir + ": " + s.ToString());
+
+  auto impl = std::make_unique<Impl>();
+  impl->db.reset(raw);
+  impl->options = std::move(options);
+  for (std::size_t i = 0; i < handles.size(); ++i) impl->families[descriptors[i].name] = handles[i];
+
+  // The head is the last record: its seq, hash and time.
+  std::unique_ptr<rocksdb::Iterator> it(impl->db->NewIterator({}, impl->cf("events")));
+  it->SeekToLast();
+  if (it->Valid()) {
+    auto last = decode_record(it->value().ToStringView());
+    if (!last) return Error::internal("the last event record cannot be read: " + last.error().message);
+    impl->head = {last->seq, last->hash};
+    impl->last_at = last->at;
+  }
+  if (!it->status().ok()) return storage_error(it->status());
+  it.reset();
+
+  std::unique_ptr<EventStore> store(new EventStore(std::move(impl)));
+  if (!store->impl_->options.read_only) {
+    store->impl_->appender = std::thread([s = store->impl_.get()] { s->run(); });
+  }
+  return store;
+}
+
+void EventStore::add_index_writer(IndexWriter* writer) { impl_->index_writers.push_back(writer); }
+void EventStore::subscribe(Subscriber* subscriber) { impl_->subscribers.push_back(subscriber); }
+
+void EventStore::append_async(AppendRequest request, AppendCallback done) {
+  {
+    std::lock_guard lock(impl_->queue_mutex);
+    if (impl_->stopping || impl_->options.read_only) {
+      done(Error::unavailable("The event log is closed or read-only; nothing was changed."));
+      return;
+    }
+    impl_->queue.push_back({std::move(request), std::move(done)});
+  }
+  impl_->queue_cv.notify_one();
+}
+
+Result<AppendResult> EventStore::append(AppendRequest request) {
+  std::promise<Result<AppendResult>> promise;
+  auto future = promise.get_future();
+  append_async(std::move(request), [&promise](Result<AppendResult> r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+Head EventStore::head() const {
+  std::lock_guard lock(impl_->head_mutex);
+  return impl_->head;
+}
+
+std::uint64_t EventStore::stream_version(const std::string& stream) const {
+  return impl_->stored_stream_version(stream);
+}
+
+Result<std::optional<std::string>> EventStore::read_raw(std::uint64_t seq) const {
+  std::string value;
+  const auto s = impl_->db->Get({}, impl_->cf("events"), encode_be64(seq), &value);
+  if (s.IsNotFound()) return std::optional<std::string>{};
+  if (!s.ok()) return storage_error(s);
+  return std::optional<std::string>{std::move(value)};
+}
+
+Result<std::optional<Record>> EventStore::read(std::uint64_t seq) const {
+  auto raw = read_raw(seq);
+  if (!raw) return std::move(raw).error();
+  if (!*raw) return std::optional<Record>{};
+  auto record = decode_record(**raw);
+  if (!record) return std::move(record).error();
+  return std::optional<Record>{std::move(record).value()};
+}
+
+Status EventStore::read_range(std::uint64_t from, std::uint64_t to,
+                              const std::function<bool(const Record&)>& visit) const {
+  const std::string lower = encode_be64(from);
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator({}, impl_->cf("events")));
+  for (it->Seek(lower); it->Valid(); it->Next()) {
+    if (decode_be64(it->key().ToStringView()) > to) break;
+    auto record = decode_record(it->value().ToStringView());
+    if (!record) return std::move(record).error();
+    if (!visit(*record)) break;
+  }
+  if (!it->status().ok()) return storage_error(it->status());
+  return {};
+}
+
+Status EventStore::read_stream(const std::string& stream,
+                               const std::function<bool(const Record&)>& visit) const {
+  std::string prefix = stream;
+  prefix.push_back('\0');
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator({}, impl_->cf("streams")));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    auto record = read(decode_be64(it->value().ToStringView()));
+    if (!record) return std::move(record).error();
+    if (!*record) return Error::internal("stream index names a missing record");
+    if (!visit(**record)) break;
+  }
+  if (!it->status().ok()) return storage_error(it->status());
+  return {};
+}
+
+Result<std::optional<std::string>> EventStore::get_side(const std::string& column_family,
+                                                        const std::string& key) const {
+  std::string value;
+  const auto s = impl_->db->Get({}, impl_->cf(column_family), key, &value);
+  if (s.IsNotFound()) return std::optional<std::string>{};
+  if (!s.ok()) return storage_error(s);
+  return std::optional<std::string>{std::move(value)};
+}
+
+VerifyReport EventStore::verify(const std::function<void(std::uint64_t)>& progress) const {
+  VerifyReport report;
+  auto fail = [&](std::uint64_t seq, std::string problem) {
+    report.ok = false;
+    report.first_bad_seq = seq;
+    report.problem = std::move(problem);
+    return report;
+  };
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator({}, impl_->cf("events")));
+  std::uint64_t expected = 1;
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++expected) {
+    const std::uint64_t key_seq = decode_be64(it->key().ToStringView());
+    if (key_seq != expected) return fail(expected, "record " + std::to_string(expected) + " is missing");
+    const auto raw = it->value().ToStringView();
+    if (!record_hash_matches(raw)) return fail(expected, "the record's bytes do not match its hash");
+    auto record = decode_record(raw);
+    if (!record) return fail(expected, record.error().message);
+    if (record->seq != expected) return fail(expected, "the record names another seq");
+    if (record->prev_hash != report.head.hash) return fail(expected, "prev_hash does not link to the record before");
+    std::string indexed;
+    const auto s = impl_->db->Get({}, impl_->cf("streams"), stream_key(record->stream, record->version), &indexed);
+    if (!s.ok() || decode_be64(indexed) != expected) {
+      return fail(expected, "stream " + record->stream + " version " + std::to_string(record->version) +
+                                " does not point at this record");
+    }
+    report.head = {expected, record->hash};
+    report.events = expected;
+    if (progress && expected % 100000 == 0) progress(expected);
+  }
+  if (!it->status().ok()) return fail(expected, it->status().ToString());
+  return report;
+}
+
+void EventStore::stop_appender() {
+  {
+    std::lock_guard lock(impl_->queue_mutex);
+    impl_->stopping = true;
+  }
+  impl_->queue_cv.notify_all();
+  if (impl_->appender.joinable()) impl_->appender.join();
+}
+
+void EventStore::close() {
+  if (!impl_) return;
+  stop_appender();
+  if (impl_->db) {
+    for (auto& [name, handle] : impl_->families) impl_->db->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+    impl_->families.clear();
+    impl_->db->Close().PermitUncheckedError();
+    impl_->db.reset();
+  }
+}
+
+rocksdb::DB& EventStore::db() const { return *impl_->db; }
+
+rocksdb::ColumnFamilyHandle* EventStore::column_family(const std::string& name) const { return impl_->cf(name); }
+
+}  // namespace tl

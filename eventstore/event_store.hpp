@@ -1,0 +1,145 @@
+// The RocksDB event log: one global gap-free sequence, streams with versions and optimistic
+// concurrency, a SHA-256 hash chain, and group commit. One appender thread takes every waiting
+// append, chains it, writes everything as one synced WriteBatch, tells the index writers and
+// subscribers, and only then completes the waiters: nothing is acknowledged before it is
+// durable, and a reader that was acknowledged reads its own write.
+//
+// Column families: events (be64 seq -> record), streams (stream \0 be64 version -> be64 seq),
+// keys (token id -> wrapped data key), credentials (username -> password hash), meta, and any
+// the projections ask for.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "domain/result.hpp"
+#include "eventstore/record.hpp"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace tl {
+
+inline constexpr std::uint64_t kAnyVersion = UINT64_MAX;
+inline constexpr std::uint64_t kNoStream = 0;
+
+// A write to a mutable store that must land atomically with the events (a token's data key,
+// a user's password hash). An empty optional deletes the key.
+struct SideWrite {
+  std::string column_family;  // "keys" or "credentials"
+  std::string key;
+  std::optional<std::string> value;
+};
+
+struct AppendRequest {
+  std::string stream;
+  std::uint64_t expected_version = kAnyVersion;
+  std::vector<Event> events;
+  Actor actor;
+  Source source;
+  std::string owner;  // token events: the token's owner
+  std::vector<SideWrite> side_writes;
+};
+
+struct AppendResult {
+  std::uint64_t first_seq = 0;
+  std::uint64_t last_seq = 0;
+  std::uint64_t next_expected_version = 0;  // the stream's version after this append
+  Timestamp at{};
+};
+
+using AppendCallback = std::function<void(Result<AppendResult>)>;
+
+struct Head {
+  std::uint64_t seq = 0;
+  std::string hash = kGenesisHash;
+};
+
+// Adds index entries to the same batch as the records, so an index can never be behind or
+// ahead of the log.
+class IndexWriter {
+ public:
+  virtual ~IndexWriter() = default;
+  virtual void index(const Record& record, rocksdb::WriteBatch& batch) = 0;
+};
+
+// Told of every committed batch, in order, on the appender thread, before any waiter of
+// that batch is completed.
+class Subscriber {
+ public:
+  virtual ~Subscriber() = default;
+  virtual void on_committed(std::span<const Record> records) = 0;
+};
+
+struct StoreOptions {
+  std::vector<std::string> extra_column_families;
+  bool read_only = false;
+  bool sync = true;  // off only in benchmarks that say so
+};
+
+struct VerifyReport {
+  bool ok = true;
+  std::uint64_t events = 0;
+  Head head;
+  std::uint64_t first_bad_seq = 0;
+  std::string problem;
+};
+
+class EventStore {
+ public:
+  static Result<std::unique_ptr<EventStore>> open(const std::string& dir, StoreOptions options);
+  ~EventStore();
+  EventStore(const EventStore&) = delete;
+  EventStore& operator=(const EventStore&) = delete;
+
+  // Registration happens before the first append.
+  void add_index_writer(IndexWriter* writer);
+  void subscribe(Subscriber* subscriber);
+
+  // Queues the append; `done` runs on the appender thread once the batch is durable (or failed).
+  void append_async(AppendRequest request, AppendCallback done);
+  // Blocks until durable.
+  Result<AppendResult> append(AppendRequest request);
+
+  Head head() const;
+  std::uint64_t stream_version(const std::string& stream) const;
+
+  Result<std::optional<Record>> read(std::uint64_t seq) const;
+  Result<std::optional<std::string>> read_raw(std::uint64_t seq) const;
+  // Calls `visit` for each record with from <= seq <= to, in order, until it returns false.
+  Status read_range(std::uint64_t from, std::uint64_t to,
+                    const std::function<bool(const Record&)>& visit) const;
+  Status read_stream(const std::string& stream, const std::function<bool(const Record&)>& visit) const;
+
+  Result<std::optional<std::string>> get_side(const std::string& column_family,
+                                              const std::string& key) const;
+
+  // Walks the whole chain: seq continuity, prev_hash links and every record's hash.
+  VerifyReport verify(const std::function<void(std::uint64_t)>& progress = {}) const;
+
+  // Finishes every queued append, then stops the appender; reads still work. Idempotent.
+  void stop_appender();
+  // stop_appender(), then closes the database. Idempotent.
+  void close();
+
+  rocksdb::DB& db() const;
+  rocksdb::ColumnFamilyHandle* column_family(const std::string& name) const;
+
+ private:
+  struct Impl;
+  explicit EventStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+std::string encode_be64(std::uint64_t v);
+std::uint64_t decode_be64(std::string_view bytes);
+
+}  // namespace tl

@@ -1,0 +1,34 @@
+// What the HTTP layer serves from: the services and its own settings.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+#include "eventstore/event_store.hpp"
+#include "projections/read_model.hpp"
+#include "service/sessions.hpp"
+#include "service/token_service.hpp"
+#include "service/user_service.hpp"
+
+namespace tl {
+
+struct HttpSettings {
+  std::size_t body_limit = 64 * 1024;
+  std::size_t header_limit = 16 * 1024;
+  std::chrono::seconds read_timeout{30};
+  bool tls = false;
+};
+
+struct App {
+  EventStore& store;
+  ReadModel& model;
+  TokenService& tokens;
+  UserService& users;
+  SessionStore& sessions;
+  LoginThrottle& throttle;
+  std::string introspection_secret;
+  HttpSettings settings;
+};
+
+}  // namespace tl

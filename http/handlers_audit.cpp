@@ -1,0 +1,75 @@
+// Audit (group auditors): the trail, filtered and paged, and the chain's verification.
+#include <charconv>
+
+#include "eventstore/json_writer.hpp"
+#include "eventstore/time_format.hpp"
+#include "http/call.hpp"
+#include "http/responses.hpp"
+
+namespace tl {
+namespace {
+
+using net::http::status;
+
+Result<std::uint64_t> parse_count(const std::string& text, std::string_view name) {
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc{} || end != text.data() + text.size()) {
+    return Error::invalid_field(std::string(name) + ": must be a whole number.");
+  }
+  return n;
+}
+
+Result<std::optional<Timestamp>> parse_time(const Call& call, std::string_view name) {
+  const std::string* text = call.query_param(name);
+  if (text == nullptr) return std::optional<Timestamp>{};
+  auto t = parse_rfc3339(*text);
+  if (!t) return Error::invalid_field(std::string(name) + ": must be an RFC 3339 time, like 2026-11-27T18:04:14Z.");
+  return std::optional<Timestamp>{*t};
+}
+
+}  // namespace
+
+net::Response handle_audit_query(App& app, Call& call) {
+  AuditFilter filter;
+  for (auto [name, field] : {std::pair{"token_id", &filter.token_id}, std::pair{"actor", &filter.actor},
+                             std::pair{"type", &filter.type}}) {
+    if (const auto* v = call.query_param(name)) *field = *v;
+  }
+  auto since = parse_time(call, "since");
+  if (!since) return error_response(since.error());
+  auto until = parse_time(call, "until");
+  if (!until) return error_response(until.error());
+  filter.since = *since;
+  filter.until = *until;
+  if (const auto* v = call.query_param("after_seq")) {
+    auto n = parse_count(*v, "after_seq");
+    if (!n) return error_response(n.error());
+    filter.after_seq = *n;
+  }
+  std::size_t limit = kDefaultAuditLimit;
+  if (const auto* v = call.query_param("limit")) {
+    auto n = parse_count(*v, "limit");
+    if (!n || *n < 1 || *n > kMaxAuditLimit) {
+      return error_response(Error::invalid_field("limit: a whole number from 1 to 1000."));
+    }
+    limit = *n;
+  }
+  auto page = app.model.audit().query(filter, limit);
+  if (!page) return error_response(page.error());
+  std::string trailer = R"(,"next_after_seq":)";
+  trailer += page->next_after_seq ? std::to_string(*page->next_after_seq) : "null";
+  return json_response(status::ok, events_json(page->events, trailer));
+}
+
+net::Response handle_audit_verify(App& app, Call&) {
+  const VerifyReport report = app.store.verify();
+  JsonWriter w;
+  w.begin_object().key("ok").value(report.ok).key("events").value(report.events);
+  w.key("head").begin_object().key("seq").value(report.head.seq).key("hash").value(report.head.hash).end_object();
+  if (!report.ok) w.key("first_bad_seq").value(report.first_bad_seq).key("problem").value(report.problem);
+  w.end_object();
+  return json_response(status::ok, std::move(w).str());
+}
+
+}  // namespace tl

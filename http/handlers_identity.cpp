@@ -1,0 +1,125 @@
+// Identity: sign-in sessions, who am I, and the admins' user management.
+#include "eventstore/json_writer.hpp"
+#include "http/call.hpp"
+#include "http/json_requests.hpp"
+#include "http/request_checks.hpp"
+#include "http/responses.hpp"
+
+namespace tl {
+namespace {
+
+using net::http::status;
+
+constexpr std::string_view kSessionCookie = "tl_session";
+
+std::string session_cookie(const App& app, std::string_view value, std::chrono::seconds max_age) {
+  std::string cookie = std::string(kSessionCookie) + "=" + std::string(value) +
+                       "; HttpOnly; SameSite=Strict; Path=/; Max-Age=" + std::to_string(max_age.count());
+  if (app.settings.tls) cookie += "; Secure";
+  return cookie;
+}
+
+void write_groups(JsonWriter& w, const std::vector<std::string>& groups) {
+  w.key("groups").begin_array();
+  for (const auto& g : groups) w.value(g);
+  w.end_array();
+}
+
+}  // namespace
+
+net::Response handle_login(App& app, Call& call) {
+  if (auto json = require_json_body(call); !json) return error_response(json.error());
+  auto body = parse_login(call.req.body());
+  if (!body) return error_response(body.error());
+  const std::string& ip = call.ctx.source.ip;
+  if (!app.throttle.allowed(body->username, ip, call.now)) {
+    auto res = error_response(Error::rate_limited("Too many failed sign-ins; wait a few minutes and try again."));
+    res.set(net::http::field::retry_after, "300");
+    return res;
+  }
+  auto user = app.users.authenticate(body->username, body->password);
+  if (!user) {
+    if (user.error().code == ErrorCode::unauthenticated) app.throttle.failed(body->username, ip, call.now);
+    return error_response(user.error());
+  }
+  app.throttle.succeeded(body->username);
+  const std::string session = app.sessions.create(user->username, call.now);
+  JsonWriter w;
+  w.begin_object().key("user").value(user->username);
+  write_groups(w, user->groups);
+  w.end_object();
+  auto res = json_response(status::ok, std::move(w).str());
+  res.set(net::http::field::set_cookie, session_cookie(app, session, app.sessions.absolute_lifetime()));
+  return res;
+}
+
+net::Response handle_logout(App& app, Call& call) {
+  if (!call.session_id.empty()) app.sessions.remove(call.session_id);
+  auto res = no_content();
+  res.set(net::http::field::set_cookie, session_cookie(app, "", std::chrono::seconds{0}));
+  return res;
+}
+
+net::Response handle_me(App&, Call& call) {
+  const UserState& user = *call.user;
+  JsonWriter w;
+  w.begin_object().key("user").value(user.username);
+  write_groups(w, user.groups);
+  w.key("can_manage_tokens").value(user.in_group(kGroupApiTokens));
+  w.key("can_audit").value(user.in_group(kGroupAuditors));
+  w.key("can_admin").value(user.in_group(kGroupAdmins));
+  w.key("via").value(call.ctx.actor.via);
+  w.end_object();
+  return json_response(status::ok, std::move(w).str());
+}
+
+net::Response handle_list_users(App& app, Call&) {
+  std::string body = R"({"users":[)";
+  bool first = true;
+  for (const auto& user : app.users.list()) {
+    if (!first) body.push_back(',');
+    first = false;
+    body += user_json(user);
+  }
+  body += "]}";
+  return json_response(status::ok, std::move(body));
+}
+
+net::Response handle_create_user(App& app, Call& call) {
+  if (auto json = require_json_body(call); !json) return error_response(json.error());
+  auto body = parse_create_user(call.req.body());
+  if (!body) return error_response(body.error());
+  auto user = app.users.create(call.ctx, body->username, body->password, std::move(body->groups));
+  if (!user) return error_response(user.error());
+  auto res = json_response(status::created, user_json(*user));
+  res.set(net::http::field::location, "/api/v1/users/" + user->username);
+  return res;
+}
+
+net::Response handle_patch_user(App& app, Call& call) {
+  if (auto json = require_json_body(call); !json) return error_response(json.error());
+  auto body = parse_patch_user(call.req.body());
+  if (!body) return error_response(body.error());
+  const std::string& username = call.params[0];
+  if (body->password) {
+    if (auto changed = app.users.set_password(call.ctx, username, *body->password); !changed) {
+      return error_response(changed.error());
+    }
+    app.sessions.remove_user(username);  // a new password ends every session of the old one
+  }
+  if (body->groups) {
+    auto user = app.users.set_groups(call.ctx, username, std::move(*body->groups));
+    if (!user) return error_response(user.error());
+  }
+  auto user = app.users.get(username);
+  if (!user) return error_response(Error::not_found("No such user."));
+  return json_response(status::ok, user_json(*user));
+}
+
+net::Response handle_delete_user(App& app, Call& call) {
+  if (auto removed = app.users.remove(call.ctx, call.params[0]); !removed) return error_response(removed.error());
+  app.sessions.remove_user(call.params[0]);
+  return no_content();
+}
+
+}  // namespace tl

@@ -1,0 +1,122 @@
+// Tokens (group api-tokens; each user sees only their own) and introspection.
+#include <sodium.h>
+
+#include "eventstore/json_writer.hpp"
+#include "http/call.hpp"
+#include "http/json_requests.hpp"
+#include "http/request_checks.hpp"
+#include "http/responses.hpp"
+
+namespace tl {
+namespace {
+
+using net::http::status;
+
+net::Response token_response(const TokenRow& row, Timestamp now, status code = status::ok) {
+  auto res = json_response(code, token_json(row, now));
+  res.set(net::http::field::etag, "\"" + std::to_string(row.state.version) + "\"");
+  return res;
+}
+
+const std::string& owner_of(const Call& call) { return call.ctx.actor.user; }
+
+}  // namespace
+
+net::Response handle_list_tokens(App& app, Call& call) {
+  std::string body = R"({"tokens":[)";
+  bool first = true;
+  for (const auto& row : app.tokens.list(owner_of(call))) {
+    if (!first) body.push_back(',');
+    first = false;
+    body += token_json(row, call.now);
+  }
+  body += "]}";
+  return json_response(status::ok, std::move(body));
+}
+
+net::Response handle_create_token(App& app, Call& call) {
+  if (auto json = require_json_body(call); !json) return error_response(json.error());
+  auto body = parse_create_token(call.req.body());
+  if (!body) return error_response(body.error());
+  auto row = app.tokens.create(call.ctx, std::move(body->description), body->timeout_days, call.now);
+  if (!row) return error_response(row.error());
+  auto res = token_response(*row, call.now, status::created);
+  res.set(net::http::field::location, "/api/v1/tokens/" + row->state.id);
+  return res;
+}
+
+net::Response handle_get_token(App& app, Call& call) {
+  auto row = app.tokens.get(owner_of(call), call.params[0]);
+  if (!row) return error_response(row.error());
+  return token_response(*row, call.now);
+}
+
+net::Response handle_update_token(App& app, Call& call) {
+  if (auto json = require_json_body(call); !json) return error_response(json.error());
+  auto if_match = parse_if_match(call.req);
+  if (!if_match) return error_response(if_match.error());
+  auto body = parse_update_token(call.req.body());
+  if (!body) return error_response(body.error());
+  UpdateToken cmd{std::move(body->description), body->timeout_days, *if_match};
+  auto row = app.tokens.update(call.ctx, call.params[0], cmd, call.now);
+  if (!row) return error_response(row.error());
+  return token_response(*row, call.now);
+}
+
+net::Response handle_delete_token(App& app, Call& call) {
+  if (auto removed = app.tokens.remove(call.ctx, call.params[0]); !removed) return error_response(removed.error());
+  return no_content();
+}
+
+net::Response handle_reveal_token(App& app, Call& call) {
+  auto code = app.tokens.reveal(call.ctx, call.params[0]);
+  if (!code) return error_response(code.error());
+  JsonWriter w;
+  w.begin_object().key("id").value(call.params[0]).key("token").value(*code).end_object();
+  sodium_memzero(code->data(), code->size());
+  return json_response(status::ok, std::move(w).str());
+}
+
+net::Response handle_token_history(App& app, Call& call) {
+  auto records = app.tokens.history(owner_of(call), call.params[0]);
+  if (!records) return error_response(records.error());
+  return json_response(status::ok, events_json(*records));
+}
+
+net::Response handle_introspect(App& app, Call& call) {
+  // The service credential, compared in constant time (over fixed-size hashes, so that the
+  // comparison does not even tell the length).
+  std::string_view auth = call.req[net::http::field::authorization];
+  constexpr std::string_view kBearer = "Bearer ";
+  unsigned char given[crypto_hash_sha256_BYTES], expected[crypto_hash_sha256_BYTES];
+  const std::string_view presented = auth.starts_with(kBearer) ? auth.substr(kBearer.size()) : std::string_view{};
+  crypto_hash_sha256(given, reinterpret_cast<const unsigned char*>(presented.data()), presented.size());
+  crypto_hash_sha256(expected, reinterpret_cast<const unsigned char*>(app.introspection_secret.data()),
+                     app.introspection_secret.size());
+  if (presented.empty() || sodium_memcmp(given, expected, sizeof given) != 0) {
+    auto res = error_response(Error::unauthenticated("Present the introspection credential as a Bearer token."));
+    res.set(net::http::field::www_authenticate, "Bearer realm=\"tokenledger-introspection\"");
+    return res;
+  }
+  Result<std::string> code = Error::invalid_field("");
+  if (has_media_type(call.req, "application/x-www-form-urlencoded")) {
+    code = parse_introspect_form(call.req.body());
+  } else if (has_media_type(call.req, "application/json")) {
+    code = parse_introspect_json(call.req.body());
+  } else {
+    return error_response({ErrorCode::unsupported_media_type,
+                           "Send token=<code> as a form, or {\"token\": \"<code>\"} as JSON."});
+  }
+  if (!code) return error_response(code.error());
+  const Introspection result = app.tokens.introspect(*code, call.now);
+  JsonWriter w;
+  w.begin_object().key("active").value(result.active);
+  if (result.active) {
+    w.key("sub").value(result.owner).key("token_id").value(result.token_id);
+    w.key("exp").value(result.exp).key("iat").value(result.iat);
+  }
+  w.end_object();
+  return json_response(status::ok, std::move(w).str());
+}
+
+}  // namespace tl

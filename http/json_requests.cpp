@@ -1,0 +1,189 @@
+#include "http/json_requests.hpp"
+
+#include <boost/url/params_view.hpp>
+#include <boost/url/parse_query.hpp>
+#include <boost/url/parse.hpp>
+#include <simdjson.h>
+
+#include <functional>
+#include <set>
+
+namespace tl {
+namespace {
+
+using simdjson::ondemand::value;
+using FieldHandler = std::function<Status(std::string_view key, value v)>;
+
+// Fields of a token that exist but are never set by a client.
+bool is_read_only_token_field(std::string_view key) {
+  for (std::string_view f : {"token", "code", "id", "created_at", "updated_at", "expires_at", "expired", "masked",
+                             "version", "owner", "last_used_at"}) {
+    if (key == f) return true;
+  }
+  return false;
+}
+
+Error bad_json() { return Error::invalid_json("The body is not a JSON object."); }
+
+Status for_each_field(std::string_view body, const FieldHandler& handle) {
+  thread_local simdjson::ondemand::parser parser;
+  simdjson::padded_string padded(body);
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::object object;
+  if (parser.iterate(padded).get(doc) || doc.get_object().get(object)) return bad_json();
+  std::set<std::string, std::less<>> seen;
+  for (auto field : object) {
+    std::string_view key;
+    if (field.unescaped_key().get(key)) return bad_json();
+    if (!seen.emplace(key).second) return Error::invalid_json("The field '" + std::string(key) + "' is repeated.");
+    if (auto s = handle(key, field.value()); !s) return s;
+  }
+  // Anything after the object (a second value, garbage) makes the body malformed.
+  const char* trailing = nullptr;
+  if (doc.current_location().get(trailing) == simdjson::SUCCESS) return bad_json();
+  return {};
+}
+
+Status read_string(value v, std::string_view name, std::string& out) {
+  std::string_view s;
+  if (v.get_string().get(s)) return Error::invalid_field(std::string(name) + ": must be a string.");
+  out.assign(s);
+  return {};
+}
+
+Status read_groups(value v, std::vector<std::string>& out) {
+  simdjson::ondemand::array array;
+  if (v.get_array().get(array)) return Error::invalid_field("groups: must be an array of strings.");
+  for (auto item : array) {
+    std::string_view s;
+    if (item.get_string().get(s)) return Error::invalid_field("groups: must be an array of strings.");
+    out.emplace_back(s);
+  }
+  return {};
+}
+
+// {"value": <whole number>, "unit": "days"}
+Status read_timeout(value v, std::int64_t& days) {
+  const Error wrong = Error::invalid_field(R"(timeout: must be {"value": <whole number of days>, "unit": "days"}.)");
+  simdjson::ondemand::object object;
+  if (v.get_object().get(object)) return wrong;
+  bool has_value = false;
+  for (auto field : object) {
+    std::string_view key;
+    if (field.unescaped_key().get(key)) return wrong;
+    if (key == "value") {
+      if (field.value().get_int64().get(days)) return wrong;
+      has_value = true;
+    } else if (key == "unit") {
+      std::string_view unit;
+      if (field.value().get_string().get(unit) || unit != "days") {
+        return Error::invalid_field("timeout: the only unit is \"days\".");
+      }
+    } else {
+      return Error::unknown_field("timeout: unknown field '" + std::string(key) + "'.");
+    }
+  }
+  if (!has_value) return wrong;
+  return {};
+}
+
+Error unknown(std::string_view key) {
+  if (is_read_only_token_field(key)) return Error::unknown_field("'" + std::string(key) + "' cannot be set.");
+  return Error::unknown_field("Unknown field '" + std::string(key) + "'.");
+}
+
+Status require(bool present, std::string_view name) {
+  if (!present) return Error::invalid_field(std::string(name) + ": required.");
+  return {};
+}
+
+}  // namespace
+
+Result<LoginBody> parse_login(std::string_view body) {
+  LoginBody out;
+  bool user = false, pass = false;
+  auto s = for_each_field(body, [&](std::string_view key, value v) -> Status {
+    if (key == "username") return user = true, read_string(v, key, out.username);
+    if (key == "password") return pass = true, read_string(v, key, out.password);
+    return unknown(key);
+  });
+  if (!s) return std::move(s).error();
+  if (auto r = require(user, "username"); !r) return std::move(r).error();
+  if (auto r = require(pass, "password"); !r) return std::move(r).error();
+  return out;
+}
+
+Result<CreateTokenBody> parse_create_token(std::string_view body) {
+  CreateTokenBody out;
+  bool description = false, timeout = false;
+  auto s = for_each_field(body, [&](std::string_view key, value v) -> Status {
+    if (key == "description") return description = true, read_string(v, key, out.description);
+    if (key == "timeout") return timeout = true, read_timeout(v, out.timeout_days);
+    return unknown(key);
+  });
+  if (!s) return std::move(s).error();
+  if (auto r = require(description, "description"); !r) return std::move(r).error();
+  if (auto r = require(timeout, "timeout"); !r) return std::move(r).error();
+  return out;
+}
+
+Result<UpdateTokenBody> parse_update_token(std::string_view body) {
+  UpdateTokenBody out;
+  auto s = for_each_field(body, [&](std::string_view key, value v) -> Status {
+    if (key == "description") return read_string(v, key, out.description.emplace());
+    if (key == "timeout") return read_timeout(v, out.timeout_days.emplace());
+    return unknown(key);
+  });
+  if (!s) return std::move(s).error();
+  return out;
+}
+
+Result<CreateUserBody> parse_create_user(std::string_view body) {
+  CreateUserBody out;
+  bool user = false, pass = false;
+  auto s = for_each_field(body, [&](std::string_view key, value v) -> Status {
+    if (key == "username") return user = true, read_string(v, key, out.username);
+    if (key == "password") return pass = true, read_string(v, key, out.password);
+    if (key == "groups") return read_groups(v, out.groups);
+    return unknown(key);
+  });
+  if (!s) return std::move(s).error();
+  if (auto r = require(user, "username"); !r) return std::move(r).error();
+  if (auto r = require(pass, "password"); !r) return std::move(r).error();
+  return out;
+}
+
+Result<PatchUserBody> parse_patch_user(std::string_view body) {
+  PatchUserBody out;
+  auto s = for_each_field(body, [&](std::string_view key, value v) -> Status {
+    if (key == "groups") return read_groups(v, out.groups.emplace());
+    if (key == "password") return read_string(v, key, out.password.emplace());
+    return unknown(key);
+  });
+  if (!s) return std::move(s).error();
+  if (!out.groups && !out.password) return Error::invalid_field("Give groups and/or password.");
+  return out;
+}
+
+Result<std::string> parse_introspect_json(std::string_view body) {
+  std::optional<std::string> token;
+  auto s = for_each_field(body, [&](std::string_view key, value v) -> Status {
+    if (key == "token") return read_string(v, key, token.emplace());
+    return Status{};  // RFC 7662 lets callers send hints such as token_type_hint
+  });
+  if (!s) return std::move(s).error();
+  if (!token) return Error::invalid_field("token: required.");
+  return std::move(*token);
+}
+
+Result<std::string> parse_introspect_form(std::string_view body) {
+  if (!boost::urls::parse_query(body)) return Error::invalid_field("The form body is malformed.");
+  boost::urls::encoding_opts form;
+  form.space_as_plus = true;
+  for (auto param : boost::urls::params_view(body, form)) {
+    if (param.key == "token") return std::string(param.value);
+  }
+  return Error::invalid_field("token: required.");
+}
+
+}  // namespace tl

@@ -1,0 +1,48 @@
+// Decoders of request bodies. Each refuses what is not exactly its shape: malformed JSON
+// (invalid_json), a wrong type or value (invalid_field), a field that cannot be set or is not
+// known (unknown_field), a repeated field (invalid_json).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/result.hpp"
+
+namespace tl {
+
+struct LoginBody {
+  std::string username;
+  std::string password;
+};
+struct CreateTokenBody {
+  std::string description;
+  std::int64_t timeout_days = 0;
+};
+struct UpdateTokenBody {
+  std::optional<std::string> description;
+  std::optional<std::int64_t> timeout_days;
+};
+struct CreateUserBody {
+  std::string username;
+  std::string password;
+  std::vector<std::string> groups;
+};
+struct PatchUserBody {
+  std::optional<std::vector<std::string>> groups;
+  std::optional<std::string> password;
+};
+
+Result<LoginBody> parse_login(std::string_view body);
+Result<CreateTokenBody> parse_create_token(std::string_view body);
+Result<UpdateTokenBody> parse_update_token(std::string_view body);
+Result<CreateUserBody> parse_create_user(std::string_view body);
+Result<PatchUserBody> parse_patch_user(std::string_view body);
+// {"token": "…"}
+Result<std::string> parse_introspect_json(std::string_view body);
+// token=… (application/x-www-form-urlencoded)
+Result<std::string> parse_introspect_form(std::string_view body);
+
+}  // namespace tl

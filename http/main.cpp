@@ -1,0 +1,187 @@
+// tokenledger: the server. Parses options, opens the log, loads the projections, creates the
+// first admin account when the database is empty, and serves HTTP until SIGTERM or SIGINT.
+#include <spdlog/cfg/env.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "eventstore/token_secrets.hpp"
+#include "http/server.hpp"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Options {
+  std::string listen = "127.0.0.1:8080";
+  std::string data = "./data";
+  std::string master_key_file;
+  std::string introspection_secret_file;
+  std::string log_level = "info";
+  int io_threads = 2;
+  int workers = 64;
+  std::size_t max_tokens = 100;
+  std::size_t body_limit = 64 * 1024;
+  int session_idle_minutes = 30;
+  int session_lifetime_minutes = 12 * 60;
+};
+
+// Returns nullopt when the process should exit (after --help, or on bad options).
+std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
+  Options o;
+  po::options_description desc("tokenledger: the API-token service\n\nUsage: tokenledger [options]\n\nOptions");
+  desc.add_options()
+      ("help,h", "print this help and exit")
+      ("listen", po::value(&o.listen)->default_value(o.listen), "address:port to serve on; port 0 picks a free port")
+      ("data", po::value(&o.data)->default_value(o.data), "directory of the RocksDB database and key material")
+      ("master-key-file", po::value(&o.master_key_file), "the master key (created 0600 if missing) [DATA/master.key]")
+      ("introspection-secret-file", po::value(&o.introspection_secret_file),
+       "the service credential for /api/v1/introspect, unless TOKENLEDGER_INTROSPECTION_SECRET is set "
+       "[DATA/introspection.secret, created 0600 if missing]")
+      ("log-level", po::value(&o.log_level)->default_value(o.log_level), "trace, debug, info, warn, error, critical, off")
+      ("io-threads", po::value(&o.io_threads)->default_value(o.io_threads), "threads serving connections")
+      ("workers", po::value(&o.workers)->default_value(o.workers),
+       "threads for requests that write to the log (they wait on fsync together)")
+      ("max-tokens-per-user", po::value(&o.max_tokens)->default_value(o.max_tokens), "live tokens a user may hold")
+      ("body-limit", po::value(&o.body_limit)->default_value(o.body_limit), "largest request body, bytes")
+      ("session-idle-minutes", po::value(&o.session_idle_minutes)->default_value(o.session_idle_minutes),
+       "a session ends after this long unused")
+      ("session-lifetime-minutes", po::value(&o.session_lifetime_minutes)->default_value(o.session_lifetime_minutes),
+       "a session ends this long after sign-in");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "tokenledger: " << e.what() << "\n(see tokenledger --help)\n";
+    exit_code = 2;
+    return std::nullopt;
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\nEnvironment:\n"
+              << "  TOKENLEDGER_INTROSPECTION_SECRET  the introspection credential (instead of the file)\n"
+              << "  TOKENLEDGER_ADMIN_PASSWORD        password of the first account, admin, when the database is "
+                 "empty\n                                    (otherwise one is generated and printed once)\n"
+              << "  SPDLOG_LEVEL                      log levels, overriding --log-level\n";
+    exit_code = 0;
+    return std::nullopt;
+  }
+  if (o.master_key_file.empty()) o.master_key_file = (fs::path(o.data) / "master.key").string();
+  if (o.introspection_secret_file.empty()) {
+    o.introspection_secret_file = (fs::path(o.data) / "introspection.secret").string();
+  }
+  return o;
+}
+
+std::pair<std::string, unsigned short> split_listen(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) throw std::runtime_error("--listen must be ADDRESS:PORT, e.g. 127.0.0.1:8080");
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const int port = std::stoi(listen.substr(colon + 1));
+  if (port < 0 || port > 65535) throw std::runtime_error("--listen: the port must be 0 to 65535");
+  return {host, static_cast<unsigned short>(port)};
+}
+
+template <class T>
+T must(tl::Result<T> r, std::string_view what) {
+  if (!r) throw std::runtime_error(std::string(what) + ": " + r.error().message);
+  return std::move(r).value();
+}
+
+int run(const Options& o) {
+  auto logger = spdlog::stderr_color_mt("tokenledger");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(o.log_level));
+  spdlog::cfg::load_env_levels();
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+
+  const auto [host, port] = split_listen(o.listen);
+  fs::create_directories(o.data);
+  fs::permissions(o.data, fs::perms::owner_all, fs::perm_options::replace);
+
+  const auto master_key = must(tl::load_or_create_key_file(o.master_key_file), "master key");
+  std::string introspection_secret;
+  if (const char* env = std::getenv("TOKENLEDGER_INTROSPECTION_SECRET"); env != nullptr && *env != '\0') {
+    introspection_secret = env;
+  } else {
+    introspection_secret = must(tl::load_or_create_secret_file(o.introspection_secret_file), "introspection secret");
+  }
+
+  auto store = must(tl::EventStore::open((fs::path(o.data) / "db").string(),
+                                         {.extra_column_families = tl::ReadModel::column_families()}),
+                    "event log");
+  tl::ReadModel model(*store);
+  if (auto loaded = model.load(); !loaded) throw std::runtime_error("projections: " + loaded.error().message);
+
+  tl::TokenSecrets secrets(master_key);
+  tl::TokenService tokens(*store, model, secrets, o.max_tokens);
+  tl::UserService users(*store, model);
+  tl::SessionStore sessions(std::chrono::minutes(o.session_idle_minutes),
+                            std::chrono::minutes(o.session_lifetime_minutes));
+  tl::LoginThrottle throttle(5, std::chrono::minutes(5));
+
+  const char* admin_env = std::getenv("TOKENLEDGER_ADMIN_PASSWORD");
+  auto bootstrap = must(users.bootstrap_admin(admin_env ? admin_env : ""), "first admin account");
+
+  tl::App app{*store, model, tokens, users, sessions, throttle, introspection_secret,
+              {.body_limit = o.body_limit, .tls = false}};
+  tl::net::asio::io_context io(o.io_threads);
+  tl::net::asio::thread_pool workers(static_cast<std::size_t>(o.workers));
+  tl::Server server(app, io, workers);
+  const auto bound = server.listen(host, port);
+  const std::string url = "http://" + (bound.address().is_v6() ? "[" + host + "]" : host) + ":" +
+                          std::to_string(bound.port()) + "/";
+  server.start();
+
+  tl::net::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("signal {} received: finishing in-flight requests, then stopping", signal);
+    server.stop();
+  });
+
+  spdlog::info("listening on {}", url.substr(0, url.size() - 1));
+  if (bootstrap) {
+    std::cout << "\n  First account created: user 'admin' (group admins)\n";
+    if (!bootstrap->empty()) {
+      std::cout << "  Its password, shown only this once: " << *bootstrap << "\n";
+    } else {
+      std::cout << "  Its password is the one in TOKENLEDGER_ADMIN_PASSWORD.\n";
+    }
+  }
+  std::cout << "\n  tokenledger is serving: open " << url << " and sign in.\n\n" << std::flush;
+
+  std::vector<std::thread> threads;
+  for (int i = 1; i < o.io_threads; ++i) threads.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& t : threads) t.join();
+  workers.join();
+  store->stop_appender();  // every queued append is written before this returns
+  if (auto saved = model.save_checkpoint(); !saved) spdlog::warn("checkpoint: {}", saved.error().message);
+  spdlog::info("stopped cleanly at seq {}", store->head().seq);
+  store->close();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int exit_code = 0;
+  auto options = parse_options(argc, argv, exit_code);
+  if (!options) return exit_code;
+  try {
+    return run(*options);
+  } catch (const std::exception& e) {
+    std::cerr << "tokenledger: cannot start: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,28 @@
+// Building responses: JSON bodies, the error body, and the one mapping of error codes to
+// HTTP statuses.
+#pragma once
+
+#include <string>
+
+#include "domain/result.hpp"
+#include "domain/token.hpp"
+#include "domain/user.hpp"
+#include "eventstore/record.hpp"
+#include "http/net.hpp"
+#include "projections/token_table.hpp"
+
+namespace tl {
+
+net::http::status status_for(ErrorCode code) noexcept;
+
+net::Response json_response(net::http::status status, std::string body);
+net::Response error_response(const Error& error);
+net::Response no_content();
+
+// The token resource of API.md (never the code).
+std::string token_json(const TokenRow& row, Timestamp now);
+std::string user_json(const UserState& user);
+// {"events":[…]} from stored records: the stored bytes are the audit event.
+std::string events_json(const std::vector<Record>& records, std::string_view trailer = {});
+
+}  // namespace tl

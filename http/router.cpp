@@ -1,0 +1,218 @@
+#include "http/router.hpp"
+
+#include <boost/url/parse.hpp>
+
+#include <array>
+
+#include "eventstore/passwords.hpp"
+#include "eventstore/token_secrets.hpp"
+#include "http/responses.hpp"
+
+namespace tl {
+
+enum class Access { open, signed_in, group };
+
+struct Route {
+  net::http::verb method;
+  std::string_view pattern;  // "{}" stands for one path segment
+  Access access;
+  std::string_view group;
+  bool blocking;  // touches the disk or spends CPU on purpose (Argon2id)
+  Handler handler;
+};
+
+namespace {
+
+using net::http::verb;
+
+constexpr std::string_view kApiTokens = kGroupApiTokens;
+constexpr std::string_view kAuditors = kGroupAuditors;
+constexpr std::string_view kAdmins = kGroupAdmins;
+
+// clang-format off
+constexpr std::array kRoutes = {
+    Route{verb::get,    "/healthz",                        Access::open,      {},         false, handle_healthz},
+    Route{verb::get,    "/readyz",                         Access::open,      {},         false, handle_readyz},
+    Route{verb::get,    "/",                               Access::open,      {},         false, handle_web_asset},
+    Route{verb::get,    "/index.html",                     Access::open,      {},         false, handle_web_asset},
+    Route{verb::get,    "/app.js",                         Access::open,      {},         false, handle_web_asset},
+    Route{verb::get,    "/app.css",                        Access::open,      {},         false, handle_web_asset},
+    Route{verb::post,   "/api/v1/session",                 Access::open,      {},         true,  handle_login},
+    Route{verb::delete_, "/api/v1/session",                Access::signed_in, {},         false, handle_logout},
+    Route{verb::get,    "/api/v1/me",                      Access::signed_in, {},         false, handle_me},
+    Route{verb::get,    "/api/v1/users",                   Access::group,     kAdmins,    false, handle_list_users},
+    Route{verb::post,   "/api/v1/users",                   Access::group,     kAdmins,    true,  handle_create_user},
+    Route{verb::patch,  "/api/v1/users/{}",                Access::group,     kAdmins,    true,  handle_patch_user},
+    Route{verb::delete_, "/api/v1/users/{}",               Access::group,     kAdmins,    true,  handle_delete_user},
+    Route{verb::get,    "/api/v1/tokens",                  Access::group,     kApiTokens, false, handle_list_tokens},
+    Route{verb::post,   "/api/v1/tokens",                  Access::group,     kApiTokens, true,  handle_create_token},
+    Route{verb::get,    "/api/v1/tokens/{}",               Access::group,     kApiTokens, false, handle_get_token},
+    Route{verb::patch,  "/api/v1/tokens/{}",               Access::group,     kApiTokens, true,  handle_update_token},
+    Route{verb::delete_, "/api/v1/tokens/{}",              Access::group,     kApiTokens, true,  handle_delete_token},
+    Route{verb::post,   "/api/v1/tokens/{}/reveal",        Access::group,     kApiTokens, true,  handle_reveal_token},
+    Route{verb::get,    "/api/v1/tokens/{}/history",       Access::group,     kApiTokens, true,  handle_token_history},
+    Route{verb::post,   "/api/v1/introspect",              Access::open,      {},         false, handle_introspect},
+    Route{verb::get,    "/api/v1/audit",                   Access::group,     kAuditors,  true,  handle_audit_query},
+    Route{verb::get,    "/api/v1/audit/verify",            Access::group,     kAuditors,  true,  handle_audit_verify},
+};
+// clang-format on
+
+// Matches `segments` against `pattern`, collecting the {} segments.
+bool match(std::string_view pattern, const std::vector<std::string>& segments, std::vector<std::string>& params) {
+  std::vector<std::string> found;
+  std::size_t i = 0;
+  pattern.remove_prefix(1);
+  if (pattern.empty()) return segments.empty() || (segments.size() == 1 && segments[0].empty());
+  while (!pattern.empty()) {
+    const auto slash = pattern.find('/');
+    const auto part = pattern.substr(0, slash);
+    if (i >= segments.size()) return false;
+    if (part == "{}") {
+      if (segments[i].empty()) return false;
+      found.push_back(segments[i]);
+    } else if (part != segments[i]) {
+      return false;
+    }
+    ++i;
+    pattern = slash == std::string_view::npos ? std::string_view{} : pattern.substr(slash + 1);
+  }
+  if (i != segments.size()) return false;
+  params = std::move(found);
+  return true;
+}
+
+bool is_unsafe(verb method) { return method != verb::get && method != verb::head && method != verb::options; }
+
+std::string request_id_of(const net::Request& req) {
+  std::string_view given = req["X-Request-Id"];
+  const bool usable = !given.empty() && given.size() <= 64 &&
+                      std::all_of(given.begin(), given.end(), [](char c) {
+                        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+                      });
+  return usable ? std::string(given) : random_urlsafe(12);
+}
+
+std::string cookie_value(std::string_view cookies, std::string_view name) {
+  while (!cookies.empty()) {
+    const auto semi = cookies.find(';');
+    auto pair = cookies.substr(0, semi);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    if (pair.size() > name.size() && pair.starts_with(name) && pair[name.size()] == '=') {
+      return std::string(pair.substr(name.size() + 1));
+    }
+    if (semi == std::string_view::npos) break;
+    cookies.remove_prefix(semi + 1);
+  }
+  return {};
+}
+
+// A state-changing request made by a browser from another origin rides on the user's cookie:
+// refuse it. Requests without Origin (curl, scripts) cannot be cross-site browser requests.
+bool cross_site(const net::Request& req, bool tls) {
+  std::string_view fetch_site = req["Sec-Fetch-Site"];
+  if (fetch_site == "cross-site" || fetch_site == "same-site") return true;
+  std::string_view origin = req[net::http::field::origin];
+  if (origin.empty()) return false;
+  const std::string expected = std::string(tls ? "https://" : "http://") + std::string(req[net::http::field::host]);
+  return origin != expected;
+}
+
+Error unauthenticated() { return Error::unauthenticated("Sign in, or present an API token as a Bearer token."); }
+
+// Resolves the caller from an API token or the session cookie.
+std::optional<Error> authenticate(App& app, Call& call) {
+  std::string_view auth = call.req[net::http::field::authorization];
+  if (!auth.empty()) {
+    constexpr std::string_view kBearer = "Bearer ";
+    if (!auth.starts_with(kBearer)) return unauthenticated();
+    const Introspection token = app.tokens.introspect(auth.substr(kBearer.size()), call.now);
+    if (!token.active) return Error::unauthenticated("The API token is unknown, expired or deleted.");
+    call.user = app.users.get(token.owner);
+    if (!call.user) return unauthenticated();
+    call.ctx.actor = {token.owner, "api_token", token.token_id};
+    return std::nullopt;
+  }
+  call.session_id = cookie_value(call.req[net::http::field::cookie], "tl_session");
+  if (call.session_id.empty()) return unauthenticated();
+  auto username = app.sessions.resolve(call.session_id, call.now);
+  if (!username) return Error::unauthenticated("Your session has ended; sign in again.");
+  call.user = app.users.get(*username);
+  if (!call.user) return unauthenticated();
+  call.ctx.actor = {*username, "session", {}};
+  return std::nullopt;
+}
+
+}  // namespace
+
+Routed route_request(App& app, const net::Request& req, std::string client_ip, Timestamp now) {
+  Routed routed(req);
+  Call& call = routed.call;
+  call.now = now;
+  std::string_view agent = req[net::http::field::user_agent];
+  call.ctx.source = {std::move(client_ip), std::string(agent.substr(0, 512)), request_id_of(req)};
+
+  auto target = boost::urls::parse_origin_form(req.target());
+  if (!target) {
+    routed.answer = error_response(Error::invalid_field("The request target is malformed."));
+    return routed;
+  }
+  std::vector<std::string> segments;
+  for (auto segment : target->segments()) segments.emplace_back(segment);
+  for (auto param : target->params()) call.query.emplace(param.key, param.value);
+
+  bool path_known = false;
+  for (const Route& route : kRoutes) {
+    if (!match(route.pattern, segments, call.params)) continue;
+    path_known = true;
+    if (route.method == req.method()) {
+      routed.route = &route;
+      break;
+    }
+  }
+  if (routed.route == nullptr) {
+    routed.answer = path_known ? error_response({ErrorCode::method_not_allowed, "That method is not allowed here."})
+                               : error_response(Error::not_found("No such resource."));
+    return routed;
+  }
+  const Route& route = *routed.route;
+  routed.route_name = route.pattern;
+  routed.blocking = route.blocking;
+  routed.handler = route.handler;
+
+  if (route.access != Access::open) {
+    if (auto refused = authenticate(app, call)) {
+      routed.answer = error_response(*refused);
+      return routed;
+    }
+    if (route.access == Access::group && !call.user->in_group(route.group)) {
+      routed.answer = error_response(Error::forbidden("You need to be in the " + std::string(route.group) +
+                                                      " group for this."));
+      return routed;
+    }
+  }
+  const bool by_token = call.ctx.actor.via == "api_token";
+  if (is_unsafe(req.method()) && !by_token && route.handler != handle_introspect &&
+      cross_site(req, app.settings.tls)) {
+    routed.answer = error_response({ErrorCode::csrf, "Cross-site requests are refused."});
+    return routed;
+  }
+  return routed;
+}
+
+void finish_response(net::Response& res, const Call& call, bool keep_alive) {
+  using net::http::field;
+  res.set(field::server, "tokenledger");
+  res.set("X-Request-Id", call.ctx.source.request_id);
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("X-Frame-Options", "DENY");
+  res.set("Referrer-Policy", "no-referrer");
+  if (res.find(field::cache_control) == res.end()) res.set(field::cache_control, "no-store");
+  if (res[field::content_type].starts_with("text/html")) {
+    res.set("Content-Security-Policy",
+            "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'");
+  }
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+}
+
+}  // namespace tl

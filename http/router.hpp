@@ -1,0 +1,33 @@
+// Routing as a plain function: given the app and a request, find the route, parse the target,
+// authenticate (session cookie or API token), authorize, and refuse cross-site writes. Either
+// the answer is known at once (404, 405, 401, 403, …) or a handler is to be run. No sockets:
+// testable on its own, and the connection code only moves bytes.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "http/call.hpp"
+
+namespace tl {
+
+struct Route;
+
+struct Routed {
+  explicit Routed(const net::Request& req) : call(req) {}
+
+  const Route* route = nullptr;
+  std::string_view route_name = "unmatched";  // the pattern, for logs and metrics
+  bool blocking = false;                      // run on the worker pool, not an I/O thread
+  Handler handler = nullptr;
+  std::optional<net::Response> answer;        // set when no handler is to run
+  Call call;
+};
+
+Routed route_request(App& app, const net::Request& req, std::string client_ip, Timestamp now);
+
+// Headers every response carries: request id, caching and security headers.
+void finish_response(net::Response& res, const Call& call, bool keep_alive);
+
+}  // namespace tl

@@ -1,0 +1,149 @@
+#include "http/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+#include "eventstore/time_format.hpp"
+#include "http/responses.hpp"
+#include "http/router.hpp"
+
+namespace tl {
+namespace {
+
+namespace asio = net::asio;
+namespace beast = net::beast;
+namespace http = net::http;
+using asio::awaitable;
+using asio::use_awaitable;
+constexpr auto as_tuple = asio::as_tuple(use_awaitable);
+
+awaitable<net::Response> run_on_worker(App& app, Routed& routed) { co_return routed.handler(app, routed.call); }
+
+bool quiet_close(const beast::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+         ec == asio::error::connection_reset || ec == asio::error::eof;
+}
+
+}  // namespace
+
+Server::Server(App& app, asio::io_context& io, asio::thread_pool& workers)
+    : app_(app), io_(io), workers_(workers), acceptor_(io) {}
+
+net::tcp::endpoint Server::listen(const std::string& address, unsigned short port) {
+  const net::tcp::endpoint endpoint{asio::ip::make_address(address), port};
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(asio::socket_base::reuse_address(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+  return acceptor_.local_endpoint();
+}
+
+void Server::start() { asio::co_spawn(io_, accept_loop(), asio::detached); }
+
+void Server::stop(std::chrono::seconds grace) {
+  if (stopping_.exchange(true)) return;
+  asio::post(io_, [this, grace] {
+    beast::error_code ec;
+    acceptor_.close(ec);
+    asio::co_spawn(io_, drain_then_stop(grace), asio::detached);
+  });
+}
+
+awaitable<void> Server::drain_then_stop(std::chrono::seconds grace) {
+  asio::steady_timer timer(io_);
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    timer.expires_after(std::chrono::milliseconds(20));
+    co_await timer.async_wait(as_tuple);
+  }
+  if (in_flight_.load() > 0) spdlog::warn("stopping with {} requests still running", in_flight_.load());
+  io_.stop();
+}
+
+awaitable<void> Server::accept_loop() {
+  while (!stopping_) {
+    auto [ec, socket] = co_await acceptor_.async_accept(as_tuple);
+    if (ec) {
+      if (stopping_ || ec == asio::error::operation_aborted) break;
+      spdlog::warn("accept failed: {}", ec.message());
+      continue;
+    }
+    asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
+  }
+}
+
+awaitable<void> Server::serve(net::tcp::socket socket) {
+  beast::error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  const std::string ip = ec ? std::string{} : remote.address().to_string();
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  const HttpSettings& settings = app_.settings;
+
+  auto refuse = [&](ErrorCode code, std::string message) -> awaitable<void> {
+    net::Request none;
+    Call call(none);
+    call.ctx.source.request_id = "-";
+    auto res = error_response({code, std::move(message)});
+    finish_response(res, call, false);
+    stream.expires_after(std::chrono::seconds(5));
+    co_await http::async_write(stream, res, as_tuple);
+  };
+
+  while (!stopping_) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(settings.body_limit);
+    parser.header_limit(static_cast<std::uint32_t>(settings.header_limit));
+    stream.expires_after(settings.read_timeout);
+    auto [read_ec, header_bytes] = co_await http::async_read_header(stream, buffer, parser, as_tuple);
+    if (!read_ec && beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+      http::response<http::empty_body> go_on{http::status::continue_, 11};
+      auto [continue_ec, n] = co_await http::async_write(stream, go_on, as_tuple);
+      read_ec = continue_ec;
+    }
+    if (!read_ec) std::tie(read_ec, header_bytes) = co_await http::async_read(stream, buffer, parser, as_tuple);
+    if (read_ec) {
+      if (read_ec == http::error::body_limit) {
+        co_await refuse(ErrorCode::body_too_large, "The body is larger than " + std::to_string(settings.body_limit) +
+                                                       " bytes.");
+      } else if (read_ec == http::error::header_limit) {
+        co_await refuse(ErrorCode::invalid_field, "The request headers are too large.");
+      } else if (!quiet_close(read_ec) && read_ec.category() == make_error_code(http::error::bad_target).category()) {
+        co_await refuse(ErrorCode::invalid_field, "The request is not valid HTTP/1.1.");
+      }
+      break;
+    }
+
+    ++in_flight_;
+    const auto started = std::chrono::steady_clock::now();
+    net::Request req = parser.release();
+    Routed routed = route_request(app_, req, ip, now_ms());
+    net::Response res;
+    try {
+      if (routed.answer) {
+        res = std::move(*routed.answer);
+      } else if (routed.blocking) {
+        res = co_await asio::co_spawn(workers_, run_on_worker(app_, routed), use_awaitable);
+      } else {
+        res = routed.handler(app_, routed.call);
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("request {} failed: {}", routed.call.ctx.source.request_id, e.what());
+      res = error_response(Error::internal("Something went wrong on our side; nothing was changed."));
+    }
+    const bool keep_alive = req.keep_alive() && !stopping_;
+    finish_response(res, routed.call, keep_alive);
+    const auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+    spdlog::info("{} {} {} {:.3f}ms ip={} id={}", std::string_view(req.method_string()), routed.route_name,
+                 res.result_int(), static_cast<double>(micros) / 1000.0, ip, routed.call.ctx.source.request_id);
+    stream.expires_after(settings.read_timeout);
+    auto [write_ec, written] = co_await http::async_write(stream, res, as_tuple);
+    --in_flight_;
+    if (write_ec || !keep_alive) break;
+  }
+  stream.socket().shutdown(net::tcp::socket::shutdown_send, ec);
+}
+
+}  // namespace tl

@@ -1,0 +1,36 @@
+// The Beast HTTP server: an accept loop and one coroutine per connection. Handlers that touch
+// the disk run on the worker pool, so I/O threads never wait on an fsync.
+#pragma once
+
+#include <atomic>
+#include <string>
+
+#include "http/app.hpp"
+#include "http/net.hpp"
+
+namespace tl {
+
+class Server {
+ public:
+  Server(App& app, net::asio::io_context& io, net::asio::thread_pool& workers);
+
+  // Binds and listens; port 0 picks a free port. Throws on failure (start-up only).
+  net::tcp::endpoint listen(const std::string& address, unsigned short port);
+  void start();
+  // Stops accepting, lets in-flight requests finish (at most `grace`), then stops the I/O loop.
+  void stop(std::chrono::seconds grace = std::chrono::seconds{10});
+
+ private:
+  net::asio::awaitable<void> accept_loop();
+  net::asio::awaitable<void> serve(net::tcp::socket socket);
+  net::asio::awaitable<void> drain_then_stop(std::chrono::seconds grace);
+
+  App& app_;
+  net::asio::io_context& io_;
+  net::asio::thread_pool& workers_;
+  net::tcp::acceptor acceptor_;
+  std::atomic<int> in_flight_{0};
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace tl

@@ -1,0 +1,132 @@
+#include "projections/audit_index.hpp"
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+namespace tl {
+namespace {
+
+std::string index_key(char kind, std::string_view value, std::uint64_t seq) {
+  std::string key(1, kind);
+  key += value;
+  key.push_back('\0');
+  key += encode_be64(seq);
+  return key;
+}
+
+bool matches(const AuditFilter& f, const Record& r) {
+  return (f.token_id.empty() || r.token_id == f.token_id) && (f.actor.empty() || r.actor.user == f.actor) &&
+         (f.type.empty() || event_type(r.event) == f.type);
+}
+
+}  // namespace
+
+void AuditIndex::index(const Record& record, rocksdb::WriteBatch& batch) {
+  auto* cf = store_.column_family(kColumnFamily);
+  if (!record.token_id.empty()) batch.Put(cf, index_key('t', record.token_id, record.seq), {});
+  batch.Put(cf, index_key('a', record.actor.user, record.seq), {});
+  batch.Put(cf, index_key('y', event_type(record.event), record.seq), {});
+}
+
+std::uint64_t AuditIndex::first_seq_at_or_after(Timestamp t) const {
+  std::uint64_t lo = 1, hi = store_.head().seq + 1;
+  while (lo < hi) {
+    const std::uint64_t mid = lo + (hi - lo) / 2;
+    auto record = store_.read(mid);
+    if (record && *record && (*record)->at < t) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+Status AuditIndex::scan(const AuditFilter& filter, const std::function<bool(const Record&)>& visit) const {
+  std::uint64_t lo = filter.after_seq + 1;
+  std::uint64_t hi = store_.head().seq;
+  if (filter.since) lo = std::max(lo, first_seq_at_or_after(*filter.since));
+  if (filter.until) hi = std::min(hi, first_seq_at_or_after(*filter.until) - 1);
+  if (lo > hi) return {};
+
+  // The most selective index that the filter names; with none, the log itself.
+  char kind = 0;
+  std::string value;
+  if (!filter.token_id.empty()) {
+    kind = 't', value = filter.token_id;
+  } else if (!filter.actor.empty()) {
+    kind = 'a', value = filter.actor;
+  } else if (!filter.type.empty()) {
+    kind = 'y', value = filter.type;
+  }
+  if (kind == 0) {
+    return store_.read_range(lo, hi, [&](const Record& r) { return !matches(filter, r) || visit(r); });
+  }
+  const std::string prefix = index_key(kind, value, 0).substr(0, value.size() + 2);
+  std::unique_ptr<rocksdb::Iterator> it(
+      store_.db().NewIterator({}, store_.column_family(kColumnFamily)));
+  for (it->Seek(index_key(kind, value, lo)); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    const std::uint64_t seq = decode_be64(it->key().ToStringView().substr(prefix.size()));
+    if (seq > hi) break;
+    auto record = store_.read(seq);
+    if (!record) return std::move(record).error();
+    if (!*record) return Error::internal("the audit index names a missing record");
+    if (matches(filter, **record) && !visit(**record)) break;
+  }
+  if (!it->status().ok()) return Error::unavailable("audit index: " + it->status().ToString());
+  return {};
+}
+
+Result<AuditPage> AuditIndex::query(const AuditFilter& filter, std::size_t limit) const {
+  AuditPage page;
+  bool more = false;
+  auto status = scan(filter, [&](const Record& r) {
+    if (page.events.size() == limit) {
+      more = true;
+      return false;
+    }
+    page.events.push_back(r);
+    return true;
+  });
+  if (!status) return std::move(status).error();
+  if (more && !page.events.empty()) page.next_after_seq = page.events.back().seq;
+  return page;
+}
+
+Status AuditIndex::rebuild(const std::function<void(std::uint64_t)>& progress) {
+  auto& db = store_.db();
+  auto* cf = store_.column_family(kColumnFamily);
+  // One past any key: every key starts with 't', 'a' or 'y'.
+  auto s = db.DeleteRange({}, cf, std::string(1, '\0'), std::string(1, '\x7f'));
+  if (!s.ok()) return Error::unavailable("audit index: " + s.ToString());
+  rocksdb::WriteBatch batch;
+  std::uint64_t count = 0;
+  Status written;
+  auto folded = store_.read_range(1, UINT64_MAX, [&](const Record& r) {
+    index(r, batch);
+    if (++count % 10000 == 0) {
+      if (auto w = db.Write({}, &batch); !w.ok()) {
+        written = Error::unavailable("audit index: " + w.ToString());
+        return false;
+      }
+      batch.Clear();
+      if (progress) progress(count);
+    }
+    return true;
+  });
+  if (!folded) return folded;
+  if (!written) return written;
+  s = db.Write({}, &batch);
+  if (!s.ok()) return Error::unavailable("audit index: " + s.ToString());
+  return {};
+}
+
+std::vector<std::string> AuditIndex::dump() const {
+  std::vector<std::string> keys;
+  std::unique_ptr<rocksdb::Iterator> it(
+      store_.db().NewIterator({}, store_.column_family(kColumnFamily)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) keys.push_back(it->key().ToString());
+  return keys;
+}
+
+}  // namespace tl

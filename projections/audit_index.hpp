@@ -1,0 +1,59 @@
+// The audit index: for every record, keys by token, by actor and by type, written in the same
+// batch as the record (an IndexWriter), so the index is never behind the log. Time ranges need
+// no index: the log's times never decrease along seq, so a time bound is a seq bound, found
+// by binary search.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/result.hpp"
+#include "eventstore/event_store.hpp"
+
+namespace tl {
+
+inline constexpr std::size_t kDefaultAuditLimit = 100;
+inline constexpr std::size_t kMaxAuditLimit = 1000;
+
+struct AuditFilter {
+  std::string token_id;
+  std::string actor;
+  std::string type;
+  std::optional<Timestamp> since;  // at >= since
+  std::optional<Timestamp> until;  // at < until
+  std::uint64_t after_seq = 0;
+};
+
+struct AuditPage {
+  std::vector<Record> events;
+  std::optional<std::uint64_t> next_after_seq;
+};
+
+class AuditIndex final : public IndexWriter {
+ public:
+  static constexpr const char* kColumnFamily = "audit_index";
+
+  explicit AuditIndex(EventStore& store) : store_(store) {}
+
+  void index(const Record& record, rocksdb::WriteBatch& batch) override;
+
+  // Ascending seq, at most `limit` records.
+  Result<AuditPage> query(const AuditFilter& filter, std::size_t limit) const;
+  // Every matching record in ascending seq, until `visit` returns false.
+  Status scan(const AuditFilter& filter, const std::function<bool(const Record&)>& visit) const;
+
+  // Drops the index and writes it again from seq 1.
+  Status rebuild(const std::function<void(std::uint64_t)>& progress = {});
+  // Every key of the index, for comparing a rebuilt index with a folded one.
+  std::vector<std::string> dump() const;
+
+ private:
+  std::uint64_t first_seq_at_or_after(Timestamp t) const;
+
+  EventStore& store_;
+};
+
+}  // namespace tl

@@ -1,0 +1,68 @@
+// The read side: the token and user tables (in memory, saved with a checkpoint) and the audit
+// index (written with the log). It subscribes to the store, so every committed batch is folded
+// before its writers are answered (read-your-writes).
+//
+// Checkpoints: the changed rows and the seq they reflect are written in one batch, so the saved
+// state can never be ahead of or behind its checkpoint. Start-up loads them and folds only what
+// came after; rebuild() folds from seq 1. Both give the same state (tests check it).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "domain/result.hpp"
+#include "eventstore/event_store.hpp"
+#include "projections/audit_index.hpp"
+#include "projections/token_table.hpp"
+#include "projections/user_table.hpp"
+
+namespace tl {
+
+class ReadModel final : public Subscriber {
+ public:
+  static constexpr const char* kStateFamily = "projection_state";
+  // The column families the store must open for the read model.
+  static std::vector<std::string> column_families();
+
+  // Registers with the store; call before anything is appended.
+  explicit ReadModel(EventStore& store);
+
+  // Loads the last checkpoint and folds the records after it.
+  Status load(const std::function<void(std::uint64_t)>& progress = {});
+  // Forgets every saved state and folds from seq 1 (the audit index too).
+  Status rebuild(const std::function<void(std::uint64_t)>& progress = {});
+  Status save_checkpoint();
+
+  void on_committed(std::span<const Record> records) override;
+
+  std::uint64_t folded_seq() const { return folded_seq_.load(); }
+  std::uint64_t checkpoint_seq() const { return checkpoint_seq_.load(); }
+  bool caught_up() const { return folded_seq() == store_.head().seq; }
+
+  const TokenTable& tokens() const { return tokens_; }
+  TokenTable& tokens() { return tokens_; }
+  const UserTable& users() const { return users_; }
+  const AuditIndex& audit() const { return audit_; }
+
+  // Save a checkpoint after this many folded records (and at shutdown).
+  static constexpr std::uint64_t kCheckpointEvery = 50000;
+
+ private:
+  void fold(const Record& record);
+  Status fold_from(std::uint64_t seq, const std::function<void(std::uint64_t)>& progress);
+
+  EventStore& store_;
+  TokenTable tokens_;
+  UserTable users_;
+  AuditIndex audit_;
+  std::mutex save_mutex_;
+  std::atomic<std::uint64_t> folded_seq_{0};
+  std::atomic<std::uint64_t> checkpoint_seq_{0};
+};
+
+}  // namespace tl

@@ -1,0 +1,75 @@
+#include "service/sessions.hpp"
+
+#include "eventstore/codec.hpp"
+#include "eventstore/passwords.hpp"
+
+namespace tl {
+
+std::string SessionStore::create(const std::string& username, Timestamp now) {
+  std::string id = random_urlsafe(32);
+  std::lock_guard lock(mutex_);
+  // Drop expired sessions now and then, so memory stays bounded by live sessions.
+  if (sessions_.size() % 1024 == 1023) {
+    std::erase_if(sessions_, [&](const auto& kv) {
+      return now - kv.second.last_seen > idle_ || now - kv.second.created > absolute_;
+    });
+  }
+  sessions_[sha256_hex(id)] = {username, now, now};
+  return id;
+}
+
+std::optional<std::string> SessionStore::resolve(const std::string& session_id, Timestamp now) {
+  const std::string key = sha256_hex(session_id);
+  std::lock_guard lock(mutex_);
+  auto it = sessions_.find(key);
+  if (it == sessions_.end()) return std::nullopt;
+  if (now - it->second.last_seen > idle_ || now - it->second.created > absolute_) {
+    sessions_.erase(it);
+    return std::nullopt;
+  }
+  it->second.last_seen = now;
+  return it->second.username;
+}
+
+void SessionStore::remove(const std::string& session_id) {
+  const std::string key = sha256_hex(session_id);
+  std::lock_guard lock(mutex_);
+  sessions_.erase(key);
+}
+
+void SessionStore::remove_user(const std::string& username) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(sessions_, [&](const auto& kv) { return kv.second.username == username; });
+}
+
+bool LoginThrottle::over(const std::string& key, Timestamp now, int limit) {
+  auto it = counts_.find(key);
+  if (it == counts_.end()) return false;
+  if (now - it->second.window_start > window_) {
+    counts_.erase(it);
+    return false;
+  }
+  return it->second.failures >= limit;
+}
+
+bool LoginThrottle::allowed(const std::string& username, const std::string& ip, Timestamp now) {
+  std::lock_guard lock(mutex_);
+  // An address gets more room than a user name: several people may share it.
+  return !over("u:" + username, now, max_failures_) && !over("i:" + ip, now, max_failures_ * 4);
+}
+
+void LoginThrottle::failed(const std::string& username, const std::string& ip, Timestamp now) {
+  std::lock_guard lock(mutex_);
+  for (const std::string& key : {"u:" + username, "i:" + ip}) {
+    auto& count = counts_[key];
+    if (count.failures == 0 || now - count.window_start > window_) count = {0, now};
+    ++count.failures;
+  }
+}
+
+void LoginThrottle::succeeded(const std::string& username) {
+  std::lock_guard lock(mutex_);
+  counts_.erase("u:" + username);
+}
+
+}  // namespace tl

@@ -1,0 +1,62 @@
+// Server-stored sign-in sessions and the login throttle. Sessions live in memory: a restart
+// signs everyone out, which is the safe direction. A session ends after an idle time, after an
+// absolute lifetime, at logout, and when its user's password changes or the user is deleted.
+#pragma once
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "domain/time.hpp"
+
+namespace tl {
+
+class SessionStore {
+ public:
+  SessionStore(std::chrono::minutes idle, std::chrono::minutes absolute) : idle_(idle), absolute_(absolute) {}
+
+  // Returns the new session's id: the cookie value. Only its hash is kept.
+  std::string create(const std::string& username, Timestamp now);
+  // The session's user, or nullopt when unknown or expired. Extends the idle time.
+  std::optional<std::string> resolve(const std::string& session_id, Timestamp now);
+  void remove(const std::string& session_id);
+  void remove_user(const std::string& username);
+  std::chrono::minutes absolute_lifetime() const { return absolute_; }
+
+ private:
+  struct Session {
+    std::string username;
+    Timestamp created;
+    Timestamp last_seen;
+  };
+  std::chrono::minutes idle_;
+  std::chrono::minutes absolute_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, Session> sessions_;  // by SHA-256 of the id
+};
+
+// Failed sign-ins per user name and per client address within a window; past the limit,
+// further attempts are refused (429) until the window has passed.
+class LoginThrottle {
+ public:
+  LoginThrottle(int max_failures, std::chrono::minutes window) : max_failures_(max_failures), window_(window) {}
+
+  bool allowed(const std::string& username, const std::string& ip, Timestamp now);
+  void failed(const std::string& username, const std::string& ip, Timestamp now);
+  void succeeded(const std::string& username);
+
+ private:
+  struct Count {
+    int failures = 0;
+    Timestamp window_start;
+  };
+  bool over(const std::string& key, Timestamp now, int limit);
+  int max_failures_;
+  std::chrono::minutes window_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, Count> counts_;
+};
+
+}  // namespace tl

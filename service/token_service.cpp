@@ -1,0 +1,130 @@
+#include "service/token_service.hpp"
+
+#include "eventstore/passwords.hpp"
+
+namespace tl {
+namespace {
+
+// Enough for any realistic contention on one token; each attempt waits for one batch.
+constexpr int kMaxAttempts = 16;
+
+Error gone() { return Error::not_found("No such token."); }
+
+}  // namespace
+
+Result<TokenRow> TokenService::create(const RequestContext& ctx, std::string description,
+                                      std::int64_t timeout_days, Timestamp now) {
+  const std::string& owner = ctx.actor.user;
+  const std::string id = new_ulid("tok_");
+  std::string code = secrets_.generate_code();
+  SealedCode sealed = secrets_.seal(id, code);
+  CreateToken cmd{owner, std::move(description), timeout_days, secrets_.lookup_hash(code), sealed.code_sealed};
+  auto created = decide_create(cmd, model_.tokens().live_count(owner, now), max_live_tokens_);
+  if (!created) return std::move(created).error();
+  if (!model_.tokens().reserve(owner, now, max_live_tokens_)) {
+    return Error::limit_exceeded("You already hold the most live tokens allowed; delete one first.");
+  }
+  AppendRequest req{id, kNoStream, {std::move(created).value()}, ctx.actor, ctx.source, owner,
+                    {{"keys", id, std::move(sealed.wrapped_data_key)}}};
+  auto appended = store_.append(std::move(req));
+  model_.tokens().release(owner);
+  if (!appended) return std::move(appended).error();
+  auto row = model_.tokens().get(id);
+  if (!row) return Error::internal("a created token is missing from the projection");
+  return *row;
+}
+
+std::vector<TokenRow> TokenService::list(const std::string& owner) const { return model_.tokens().list(owner); }
+
+Result<TokenRow> TokenService::get(const std::string& owner, const std::string& id) const {
+  auto row = model_.tokens().get(id);
+  if (!row || row->state.owner != owner) return gone();
+  return *row;
+}
+
+Result<std::string> TokenService::reveal(const RequestContext& ctx, const std::string& id) {
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    auto row = model_.tokens().get(id);
+    if (!row) return gone();
+    auto revealed = decide_reveal(row->state, ctx.actor.user);
+    if (!revealed) return std::move(revealed).error();
+    auto appended = store_.append({id, row->state.version, {*revealed}, ctx.actor, ctx.source, row->state.owner, {}});
+    if (!appended) {
+      if (appended.error().code == ErrorCode::version_conflict) continue;
+      return std::move(appended).error();
+    }
+    auto created = store_.read(row->created_seq);
+    auto wrapped = store_.get_side("keys", id);
+    if (!created || !*created || !wrapped || !*wrapped) return gone();
+    const auto* event = std::get_if<TokenCreated>(&(*created)->event);
+    if (event == nullptr) return Error::internal("a token's first record is not TokenCreated");
+    auto code = secrets_.unseal(id, event->code_sealed, **wrapped);
+    if (!code) return gone();
+    return std::move(*code);
+  }
+  return Error::version_conflict("The token is changing too often; try again.");
+}
+
+Result<TokenRow> TokenService::update(const RequestContext& ctx, const std::string& id, const UpdateToken& cmd,
+                                      Timestamp now) {
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    auto row = model_.tokens().get(id);
+    if (!row) return gone();
+    auto events = decide_update(row->state, cmd, ctx.actor.user, now);
+    if (!events) return std::move(events).error();
+    if (events->empty()) return *row;
+    auto appended = store_.append({id, row->state.version, std::move(events).value(), ctx.actor, ctx.source,
+                                   row->state.owner, {}});
+    if (!appended) {
+      if (appended.error().code != ErrorCode::version_conflict) return std::move(appended).error();
+      // With If-Match the caller asked for exactly that version: it is gone, so say so.
+      if (cmd.if_match) return Error::precondition_failed("The token changed since you read it.");
+      continue;
+    }
+    auto updated = model_.tokens().get(id);
+    if (!updated) return gone();
+    return *updated;
+  }
+  return Error::version_conflict("The token is changing too often; try again.");
+}
+
+Status TokenService::remove(const RequestContext& ctx, const std::string& id) {
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    auto row = model_.tokens().get(id);
+    if (!row) return gone();
+    auto deleted = decide_delete(row->state, ctx.actor.user);
+    if (!deleted) return std::move(deleted).error();
+    // Destroying the wrapped data key with the event makes the sealed code unrecoverable.
+    auto appended = store_.append({id, row->state.version, {std::move(deleted).value()}, ctx.actor, ctx.source,
+                                   row->state.owner, {{"keys", id, std::nullopt}}});
+    if (appended) return {};
+    if (appended.error().code != ErrorCode::version_conflict) return std::move(appended).error();
+  }
+  return Error::version_conflict("The token is changing too often; try again.");
+}
+
+Result<std::vector<Record>> TokenService::history(const std::string& owner, const std::string& id) const {
+  if (auto row = get(owner, id); !row) return std::move(row).error();
+  std::vector<Record> records;
+  auto read = store_.read_stream(id, [&](const Record& r) {
+    records.push_back(r);
+    return true;
+  });
+  if (!read) return std::move(read).error();
+  return records;
+}
+
+Introspection TokenService::introspect(std::string_view code, Timestamp now) const {
+  if (!code_well_formed(code)) return {};
+  auto row = model_.tokens().find_by_lookup(secrets_.lookup_hash(code));
+  if (!row || row->state.expired(now)) return {};
+  auto owner = model_.users().get(row->state.owner);
+  if (!owner || !owner->active) return {};
+  using std::chrono::duration_cast;
+  using std::chrono::seconds;
+  return {true, row->state.owner, row->state.id,
+          duration_cast<seconds>(row->state.expires_at().time_since_epoch()).count(),
+          duration_cast<seconds>(row->state.created_at.time_since_epoch()).count()};
+}
+
+}  // namespace tl

@@ -1,0 +1,58 @@
+// Token commands and queries for one authenticated user: read the state, let the domain
+// decide, append with the expected version (retrying when another writer got there first),
+// and answer from the projection, which already holds the new events.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/result.hpp"
+#include "domain/token.hpp"
+#include "eventstore/event_store.hpp"
+#include "eventstore/token_secrets.hpp"
+#include "projections/read_model.hpp"
+
+namespace tl {
+
+// Who is acting and from where; actor.user is the authenticated user.
+struct RequestContext {
+  Actor actor;
+  Source source;
+};
+
+struct Introspection {
+  bool active = false;
+  std::string owner;
+  std::string token_id;
+  std::int64_t exp = 0;  // unix seconds
+  std::int64_t iat = 0;
+};
+
+class TokenService {
+ public:
+  TokenService(EventStore& store, ReadModel& model, const TokenSecrets& secrets, std::size_t max_live_tokens)
+      : store_(store), model_(model), secrets_(secrets), max_live_tokens_(max_live_tokens) {}
+
+  Result<TokenRow> create(const RequestContext& ctx, std::string description, std::int64_t timeout_days,
+                          Timestamp now);
+  std::vector<TokenRow> list(const std::string& owner) const;
+  Result<TokenRow> get(const std::string& owner, const std::string& id) const;
+  // The code, answered only once its TokenRevealed event is durable.
+  Result<std::string> reveal(const RequestContext& ctx, const std::string& id);
+  Result<TokenRow> update(const RequestContext& ctx, const std::string& id, const UpdateToken& cmd, Timestamp now);
+  Status remove(const RequestContext& ctx, const std::string& id);
+  Result<std::vector<Record>> history(const std::string& owner, const std::string& id) const;
+
+  // Anything but a well-formed code of a live, unexpired token of an active user is inactive.
+  Introspection introspect(std::string_view code, Timestamp now) const;
+
+ private:
+  EventStore& store_;
+  ReadModel& model_;
+  const TokenSecrets& secrets_;
+  std::size_t max_live_tokens_;
+};
+
+}  // namespace tl

@@ -1,0 +1,87 @@
+#include "service/user_service.hpp"
+
+#include "eventstore/passwords.hpp"
+
+namespace tl {
+namespace {
+
+constexpr const char* kCredentials = "credentials";
+
+}  // namespace
+
+Result<UserState> UserService::authenticate(const std::string& username, std::string_view password) const {
+  const Error refused = Error::unauthenticated("Wrong user name or password.");
+  auto user = model_.users().get(username);
+  auto hash = store_.get_side(kCredentials, username);
+  if (!hash) return std::move(hash).error();
+  if (!user || !user->active || !*hash) {
+    burn_password_verification(password);
+    return refused;
+  }
+  if (!verify_password(**hash, password)) return refused;
+  return *user;
+}
+
+std::vector<UserState> UserService::list() const { return model_.users().list(); }
+
+std::optional<UserState> UserService::get(const std::string& username) const {
+  auto user = model_.users().get(username);
+  if (!user || !user->active) return std::nullopt;
+  return user;
+}
+
+Result<UserState> UserService::create(const RequestContext& ctx, const std::string& username,
+                                      std::string_view password, std::vector<std::string> groups) {
+  const UserState existing = model_.users().get(username).value_or(UserState{});
+  auto created = decide_create_user(existing, username, std::move(groups));
+  if (!created) return std::move(created).error();
+  if (auto valid = validate_password(password); !valid) return std::move(valid).error();
+  auto appended = store_.append({user_stream(username), existing.version, {std::move(created).value()}, ctx.actor,
+                                 ctx.source, {}, {{kCredentials, username, hash_password(password)}}});
+  if (!appended) return std::move(appended).error();
+  return *model_.users().get(username);
+}
+
+Result<UserState> UserService::set_groups(const RequestContext& ctx, const std::string& username,
+                                          std::vector<std::string> groups) {
+  const UserState user = model_.users().get(username).value_or(UserState{});
+  auto changed = decide_change_groups(user, std::move(groups), ctx.actor.user);
+  if (!changed) return std::move(changed).error();
+  auto appended =
+      store_.append({user_stream(username), user.version, {std::move(changed).value()}, ctx.actor, ctx.source, {}, {}});
+  if (!appended) return std::move(appended).error();
+  return *model_.users().get(username);
+}
+
+Status UserService::set_password(const RequestContext& ctx, const std::string& username, std::string_view password) {
+  const UserState user = model_.users().get(username).value_or(UserState{});
+  auto changed = decide_change_password(user);
+  if (!changed) return std::move(changed).error();
+  if (auto valid = validate_password(password); !valid) return valid;
+  auto appended = store_.append({user_stream(username), user.version, {*changed}, ctx.actor, ctx.source, {},
+                                 {{kCredentials, username, hash_password(password)}}});
+  if (!appended) return std::move(appended).error();
+  return {};
+}
+
+Status UserService::remove(const RequestContext& ctx, const std::string& username) {
+  const UserState user = model_.users().get(username).value_or(UserState{});
+  auto deleted = decide_delete_user(user, ctx.actor.user);
+  if (!deleted) return std::move(deleted).error();
+  auto appended = store_.append(
+      {user_stream(username), user.version, {*deleted}, ctx.actor, ctx.source, {}, {{kCredentials, username, std::nullopt}}});
+  if (!appended) return std::move(appended).error();
+  return {};
+}
+
+Result<std::optional<std::string>> UserService::bootstrap_admin(const std::string& password) {
+  if (!model_.users().empty()) return std::optional<std::string>{};
+  const bool generated = password.empty();
+  const std::string chosen = generated ? random_password() : password;
+  const RequestContext system{{"system", "system", {}}, {}};
+  auto created = create(system, "admin", chosen, {std::string(kGroupAdmins)});
+  if (!created) return std::move(created).error();
+  return generated ? std::optional<std::string>{chosen} : std::optional<std::string>{""};
+}
+
+}  // namespace tl

@@ -1,0 +1,453 @@
+// Browser test of the tokenledger web UI against the real server.
+//
+//   cd tests/browser && npm ci && TOKENLEDGER_BIN=/abs/path/tokenledger node --test ui.test.mjs
+//
+// Drives Debian's /usr/bin/chromium (CHROMIUM_PATH overrides) headless through playwright-core.
+// The server runs on an ephemeral port with a fresh data directory; for the expired-token case it is
+// restarted on the same data under `faketime -f +2d`. Screenshots go to tests/browser/output/.
+// The steps share one browser page and run in order; after a failed step the rest are skipped.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { chromium } from 'playwright-core';
+
+const BIN = process.env.TOKENLEDGER_BIN;
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const OUT = fileURLToPath(new URL('./output/', import.meta.url));
+const ADMIN_PW = `admin-${randomBytes(9).toString('base64url')}`;
+const PW = { alice: 'alice-Secret-2026!', bob: 'bob-Secret-2026!', carol: 'carol-Secret-2026!' };
+const DAY_MS = 86_400_000;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+let server = null;   // { child, url, log, closed }
+let base = '';
+let dataDir = '';
+let browser = null;
+let page = null;
+let failed = false;
+const pageErrors = [];
+
+// ---------- the server process ----------
+// Started in its own process group: `faketime` forks the real server, so we signal the whole group
+// and wait for the stdio pipes to close, which happens only once every process holding them exited.
+function startServer({ faketime } = {}) {
+  const args = ['--listen', '127.0.0.1:0', '--data', dataDir];
+  const [cmd, argv] = faketime ? ['faketime', ['-f', faketime, BIN, ...args]] : [BIN, args];
+  const env = { ...process.env, TOKENLEDGER_ADMIN_PASSWORD: ADMIN_PW };
+  if (faketime) env.FAKETIME_DONT_FAKE_MONOTONIC = '1'; // shift the wall clock only; steady timers stay sane
+  const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const s = { child, url: null, log: [], closed: null };
+  s.closed = new Promise((resolve) => child.on('close', resolve));
+  return new Promise((resolve, reject) => {
+    const fail = (err) => { clearTimeout(timer); reject(new Error(`${err.message}\n--- server output ---\n${s.log.join('\n')}`)); };
+    const timer = setTimeout(() => fail(new Error('the server did not print "listening on http://…" within 30 s')), 30_000);
+    for (const stream of [child.stdout, child.stderr]) {
+      let rest = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk) => {
+        const lines = (rest + chunk).split('\n');
+        rest = lines.pop();
+        for (const line of lines) {
+          s.log.push(line);
+          if (s.log.length > 300) s.log.shift();
+          const m = !s.url && line.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+          if (m) { s.url = m[1]; clearTimeout(timer); resolve(s); }
+        }
+      });
+    }
+    child.on('error', (e) => fail(new Error(`cannot start ${cmd}: ${e.message}`)));
+    child.on('exit', (code, sig) => { if (!s.url) fail(new Error(`the server exited before listening (code ${code}, signal ${sig})`)); });
+  });
+}
+function signalGroup(s, sig) { try { process.kill(-s.child.pid, sig); } catch { /* already gone */ } }
+async function stopServer(s) {
+  if (!s) return;
+  const done = () => Promise.race([s.closed.then(() => true), sleep(15_000).then(() => false)]);
+  signalGroup(s, 'SIGTERM');
+  if (!(await done())) {
+    signalGroup(s, 'SIGKILL');
+    await Promise.race([s.closed, sleep(5_000)]);
+    throw new Error(`the server did not stop within 15 s of SIGTERM\n${s.log.slice(-30).join('\n')}`);
+  }
+}
+// Last resort when the test process itself ends abnormally.
+process.on('exit', () => { if (server) signalGroup(server, 'SIGKILL'); });
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { if (server) signalGroup(server, 'SIGKILL'); process.exit(130); });
+
+// ---------- HTTP API from node (the admin setup) ----------
+async function http(method, p, { cookie, body } = {}) {
+  const headers = { Accept: 'application/json', Origin: base };
+  if (cookie) headers.Cookie = cookie;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(base + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+  const text = await res.text();
+  let json = null;
+  try { json = text ? JSON.parse(text) : null; } catch { json = text; }
+  return { status: res.status, headers: res.headers, json };
+}
+async function apiLogin(username, password) {
+  const r = await http('POST', '/api/v1/session', { body: { username, password } });
+  assert.equal(r.status, 200, `login of ${username}: ${JSON.stringify(r.json)}`);
+  const cookie = r.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  assert.ok(cookie, 'the session answer sets a cookie');
+  return cookie;
+}
+
+// ---------- browser helpers ----------
+const tid = (id) => page.getByTestId(id);
+const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+async function eventually(fn, what, timeout = 10_000) {
+  const end = Date.now() + timeout;
+  let last = null;
+  for (;;) {
+    try { if (await fn()) return; } catch (e) { last = e; }
+    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what}${last ? ` (${last.message})` : ''}`);
+    await sleep(100);
+  }
+}
+const text = async (loc) => ((await loc.textContent()) || '').trim();
+async function shot(name) { await page.screenshot({ path: path.join(OUT, name), fullPage: true }); }
+function tokenRow(description) {
+  return tid('token-row').filter({ has: tid('token-description').filter({ hasText: new RegExp(`^${escapeRe(description)}$`) }) });
+}
+async function dialogOpen(testid) { return page.locator(`[data-testid="${testid}"]`).evaluate((d) => d.open); }
+async function openMenu() {
+  if ((await tid('avatar-button').getAttribute('aria-expanded')) !== 'true') await tid('avatar-button').click();
+  await tid('avatar-menu').waitFor({ state: 'visible' });
+}
+async function login(username, password) {
+  await page.goto(`${base}/#/login`);
+  await tid('login-form').waitFor();
+  await tid('login-username').fill(username);
+  await tid('login-password').fill(password);
+  await tid('login-submit').click();
+  await eventually(async () => (await text(tid('avatar-name'))) === username && (await tid('avatar-name').isVisible()), `${username} to be logged in`);
+}
+async function logout() {
+  await openMenu();
+  await tid('logout').click();
+  await tid('login-form').waitFor();
+  assert.equal(await tid('avatar-button').isVisible(), false, 'the avatar menu is gone after logging out');
+}
+// The token's created/expires as shown (<time datetime>), in ms.
+async function rowTimes(row) {
+  const created = Date.parse(await row.getByTestId('token-created').locator('time').getAttribute('datetime'));
+  const expires = Date.parse(await row.getByTestId('token-expires').locator('time').getAttribute('datetime'));
+  return { created, expires };
+}
+async function addToken(description, days) {
+  await tid('add-token').click();
+  await eventually(() => dialogOpen('token-dialog'), 'the add dialog to open');
+  await tid('description-input').fill(description);
+  await tid('timeout-input').fill(String(days));
+  await tid('token-submit').click();
+  await eventually(async () => !(await dialogOpen('token-dialog')), 'the add dialog to close');
+  await tokenRow(description).waitFor();
+}
+// fetch() from inside the page: same origin, the browser's session cookie.
+async function pageFetch(method, p, body) {
+  return page.evaluate(async ([m, url, b]) => {
+    const res = await fetch(url, { method: m, credentials: 'same-origin', headers: b ? { 'Content-Type': 'application/json' } : {}, body: b ? JSON.stringify(b) : undefined });
+    const t = await res.text();
+    let json = null;
+    try { json = JSON.parse(t); } catch { json = t; }
+    return { status: res.status, json };
+  }, [method, p, body]);
+}
+
+function step(name, fn) {
+  test(name, { timeout: 120_000 }, async (t) => {
+    if (failed) { t.skip('an earlier step failed'); return; }
+    try {
+      await fn(t);
+    } catch (e) {
+      failed = true;
+      if (page) await shot(`failure-${name.replace(/\W+/g, '-').slice(0, 60)}.png`).catch(() => {});
+      if (server) for (const line of ['last server output:', ...server.log.slice(-40)]) t.diagnostic(line);
+      throw e;
+    }
+  });
+}
+
+before(async () => {
+  assert.ok(BIN, 'set TOKENLEDGER_BIN to the absolute path of the tokenledger binary');
+  await rm(OUT, { recursive: true, force: true });
+  await mkdir(OUT, { recursive: true });
+  dataDir = await mkdtemp(path.join(tmpdir(), 'tokenledger-ui-'));
+  server = await startServer();
+  base = server.url;
+  const admin = await apiLogin('admin', ADMIN_PW);
+  for (const [username, groups] of [['alice', ['api-tokens', 'auditors']], ['bob', []]]) {
+    const r = await http('POST', '/api/v1/users', { cookie: admin, body: { username, password: PW[username], groups } });
+    assert.equal(r.status, 201, `creating ${username}: ${JSON.stringify(r.json)}`);
+  }
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 30_000,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US', timezoneId: 'Europe/Berlin' });
+  page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  page.setDefaultNavigationTimeout(15_000);
+  page.on('pageerror', (e) => pageErrors.push(`page error: ${e.message}`));
+  page.on('console', (m) => { if (/Content.Security.Policy/i.test(m.text())) pageErrors.push(`CSP: ${m.text()}`); });
+});
+
+after(async () => {
+  const errors = [];
+  if (browser) await Promise.race([browser.close(), sleep(10_000)]).catch((e) => errors.push(e));
+  await stopServer(server).catch((e) => errors.push(e));
+  server = null;
+  if (dataDir) await rm(dataDir, { recursive: true, force: true }).catch(() => {});
+  if (errors.length) throw errors[0];
+});
+
+step('bob (no groups): wrong password, no API Tokens link, direct URL shows the group-needed page', async () => {
+  await page.goto(`${base}/`);
+  await tid('login-form').waitFor();
+  await shot('login.png');
+  await tid('login-username').fill('bob');
+  await tid('login-password').fill('not-his-password');
+  await tid('login-submit').click();
+  await eventually(async () => /wrong username or password/i.test(await text(tid('login-error'))), 'the wrong-password message');
+  await login('bob', PW.bob);
+  await openMenu();
+  await tid('logout').waitFor();
+  assert.equal(await tid('nav-tokens').count(), 0, 'bob must not see the API Tokens link');
+  assert.equal(await tid('nav-audit').count(), 0, 'bob must not see the Audit log link');
+  assert.equal(await tid('nav-users').count(), 0, 'bob must not see the Users link');
+  await page.keyboard.press('Escape');
+  await tid('avatar-menu').waitFor({ state: 'hidden' });
+  await page.goto(`${base}/#/tokens`);
+  await tid('no-group').waitFor();
+  assert.match(await text(tid('no-group')), /You need to be in the API Tokens group/);
+  await shot('no-group.png');
+  const r = await pageFetch('GET', '/api/v1/tokens');
+  assert.equal(r.status, 403, 'the API refuses bob too');
+  await logout();
+});
+
+let tokenId = '';
+step('alice: add a token (invalid input first), it appears masked', async () => {
+  await login('alice', PW.alice);
+  await tid('tokens-view').waitFor();
+  await tid('tokens-empty').waitFor();
+  await openMenu();
+  assert.equal(await tid('nav-tokens').count(), 1);
+  assert.equal(await tid('nav-audit').count(), 1);
+  assert.equal(await tid('nav-users').count(), 0, 'alice is not an admin');
+  await page.keyboard.press('Escape');
+
+  await tid('add-token').click();
+  await eventually(() => dialogOpen('token-dialog'), 'the add dialog to open');
+  assert.equal(await text(tid('token-dialog-title')), 'Add token');
+  await tid('description-input').fill('');
+  await tid('timeout-input').fill('30');
+  await tid('token-submit').click();
+  await eventually(async () => (await text(tid('description-error'))).length > 0, 'a field error next to Description');
+  assert.ok(await dialogOpen('token-dialog'), 'the dialog stays open on invalid input');
+  assert.equal(await tid('description-input').getAttribute('aria-invalid'), 'true');
+  await shot('add-dialog.png');
+
+  await tid('description-input').fill('CI pipeline');
+  await tid('timeout-input').fill('30');
+  await tid('timeout-input').press('Enter'); // Enter submits
+  await eventually(async () => !(await dialogOpen('token-dialog')), 'the add dialog to close');
+  const row = tokenRow('CI pipeline');
+  await row.waitFor();
+  tokenId = await row.getAttribute('data-token-id');
+  assert.ok(tokenId);
+  assert.match(await text(row.getByTestId('token-code')), /^•+$/, 'the new token is masked');
+  assert.equal(await text(row.getByTestId('show-toggle')), 'Show');
+  assert.equal(await row.getByTestId('expired-badge').count(), 0);
+  const { created, expires } = await rowTimes(row);
+  assert.equal(expires - created, 30 * DAY_MS, 'expires = created + 30 days');
+  assert.match(await row.getByTestId('token-created').locator('time').getAttribute('title'), /UTC$/, 'the UTC time is in the title');
+});
+
+step('alice: Show reveals the code, Hide masks it again', async () => {
+  const row = tokenRow('CI pipeline');
+  await row.getByTestId('show-toggle').click();
+  await eventually(async () => (await text(row.getByTestId('show-toggle'))) === 'Hide', 'the button to become Hide');
+  const code = await text(row.getByTestId('token-code'));
+  assert.match(code, /^tlk_/, 'a revealed code starts with tlk_');
+  assert.ok(code.length >= 32, 'a code has at least 32 characters');
+  await row.getByTestId('copy-code').waitFor();
+  await shot('tokens.png');
+  await row.getByTestId('show-toggle').click();
+  await eventually(async () => (await text(row.getByTestId('show-toggle'))) === 'Show', 'the button to become Show');
+  assert.match(await text(row.getByTestId('token-code')), /^•+$/, 'masked again');
+  assert.equal(await row.getByTestId('copy-code').count(), 0, 'no Copy while hidden');
+});
+
+step('alice: the audit view lists her reveal, verifies the chain, filters and orders', async () => {
+  await openMenu();
+  await tid('nav-audit').click();
+  await tid('audit-table').waitFor();
+  await eventually(async () => /History verified: \d+ events/.test(await text(tid('verify-status'))), 'the verification result');
+  const reveal = tid('audit-row').filter({ has: tid('audit-type').filter({ hasText: /^TokenRevealed$/ }) })
+    .filter({ has: tid('audit-actor').filter({ hasText: /^alice\b/ }) });
+  await eventually(async () => (await reveal.count()) >= 1, 'a TokenRevealed row by alice');
+  assert.equal(await reveal.first().getByTestId('audit-token').textContent(), tokenId);
+  assert.match(await reveal.first().getByTestId('audit-time').locator('time').getAttribute('title'), /UTC$/);
+
+  const seqs = async () => Promise.all((await tid('audit-seq').all()).map(async (c) => Number(await text(c))));
+  let s = await seqs();
+  assert.ok(s.length >= 3, `several events expected, got ${s.length}`);
+  assert.ok(s[0] > s[s.length - 1], 'newest first by default');
+  await shot('audit.png');
+  await tid('audit-order').selectOption('asc');
+  await eventually(async () => { s = await seqs(); return s[0] < s[s.length - 1]; }, 'oldest first after switching');
+
+  await tid('audit-filter-type').fill('TokenRevealed');
+  await tid('audit-apply').click();
+  await eventually(async () => {
+    const types = await tid('audit-type').allTextContents();
+    return types.length >= 1 && types.every((t) => t === 'TokenRevealed');
+  }, 'only TokenRevealed rows after filtering');
+  for (const format of ['jsonl', 'csv']) {
+    const href = await tid(`export-${format}`).getAttribute('href');
+    assert.match(href, new RegExp(`format=${format}`));
+    assert.match(href, /type=TokenRevealed/);
+    const r = await pageFetch('GET', href);
+    assert.equal(r.status, 200, `export ${format}`);
+    assert.match(typeof r.json === 'string' ? r.json : JSON.stringify(r.json), /TokenRevealed/);
+  }
+  await tid('audit-clear').click();
+  await tid('audit-table').waitFor();
+});
+
+step('alice: edit description and timeout', async () => {
+  await openMenu();
+  await tid('nav-tokens').click();
+  const row = tokenRow('CI pipeline');
+  await row.waitFor();
+  await row.getByTestId('edit-token').click();
+  await eventually(() => dialogOpen('token-dialog'), 'the edit dialog to open');
+  assert.equal(await text(tid('token-dialog-title')), 'Edit token');
+  assert.equal(await tid('description-input').inputValue(), 'CI pipeline');
+  assert.equal(await tid('timeout-input').inputValue(), '30');
+  await tid('description-input').fill('CI pipeline (prod)');
+  await tid('timeout-input').fill('60');
+  await shot('edit-dialog.png');
+  await tid('token-submit').click();
+  await eventually(async () => !(await dialogOpen('token-dialog')), 'the edit dialog to close');
+  const edited = tokenRow('CI pipeline (prod)');
+  await edited.waitFor();
+  assert.equal(await edited.getAttribute('data-token-id'), tokenId);
+  const { created, expires } = await rowTimes(edited);
+  assert.equal(expires - created, 60 * DAY_MS, 'expires = created + 60 days after the edit');
+});
+
+step('alice: delete with No (row stays), Escape (row stays), then Yes (row gone)', async () => {
+  const row = tokenRow('CI pipeline (prod)');
+  await row.getByTestId('delete-token').click();
+  await eventually(() => dialogOpen('confirm-dialog'), 'the confirmation');
+  assert.match(await text(tid('confirm-text')), /CI pipeline \(prod\)/);
+  await shot('delete-confirm.png');
+  await tid('confirm-no').click();
+  await eventually(async () => !(await dialogOpen('confirm-dialog')), 'the confirmation to close on No');
+  assert.equal(await row.count(), 1, 'No keeps the row');
+
+  await row.getByTestId('delete-token').click();
+  await eventually(() => dialogOpen('confirm-dialog'), 'the confirmation');
+  await page.keyboard.press('Escape');
+  await eventually(async () => !(await dialogOpen('confirm-dialog')), 'the confirmation to close on Escape');
+  assert.equal(await row.count(), 1, 'Escape keeps the row');
+
+  await row.getByTestId('delete-token').click();
+  await eventually(() => dialogOpen('confirm-dialog'), 'the confirmation');
+  await tid('confirm-yes').click();
+  await eventually(async () => (await row.count()) === 0, 'the row to go');
+  await tid('tokens-empty').waitFor();
+  const r = await pageFetch('GET', `/api/v1/tokens/${encodeURIComponent(tokenId)}`);
+  assert.equal(r.status, 404, 'the deleted token is gone on the server too');
+  await logout();
+});
+
+step('admin: the Users screen lists, adds, edits and deletes users', async () => {
+  await login('admin', ADMIN_PW);
+  await openMenu();
+  await tid('nav-users').click();
+  await tid('users-table').waitFor();
+  const userRow = (name) => page.locator(`[data-testid="user-row"][data-username="${name}"]`);
+  await userRow('alice').waitFor();
+  assert.deepEqual((await userRow('alice').getByTestId('user-groups').locator('.badge').allTextContents()).sort(), ['api-tokens', 'auditors']);
+  assert.match(await text(userRow('bob').getByTestId('user-groups')), /no groups/);
+
+  await tid('add-user').click();
+  await eventually(() => dialogOpen('user-dialog'), 'the add-user dialog');
+  await tid('user-username-input').fill('carol');
+  await tid('user-password-input').fill(PW.carol);
+  await tid('group-api-tokens').check();
+  await tid('user-submit').click();
+  await userRow('carol').waitFor();
+  assert.deepEqual(await userRow('carol').getByTestId('user-groups').locator('.badge').allTextContents(), ['api-tokens']);
+
+  await userRow('carol').getByTestId('edit-user').click();
+  await eventually(() => dialogOpen('user-dialog'), 'the edit-user dialog');
+  assert.ok(await tid('group-api-tokens').isChecked());
+  await tid('group-auditors').check();
+  await tid('user-submit').click();
+  await eventually(async () => (await userRow('carol').getByTestId('user-groups').locator('.badge').allTextContents()).sort().join() === 'api-tokens,auditors',
+    'carol to be in api-tokens and auditors');
+  await shot('users.png');
+
+  await userRow('carol').getByTestId('delete-user').click();
+  await eventually(() => dialogOpen('confirm-dialog'), 'the confirmation');
+  await tid('confirm-yes').click();
+  await eventually(async () => (await userRow('carol').count()) === 0, 'carol to be gone');
+  await logout();
+});
+
+step('expired token: after two days (faketime) it is marked Expired and cannot be edited', async () => {
+  await login('alice', PW.alice);
+  await tid('tokens-view').waitFor();
+  await addToken('Short-lived', 1);
+  const id = await tokenRow('Short-lived').getAttribute('data-token-id');
+  assert.equal(await tokenRow('Short-lived').getByTestId('expired-badge').count(), 0);
+
+  await stopServer(server);
+  server = null;
+  server = await startServer({ faketime: '+2d' });
+  base = server.url;
+
+  await page.goto(`${base}/#/tokens`);
+  await tid('login-form').waitFor(); // sessions live in memory: the restart ended it
+  await login('alice', PW.alice);
+  await tid('tokens-view').waitFor();
+  const row = tokenRow('Short-lived');
+  await row.waitFor();
+  assert.equal(await text(row.getByTestId('expired-badge')), 'Expired');
+  const pencil = row.getByTestId('edit-token');
+  assert.equal(await pencil.getAttribute('aria-disabled'), 'true', 'the pencil of an expired token is disabled');
+  assert.ok(await pencil.isDisabled(), 'Playwright sees the pencil as disabled');
+  assert.match(await pencil.getAttribute('title'), /delete it and create a new one/i);
+  await pencil.click({ force: true }); // still focusable and clickable: it explains instead of editing
+  await eventually(async () => /create a new one/i.test(await text(tid('banner-text'))), 'the explanation');
+  assert.equal(await dialogOpen('token-dialog'), false, 'no edit dialog for an expired token');
+
+  const r = await pageFetch('PATCH', `/api/v1/tokens/${encodeURIComponent(id)}`, { description: 'still here?' });
+  assert.equal(r.status, 409);
+  assert.equal(r.json?.error?.code, 'token_expired');
+
+  await row.getByTestId('show-toggle').click(); // revealing is allowed on expired tokens
+  await eventually(async () => /^tlk_/.test(await text(row.getByTestId('token-code'))), 'the code of the expired token');
+  await row.getByTestId('delete-token').click();
+  await eventually(() => dialogOpen('confirm-dialog'), 'the confirmation');
+  await tid('confirm-yes').click();
+  await eventually(async () => (await row.count()) === 0, 'the expired token to be deleted');
+  await logout();
+});
+
+step('no script errors and no CSP violations on any page', async () => {
+  assert.deepEqual(pageErrors, []);
+});
