@@ -286,6 +286,8 @@ Result<Record> decode_record(std::string_view raw) {
   auto parsed_at = parse_rfc3339(at);
   if (!parsed_at) return corrupt("bad time");
   r.at = *parsed_at;
+  // The owner is written once, at the top level, not again inside TokenCreated's data.
+  if (auto* created = std::get_if<TokenCreated>(&r.event)) created->owner = r.owner;
   r.raw.assign(raw);
   return r;
 }

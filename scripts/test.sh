@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds everything with the dev preset and runs every test:
+# unit and end-to-end tests through CTest, then the browser tests (Chromium via playwright-core).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh --test
+
+start=$(date +%s)
+cmake --preset dev >/dev/null
+cmake --build --preset dev
+echo "==> build took $(( $(date +%s) - start )) s"
+
+ctest --preset dev --output-on-failure -j 2
+
+if [[ -f tests/browser/package.json ]]; then
+  echo "==> browser tests"
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error &&
+    TOKENLEDGER_BIN="$PWD/../../build/dev/http/tokenledger" node --test --test-reporter=spec ui.test.mjs)
+fi
+echo "==> all tests passed"

@@ -1,0 +1,35 @@
+#include <gtest/gtest.h>
+
+#include "domain/text_rules.hpp"
+
+namespace tl {
+namespace {
+
+TEST(TextRulesTest, CountsCodePoints) {
+  EXPECT_EQ(utf8_length("abc"), 3u);
+  EXPECT_EQ(utf8_length("é日🔑"), 3u);
+  EXPECT_EQ(utf8_length(""), 0u);
+}
+
+TEST(TextRulesTest, RejectsMalformedUtf8) {
+  EXPECT_FALSE(utf8_length("\x80"));
+  EXPECT_FALSE(utf8_length("\xE6\x97"));          // truncated
+  EXPECT_FALSE(utf8_length("\xED\xA0\x80"));      // surrogate
+  EXPECT_FALSE(utf8_length("\xF4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_FALSE(utf8_length("\xE0\x80\xAF"));      // overlong
+}
+
+TEST(TextRulesTest, TrimsAsciiSpaceAndNoBreakSpace) {
+  EXPECT_EQ(trim("  a b \t\n"), "a b");
+  EXPECT_EQ(trim("\xC2\xA0x\xC2\xA0"), "x");
+  EXPECT_EQ(trim("   "), "");
+}
+
+TEST(TextRulesTest, FindsControlCharacters) {
+  EXPECT_TRUE(has_control_characters("a\tb"));
+  EXPECT_TRUE(has_control_characters("\xE2\x81\xA6"));  // U+2066
+  EXPECT_FALSE(has_control_characters("plain text, ünïcödé"));
+}
+
+}  // namespace
+}  // namespace tl

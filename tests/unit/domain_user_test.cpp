@@ -1,0 +1,75 @@
+#include <gtest/gtest.h>
+
+#include "domain/user.hpp"
+
+namespace tl {
+namespace {
+
+const Timestamp kT0{std::chrono::milliseconds{1'795'800'000'000}};
+
+UserState user(const std::string& name, std::vector<std::string> groups) {
+  UserState u;
+  apply(u, UserCreated{name, std::move(groups)}, kT0);
+  return u;
+}
+
+TEST(UserTest, CreateNormalizesGroups) {
+  auto e = decide_create_user({}, "alice", {"auditors", "api-tokens", "auditors"});
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->groups, (std::vector<std::string>{"api-tokens", "auditors"}));
+}
+
+TEST(UserTest, RejectsUnknownGroups) {
+  EXPECT_EQ(decide_create_user({}, "alice", {"root"}).error().code, ErrorCode::invalid_field);
+}
+
+TEST(UserTest, RejectsBadUsernames) {
+  for (const char* bad : {"", "Alice", "-x", "a b", "ä", "x/y"}) {
+    EXPECT_FALSE(decide_create_user({}, bad, {}).ok()) << bad;
+  }
+  EXPECT_FALSE(decide_create_user({}, std::string(65, 'a'), {}).ok());
+  EXPECT_TRUE(decide_create_user({}, "a.b_c-9", {}).ok());
+}
+
+TEST(UserTest, RejectsDuplicateButAllowsRecreateAfterDelete) {
+  UserState u = user("alice", {});
+  EXPECT_EQ(decide_create_user(u, "alice", {}).error().code, ErrorCode::conflict);
+  apply(u, UserDeleted{}, kT0);
+  EXPECT_FALSE(u.active);
+  EXPECT_TRUE(decide_create_user(u, "alice", {}).ok());
+}
+
+TEST(UserTest, GroupMembershipFollowsEvents) {
+  UserState u = user("alice", {"api-tokens"});
+  EXPECT_TRUE(u.in_group(kGroupApiTokens));
+  EXPECT_FALSE(u.in_group(kGroupAuditors));
+  apply(u, UserGroupsChanged{{"auditors"}}, kT0);
+  EXPECT_FALSE(u.in_group(kGroupApiTokens));
+  EXPECT_TRUE(u.in_group(kGroupAuditors));
+  apply(u, UserDeleted{}, kT0);
+  EXPECT_FALSE(u.in_group(kGroupAuditors));
+}
+
+TEST(UserTest, AdminCannotDropOwnAdminOrDeleteSelf) {
+  const UserState admin = user("root1", {"admins"});
+  EXPECT_EQ(decide_change_groups(admin, {}, "root1").error().code, ErrorCode::conflict);
+  EXPECT_TRUE(decide_change_groups(admin, {"admins", "auditors"}, "root1").ok());
+  EXPECT_TRUE(decide_change_groups(admin, {}, "other").ok());
+  EXPECT_EQ(decide_delete_user(admin, "root1").error().code, ErrorCode::conflict);
+  EXPECT_TRUE(decide_delete_user(admin, "other").ok());
+}
+
+TEST(UserTest, UnknownUsersAreNotFound) {
+  EXPECT_EQ(decide_change_groups({}, {}, "x").error().code, ErrorCode::not_found);
+  EXPECT_EQ(decide_change_password({}).error().code, ErrorCode::not_found);
+  EXPECT_EQ(decide_delete_user({}, "x").error().code, ErrorCode::not_found);
+}
+
+TEST(UserTest, PasswordLength) {
+  EXPECT_FALSE(validate_password("short").ok());
+  EXPECT_TRUE(validate_password("12345678").ok());
+  EXPECT_FALSE(validate_password(std::string(1025, 'x')).ok());
+}
+
+}  // namespace
+}  // namespace tl
