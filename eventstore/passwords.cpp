@@ -59,6 +59,16 @@ std::string random_urlsafe(std::size_t bytes) {
   return out;
 }
 
+std::string random_hex(std::size_t bytes) {
+  ensure_sodium();
+  std::vector<unsigned char> buf(bytes);
+  randombytes_buf(buf.data(), buf.size());
+  std::string out(bytes * 2 + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), buf.data(), buf.size());
+  out.pop_back();
+  return out;
+}
+
 std::string random_password() {
   ensure_sodium();
   static constexpr std::string_view kBase62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

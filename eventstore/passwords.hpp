@@ -18,6 +18,8 @@ void burn_password_verification(std::string_view password);
 std::string new_ulid(std::string_view prefix);
 // `bytes` random bytes as URL-safe base64 without padding.
 std::string random_urlsafe(std::size_t bytes);
+// `bytes` random bytes as lowercase hex.
+std::string random_hex(std::size_t bytes);
 // A password that a person can copy: 20 base62 characters (119 bits).
 std::string random_password();
 

@@ -1,6 +1,7 @@
 // One request as the handlers see it: the parsed target, who is calling, and from where.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -12,6 +13,17 @@
 
 namespace tl {
 
+// A response body written piece by piece (chunked), in constant memory.
+struct StreamBody {
+  std::string content_type;
+  // Appends the next piece to `out` (run on the worker pool); false when, for now, nothing more
+  // is to come.
+  std::function<bool(std::string& out)> next;
+  // A live stream (Server-Sent Events) asks `next` again after a short wait, until the client
+  // leaves or the server stops; otherwise false from `next` ends the body.
+  bool live = false;
+};
+
 struct Call {
   explicit Call(const net::Request& request) : req(request) {}
 
@@ -22,6 +34,7 @@ struct Call {
   std::optional<UserState> user;
   std::string session_id;  // when authenticated by cookie
   Timestamp now{};
+  std::optional<StreamBody> stream;  // set by a handler that streams its body
 
   const std::string* query_param(std::string_view name) const {
     auto it = query.find(name);
@@ -55,5 +68,7 @@ net::Response handle_introspect(App&, Call&);
 
 net::Response handle_audit_query(App&, Call&);
 net::Response handle_audit_verify(App&, Call&);
+net::Response handle_audit_export(App&, Call&);
+net::Response handle_audit_stream(App&, Call&);
 
 }  // namespace tl

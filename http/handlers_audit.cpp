@@ -3,12 +3,10 @@
 
 #include "eventstore/json_writer.hpp"
 #include "eventstore/time_format.hpp"
-#include "http/call.hpp"
+#include "http/audit_params.hpp"
 #include "http/responses.hpp"
 
 namespace tl {
-namespace {
-
 using net::http::status;
 
 Result<std::uint64_t> parse_count(const std::string& text, std::string_view name) {
@@ -20,6 +18,8 @@ Result<std::uint64_t> parse_count(const std::string& text, std::string_view name
   return n;
 }
 
+namespace {
+
 Result<std::optional<Timestamp>> parse_time(const Call& call, std::string_view name) {
   const std::string* text = call.query_param(name);
   if (text == nullptr) return std::optional<Timestamp>{};
@@ -30,23 +30,29 @@ Result<std::optional<Timestamp>> parse_time(const Call& call, std::string_view n
 
 }  // namespace
 
-net::Response handle_audit_query(App& app, Call& call) {
+Result<AuditFilter> parse_audit_filter(const Call& call) {
   AuditFilter filter;
   for (auto [name, field] : {std::pair{"token_id", &filter.token_id}, std::pair{"actor", &filter.actor},
                              std::pair{"type", &filter.type}}) {
     if (const auto* v = call.query_param(name)) *field = *v;
   }
   auto since = parse_time(call, "since");
-  if (!since) return error_response(since.error());
+  if (!since) return std::move(since).error();
   auto until = parse_time(call, "until");
-  if (!until) return error_response(until.error());
+  if (!until) return std::move(until).error();
   filter.since = *since;
   filter.until = *until;
   if (const auto* v = call.query_param("after_seq")) {
     auto n = parse_count(*v, "after_seq");
-    if (!n) return error_response(n.error());
+    if (!n) return std::move(n).error();
     filter.after_seq = *n;
   }
+  return filter;
+}
+
+net::Response handle_audit_query(App& app, Call& call) {
+  auto filter = parse_audit_filter(call);
+  if (!filter) return error_response(filter.error());
   std::size_t limit = kDefaultAuditLimit;
   if (const auto* v = call.query_param("limit")) {
     auto n = parse_count(*v, "limit");
@@ -55,7 +61,7 @@ net::Response handle_audit_query(App& app, Call& call) {
     }
     limit = *n;
   }
-  auto page = app.model.audit().query(filter, limit);
+  auto page = app.model.audit().query(*filter, limit);
   if (!page) return error_response(page.error());
   std::string trailer = R"(,"next_after_seq":)";
   trailer += page->next_after_seq ? std::to_string(*page->next_after_seq) : "null";

@@ -2,6 +2,8 @@
 #include <sodium.h>
 
 #include "eventstore/json_writer.hpp"
+#include "eventstore/time_format.hpp"
+#include "projections/point_in_time.hpp"
 #include "http/call.hpp"
 #include "http/json_requests.hpp"
 #include "http/request_checks.hpp"
@@ -20,9 +22,45 @@ net::Response token_response(const TokenRow& row, Timestamp now, status code = s
 
 const std::string& owner_of(const Call& call) { return call.ctx.actor.user; }
 
+// Auditors' point-in-time view: any user's tokens as they stood at `as_of` (default: now).
+net::Response list_tokens_as_of(App& app, Call& call) {
+  if (!call.user->in_group(kGroupAuditors)) {
+    return error_response(Error::forbidden("You need to be in the auditors group to see other users' tokens."));
+  }
+  const std::string* owner = call.query_param("owner");
+  if (owner == nullptr || owner->empty()) return error_response(Error::invalid_field("owner: required with as_of."));
+  AsOf as_of{.owner = *owner};
+  Timestamp moment = call.now;
+  if (const std::string* text = call.query_param("as_of")) {
+    auto t = parse_rfc3339(*text);
+    if (!t) return error_response(Error::invalid_field("as_of: must be an RFC 3339 time, like 2026-11-27T18:04:14Z."));
+    moment = *t;
+  }
+  as_of.until = moment;
+  auto rows = tokens_as_of(app.store, as_of);
+  if (!rows) return error_response(rows.error());
+  std::string body = R"({"owner":)";
+  append_json_string(body, *owner);
+  body += R"(,"as_of":")" + format_rfc3339(moment) + R"(","tokens":[)";
+  bool first = true;
+  for (const auto& row : *rows) {
+    if (!first) body.push_back(',');
+    first = false;
+    body += token_json(row, moment);
+  }
+  body += "]}";
+  return json_response(status::ok, std::move(body));
+}
+
 }  // namespace
 
 net::Response handle_list_tokens(App& app, Call& call) {
+  if (call.query_param("owner") != nullptr || call.query_param("as_of") != nullptr) {
+    return list_tokens_as_of(app, call);
+  }
+  if (!call.user->in_group(kGroupApiTokens)) {
+    return error_response(Error::forbidden("You need to be in the api-tokens group for this."));
+  }
   std::string body = R"({"tokens":[)";
   bool first = true;
   for (const auto& row : app.tokens.list(owner_of(call))) {

@@ -44,7 +44,7 @@ constexpr std::array kRoutes = {
     Route{verb::post,   "/api/v1/users",                   Access::group,     kAdmins,    true,  handle_create_user},
     Route{verb::patch,  "/api/v1/users/{}",                Access::group,     kAdmins,    true,  handle_patch_user},
     Route{verb::delete_, "/api/v1/users/{}",               Access::group,     kAdmins,    true,  handle_delete_user},
-    Route{verb::get,    "/api/v1/tokens",                  Access::group,     kApiTokens, false, handle_list_tokens},
+    Route{verb::get,    "/api/v1/tokens",                  Access::signed_in, {},         true,  handle_list_tokens},
     Route{verb::post,   "/api/v1/tokens",                  Access::group,     kApiTokens, true,  handle_create_token},
     Route{verb::get,    "/api/v1/tokens/{}",               Access::group,     kApiTokens, false, handle_get_token},
     Route{verb::patch,  "/api/v1/tokens/{}",               Access::group,     kApiTokens, true,  handle_update_token},
@@ -54,6 +54,8 @@ constexpr std::array kRoutes = {
     Route{verb::post,   "/api/v1/introspect",              Access::open,      {},         false, handle_introspect},
     Route{verb::get,    "/api/v1/audit",                   Access::group,     kAuditors,  true,  handle_audit_query},
     Route{verb::get,    "/api/v1/audit/verify",            Access::group,     kAuditors,  true,  handle_audit_verify},
+    Route{verb::get,    "/api/v1/audit/export",            Access::group,     kAuditors,  true,  handle_audit_export},
+    Route{verb::get,    "/api/v1/audit/stream",            Access::group,     kAuditors,  true,  handle_audit_stream},
 };
 // clang-format on
 
@@ -89,7 +91,7 @@ std::string request_id_of(const net::Request& req) {
                       std::all_of(given.begin(), given.end(), [](char c) {
                         return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
                       });
-  return usable ? std::string(given) : random_urlsafe(12);
+  return usable ? std::string(given) : random_hex(8);
 }
 
 std::string cookie_value(std::string_view cookies, std::string_view name) {

@@ -25,7 +25,62 @@ bool quiet_close(const beast::error_code& ec) {
          ec == asio::error::connection_reset || ec == asio::error::eof;
 }
 
+void log_request(const net::Request& req, const Routed& routed, unsigned status,
+                 std::chrono::steady_clock::time_point started) {
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+  spdlog::info("{} {} {} {:.3f}ms ip={} id={}", std::string_view(req.method_string()), routed.route_name, status,
+               static_cast<double>(micros) / 1000.0, routed.call.ctx.source.ip, routed.call.ctx.source.request_id);
+}
+
+awaitable<bool> next_piece(StreamBody& body, std::string& out) { co_return body.next(out); }
+
 }  // namespace
+
+// Writes the head, then the body in chunks as `next` produces them. A live stream waits and
+// asks again until the client leaves or the server stops, with a comment line now and then so
+// that proxies keep the connection open.
+awaitable<bool> Server::write_stream(beast::tcp_stream& stream, net::Response& head, Routed& routed) {
+  StreamBody& body = *routed.call.stream;
+  http::response<http::empty_body> header{head.result(), 11};
+  for (const auto& field : head) header.set(field.name_string(), field.value());
+  header.set(http::field::content_type, body.content_type);
+  header.chunked(true);
+  net::Response for_headers{head.result(), 11};
+  finish_response(for_headers, routed.call, true);
+  for (const auto& field : for_headers) {
+    if (field.name() != http::field::content_length) header.set(field.name_string(), field.value());
+  }
+  header.chunked(true);
+  http::response_serializer<http::empty_body> serializer{header};
+  stream.expires_after(app_.settings.read_timeout);
+  if (auto [ec, n] = co_await http::async_write_header(stream, serializer, as_tuple); ec) co_return false;
+
+  asio::steady_timer timer(io_);
+  int idle_polls = 0;
+  for (;;) {
+    std::string piece;
+    const bool more = co_await asio::co_spawn(workers_, next_piece(body, piece), use_awaitable);
+    if (!piece.empty()) {
+      idle_polls = 0;
+      stream.expires_after(app_.settings.read_timeout);
+      auto [ec, n] = co_await asio::async_write(stream, http::make_chunk(asio::buffer(piece)), as_tuple);
+      if (ec) co_return false;
+    }
+    if (more) continue;
+    if (!body.live || stopping_) break;
+    if (++idle_polls % 60 == 0) {  // about every 15 s
+      stream.expires_after(app_.settings.read_timeout);
+      auto [ec, n] = co_await asio::async_write(stream, http::make_chunk(asio::buffer(": keep-alive\n\n", 14)), as_tuple);
+      if (ec) co_return false;
+    }
+    timer.expires_after(std::chrono::milliseconds(250));
+    co_await timer.async_wait(as_tuple);
+  }
+  stream.expires_after(app_.settings.read_timeout);
+  auto [ec, n] = co_await asio::async_write(stream, http::make_chunk_last(), as_tuple);
+  co_return !ec && !body.live;
+}
 
 Server::Server(App& app, asio::io_context& io, asio::thread_pool& workers)
     : app_(app), io_(io), workers_(workers), acceptor_(io) {}
@@ -132,12 +187,16 @@ awaitable<void> Server::serve(net::tcp::socket socket) {
       spdlog::error("request {} failed: {}", routed.call.ctx.source.request_id, e.what());
       res = error_response(Error::internal("Something went wrong on our side; nothing was changed."));
     }
+    if (routed.call.stream && res.result() == http::status::ok) {
+      log_request(req, routed, res.result_int(), started);
+      const bool ok = co_await write_stream(stream, res, routed);
+      --in_flight_;
+      if (!ok || !req.keep_alive()) break;
+      continue;
+    }
     const bool keep_alive = req.keep_alive() && !stopping_;
     finish_response(res, routed.call, keep_alive);
-    const auto micros =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
-    spdlog::info("{} {} {} {:.3f}ms ip={} id={}", std::string_view(req.method_string()), routed.route_name,
-                 res.result_int(), static_cast<double>(micros) / 1000.0, ip, routed.call.ctx.source.request_id);
+    log_request(req, routed, res.result_int(), started);
     stream.expires_after(settings.read_timeout);
     auto [write_ec, written] = co_await http::async_write(stream, res, as_tuple);
     --in_flight_;

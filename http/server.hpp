@@ -10,6 +10,8 @@
 
 namespace tl {
 
+struct Routed;
+
 class Server {
  public:
   Server(App& app, net::asio::io_context& io, net::asio::thread_pool& workers);
@@ -24,6 +26,7 @@ class Server {
   net::asio::awaitable<void> accept_loop();
   net::asio::awaitable<void> serve(net::tcp::socket socket);
   net::asio::awaitable<void> drain_then_stop(std::chrono::seconds grace);
+  net::asio::awaitable<bool> write_stream(net::beast::tcp_stream& stream, net::Response& head, Routed& routed);
 
   App& app_;
   net::asio::io_context& io_;

@@ -3,7 +3,6 @@
 // Every element that tests touch carries a data-testid; user data is only ever set as text.
 
 const $ = (sel, root = document) => root.querySelector(sel);
-const GROUPS = ['api-tokens', 'auditors', 'admins'];
 const EVENT_TYPES = ['TokenCreated', 'TokenDescriptionChanged', 'TokenTimeoutChanged', 'TokenRevealed',
   'TokenDeleted', 'UserCreated', 'UserGroupsChanged', 'UserPasswordChanged', 'UserDeleted'];
 const AUDIT_PAGE = 50;       // rows per page shown
@@ -17,8 +16,14 @@ const state = {
   loginNotice: '',
   tokens: [],
   revealed: new Map(),   // token id -> code, only while the tokens screen is shown
-  audit: { filters: {}, order: 'desc', events: [], page: 0, truncated: false, total: 0 },
+  audit: null,           // filters, order, loaded events and page of the audit screen
 };
+function resetUserState() {
+  state.tokens = [];
+  state.revealed.clear();
+  state.audit = { filters: {}, order: 'desc', events: [], page: 0, truncated: false, total: 0 };
+}
+resetUserState();
 let renderGen = 0;
 
 // ---------- DOM helpers ----------
@@ -92,10 +97,10 @@ function defaultMessage(status) {
 // Text for showing an error to a person.
 function describeError(e) {
   if (!(e instanceof ApiError)) return `Something went wrong: ${e && e.message ? e.message : e}`;
-  if (e.status === 0) return e.message;
-  if (e.status === 503) return `Service unavailable: ${e.message} Nothing was changed; please try again later.`;
-  if (e.status >= 500) return `Server error (HTTP ${e.status}): ${e.message} Please try again.`;
-  return e.message;
+  const msg = /[.!?]$/.test(e.message) ? e.message : `${e.message}.`;
+  if (e.status === 503) return `Service unavailable: ${msg} Nothing was changed; please try again later.`;
+  if (e.status >= 500) return `Server error (HTTP ${e.status}): ${msg} Please try again.`;
+  return msg;
 }
 async function api(method, path, { body, headers = {}, auth = true } = {}) {
   const init = { method, credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json', ...headers } };
@@ -119,18 +124,23 @@ async function api(method, path, { body, headers = {}, auth = true } = {}) {
   if (res.status === 401 && auth) sessionEnded();
   throw e;
 }
-// Which form field a 400 answer is about: the optional `field` member, else a word in the message.
+// Which form field a 400 answer is about: an optional `field` member, else the message's "name: …" prefix,
+// else a field name in the message.
 function fieldOf(e, names) {
-  const f = String(e.field || '').split(/[.[/]/)[0];
+  const f = String(e.field || '').split(/[.[/]/)[0] || (String(e.message).match(/^(\w+):/) || [])[1];
   if (names.includes(f)) return f;
   const msg = String(e.message || '').toLowerCase();
   return names.find((n) => msg.includes(n)) || (names.includes('timeout') && /\bdays?\b/.test(msg) ? 'timeout' : null);
 }
+// "description: must not be empty." shown next to Description reads better as "Must not be empty."
+function fieldMessage(e) {
+  const m = String(e.message).replace(/^\w+:\s*/, '');
+  return m ? m[0].toUpperCase() + m.slice(1) : e.message;
+}
 function sessionEnded() {
   if (!state.me) return;
   state.me = null;
-  state.tokens = [];
-  state.revealed.clear();
+  resetUserState();
   for (const d of document.querySelectorAll('dialog[open]')) d.close();
   const r = currentRoute();
   if (r !== 'login') state.returnTo = r;
@@ -222,7 +232,7 @@ async function logout() {
   }
   state.me = null;
   state.returnTo = null;
-  state.revealed.clear();
+  resetUserState();
   state.loginNotice = 'You have logged out.';
   renderHeader();
   go('login');
@@ -248,7 +258,7 @@ function renderLogin() {
     try {
       await api('POST', '/api/v1/session', { body: { username: user.value.trim(), password: pass.value }, auth: false });
       await loadMe();
-      if (!state.me) throw new ApiError(401, 'unauthenticated', 'The session was not accepted. Is the page served over http on a host that allows cookies?');
+      if (!state.me) throw new ApiError(0, 'no_session', 'Logged in, but the browser did not keep the session cookie (is it marked Secure on plain http?).');
       state.loginNotice = '';
       go(state.returnTo || defaultRoute(state.me));
       state.returnTo = null;
@@ -331,12 +341,12 @@ function tokenRow(t) {
       expired ? h('span', { class: 'badge badge-expired', 'data-testid': 'expired-badge', text: 'Expired' }) : null),
     h('td', { 'data-label': 'Code', class: 'code-cell' }, h('div', { class: 'code-wrap' },
       h('code', { class: code ? 'code revealed' : 'code masked', 'data-testid': 'token-code', 'aria-hidden': code ? null : 'true' },
-        code || t.masked || '••••••••••••••••'),
+        code || '••••••••••••••••'),
       code ? null : h('span', { class: 'sr-only', text: 'Code hidden' }),
       code ? h('button', { type: 'button', class: 'icon-button', 'data-testid': 'copy-code', 'aria-label': `Copy code of ${desc}`, title: 'Copy to clipboard',
         onclick: (ev) => copyCode(code, ev.currentTarget) }, icon('copy'), h('span', { class: 'copy-label', text: 'Copy' })) : null)),
     h('td', { class: 'actions' },
-      h('button', { type: 'button', class: 'secondary small', 'data-testid': 'show-toggle', 'aria-pressed': code ? 'true' : 'false',
+      h('button', { type: 'button', class: 'secondary small', 'data-testid': 'show-toggle',
         'aria-label': `${code ? 'Hide' : 'Show'} code of ${desc}`, onclick: (ev) => toggleReveal(t, ev.currentTarget) }, code ? 'Hide' : 'Show'),
       h('button', { type: 'button', class: 'icon-button', 'data-testid': 'edit-token', 'aria-label': `Edit ${desc}`,
         'aria-disabled': expired ? 'true' : null, title: expired ? expiredHelp : 'Edit description or timeout',
@@ -441,7 +451,18 @@ async function openTokenDialog(t) {
   $('#token-description').value = current ? current.description : '';
   $('#token-timeout').value = current ? String(current.timeout?.value ?? '') : '30';
   $('#token-unit').value = 'days';
+  previewExpiry();
   openDialog(dialog, $('#token-description'));
+}
+// "Expires …" under the timeout: from created_at when editing, from now when adding.
+function previewExpiry() {
+  const days = Number($('#token-timeout').value);
+  const out = $('#token-expiry-preview');
+  out.replaceChildren();
+  if (!Number.isInteger(days) || days < 1 || days > 365) return;
+  const from = tokenEditing ? Date.parse(tokenEditing.created_at) : Date.now();
+  const at = new Date(from + days * 86_400_000);
+  out.append(at.getTime() <= Date.now() ? 'That moment has already passed: choose more days. ' : 'Expires ', timeEl(at.toISOString()));
 }
 function upsertToken(t) {
   const i = state.tokens.findIndex((x) => x.id === t.id);
@@ -472,7 +493,8 @@ async function submitToken() {
   if (editing && !Object.keys(body).length) { dialog.close(); return; }
   try {
     const { data } = editing
-      ? await api('PATCH', `/api/v1/tokens/${encodeURIComponent(editing.id)}`, { body, headers: { 'If-Match': `"${editing.version}"` } })
+      ? await api('PATCH', `/api/v1/tokens/${encodeURIComponent(editing.id)}`,
+        { body, headers: Number.isInteger(editing.version) ? { 'If-Match': `"${editing.version}"` } : {} })
       : await api('POST', '/api/v1/tokens', { body });
     upsertToken(data);
     const row = document.querySelector(`tr[data-token-id="${CSS.escape(data.id)}"]`);
@@ -483,9 +505,10 @@ async function submitToken() {
     if (e.status === 401) return;
     if (e.status === 400) {
       const f = fieldOf(e, ['description', 'timeout']);
-      if (f === 'description') { setFieldError(descIn, descErr, e.message); descIn.focus(); } else if (f === 'timeout') { setFieldError(timeIn, timeErr, e.message); timeIn.focus(); } else formErr.textContent = e.message;
+      if (f === 'description') { setFieldError(descIn, descErr, fieldMessage(e)); descIn.focus(); } else if (f === 'timeout') { setFieldError(timeIn, timeErr, fieldMessage(e)); timeIn.focus(); } else formErr.textContent = e.message;
     } else if (e.status === 409 && e.code === 'token_expired') {
       formErr.textContent = 'This token has expired, so it can no longer be changed. Delete it and create a new one.';
+      api('GET', `/api/v1/tokens/${encodeURIComponent(editing.id)}`).then((r) => upsertToken(r.data), () => {});
     } else if (e.status === 412 || (e.status === 409 && e.code === 'version_conflict')) {
       try {
         tokenEditing = (await api('GET', `/api/v1/tokens/${encodeURIComponent(editing.id)}`)).data;
@@ -558,7 +581,12 @@ async function fetchAudit(filters, order) {
   if (order === 'desc') events.reverse();
   return { events, total, truncated };
 }
-function localInputToIso(v) { if (!v) return ''; const d = new Date(v); return Number.isNaN(d.getTime()) ? null : d.toISOString(); }
+// datetime-local (minutes, local time) -> RFC 3339 UTC; `endOfMinute` makes "until 10:05" include 10:05:59.999.
+function localInputToIso(v, endOfMinute = false) {
+  if (!v) return '';
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? null : new Date(d.getTime() + (endOfMinute ? 59_999 : 0)).toISOString();
+}
 function isoToLocalInput(iso) {
   if (!iso) return '';
   const d = new Date(iso);
@@ -586,7 +614,7 @@ async function renderAudit(gen) {
     ev.preventDefault();
     const v = (n) => form.elements[n].value.trim();
     const since = localInputToIso(v('since'));
-    const until = localInputToIso(v('until'));
+    const until = localInputToIso(v('until'), true);
     if (since === null || until === null) { filterErr.textContent = 'Enter a valid date and time.'; return; }
     if (since && until && since > until) { filterErr.textContent = '“Since” must be before “Until”.'; return; }
     a.filters = { token_id: v('token_id'), actor: v('actor'), type: v('type'), since, until };
@@ -636,7 +664,8 @@ async function verifyHistory() {
     } else {
       const bad = data.first_bad_seq ?? data.bad_seq ?? data.seq ?? data.failed_at_seq;
       el.className = 'verify bad';
-      el.textContent = `✗ History verification FAILED${bad != null ? ` at event #${bad}` : ''}${data.message || data.reason ? `: ${data.message || data.reason}` : ''}. The audit trail may have been altered.`;
+      const why = data.problem || data.message || data.reason;
+      el.textContent = `✗ History verification FAILED${bad != null ? ` at event #${bad}` : ''}${why ? `: ${why}` : ''}. The audit trail may have been altered.`;
     }
   } catch (e) {
     if (e.status === 401 || !el.isConnected) return;
@@ -782,9 +811,9 @@ async function submitUser() {
   } catch (e) {
     if (e.status === 401) return;
     const f = e.status === 400 || e.status === 409 ? fieldOf(e, ['username', 'password', 'groups', 'group']) : null;
-    if (f === 'username' && !userEditing) setFieldError(nameIn, $('#user-username-error'), e.message);
-    else if (f === 'password') setFieldError(passIn, $('#user-password-error'), e.message);
-    else if (f === 'groups' || f === 'group') $('#user-groups-error').textContent = e.message;
+    if (f === 'username' && !userEditing) setFieldError(nameIn, $('#user-username-error'), fieldMessage(e));
+    else if (f === 'password') setFieldError(passIn, $('#user-password-error'), fieldMessage(e));
+    else if (f === 'groups' || f === 'group') $('#user-groups-error').textContent = fieldMessage(e);
     else $('#user-form-error').textContent = describeError(e);
   }
 }
@@ -833,6 +862,7 @@ function wire() {
   document.addEventListener('click', (ev) => { if (!$('#avatar').contains(ev.target) || ev.target.closest('#avatar-menu a')) closeMenu(); });
   $('#avatar').addEventListener('focusout', (ev) => { if (ev.relatedTarget && !$('#avatar').contains(ev.relatedTarget)) closeMenu(); });
   setupDialog($('#token-dialog'), submitToken);
+  $('#token-timeout').addEventListener('input', previewExpiry);
   setupDialog($('#confirm-dialog'), submitConfirm);
   setupDialog($('#user-dialog'), submitUser);
   boot();

@@ -44,7 +44,13 @@ function startServer({ faketime } = {}) {
   const s = { child, url: null, log: [], closed: null };
   s.closed = new Promise((resolve) => child.on('close', resolve));
   return new Promise((resolve, reject) => {
-    const fail = (err) => { clearTimeout(timer); reject(new Error(`${err.message}\n--- server output ---\n${s.log.join('\n')}`)); };
+    const fail = (err) => {
+      clearTimeout(timer);
+      signalGroup(s, 'SIGKILL'); // never leave a half-started server behind
+      child.stdout.destroy();
+      child.stderr.destroy();
+      reject(new Error(`${err.message}\n--- server output ---\n${s.log.join('\n')}`));
+    };
     const timer = setTimeout(() => fail(new Error('the server did not print "listening on http://…" within 30 s')), 30_000);
     for (const stream of [child.stdout, child.stderr]) {
       let rest = '';
@@ -152,7 +158,8 @@ async function addToken(description, days) {
 // fetch() from inside the page: same origin, the browser's session cookie.
 async function pageFetch(method, p, body) {
   return page.evaluate(async ([m, url, b]) => {
-    const res = await fetch(url, { method: m, credentials: 'same-origin', headers: b ? { 'Content-Type': 'application/json' } : {}, body: b ? JSON.stringify(b) : undefined });
+    const res = await fetch(url, { method: m, credentials: 'same-origin', headers: b ? { 'Content-Type': 'application/json' } : {},
+      body: b ? JSON.stringify(b) : undefined, signal: AbortSignal.timeout(10_000) });
     const t = await res.text();
     let json = null;
     try { json = JSON.parse(t); } catch { json = t; }
@@ -163,13 +170,16 @@ async function pageFetch(method, p, body) {
 function step(name, fn) {
   test(name, { timeout: 120_000 }, async (t) => {
     if (failed) { t.skip('an earlier step failed'); return; }
+    let timer;
     try {
-      await fn(t);
+      await Promise.race([fn(t), new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('step took over 100 s')), 100_000); })]);
     } catch (e) {
       failed = true;
       if (page) await shot(`failure-${name.replace(/\W+/g, '-').slice(0, 60)}.png`).catch(() => {});
       if (server) for (const line of ['last server output:', ...server.log.slice(-40)]) t.diagnostic(line);
       throw e;
+    } finally {
+      clearTimeout(timer);
     }
   });
 }
@@ -281,11 +291,11 @@ step('alice: Show reveals the code, Hide masks it again', async () => {
   assert.match(code, /^tlk_/, 'a revealed code starts with tlk_');
   assert.ok(code.length >= 32, 'a code has at least 32 characters');
   await row.getByTestId('copy-code').waitFor();
-  await shot('tokens.png');
   await row.getByTestId('show-toggle').click();
   await eventually(async () => (await text(row.getByTestId('show-toggle'))) === 'Show', 'the button to become Show');
   assert.match(await text(row.getByTestId('token-code')), /^•+$/, 'masked again');
   assert.equal(await row.getByTestId('copy-code').count(), 0, 'no Copy while hidden');
+  await shot('tokens.png');
 });
 
 step('alice: the audit view lists her reveal, verifies the chain, filters and orders', async () => {

@@ -1,0 +1,108 @@
+// The audit trail as a stream: the whole filtered trail as a download (JSON Lines or CSV), and
+// the live trail as Server-Sent Events. Both page through the index, so memory stays constant
+// however long the trail.
+#include "eventstore/json_writer.hpp"
+#include "eventstore/time_format.hpp"
+#include "http/audit_params.hpp"
+#include "http/responses.hpp"
+
+namespace tl {
+namespace {
+
+using net::http::status;
+
+constexpr std::size_t kPage = 500;
+
+void csv_field(std::string& out, std::string_view v) {
+  const bool quote = v.find_first_of(",\"\n\r") != std::string_view::npos ||
+                     (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@'));
+  if (!quote) {
+    out += v;
+    return;
+  }
+  // A leading formula character is escaped so a spreadsheet does not run it.
+  out.push_back('"');
+  if (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@') out.push_back('\'');
+  for (char c : v) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+void csv_line(std::string& out, const Record& r) {
+  const std::string fields[] = {std::to_string(r.seq), format_rfc3339(r.at), std::string(event_type(r.event)),
+                                r.stream, std::to_string(r.version), r.actor.user, r.actor.via, r.source.ip,
+                                r.source.user_agent, r.source.request_id, r.token_id, r.owner, r.hash};
+  for (std::size_t i = 0; i < std::size(fields); ++i) {
+    if (i > 0) out.push_back(',');
+    csv_field(out, fields[i]);
+  }
+  out += "\r\n";
+}
+
+// Pages through the filtered trail from the filter's after_seq; `format` writes one record.
+template <class Format>
+std::function<bool(std::string&)> pager(App& app, AuditFilter filter, Format format) {
+  return [&app, filter, format](std::string& out) mutable {
+    auto page = app.model.audit().query(filter, kPage);
+    if (!page) return false;  // the client sees the body end early; the error is in the log
+    for (const Record& r : page->events) format(out, r);
+    if (!page->events.empty()) filter.after_seq = page->events.back().seq;
+    return page->next_after_seq.has_value();
+  };
+}
+
+}  // namespace
+
+net::Response handle_audit_export(App& app, Call& call) {
+  auto filter = parse_audit_filter(call);
+  if (!filter) return error_response(filter.error());
+  const std::string* format = call.query_param("format");
+  const std::string chosen = format ? *format : "jsonl";
+  net::Response head{status::ok, 11};
+  if (chosen == "jsonl") {
+    call.stream = StreamBody{"application/x-ndjson; charset=utf-8",
+                             pager(app, *filter, [](std::string& out, const Record& r) {
+                               out += r.raw;
+                               out.push_back('\n');
+                             })};
+    head.set(net::http::field::content_disposition, "attachment; filename=\"audit.jsonl\"");
+  } else if (chosen == "csv") {
+    bool header_written = false;
+    auto rows = pager(app, *filter, csv_line);
+    call.stream = StreamBody{"text/csv; charset=utf-8", [header_written, rows](std::string& out) mutable {
+                               if (!header_written) {
+                                 out += "seq,at,type,stream,version,actor,via,ip,user_agent,request_id,token_id,owner,hash\r\n";
+                                 header_written = true;
+                               }
+                               return rows(out);
+                             }};
+    head.set(net::http::field::content_disposition, "attachment; filename=\"audit.csv\"");
+  } else {
+    return error_response(Error::invalid_field("format: jsonl or csv."));
+  }
+  return head;
+}
+
+net::Response handle_audit_stream(App& app, Call& call) {
+  auto filter = parse_audit_filter(call);
+  if (!filter) return error_response(filter.error());
+  // A reconnecting EventSource sends the last id it saw; it wins over the query string.
+  if (std::string_view last = call.req["Last-Event-ID"]; !last.empty()) {
+    auto n = parse_count(std::string(last), "Last-Event-ID");
+    if (!n) return error_response(n.error());
+    filter->after_seq = *n;
+  }
+  auto events = pager(app, *filter, [](std::string& out, const Record& r) {
+    out += "id: " + std::to_string(r.seq) + "\nevent: " + std::string(event_type(r.event)) + "\ndata: ";
+    out += r.raw;
+    out += "\n\n";
+  });
+  call.stream = StreamBody{"text/event-stream", std::move(events), true};
+  net::Response head{status::ok, 11};
+  head.set("X-Accel-Buffering", "no");
+  return head;
+}
+
+}  // namespace tl

@@ -1,0 +1,27 @@
+// Point-in-time views: the token table as it stood at a moment, folded from the log up to a
+// time or a seq. Used by auditors (GET /api/v1/tokens?owner=&as_of=) and `tokenledger-admin
+// replay`. Deleted tokens are absent, exactly as the live table would have shown them then.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/result.hpp"
+#include "eventstore/event_store.hpp"
+#include "projections/token_table.hpp"
+
+namespace tl {
+
+struct AsOf {
+  std::optional<Timestamp> until;        // records with at <= until
+  std::optional<std::uint64_t> until_seq;  // records with seq <= until_seq
+  std::string owner;                     // only this owner's tokens, when set
+  std::string token_id;                  // only this token, when set
+};
+
+// The tokens as they stood, newest first; each row's state is as of that moment.
+Result<std::vector<TokenRow>> tokens_as_of(const EventStore& store, const AsOf& as_of);
+
+}  // namespace tl
