@@ -63,6 +63,7 @@ struct EventStore::Impl {
 
   mutable std::mutex head_mutex;
   Head head;
+  StoreStats stats;  // guarded by head_mutex
   Timestamp last_at{};
 
   std::mutex queue_mutex;
@@ -83,6 +84,31 @@ struct EventStore::Impl {
       return kNoStream;
     }
     return decode_be64(key.substr(stream.size() + 1));
+  }
+
+  void record_stats(bool ok, std::size_t events, std::chrono::steady_clock::duration took,
+                    const std::vector<std::optional<Result<AppendResult>>>& outcomes) {
+    const double seconds = std::chrono::duration<double>(took).count();
+    std::lock_guard lock(head_mutex);
+    for (const auto& outcome : outcomes) {
+      if (!outcome->ok() && outcome->error().code == ErrorCode::version_conflict) ++stats.conflicts;
+    }
+    if (!ok) {
+      ++stats.failed_batches;
+      return;
+    }
+    ++stats.batches;
+    stats.events += events;
+    stats.write_seconds += seconds;
+    std::size_t size_bucket = 0;
+    while (size_bucket + 1 < stats.batch_size_buckets.size() && events > (std::size_t{1} << size_bucket)) ++size_bucket;
+    ++stats.batch_size_buckets[size_bucket];
+    std::size_t latency_bucket = 0;
+    while (latency_bucket + 1 < stats.write_latency_buckets.size() &&
+           seconds * 1000.0 > 0.5 * static_cast<double>(1u << latency_bucket)) {
+      ++latency_bucket;
+    }
+    ++stats.write_latency_buckets[latency_bucket];
   }
 
   void run() {
@@ -165,7 +191,9 @@ struct EventStore::Impl {
     if (!records.empty()) {
       rocksdb::WriteOptions write_options;
       write_options.sync = options.sync;
+      const auto started = std::chrono::steady_clock::now();
       const rocksdb::Status s = db->Write(write_options, &batch);
+      record_stats(s.ok(), records.size(), std::chrono::steady_clock::now() - started, outcomes);
       if (!s.ok()) {
         spdlog::error("event log write failed, {} appends refused: {}", pending.size(), s.ToString());
         for (auto& outcome : outcomes) {
@@ -264,6 +292,11 @@ Result<AppendResult> EventStore::append(AppendRequest request) {
 Head EventStore::head() const {
   std::lock_guard lock(impl_->head_mutex);
   return impl_->head;
+}
+
+StoreStats EventStore::stats() const {
+  std::lock_guard lock(impl_->head_mutex);
+  return impl_->stats;
 }
 
 std::uint64_t EventStore::stream_version(const std::string& stream) const {

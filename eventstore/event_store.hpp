@@ -9,6 +9,7 @@
 // the projections ask for.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -85,6 +86,19 @@ struct StoreOptions {
   bool sync = true;  // off only in benchmarks that say so
 };
 
+// Counters of the appender since start, for /metrics.
+struct StoreStats {
+  std::uint64_t batches = 0;
+  std::uint64_t events = 0;
+  std::uint64_t failed_batches = 0;
+  std::uint64_t conflicts = 0;
+  double write_seconds = 0;  // time spent in synced writes
+  // Batch sizes (events per batch) with upper bounds 1, 2, 4, … 512, and more.
+  std::array<std::uint64_t, 11> batch_size_buckets{};
+  // Synced write latency with upper bounds 0.5, 1, 2, 4, 8, 16, 32, 64 ms, and more.
+  std::array<std::uint64_t, 9> write_latency_buckets{};
+};
+
 struct VerifyReport {
   bool ok = true;
   std::uint64_t events = 0;
@@ -110,6 +124,7 @@ class EventStore {
   Result<AppendResult> append(AppendRequest request);
 
   Head head() const;
+  StoreStats stats() const;
   std::uint64_t stream_version(const std::string& stream) const;
 
   Result<std::optional<Record>> read(std::uint64_t seq) const;

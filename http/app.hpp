@@ -6,6 +6,7 @@
 #include <string>
 
 #include "eventstore/event_store.hpp"
+#include "http/metrics.hpp"
 #include "projections/read_model.hpp"
 #include "service/sessions.hpp"
 #include "service/token_service.hpp"
@@ -29,6 +30,7 @@ struct App {
   LoginThrottle& throttle;
   std::string introspection_secret;
   HttpSettings settings;
+  RequestMetrics metrics;
 };
 
 }  // namespace tl

@@ -48,6 +48,7 @@ using Handler = net::Response (*)(App& app, Call& call);
 net::Response handle_healthz(App&, Call&);
 net::Response handle_readyz(App&, Call&);
 net::Response handle_web_asset(App&, Call&);
+net::Response handle_metrics(App&, Call&);
 
 net::Response handle_login(App&, Call&);
 net::Response handle_logout(App&, Call&);

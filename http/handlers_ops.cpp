@@ -19,6 +19,13 @@ net::Response handle_readyz(App& app, Call&) {
   return json_response(folded == head ? status::ok : status::service_unavailable, std::move(w).str());
 }
 
+net::Response handle_metrics(App& app, Call&) {
+  net::Response res{status::ok, 11};
+  res.set(net::http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  res.body() = app.metrics.render(app.store, app.model);
+  return res;
+}
+
 net::Response handle_web_asset(App&, Call& call) {
   std::string_view path = call.req.target();
   path = path.substr(0, path.find('?'));

@@ -133,7 +133,7 @@ int run(const Options& o) {
   auto bootstrap = must(users.bootstrap_admin(admin_env ? admin_env : ""), "first admin account");
 
   tl::App app{*store, model, tokens, users, sessions, throttle, introspection_secret,
-              {.body_limit = o.body_limit, .tls = false}};
+              {.body_limit = o.body_limit, .tls = false}, {}};
   tl::net::asio::io_context io(o.io_threads);
   tl::net::asio::thread_pool workers(static_cast<std::size_t>(o.workers));
   tl::Server server(app, io, workers);

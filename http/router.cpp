@@ -33,10 +33,9 @@ constexpr std::string_view kAdmins = kGroupAdmins;
 constexpr std::array kRoutes = {
     Route{verb::get,    "/healthz",                        Access::open,      {},         false, handle_healthz},
     Route{verb::get,    "/readyz",                         Access::open,      {},         false, handle_readyz},
+    Route{verb::get,    "/metrics",                        Access::open,      {},         false, handle_metrics},
     Route{verb::get,    "/",                               Access::open,      {},         false, handle_web_asset},
-    Route{verb::get,    "/index.html",                     Access::open,      {},         false, handle_web_asset},
-    Route{verb::get,    "/app.js",                         Access::open,      {},         false, handle_web_asset},
-    Route{verb::get,    "/app.css",                        Access::open,      {},         false, handle_web_asset},
+    Route{verb::get,    "/{}",                             Access::open,      {},         false, handle_web_asset},
     Route{verb::post,   "/api/v1/session",                 Access::open,      {},         true,  handle_login},
     Route{verb::delete_, "/api/v1/session",                Access::signed_in, {},         false, handle_logout},
     Route{verb::get,    "/api/v1/me",                      Access::signed_in, {},         false, handle_me},

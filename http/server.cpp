@@ -25,10 +25,11 @@ bool quiet_close(const beast::error_code& ec) {
          ec == asio::error::connection_reset || ec == asio::error::eof;
 }
 
-void log_request(const net::Request& req, const Routed& routed, unsigned status,
+void log_request(App& app, const net::Request& req, const Routed& routed, unsigned status,
                  std::chrono::steady_clock::time_point started) {
   const auto micros =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+  app.metrics.record(req.method_string(), routed.route_name, status, static_cast<double>(micros) / 1e6);
   spdlog::info("{} {} {} {:.3f}ms ip={} id={}", std::string_view(req.method_string()), routed.route_name, status,
                static_cast<double>(micros) / 1000.0, routed.call.ctx.source.ip, routed.call.ctx.source.request_id);
 }
@@ -188,7 +189,7 @@ awaitable<void> Server::serve(net::tcp::socket socket) {
       res = error_response(Error::internal("Something went wrong on our side; nothing was changed."));
     }
     if (routed.call.stream && res.result() == http::status::ok) {
-      log_request(req, routed, res.result_int(), started);
+      log_request(app_, req, routed, res.result_int(), started);
       const bool ok = co_await write_stream(stream, res, routed);
       --in_flight_;
       if (!ok || !req.keep_alive()) break;
@@ -196,7 +197,7 @@ awaitable<void> Server::serve(net::tcp::socket socket) {
     }
     const bool keep_alive = req.keep_alive() && !stopping_;
     finish_response(res, routed.call, keep_alive);
-    log_request(req, routed, res.result_int(), started);
+    log_request(app_, req, routed, res.result_int(), started);
     stream.expires_after(settings.read_timeout);
     auto [write_ec, written] = co_await http::async_write(stream, res, as_tuple);
     --in_flight_;
