@@ -6,6 +6,7 @@
 #include <string>
 
 #include "eventstore/event_store.hpp"
+#include "eventstore/signed_checkpoints.hpp"
 #include "http/metrics.hpp"
 #include "projections/read_model.hpp"
 #include "service/sessions.hpp"
@@ -28,6 +29,7 @@ struct App {
   UserService& users;
   SessionStore& sessions;
   LoginThrottle& throttle;
+  CheckpointSigner& signer;
   std::string introspection_secret;
   HttpSettings settings;
   RequestMetrics metrics;

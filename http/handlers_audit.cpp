@@ -69,13 +69,35 @@ net::Response handle_audit_query(App& app, Call& call) {
 }
 
 net::Response handle_audit_verify(App& app, Call&) {
-  const VerifyReport report = app.store.verify();
+  const VerifyReport chain = app.store.verify();
+  const CheckpointReport signatures = verify_checkpoints(app.store, app.signer.public_key_hex());
   JsonWriter w;
-  w.begin_object().key("ok").value(report.ok).key("events").value(report.events);
-  w.key("head").begin_object().key("seq").value(report.head.seq).key("hash").value(report.head.hash).end_object();
-  if (!report.ok) w.key("first_bad_seq").value(report.first_bad_seq).key("problem").value(report.problem);
-  w.end_object();
+  w.begin_object().key("ok").value(chain.ok && signatures.ok).key("events").value(chain.events);
+  w.key("head").begin_object().key("seq").value(chain.head.seq).key("hash").value(chain.head.hash).end_object();
+  if (!chain.ok) w.key("first_bad_seq").value(chain.first_bad_seq).key("problem").value(chain.problem);
+  w.key("checkpoints").begin_object().key("ok").value(signatures.ok).key("count").value(signatures.checkpoints);
+  w.key("public_key").value(app.signer.public_key_hex());
+  if (!signatures.ok) {
+    w.key("first_bad_seq").value(signatures.first_bad_seq).key("problem").value(signatures.problem);
+  }
+  w.end_object().end_object();
   return json_response(status::ok, std::move(w).str());
+}
+
+net::Response handle_list_checkpoints(App& app, Call&) {
+  auto checkpoints = list_checkpoints(app.store);
+  if (!checkpoints) return error_response(checkpoints.error());
+  JsonWriter w;
+  w.begin_object().key("public_key").value(app.signer.public_key_hex()).key("checkpoints").begin_array();
+  for (const auto& c : *checkpoints) w.raw(c.raw);
+  w.end_array().end_object();
+  return json_response(status::ok, std::move(w).str());
+}
+
+net::Response handle_create_checkpoint(App& app, Call&) {
+  auto checkpoint = app.signer.sign_head(app.store);
+  if (!checkpoint) return error_response(checkpoint.error());
+  return json_response(status::created, checkpoint->raw);
 }
 
 }  // namespace tl

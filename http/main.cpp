@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <thread>
 
@@ -25,6 +26,8 @@ struct Options {
   std::string data = "./data";
   std::string master_key_file;
   std::string introspection_secret_file;
+  std::string signing_key_file;
+  int checkpoint_minutes = 10;
   std::string log_level = "info";
   int io_threads = 2;
   int workers = 64;
@@ -46,6 +49,10 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
       ("introspection-secret-file", po::value(&o.introspection_secret_file),
        "the service credential for /api/v1/introspect, unless TOKENLEDGER_INTROSPECTION_SECRET is set "
        "[DATA/introspection.secret, created 0600 if missing]")
+      ("signing-key-file", po::value(&o.signing_key_file),
+       "Ed25519 seed that signs checkpoints of the log's head (created 0600 if missing) [DATA/signing.key]")
+      ("checkpoint-minutes", po::value(&o.checkpoint_minutes)->default_value(o.checkpoint_minutes),
+       "sign a checkpoint of the head this often when the log has grown (and at shutdown)")
       ("log-level", po::value(&o.log_level)->default_value(o.log_level), "trace, debug, info, warn, error, critical, off")
       ("io-threads", po::value(&o.io_threads)->default_value(o.io_threads), "threads serving connections")
       ("workers", po::value(&o.workers)->default_value(o.workers),
@@ -75,6 +82,7 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
     return std::nullopt;
   }
   if (o.master_key_file.empty()) o.master_key_file = (fs::path(o.data) / "master.key").string();
+  if (o.signing_key_file.empty()) o.signing_key_file = (fs::path(o.data) / "signing.key").string();
   if (o.introspection_secret_file.empty()) {
     o.introspection_secret_file = (fs::path(o.data) / "introspection.secret").string();
   }
@@ -122,6 +130,7 @@ int run(const Options& o) {
   tl::ReadModel model(*store);
   if (auto loaded = model.load(); !loaded) throw std::runtime_error("projections: " + loaded.error().message);
 
+  auto signer = must(tl::CheckpointSigner::load_or_create(o.signing_key_file), "checkpoint signing key");
   tl::TokenSecrets secrets(master_key);
   tl::TokenService tokens(*store, model, secrets, o.max_tokens);
   tl::UserService users(*store, model);
@@ -132,7 +141,7 @@ int run(const Options& o) {
   const char* admin_env = std::getenv("TOKENLEDGER_ADMIN_PASSWORD");
   auto bootstrap = must(users.bootstrap_admin(admin_env ? admin_env : ""), "first admin account");
 
-  tl::App app{*store, model, tokens, users, sessions, throttle, introspection_secret,
+  tl::App app{*store, model, tokens, users, sessions, throttle, *signer, introspection_secret,
               {.body_limit = o.body_limit, .tls = false}, {}};
   tl::net::asio::io_context io(o.io_threads);
   tl::net::asio::thread_pool workers(static_cast<std::size_t>(o.workers));
@@ -142,10 +151,29 @@ int run(const Options& o) {
                           std::to_string(bound.port()) + "/";
   server.start();
 
+  // Signs the head now and then, on a worker (a synced write), so auditors can prove later
+  // that history up to it was never rewritten.
+  tl::net::asio::steady_timer checkpoint_timer(io);
+  std::function<void()> schedule_checkpoint = [&] {
+    checkpoint_timer.expires_after(std::chrono::minutes(o.checkpoint_minutes));
+    checkpoint_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      tl::net::asio::post(workers, [&] {
+        if (store->head().seq == 0) return;
+        if (auto signed_head = signer->sign_head(*store); !signed_head) {
+          spdlog::warn("checkpoint not signed: {}", signed_head.error().message);
+        }
+      });
+      schedule_checkpoint();
+    });
+  };
+  if (o.checkpoint_minutes > 0) schedule_checkpoint();
+
   tl::net::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     spdlog::info("signal {} received: finishing in-flight requests, then stopping", signal);
+    checkpoint_timer.cancel();
     server.stop();
   });
 
@@ -167,6 +195,11 @@ int run(const Options& o) {
   workers.join();
   store->stop_appender();  // every queued append is written before this returns
   if (auto saved = model.save_checkpoint(); !saved) spdlog::warn("checkpoint: {}", saved.error().message);
+  if (store->head().seq > 0) {
+    if (auto signed_head = signer->sign_head(*store); !signed_head) {
+      spdlog::warn("checkpoint not signed: {}", signed_head.error().message);
+    }
+  }
   spdlog::info("stopped cleanly at seq {}", store->head().seq);
   store->close();
   return 0;

@@ -53,6 +53,8 @@ constexpr std::array kRoutes = {
     Route{verb::post,   "/api/v1/introspect",              Access::open,      {},         false, handle_introspect},
     Route{verb::get,    "/api/v1/audit",                   Access::group,     kAuditors,  true,  handle_audit_query},
     Route{verb::get,    "/api/v1/audit/verify",            Access::group,     kAuditors,  true,  handle_audit_verify},
+    Route{verb::get,    "/api/v1/audit/checkpoints",       Access::group,     kAuditors,  true,  handle_list_checkpoints},
+    Route{verb::post,   "/api/v1/audit/checkpoints",       Access::group,     kAuditors,  true,  handle_create_checkpoint},
     Route{verb::get,    "/api/v1/audit/export",            Access::group,     kAuditors,  true,  handle_audit_export},
     Route{verb::get,    "/api/v1/audit/stream",            Access::group,     kAuditors,  true,  handle_audit_stream},
 };

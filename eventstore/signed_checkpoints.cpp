@@ -1,0 +1,136 @@
+#include "eventstore/signed_checkpoints.hpp"
+
+#include <rocksdb/db.h>
+#include <simdjson.h>
+#include <sodium.h>
+
+#include "eventstore/codec.hpp"
+#include "eventstore/json_writer.hpp"
+#include "eventstore/time_format.hpp"
+#include "eventstore/token_secrets.hpp"
+
+namespace tl {
+namespace {
+
+constexpr std::string_view kPrefix = "checkpoint/";
+constexpr std::string_view kSignatureKey = R"(,"signature":")";
+
+std::string hex(const unsigned char* data, std::size_t size) {
+  std::string out(size * 2 + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), data, size);
+  out.pop_back();
+  return out;
+}
+
+bool unhex(std::string_view text, unsigned char* out, std::size_t size) {
+  std::size_t len = 0;
+  return text.size() == size * 2 &&
+         sodium_hex2bin(out, size, text.data(), text.size(), nullptr, &len, nullptr) == 0 && len == size;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<CheckpointSigner>> CheckpointSigner::load_or_create(const std::string& path) {
+  // The 32-byte seed is the key file; the key pair is derived from it.
+  auto seed = load_or_create_key_file(path);
+  if (!seed) return std::move(seed).error();
+  std::unique_ptr<CheckpointSigner> signer(new CheckpointSigner());
+  crypto_sign_seed_keypair(signer->public_.data(), signer->secret_.data(), seed->data());
+  sodium_memzero(seed->data(), seed->size());
+  return signer;
+}
+
+CheckpointSigner::~CheckpointSigner() { sodium_memzero(secret_.data(), secret_.size()); }
+
+std::string CheckpointSigner::public_key_hex() const { return hex(public_.data(), public_.size()); }
+
+Result<SignedCheckpoint> CheckpointSigner::sign_head(EventStore& store) {
+  std::lock_guard lock(mutex_);
+  auto existing = list_checkpoints(store);
+  if (!existing) return std::move(existing).error();
+  const Head head = store.head();
+  if (!existing->empty() && existing->back().seq == head.seq) return existing->back();
+  if (head.seq == 0) return Error::invalid_field("The log is empty: there is nothing to sign yet.");
+
+  JsonWriter w;
+  w.begin_object()
+      .key("seq").value(head.seq)
+      .key("hash").value(head.hash)
+      .key("at").value(format_rfc3339(now_ms()))
+      .key("prev").value(existing->empty() ? kGenesisHash : sha256_hex(existing->back().raw))
+      .key("public_key").value(public_key_hex());
+  std::string body = std::move(w).str();
+  unsigned char signature[crypto_sign_BYTES];
+  crypto_sign_detached(signature, nullptr, reinterpret_cast<const unsigned char*>(body.data()), body.size(),
+                       secret_.data());
+  body += kSignatureKey;
+  body += hex(signature, sizeof signature);
+  body += "\"}";
+
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  auto s = store.db().Put(sync, store.column_family("meta"), std::string(kPrefix) + encode_be64(head.seq), body);
+  if (!s.ok()) return Error::unavailable("cannot store the checkpoint: " + s.ToString());
+  return parse_checkpoint(body);
+}
+
+Result<SignedCheckpoint> parse_checkpoint(std::string_view raw) {
+  thread_local simdjson::ondemand::parser parser;
+  simdjson::padded_string padded(raw);
+  simdjson::ondemand::document doc;
+  if (parser.iterate(padded).get(doc)) return Error::invalid_json("a checkpoint is not JSON");
+  SignedCheckpoint c;
+  std::string_view hash, at, prev, key, signature;
+  if (doc["seq"].get(c.seq) || doc["hash"].get(hash) || doc["at"].get(at) || doc["prev"].get(prev) ||
+      doc["public_key"].get(key) || doc["signature"].get(signature)) {
+    return Error::invalid_json("a checkpoint lacks a field");
+  }
+  c.hash = hash, c.at = at, c.prev = prev, c.public_key = key, c.signature = signature;
+  c.raw = raw;
+  return c;
+}
+
+Result<std::vector<SignedCheckpoint>> list_checkpoints(const EventStore& store) {
+  std::vector<SignedCheckpoint> out;
+  std::unique_ptr<rocksdb::Iterator> it(store.db().NewIterator({}, store.column_family("meta")));
+  for (it->Seek(kPrefix); it->Valid() && it->key().starts_with(kPrefix); it->Next()) {
+    auto c = parse_checkpoint(it->value().ToStringView());
+    if (!c) return std::move(c).error();
+    out.push_back(std::move(c).value());
+  }
+  if (!it->status().ok()) return Error::unavailable("checkpoints: " + it->status().ToString());
+  return out;
+}
+
+CheckpointReport verify_checkpoints(const EventStore& store, std::string_view trusted_public_key_hex) {
+  CheckpointReport report;
+  auto fail = [&](std::uint64_t seq, std::string problem) {
+    report.ok = false;
+    report.first_bad_seq = seq;
+    report.problem = std::move(problem);
+    return report;
+  };
+  auto checkpoints = list_checkpoints(store);
+  if (!checkpoints) return fail(0, checkpoints.error().message);
+  std::string prev = kGenesisHash;
+  for (const SignedCheckpoint& c : *checkpoints) {
+    const std::string_view key_hex = trusted_public_key_hex.empty() ? std::string_view(c.public_key) : trusted_public_key_hex;
+    unsigned char key[crypto_sign_PUBLICKEYBYTES], signature[crypto_sign_BYTES];
+    const auto signed_length = c.raw.rfind(kSignatureKey);
+    if (!unhex(key_hex, key, sizeof key) || !unhex(c.signature, signature, sizeof signature) ||
+        signed_length == std::string::npos ||
+        crypto_sign_verify_detached(signature, reinterpret_cast<const unsigned char*>(c.raw.data()), signed_length,
+                                    key) != 0) {
+      return fail(c.seq, "the checkpoint's signature does not verify with the public key");
+    }
+    if (c.prev != prev) return fail(c.seq, "the checkpoint does not name the one before it (one is missing)");
+    prev = sha256_hex(c.raw);
+    auto record = store.read(c.seq);
+    if (!record || !*record) return fail(c.seq, "the log has no record at the checkpoint's seq");
+    if ((*record)->hash != c.hash) return fail(c.seq, "the log's hash at this seq is not the one that was signed");
+    ++report.checkpoints;
+  }
+  return report;
+}
+
+}  // namespace tl
