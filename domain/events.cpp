@@ -1,5 +1,7 @@
 #include "domain/events.hpp"
 
+#include <type_traits>
+
 namespace tl {
 namespace {
 template <class... F>
@@ -16,6 +18,7 @@ std::string_view event_type(const Event& event) noexcept {
           [](const TokenTimeoutChanged&) { return std::string_view{"TokenTimeoutChanged"}; },
           [](const TokenRevealed&) { return std::string_view{"TokenRevealed"}; },
           [](const TokenDeleted&) { return std::string_view{"TokenDeleted"}; },
+          [](const TokenUsed&) { return std::string_view{"TokenUsed"}; },
           [](const UserCreated&) { return std::string_view{"UserCreated"}; },
           [](const UserGroupsChanged&) { return std::string_view{"UserGroupsChanged"}; },
           [](const UserPasswordChanged&) { return std::string_view{"UserPasswordChanged"}; },
@@ -24,6 +27,15 @@ std::string_view event_type(const Event& event) noexcept {
       event);
 }
 
-bool is_token_event(const Event& event) noexcept { return event.index() <= 4; }
+bool is_token_event(const Event& event) noexcept {
+  return std::visit(
+      [](const auto& e) {
+        using E = std::decay_t<decltype(e)>;
+        return std::is_same_v<E, TokenCreated> || std::is_same_v<E, TokenDescriptionChanged> ||
+               std::is_same_v<E, TokenTimeoutChanged> || std::is_same_v<E, TokenRevealed> ||
+               std::is_same_v<E, TokenDeleted> || std::is_same_v<E, TokenUsed>;
+      },
+      event);
+}
 
 }  // namespace tl

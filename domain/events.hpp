@@ -7,6 +7,8 @@
 #include <variant>
 #include <vector>
 
+#include "domain/time.hpp"
+
 namespace tl {
 
 struct TokenCreated {
@@ -26,6 +28,12 @@ struct TokenRevealed {};
 struct TokenDeleted {
   std::string reason;  // empty when the owner deleted it
 };
+// The token was presented (introspection or bearer authentication). Coalesced: at most one per
+// token per interval; used_at is the exact time of the latest use it stands for.
+struct TokenUsed {
+  Timestamp used_at{};
+  std::string ip;
+};
 
 struct UserCreated {
   std::string username;
@@ -38,7 +46,7 @@ struct UserPasswordChanged {};
 struct UserDeleted {};
 
 using Event = std::variant<TokenCreated, TokenDescriptionChanged, TokenTimeoutChanged,
-                           TokenRevealed, TokenDeleted, UserCreated, UserGroupsChanged,
+                           TokenRevealed, TokenDeleted, TokenUsed, UserCreated, UserGroupsChanged,
                            UserPasswordChanged, UserDeleted>;
 
 // The stable type name recorded in the log ("TokenCreated", ...).

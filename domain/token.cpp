@@ -36,6 +36,11 @@ void apply(TokenState& state, const Event& event, Timestamp at) {
         } else if constexpr (std::is_same_v<E, TokenTimeoutChanged>) {
           state.timeout_days = e.timeout_days;
           state.updated_at = at;
+        } else if constexpr (std::is_same_v<E, TokenUsed>) {
+          if (!state.last_used_at || e.used_at >= *state.last_used_at) {
+            state.last_used_at = e.used_at;
+            state.last_used_ip = e.ip;
+          }
         } else if constexpr (std::is_same_v<E, TokenDeleted>) {
           state.deleted = true;
           state.code_sealed.clear();
@@ -123,6 +128,16 @@ Result<TokenRevealed> decide_reveal(const TokenState& token, std::string_view ac
 Result<TokenDeleted> decide_delete(const TokenState& token, std::string_view actor,
                                    std::string reason) {
   if (auto visible = check_visible(token, actor); !visible) return std::move(visible).error();
+  return TokenDeleted{std::move(reason)};
+}
+
+}  // namespace tl
+
+namespace tl {
+
+Result<TokenDeleted> decide_revoke(const TokenState& token, std::string reason) {
+  if (!token.exists() || token.deleted) return Error::not_found("No such token.");
+  if (trim(reason).empty()) return Error::invalid_field("reason: say why the tokens are revoked.");
   return TokenDeleted{std::move(reason)};
 }
 

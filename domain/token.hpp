@@ -28,6 +28,8 @@ struct TokenState {
   std::string code_sealed;
   bool deleted = false;
   std::uint64_t version = 0;  // events in the token's stream, reveals included
+  std::optional<Timestamp> last_used_at;
+  std::string last_used_ip;
 
   bool exists() const noexcept { return version > 0; }
   Timestamp expires_at() const noexcept { return created_at + Days{timeout_days}; }
@@ -66,5 +68,7 @@ Result<std::vector<Event>> decide_update(const TokenState& token, const UpdateTo
 Result<TokenRevealed> decide_reveal(const TokenState& token, std::string_view actor);
 Result<TokenDeleted> decide_delete(const TokenState& token, std::string_view actor,
                                    std::string reason = {});
+// An admin's revocation (offboarding): any owner's live token, with a reason.
+Result<TokenDeleted> decide_revoke(const TokenState& token, std::string reason);
 
 }  // namespace tl

@@ -41,6 +41,8 @@ void write_data(JsonWriter& w, const Event& event) {
           write_timeout(w, e.timeout_days);
         } else if constexpr (std::is_same_v<E, TokenDeleted>) {
           if (!e.reason.empty()) w.key("reason").value(e.reason);
+        } else if constexpr (std::is_same_v<E, TokenUsed>) {
+          w.key("used_at").value(format_rfc3339(e.used_at)).key("ip").value(e.ip);
         } else if constexpr (std::is_same_v<E, UserCreated>) {
           w.key("username").value(e.username);
           write_groups(w, e.groups);
@@ -152,6 +154,20 @@ bool decode_data(std::string_view type, value v, Event& event) {
     });
     event = std::move(e);
     return ok;
+  }
+  if (type == "TokenUsed") {
+    TokenUsed e;
+    std::string used_at;
+    const bool ok = for_each_field(v, [&](std::string_view k, value f) {
+      if (k == "used_at") return get_string(f, used_at);
+      if (k == "ip") return get_string(f, e.ip);
+      return true;
+    });
+    auto t = parse_rfc3339(used_at);
+    if (!ok || !t) return false;
+    e.used_at = *t;
+    event = std::move(e);
+    return true;
   }
   if (type == "UserCreated") {
     UserCreated e;

@@ -57,6 +57,7 @@ net::Response handle_list_users(App&, Call&);
 net::Response handle_create_user(App&, Call&);
 net::Response handle_patch_user(App&, Call&);
 net::Response handle_delete_user(App&, Call&);
+net::Response handle_revoke_user_tokens(App&, Call&);
 
 net::Response handle_list_tokens(App&, Call&);
 net::Response handle_create_token(App&, Call&);

@@ -117,9 +117,28 @@ net::Response handle_patch_user(App& app, Call& call) {
 }
 
 net::Response handle_delete_user(App& app, Call& call) {
-  if (auto removed = app.users.remove(call.ctx, call.params[0]); !removed) return error_response(removed.error());
-  app.sessions.remove_user(call.params[0]);
+  const std::string& username = call.params[0];
+  if (auto removed = app.users.remove(call.ctx, username); !removed) return error_response(removed.error());
+  app.sessions.remove_user(username);
+  // A deleted user's tokens stop working at once (introspection already refuses them); revoking
+  // them also records why, for the auditors.
+  if (auto revoked = app.tokens.revoke_all(call.ctx, username, "user deleted"); !revoked) {
+    return error_response(revoked.error());
+  }
   return no_content();
+}
+
+net::Response handle_revoke_user_tokens(App& app, Call& call) {
+  if (auto json = require_json_body(call); !json) return error_response(json.error());
+  auto reason = parse_revoke(call.req.body());
+  if (!reason) return error_response(reason.error());
+  if (!app.users.get(call.params[0])) return error_response(Error::not_found("No such user."));
+  auto revoked = app.tokens.revoke_all(call.ctx, call.params[0], *reason);
+  if (!revoked) return error_response(revoked.error());
+  JsonWriter w;
+  w.begin_object().key("username").value(call.params[0]).key("revoked").value(static_cast<std::uint64_t>(*revoked));
+  w.end_object();
+  return json_response(status::ok, std::move(w).str());
 }
 
 }  // namespace tl

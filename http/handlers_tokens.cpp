@@ -1,6 +1,8 @@
 // Tokens (group api-tokens; each user sees only their own) and introspection.
 #include <sodium.h>
 
+#include <charconv>
+
 #include "eventstore/json_writer.hpp"
 #include "eventstore/time_format.hpp"
 #include "projections/point_in_time.hpp"
@@ -21,6 +23,22 @@ net::Response token_response(const TokenRow& row, Timestamp now, status code = s
 }
 
 const std::string& owner_of(const Call& call) { return call.ctx.actor.user; }
+
+// "7d", "36h", "90m"; a bare number is days.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  std::int64_t unit_ms = 86'400'000;
+  switch (text.back()) {
+    case 'd': text.remove_suffix(1); break;
+    case 'h': unit_ms = 3'600'000, text.remove_suffix(1); break;
+    case 'm': unit_ms = 60'000, text.remove_suffix(1); break;
+    default: break;
+  }
+  std::int64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc{} || end != text.data() + text.size() || n < 0 || n > 3650 * 24 * 60) return std::nullopt;
+  return std::chrono::milliseconds{n * unit_ms};
+}
 
 // Auditors' point-in-time view: any user's tokens as they stood at `as_of` (default: now).
 net::Response list_tokens_as_of(App& app, Call& call) {
@@ -61,9 +79,15 @@ net::Response handle_list_tokens(App& app, Call& call) {
   if (!call.user->in_group(kGroupApiTokens)) {
     return error_response(Error::forbidden("You need to be in the api-tokens group for this."));
   }
+  std::optional<std::chrono::milliseconds> within;
+  if (const std::string* text = call.query_param("expiring_within")) {
+    within = parse_duration(*text);
+    if (!within) return error_response(Error::invalid_field("expiring_within: a duration like 7d, 36h or 90m."));
+  }
   std::string body = R"({"tokens":[)";
   bool first = true;
   for (const auto& row : app.tokens.list(owner_of(call))) {
+    if (within && (row.state.expired(call.now) || row.state.expires_at() - call.now > *within)) continue;
     if (!first) body.push_back(',');
     first = false;
     body += token_json(row, call.now);
@@ -146,7 +170,7 @@ net::Response handle_introspect(App& app, Call& call) {
                            "Send token=<code> as a form, or {\"token\": \"<code>\"} as JSON."});
   }
   if (!code) return error_response(code.error());
-  const Introspection result = app.tokens.introspect(*code, call.now);
+  const Introspection result = app.tokens.introspect(*code, call.now, call.ctx.source.ip);
   JsonWriter w;
   w.begin_object().key("active").value(result.active);
   if (result.active) {

@@ -165,6 +165,17 @@ Result<PatchUserBody> parse_patch_user(std::string_view body) {
   return out;
 }
 
+Result<std::string> parse_revoke(std::string_view body) {
+  std::optional<std::string> reason;
+  auto s = for_each_field(body, [&](std::string_view key, value v) -> Status {
+    if (key == "reason") return read_string(v, key, reason.emplace());
+    return unknown(key);
+  });
+  if (!s) return std::move(s).error();
+  if (!reason) return Error::invalid_field("reason: required.");
+  return std::move(*reason);
+}
+
 Result<std::string> parse_introspect_json(std::string_view body) {
   std::optional<std::string> token;
   auto s = for_each_field(body, [&](std::string_view key, value v) -> Status {

@@ -28,6 +28,7 @@ struct Options {
   std::string introspection_secret_file;
   std::string signing_key_file;
   int checkpoint_minutes = 10;
+  int usage_log_minutes = 60;
   std::string log_level = "info";
   int io_threads = 2;
   int workers = 64;
@@ -53,6 +54,8 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
        "Ed25519 seed that signs checkpoints of the log's head (created 0600 if missing) [DATA/signing.key]")
       ("checkpoint-minutes", po::value(&o.checkpoint_minutes)->default_value(o.checkpoint_minutes),
        "sign a checkpoint of the head this often when the log has grown (and at shutdown)")
+      ("usage-log-minutes", po::value(&o.usage_log_minutes)->default_value(o.usage_log_minutes),
+       "log at most one TokenUsed per token this often (the exact last use is always shown)")
       ("log-level", po::value(&o.log_level)->default_value(o.log_level), "trace, debug, info, warn, error, critical, off")
       ("io-threads", po::value(&o.io_threads)->default_value(o.io_threads), "threads serving connections")
       ("workers", po::value(&o.workers)->default_value(o.workers),
@@ -132,7 +135,8 @@ int run(const Options& o) {
 
   auto signer = must(tl::CheckpointSigner::load_or_create(o.signing_key_file), "checkpoint signing key");
   tl::TokenSecrets secrets(master_key);
-  tl::TokenService tokens(*store, model, secrets, o.max_tokens);
+  tl::UsageTracker usage(*store, model.tokens(), std::chrono::minutes(o.usage_log_minutes));
+  tl::TokenService tokens(*store, model, secrets, o.max_tokens, &usage);
   tl::UserService users(*store, model);
   tl::SessionStore sessions(std::chrono::minutes(o.session_idle_minutes),
                             std::chrono::minutes(o.session_lifetime_minutes));
@@ -193,6 +197,7 @@ int run(const Options& o) {
   io.run();
   for (auto& t : threads) t.join();
   workers.join();
+  usage.flush();
   store->stop_appender();  // every queued append is written before this returns
   if (auto saved = model.save_checkpoint(); !saved) spdlog::warn("checkpoint: {}", saved.error().message);
   if (store->head().seq > 0) {

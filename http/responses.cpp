@@ -59,9 +59,13 @@ std::string token_json(const TokenRow& row, Timestamp now) {
       .key("expires_at").value(format_rfc3339(s.expires_at()))
       .key("expired").value(s.expired(now))
       .key("masked").value("••••••••••••••••")
-      .key("version").value(s.version)
-      .key("last_used_at").null()
-      .end_object();
+      .key("version").value(s.version);
+  if (s.last_used_at) {
+    w.key("last_used_at").value(format_rfc3339(*s.last_used_at)).key("last_used_ip").value(s.last_used_ip);
+  } else {
+    w.key("last_used_at").null().key("last_used_ip").null();
+  }
+  w.end_object();
   return std::move(w).str();
 }
 

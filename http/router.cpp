@@ -43,6 +43,7 @@ constexpr std::array kRoutes = {
     Route{verb::post,   "/api/v1/users",                   Access::group,     kAdmins,    true,  handle_create_user},
     Route{verb::patch,  "/api/v1/users/{}",                Access::group,     kAdmins,    true,  handle_patch_user},
     Route{verb::delete_, "/api/v1/users/{}",               Access::group,     kAdmins,    true,  handle_delete_user},
+    Route{verb::post,   "/api/v1/users/{}/revoke-tokens",  Access::group,     kAdmins,    true,  handle_revoke_user_tokens},
     Route{verb::get,    "/api/v1/tokens",                  Access::signed_in, {},         true,  handle_list_tokens},
     Route{verb::post,   "/api/v1/tokens",                  Access::group,     kApiTokens, true,  handle_create_token},
     Route{verb::get,    "/api/v1/tokens/{}",               Access::group,     kApiTokens, false, handle_get_token},
@@ -128,7 +129,7 @@ std::optional<Error> authenticate(App& app, Call& call) {
   if (!auth.empty()) {
     constexpr std::string_view kBearer = "Bearer ";
     if (!auth.starts_with(kBearer)) return unauthenticated();
-    const Introspection token = app.tokens.introspect(auth.substr(kBearer.size()), call.now);
+    const Introspection token = app.tokens.introspect(auth.substr(kBearer.size()), call.now, call.ctx.source.ip);
     if (!token.active) return Error::unauthenticated("The API token is unknown, expired or deleted.");
     call.user = app.users.get(token.owner);
     if (!call.user) return unauthenticated();

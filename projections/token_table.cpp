@@ -142,8 +142,12 @@ std::string TokenTable::encode(const TokenRow& row) {
       .key("updated_at").value(static_cast<std::int64_t>(s.updated_at.time_since_epoch().count()))
       .key("code_lookup").value(s.code_lookup)
       .key("version").value(s.version)
-      .key("created_seq").value(row.created_seq)
-      .end_object();
+      .key("created_seq").value(row.created_seq);
+  if (s.last_used_at) {
+    w.key("last_used_at").value(static_cast<std::int64_t>(s.last_used_at->time_since_epoch().count()));
+    w.key("last_used_ip").value(s.last_used_ip);
+  }
+  w.end_object();
   return std::move(w).str();
 }
 
@@ -168,6 +172,12 @@ std::optional<TokenRow> TokenTable::decode(std::string_view bytes) {
   s.created_at = Timestamp{std::chrono::milliseconds{created}};
   s.updated_at = Timestamp{std::chrono::milliseconds{updated}};
   s.code_lookup = lookup;
+  std::int64_t used = 0;
+  std::string_view used_ip;
+  if (!doc["last_used_at"].get(used) && !doc["last_used_ip"].get(used_ip)) {
+    s.last_used_at = Timestamp{std::chrono::milliseconds{used}};
+    s.last_used_ip = used_ip;
+  }
   return row;
 }
 

@@ -34,12 +34,18 @@ Result<TokenRow> TokenService::create(const RequestContext& ctx, std::string des
   return *row;
 }
 
-std::vector<TokenRow> TokenService::list(const std::string& owner) const { return model_.tokens().list(owner); }
+std::vector<TokenRow> TokenService::list(const std::string& owner) const {
+  auto rows = model_.tokens().list(owner);
+  if (usage_ != nullptr) {
+    for (auto& row : rows) row = usage_->with_latest_use(std::move(row));
+  }
+  return rows;
+}
 
 Result<TokenRow> TokenService::get(const std::string& owner, const std::string& id) const {
   auto row = model_.tokens().get(id);
   if (!row || row->state.owner != owner) return gone();
-  return *row;
+  return usage_ != nullptr ? usage_->with_latest_use(std::move(*row)) : *row;
 }
 
 Result<std::string> TokenService::reveal(const RequestContext& ctx, const std::string& id) {
@@ -114,12 +120,34 @@ Result<std::vector<Record>> TokenService::history(const std::string& owner, cons
   return records;
 }
 
-Introspection TokenService::introspect(std::string_view code, Timestamp now) const {
+Result<std::size_t> TokenService::revoke_all(const RequestContext& ctx, const std::string& owner,
+                                             const std::string& reason) {
+  std::size_t revoked = 0;
+  for (const TokenRow& listed : model_.tokens().list(owner)) {
+    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+      auto row = model_.tokens().get(listed.state.id);
+      if (!row) break;  // deleted meanwhile
+      auto deleted = decide_revoke(row->state, reason);
+      if (!deleted) return std::move(deleted).error();
+      auto appended = store_.append({row->state.id, row->state.version, {std::move(deleted).value()}, ctx.actor,
+                                     ctx.source, owner, {{"keys", row->state.id, std::nullopt}}});
+      if (appended) {
+        ++revoked;
+        break;
+      }
+      if (appended.error().code != ErrorCode::version_conflict) return std::move(appended).error();
+    }
+  }
+  return revoked;
+}
+
+Introspection TokenService::introspect(std::string_view code, Timestamp now, const std::string& ip) {
   if (!code_well_formed(code)) return {};
   auto row = model_.tokens().find_by_lookup(secrets_.lookup_hash(code));
   if (!row || row->state.expired(now)) return {};
   auto owner = model_.users().get(row->state.owner);
   if (!owner || !owner->active) return {};
+  if (usage_ != nullptr) usage_->record(*row, ip, now);
   using std::chrono::duration_cast;
   using std::chrono::seconds;
   return {true, row->state.owner, row->state.id,

@@ -13,6 +13,7 @@
 #include "eventstore/event_store.hpp"
 #include "eventstore/token_secrets.hpp"
 #include "projections/read_model.hpp"
+#include "service/usage_tracker.hpp"
 
 namespace tl {
 
@@ -32,8 +33,9 @@ struct Introspection {
 
 class TokenService {
  public:
-  TokenService(EventStore& store, ReadModel& model, const TokenSecrets& secrets, std::size_t max_live_tokens)
-      : store_(store), model_(model), secrets_(secrets), max_live_tokens_(max_live_tokens) {}
+  TokenService(EventStore& store, ReadModel& model, const TokenSecrets& secrets, std::size_t max_live_tokens,
+               UsageTracker* usage = nullptr)
+      : store_(store), model_(model), secrets_(secrets), max_live_tokens_(max_live_tokens), usage_(usage) {}
 
   Result<TokenRow> create(const RequestContext& ctx, std::string description, std::int64_t timeout_days,
                           Timestamp now);
@@ -46,13 +48,19 @@ class TokenService {
   Result<std::vector<Record>> history(const std::string& owner, const std::string& id) const;
 
   // Anything but a well-formed code of a live, unexpired token of an active user is inactive.
-  Introspection introspect(std::string_view code, Timestamp now) const;
+  // An active answer counts as a use of the token, from `ip`.
+  Introspection introspect(std::string_view code, Timestamp now, const std::string& ip);
+
+  // Offboarding: deletes every token of `owner`, each a TokenDeleted with the reason and the
+  // acting admin. Returns how many were revoked.
+  Result<std::size_t> revoke_all(const RequestContext& ctx, const std::string& owner, const std::string& reason);
 
  private:
   EventStore& store_;
   ReadModel& model_;
   const TokenSecrets& secrets_;
   std::size_t max_live_tokens_;
+  UsageTracker* usage_;
 };
 
 }  // namespace tl

@@ -47,6 +47,7 @@ TEST(CodecTest, RoundTripKeepsEveryField) {
 TEST(CodecTest, EveryEventTypeRoundTrips) {
   const std::vector<Event> events = {TokenCreated{"a", "d", 1, "l", "s"}, TokenDescriptionChanged{"x"},
                                      TokenTimeoutChanged{7}, TokenRevealed{}, TokenDeleted{"offboarding"},
+                                     TokenUsed{*parse_rfc3339("2026-11-27T18:04:14.107Z"), "10.0.0.1"},
                                      UserCreated{"bob", {"auditors"}}, UserGroupsChanged{{"admins"}},
                                      UserPasswordChanged{}, UserDeleted{}};
   for (const Event& event : events) {

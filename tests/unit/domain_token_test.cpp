@@ -160,5 +160,27 @@ TEST(TokenTest, CodeMaterialCannotBeChangedByAnyEdit) {
   EXPECT_EQ(next.code_sealed, s.code_sealed);
 }
 
+TEST(TokenTest, UseIsRecordedWithoutTouchingTheRest) {
+  TokenState s = created_token();
+  apply(s, TokenUsed{kT0 + hours{2}, "10.0.0.1"}, kT0 + hours{2});
+  EXPECT_EQ(s.last_used_at, kT0 + hours{2});
+  EXPECT_EQ(s.last_used_ip, "10.0.0.1");
+  EXPECT_EQ(s.updated_at, kT0);
+  apply(s, TokenUsed{kT0 + hours{1}, "10.0.0.2"}, kT0 + hours{3});  // an older use never wins
+  EXPECT_EQ(s.last_used_ip, "10.0.0.1");
+  EXPECT_TRUE(is_token_event(TokenUsed{}));
+  EXPECT_FALSE(is_token_event(UserDeleted{}));
+}
+
+TEST(TokenTest, AdminRevocationNeedsAReasonAndALiveToken) {
+  TokenState s = created_token();
+  EXPECT_EQ(decide_revoke(s, "  ").error().code, ErrorCode::invalid_field);
+  auto revoked = decide_revoke(s, "left the company");
+  ASSERT_TRUE(revoked.ok());
+  EXPECT_EQ(revoked->reason, "left the company");
+  apply(s, *revoked, kT0);
+  EXPECT_EQ(decide_revoke(s, "again").error().code, ErrorCode::not_found);
+}
+
 }  // namespace
 }  // namespace tl

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include "eventstore/time_format.hpp"
+#include <thread>
+
 #include "projections/read_model.hpp"
 #include "service/token_service.hpp"
 #include "service/user_service.hpp"
@@ -135,6 +137,36 @@ TEST_F(ReadModelTest, TokenTableIndexesByOwnerAndLookup) {
   EXPECT_FALSE(model.tokens().find_by_lookup(secrets.lookup_hash(*code)));
   EXPECT_EQ(tokens.reveal(alice, first->state.id).error().code, ErrorCode::not_found);
   EXPECT_FALSE(store->get_side("keys", first->state.id).value()) << "the data key must be destroyed";
+}
+
+TEST_F(ReadModelTest, UsesAreCoalescedIntoFewTokenUsedEvents) {
+  auto store = open();
+  ReadModel model(*store);
+  ASSERT_TRUE(model.load().ok());
+  TokenSecrets secrets(test_key());
+  UsageTracker usage(*store, model.tokens(), std::chrono::hours{1});
+  TokenService tokens(*store, model, secrets, 100, &usage);
+  const RequestContext alice{{"alice", "session", {}}, {}};
+  ASSERT_TRUE(UserService(*store, model).create(alice, "alice", "password1", {"api-tokens"}).ok());
+  auto row = tokens.create(alice, "a", 10, now_ms()).value();
+  const std::string code = tokens.reveal(alice, row.state.id).value();
+  const Timestamp t0 = now_ms();
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(tokens.introspect(code, t0 + std::chrono::minutes{i}, "10.0.0." + std::to_string(i)).active);
+  }
+  // The first use is logged at once (asynchronously); the other 49 fall in the same hour.
+  for (int i = 0; i < 200 && model.audit().query({.type = "TokenUsed"}, 10).value().events.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(model.audit().query({.type = "TokenUsed"}, 10).value().events.size(), 1u);
+  auto shown = tokens.get("alice", row.state.id).value();
+  EXPECT_EQ(shown.state.last_used_at, t0 + std::chrono::minutes{49});
+  EXPECT_EQ(shown.state.last_used_ip, "10.0.0.49");
+  usage.flush();  // shutdown: the latest use reaches the log
+  const auto used = model.audit().query({.type = "TokenUsed"}, 10).value().events;
+  ASSERT_EQ(used.size(), 2u);
+  EXPECT_EQ(std::get<TokenUsed>(used[1].event).used_at, t0 + std::chrono::minutes{49});
+  EXPECT_EQ(model.tokens().get(row.state.id)->state.last_used_ip, "10.0.0.49");
 }
 
 TEST_F(ReadModelTest, AuditQueriesFilterAndPage) {
