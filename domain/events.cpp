@@ -19,6 +19,7 @@ std::string_view event_type(const Event& event) noexcept {
           [](const TokenRevealed&) { return std::string_view{"TokenRevealed"}; },
           [](const TokenDeleted&) { return std::string_view{"TokenDeleted"}; },
           [](const TokenUsed&) { return std::string_view{"TokenUsed"}; },
+          [](const TokenExpiryNotified&) { return std::string_view{"TokenExpiryNotified"}; },
           [](const UserCreated&) { return std::string_view{"UserCreated"}; },
           [](const UserGroupsChanged&) { return std::string_view{"UserGroupsChanged"}; },
           [](const UserPasswordChanged&) { return std::string_view{"UserPasswordChanged"}; },
@@ -33,7 +34,8 @@ bool is_token_event(const Event& event) noexcept {
         using E = std::decay_t<decltype(e)>;
         return std::is_same_v<E, TokenCreated> || std::is_same_v<E, TokenDescriptionChanged> ||
                std::is_same_v<E, TokenTimeoutChanged> || std::is_same_v<E, TokenRevealed> ||
-               std::is_same_v<E, TokenDeleted> || std::is_same_v<E, TokenUsed>;
+               std::is_same_v<E, TokenDeleted> || std::is_same_v<E, TokenUsed> ||
+               std::is_same_v<E, TokenExpiryNotified>;
       },
       event);
 }

@@ -45,8 +45,14 @@ struct UserGroupsChanged {
 struct UserPasswordChanged {};
 struct UserDeleted {};
 
+// The owner was told (by webhook) that the token is about to expire or has expired.
+struct TokenExpiryNotified {
+  std::string window;  // "7d", "1d" or "expired"
+  bool delivered = false;
+};
+
 using Event = std::variant<TokenCreated, TokenDescriptionChanged, TokenTimeoutChanged,
-                           TokenRevealed, TokenDeleted, TokenUsed, UserCreated, UserGroupsChanged,
+                           TokenRevealed, TokenDeleted, TokenUsed, TokenExpiryNotified, UserCreated, UserGroupsChanged,
                            UserPasswordChanged, UserDeleted>;
 
 // The stable type name recorded in the log ("TokenCreated", ...).

@@ -36,6 +36,11 @@ void apply(TokenState& state, const Event& event, Timestamp at) {
         } else if constexpr (std::is_same_v<E, TokenTimeoutChanged>) {
           state.timeout_days = e.timeout_days;
           state.updated_at = at;
+          state.expiry_notices = 0;
+        } else if constexpr (std::is_same_v<E, TokenExpiryNotified>) {
+          for (auto n : {ExpiryNotice::within_7d, ExpiryNotice::within_1d, ExpiryNotice::expired}) {
+            if (notice_window(n) == e.window) state.expiry_notices |= static_cast<unsigned>(n);
+          }
         } else if constexpr (std::is_same_v<E, TokenUsed>) {
           if (!state.last_used_at || e.used_at >= *state.last_used_at) {
             state.last_used_at = e.used_at;
@@ -134,6 +139,31 @@ Result<TokenDeleted> decide_delete(const TokenState& token, std::string_view act
 }  // namespace tl
 
 namespace tl {
+
+std::string_view notice_window(ExpiryNotice notice) noexcept {
+  switch (notice) {
+    case ExpiryNotice::within_7d: return "7d";
+    case ExpiryNotice::within_1d: return "1d";
+    case ExpiryNotice::expired: return "expired";
+  }
+  return "expired";
+}
+
+std::optional<ExpiryNotice> due_expiry_notice(const TokenState& token, Timestamp now) noexcept {
+  if (!token.exists() || token.deleted) return std::nullopt;
+  auto sent = [&](ExpiryNotice n) { return (token.expiry_notices & static_cast<unsigned>(n)) != 0; };
+  const auto left = token.expires_at() - now;
+  if (left <= Timestamp::duration::zero()) {
+    if (sent(ExpiryNotice::expired)) return std::nullopt;
+    return ExpiryNotice::expired;
+  }
+  if (left <= Days{1}) {
+    if (sent(ExpiryNotice::within_1d)) return std::nullopt;
+    return ExpiryNotice::within_1d;
+  }
+  if (left <= Days{7} && !sent(ExpiryNotice::within_7d)) return ExpiryNotice::within_7d;
+  return std::nullopt;
+}
 
 Result<TokenDeleted> decide_revoke(const TokenState& token, std::string reason) {
   if (!token.exists() || token.deleted) return Error::not_found("No such token.");

@@ -30,6 +30,7 @@ struct TokenState {
   std::uint64_t version = 0;  // events in the token's stream, reveals included
   std::optional<Timestamp> last_used_at;
   std::string last_used_ip;
+  unsigned expiry_notices = 0;  // ExpiryNotice bits already sent for the current timeout
 
   bool exists() const noexcept { return version > 0; }
   Timestamp expires_at() const noexcept { return created_at + Days{timeout_days}; }
@@ -68,6 +69,13 @@ Result<std::vector<Event>> decide_update(const TokenState& token, const UpdateTo
 Result<TokenRevealed> decide_reveal(const TokenState& token, std::string_view actor);
 Result<TokenDeleted> decide_delete(const TokenState& token, std::string_view actor,
                                    std::string reason = {});
+// Expiry warnings: once when the token enters the last 7 days, once in the last day, once
+// when it has expired. Changing the timeout starts them over.
+enum class ExpiryNotice : unsigned { within_7d = 1, within_1d = 2, expired = 4 };
+std::string_view notice_window(ExpiryNotice notice) noexcept;
+// The most urgent notice due at `now` that was not sent yet.
+std::optional<ExpiryNotice> due_expiry_notice(const TokenState& token, Timestamp now) noexcept;
+
 // An admin's revocation (offboarding): any owner's live token, with a reason.
 Result<TokenDeleted> decide_revoke(const TokenState& token, std::string reason);
 

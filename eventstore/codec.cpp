@@ -41,6 +41,8 @@ void write_data(JsonWriter& w, const Event& event) {
           write_timeout(w, e.timeout_days);
         } else if constexpr (std::is_same_v<E, TokenDeleted>) {
           if (!e.reason.empty()) w.key("reason").value(e.reason);
+        } else if constexpr (std::is_same_v<E, TokenExpiryNotified>) {
+          w.key("window").value(e.window).key("delivered").value(e.delivered);
         } else if constexpr (std::is_same_v<E, TokenUsed>) {
           w.key("used_at").value(format_rfc3339(e.used_at)).key("ip").value(e.ip);
         } else if constexpr (std::is_same_v<E, UserCreated>) {
@@ -168,6 +170,16 @@ bool decode_data(std::string_view type, value v, Event& event) {
     e.used_at = *t;
     event = std::move(e);
     return true;
+  }
+  if (type == "TokenExpiryNotified") {
+    TokenExpiryNotified e;
+    const bool ok = for_each_field(v, [&](std::string_view k, value f) {
+      if (k == "window") return get_string(f, e.window);
+      if (k == "delivered") return f.get_bool().get(e.delivered) == simdjson::SUCCESS;
+      return true;
+    });
+    event = std::move(e);
+    return ok;
   }
   if (type == "UserCreated") {
     UserCreated e;

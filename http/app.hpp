@@ -9,6 +9,7 @@
 #include "eventstore/signed_checkpoints.hpp"
 #include "http/metrics.hpp"
 #include "projections/read_model.hpp"
+#include "service/expiry_notifier.hpp"
 #include "service/sessions.hpp"
 #include "service/token_service.hpp"
 #include "service/user_service.hpp"
@@ -33,6 +34,7 @@ struct App {
   std::string introspection_secret;
   HttpSettings settings;
   RequestMetrics metrics;
+  const ExpiryNotifier* notifier = nullptr;  // when webhooks are configured
 };
 
 }  // namespace tl

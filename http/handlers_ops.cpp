@@ -23,13 +23,18 @@ net::Response handle_metrics(App& app, Call&) {
   net::Response res{status::ok, 11};
   res.set(net::http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   res.body() = app.metrics.render(app.store, app.model);
+  if (app.notifier != nullptr) {
+    res.body() += "# HELP tokenledger_webhook_deliveries_total Expiry notices by outcome (after retries).\n";
+    res.body() += "# TYPE tokenledger_webhook_deliveries_total counter\n";
+    res.body() += "tokenledger_webhook_deliveries_total{outcome=\"delivered\"} " + std::to_string(app.notifier->delivered()) + "\n";
+    res.body() += "tokenledger_webhook_deliveries_total{outcome=\"failed\"} " + std::to_string(app.notifier->failed()) + "\n";
+  }
   return res;
 }
 
-net::Response handle_web_asset(App&, Call& call) {
-  std::string_view path = call.req.target();
-  path = path.substr(0, path.find('?'));
-  if (path == "/" || path == "/index.html") path = "/index.html";
+namespace {
+
+net::Response serve_asset(std::string_view path) {
   for (const WebAsset& asset : web_assets()) {
     if (asset.path == path) {
       net::Response res{status::ok, 11};
@@ -41,5 +46,15 @@ net::Response handle_web_asset(App&, Call& call) {
   }
   return error_response(Error::not_found("No such page."));
 }
+
+}  // namespace
+
+net::Response handle_web_asset(App&, Call& call) {
+  std::string_view path = call.req.target();
+  path = path.substr(0, path.find('?'));
+  return serve_asset(path == "/" ? "/index.html" : path);
+}
+
+net::Response handle_openapi(App&, Call&) { return serve_asset("/openapi.json"); }
 
 }  // namespace tl

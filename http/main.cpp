@@ -15,6 +15,8 @@
 
 #include "eventstore/token_secrets.hpp"
 #include "http/server.hpp"
+#include "http/webhook_client.hpp"
+#include "service/expiry_notifier.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -29,6 +31,11 @@ struct Options {
   std::string signing_key_file;
   int checkpoint_minutes = 10;
   int usage_log_minutes = 60;
+  std::string webhook_url;
+  std::string webhook_secret_file;
+  int webhook_attempts = 5;
+  int webhook_backoff_ms = 1000;
+  int expiry_scan_seconds = 60;
   std::string log_level = "info";
   int io_threads = 2;
   int workers = 64;
@@ -56,6 +63,16 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
        "sign a checkpoint of the head this often when the log has grown (and at shutdown)")
       ("usage-log-minutes", po::value(&o.usage_log_minutes)->default_value(o.usage_log_minutes),
        "log at most one TokenUsed per token this often (the exact last use is always shown)")
+      ("webhook-url", po::value(&o.webhook_url),
+       "http:// URL that receives expiry warnings (7 days, 1 day, expired), HMAC-signed; none by default")
+      ("webhook-secret-file", po::value(&o.webhook_secret_file),
+       "HMAC key of the webhook signatures (created 0600 if missing) [DATA/webhook.secret]")
+      ("webhook-attempts", po::value(&o.webhook_attempts)->default_value(o.webhook_attempts),
+       "delivery attempts per notice")
+      ("webhook-backoff-ms", po::value(&o.webhook_backoff_ms)->default_value(o.webhook_backoff_ms),
+       "wait before the first retry; doubled after each")
+      ("expiry-scan-seconds", po::value(&o.expiry_scan_seconds)->default_value(o.expiry_scan_seconds),
+       "how often tokens are checked for expiry warnings")
       ("log-level", po::value(&o.log_level)->default_value(o.log_level), "trace, debug, info, warn, error, critical, off")
       ("io-threads", po::value(&o.io_threads)->default_value(o.io_threads), "threads serving connections")
       ("workers", po::value(&o.workers)->default_value(o.workers),
@@ -86,6 +103,7 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   }
   if (o.master_key_file.empty()) o.master_key_file = (fs::path(o.data) / "master.key").string();
   if (o.signing_key_file.empty()) o.signing_key_file = (fs::path(o.data) / "signing.key").string();
+  if (o.webhook_secret_file.empty()) o.webhook_secret_file = (fs::path(o.data) / "webhook.secret").string();
   if (o.introspection_secret_file.empty()) {
     o.introspection_secret_file = (fs::path(o.data) / "introspection.secret").string();
   }
@@ -147,6 +165,19 @@ int run(const Options& o) {
 
   tl::App app{*store, model, tokens, users, sessions, throttle, *signer, introspection_secret,
               {.body_limit = o.body_limit, .tls = false}, {}};
+  std::unique_ptr<tl::WebhookClient> webhook;
+  std::unique_ptr<tl::ExpiryNotifier> notifier;
+  if (!o.webhook_url.empty()) {
+    auto target = must(tl::parse_webhook_url(o.webhook_url), "webhook");
+    webhook = std::make_unique<tl::WebhookClient>(target, must(tl::load_or_create_secret_file(o.webhook_secret_file), "webhook secret"),
+                                                  o.webhook_attempts, std::chrono::milliseconds(o.webhook_backoff_ms));
+    notifier = std::make_unique<tl::ExpiryNotifier>(
+        *store, model, [&webhook](const std::string& body, const std::string& id) { return webhook->deliver(body, id); },
+        std::chrono::seconds(o.expiry_scan_seconds));
+    notifier->start();
+    spdlog::info("expiry warnings go to {}", o.webhook_url);
+  }
+  app.notifier = notifier.get();
   tl::net::asio::io_context io(o.io_threads);
   tl::net::asio::thread_pool workers(static_cast<std::size_t>(o.workers));
   tl::Server server(app, io, workers);
@@ -197,6 +228,7 @@ int run(const Options& o) {
   io.run();
   for (auto& t : threads) t.join();
   workers.join();
+  if (notifier) notifier->stop();
   usage.flush();
   store->stop_appender();  // every queued append is written before this returns
   if (auto saved = model.save_checkpoint(); !saved) spdlog::warn("checkpoint: {}", saved.error().message);

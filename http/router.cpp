@@ -33,6 +33,7 @@ constexpr std::string_view kAdmins = kGroupAdmins;
 constexpr std::array kRoutes = {
     Route{verb::get,    "/healthz",                        Access::open,      {},         false, handle_healthz},
     Route{verb::get,    "/readyz",                         Access::open,      {},         false, handle_readyz},
+    Route{verb::get,    "/api/v1/openapi.json",            Access::open,      {},         false, handle_openapi},
     Route{verb::get,    "/metrics",                        Access::open,      {},         false, handle_metrics},
     Route{verb::get,    "/",                               Access::open,      {},         false, handle_web_asset},
     Route{verb::get,    "/{}",                             Access::open,      {},         false, handle_web_asset},
@@ -201,6 +202,12 @@ Routed route_request(App& app, const net::Request& req, std::string client_ip, T
     return routed;
   }
   return routed;
+}
+
+std::vector<std::pair<std::string, std::string>> route_list() {
+  std::vector<std::pair<std::string, std::string>> routes;
+  for (const Route& r : kRoutes) routes.emplace_back(std::string(net::http::to_string(r.method)), std::string(r.pattern));
+  return routes;
 }
 
 void finish_response(net::Response& res, const Call& call, bool keep_alive) {

@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "http/call.hpp"
 
@@ -26,6 +28,9 @@ struct Routed {
 };
 
 Routed route_request(App& app, const net::Request& req, std::string client_ip, Timestamp now);
+
+// Every route as (method, pattern), for checking the OpenAPI document against the server.
+std::vector<std::pair<std::string, std::string>> route_list();
 
 // Headers every response carries: request id, caching and security headers.
 void finish_response(net::Response& res, const Call& call, bool keep_alive);

@@ -73,6 +73,15 @@ std::size_t TokenTable::live_count(const std::string& owner, Timestamp now) cons
                                                 [&](const std::string& id) { return !by_id_.at(id).state.expired(now); }));
 }
 
+std::vector<TokenRow> TokenTable::select(const std::function<bool(const TokenState&)>& keep) const {
+  std::shared_lock lock(mutex_);
+  std::vector<TokenRow> rows;
+  for (const auto& [id, row] : by_id_) {
+    if (keep(row.state)) rows.push_back(row);
+  }
+  return rows;
+}
+
 std::size_t TokenTable::size() const {
   std::shared_lock lock(mutex_);
   return by_id_.size();
@@ -142,7 +151,8 @@ std::string TokenTable::encode(const TokenRow& row) {
       .key("updated_at").value(static_cast<std::int64_t>(s.updated_at.time_since_epoch().count()))
       .key("code_lookup").value(s.code_lookup)
       .key("version").value(s.version)
-      .key("created_seq").value(row.created_seq);
+      .key("created_seq").value(row.created_seq)
+      .key("expiry_notices").value(static_cast<std::uint64_t>(s.expiry_notices));
   if (s.last_used_at) {
     w.key("last_used_at").value(static_cast<std::int64_t>(s.last_used_at->time_since_epoch().count()));
     w.key("last_used_ip").value(s.last_used_ip);
@@ -172,6 +182,8 @@ std::optional<TokenRow> TokenTable::decode(std::string_view bytes) {
   s.created_at = Timestamp{std::chrono::milliseconds{created}};
   s.updated_at = Timestamp{std::chrono::milliseconds{updated}};
   s.code_lookup = lookup;
+  std::uint64_t notices = 0;
+  if (!doc["expiry_notices"].get(notices)) s.expiry_notices = static_cast<unsigned>(notices);
   std::int64_t used = 0;
   std::string_view used_ip;
   if (!doc["last_used_at"].get(used) && !doc["last_used_ip"].get(used_ip)) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -32,6 +33,8 @@ class TokenTable {
   std::vector<TokenRow> list(const std::string& owner) const;
   std::size_t live_count(const std::string& owner, Timestamp now) const;
   std::size_t size() const;
+  // The rows whose state `keep` accepts (called under the table's read lock: keep it cheap).
+  std::vector<TokenRow> select(const std::function<bool(const TokenState&)>& keep) const;
 
   // A create that is on its way to the log holds a place against the owner's limit, so that
   // concurrent creates cannot pass it together. Returns false when the limit is reached.

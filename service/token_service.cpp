@@ -1,5 +1,6 @@
 #include "service/token_service.hpp"
 
+#include "domain/text_rules.hpp"
 #include "eventstore/passwords.hpp"
 
 namespace tl {
@@ -122,6 +123,7 @@ Result<std::vector<Record>> TokenService::history(const std::string& owner, cons
 
 Result<std::size_t> TokenService::revoke_all(const RequestContext& ctx, const std::string& owner,
                                              const std::string& reason) {
+  if (trim(reason).empty()) return Error::invalid_field("reason: say why the tokens are revoked.");
   std::size_t revoked = 0;
   for (const TokenRow& listed : model_.tokens().list(owner)) {
     for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {

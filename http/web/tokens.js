@@ -37,11 +37,30 @@ function renderTokenTable() {
   }
   body.replaceChildren(h('table', { class: 'data tokens', 'data-testid': 'tokens-table' },
     h('caption', { class: 'sr-only', text: 'Your API tokens' }),
-    h('thead', {}, h('tr', {}, ['Description', 'Created', 'Expires', 'Code'].map((t) => h('th', { scope: 'col', text: t })),
+    h('thead', {}, h('tr', {}, ['Description', 'Created', 'Expires', 'Last used', 'Code'].map((t) => h('th', { scope: 'col', text: t })),
       h('th', { scope: 'col' }, h('span', { class: 'sr-only', text: 'Actions' })))),
     h('tbody', {}, state.tokens.map(tokenRow))));
 }
 function isExpired(t) { return t.expired === true || (t.expired == null && Date.parse(t.expires_at) <= Date.now()); }
+// Not yet expired, but expiring within SOON_DAYS: worth a warning next to the expiry.
+const SOON_DAYS = 7;
+function expiresSoon(t) {
+  const left = Date.parse(t.expires_at) - Date.now();
+  return !isExpired(t) && left > 0 && left <= SOON_DAYS * 86_400_000;
+}
+function expiryBadge(t) {
+  if (isExpired(t)) return h('span', { class: 'badge badge-expired', 'data-testid': 'expired-badge', text: 'Expired' });
+  if (!expiresSoon(t)) return null;
+  const hours = Math.max(1, Math.round((Date.parse(t.expires_at) - Date.now()) / 3_600_000));
+  const left = hours < 48 ? `${hours} hour${hours === 1 ? '' : 's'}` : `${Math.round(hours / 24)} days`;
+  return h('span', { class: 'badge badge-expiring', 'data-testid': 'expiring-badge', title: `Expires in about ${left}`, text: 'Expires soon' });
+}
+// When and from where the code was last presented (introspection or an API call with it as a Bearer token).
+function lastUsed(t) {
+  if (!t.last_used_at) return h('span', { class: 'muted', text: 'Never used' });
+  return h('div', { class: 'last-used' }, timeEl(t.last_used_at),
+    t.last_used_ip ? h('div', { class: 'muted last-used-ip', text: `from ${t.last_used_ip}` }) : null);
+}
 function tokenRow(t) {
   const code = state.revealed.get(t.id);
   const expired = isExpired(t);
@@ -50,8 +69,8 @@ function tokenRow(t) {
   return h('tr', { 'data-testid': 'token-row', 'data-token-id': t.id, class: expired ? 'expired' : null },
     h('td', { 'data-label': 'Description', 'data-testid': 'token-description', class: 'desc', text: desc }),
     h('td', { 'data-label': 'Created', 'data-testid': 'token-created' }, timeEl(t.created_at)),
-    h('td', { 'data-label': 'Expires', 'data-testid': 'token-expires' }, timeEl(t.expires_at),
-      expired ? h('span', { class: 'badge badge-expired', 'data-testid': 'expired-badge', text: 'Expired' }) : null),
+    h('td', { 'data-label': 'Expires', 'data-testid': 'token-expires' }, timeEl(t.expires_at), expiryBadge(t)),
+    h('td', { 'data-label': 'Last used', 'data-testid': 'token-last-used' }, lastUsed(t)),
     h('td', { 'data-label': 'Code', class: 'code-cell' }, h('div', { class: 'code-wrap' },
       h('code', { class: code ? 'code revealed' : 'code masked', 'data-testid': 'token-code', 'aria-hidden': code ? null : 'true' },
         code || '••••••••••••••••'),

@@ -1,4 +1,5 @@
-// The Users screen (admins): the list of users, adding and editing them (groups, password), deleting.
+// The Users screen (admins): the list of users, adding and editing them (groups, password), deleting,
+// and revoking all tokens of a user (with a reason, for the audit log).
 import { $, h, icon } from './dom.js';
 import { api, describeError, fieldMessage, fieldOf } from './api.js';
 import { clearErrors, confirmDialog, openDialog, setFieldError, setupDialog } from './dialogs.js';
@@ -42,6 +43,8 @@ function renderUserTable() {
       h('td', { 'data-label': 'Groups', 'data-testid': 'user-groups' },
         (u.groups || []).length ? u.groups.map((g) => h('span', { class: 'badge', 'data-group': g, text: g })) : h('span', { class: 'muted', text: 'no groups' })),
       h('td', { class: 'actions' },
+        h('button', { type: 'button', class: 'secondary small', 'data-testid': 'revoke-user-tokens', 'aria-label': `Revoke all tokens of ${u.username}`,
+          title: 'Revoke (delete) all API tokens of this user', onclick: () => openRevokeDialog(u) }, 'Revoke tokens'),
         h('button', { type: 'button', class: 'icon-button', 'data-testid': 'edit-user', 'aria-label': `Edit ${u.username}`, title: 'Edit groups or password',
           onclick: () => openUserDialog(u) }, icon('pencil')),
         h('button', { type: 'button', class: 'icon-button danger', 'data-testid': 'delete-user', 'aria-label': `Delete ${u.username}`, title: 'Delete',
@@ -108,4 +111,42 @@ function confirmDeleteUser(u) {
   });
 }
 
-export function setupUserDialog() { setupDialog($('#user-dialog'), submitUser); }
+// ---------- revoking all tokens of a user ----------
+let revoking = null;
+function openRevokeDialog(u) {
+  const dialog = $('#revoke-dialog');
+  revoking = u;
+  clearErrors(dialog);
+  $('#revoke-title').textContent = `Revoke tokens of ${u.username}?`;
+  $('#revoke-text').textContent = `Revoke every API token of “${u.username}”? Scripts that use them stop working at once. This cannot be undone.`;
+  $('#revoke-reason').value = '';
+  openDialog(dialog, $('#revoke-reason'));
+}
+async function submitRevoke() {
+  const dialog = $('#revoke-dialog');
+  const reasonIn = $('#revoke-reason');
+  const reasonErr = $('#revoke-reason-error');
+  clearErrors(dialog);
+  const reason = reasonIn.value.trim();
+  if (!reason) { setFieldError(reasonIn, reasonErr, 'Enter a reason, for example “left the company” or “code leaked”.'); reasonIn.focus(); return; }
+  const username = revoking.username;
+  try {
+    const { data } = await api('POST', `/api/v1/users/${encodeURIComponent(username)}/revoke-tokens`, { body: { reason } });
+    const n = Number(data?.revoked ?? 0);
+    dialog.close();
+    showBanner(`Revoked ${n} token${n === 1 ? '' : 's'} of ${data?.username || username}.`, 'success'); // the banner is role=alert
+  } catch (e) {
+    if (e.status === 401) return;
+    if (e.status === 400 && fieldOf(e, ['reason']) === 'reason') { setFieldError(reasonIn, reasonErr, fieldMessage(e)); reasonIn.focus(); }
+    else if (e.status === 404) { dialog.close(); showBanner(`The user “${username}” no longer exists.`, 'info'); rerender(); }
+    else $('#revoke-error').textContent = describeError(e);
+  }
+}
+
+export function setupUserDialog() {
+  setupDialog($('#user-dialog'), submitUser);
+  setupDialog($('#revoke-dialog'), submitRevoke);
+  $('#revoke-reason').addEventListener('input', (ev) => {   // the "reason required" error goes once there is one
+    if (ev.target.value.trim()) { $('#revoke-reason-error').textContent = ''; ev.target.removeAttribute('aria-invalid'); }
+  });
+}

@@ -172,6 +172,31 @@ TEST(TokenTest, UseIsRecordedWithoutTouchingTheRest) {
   EXPECT_FALSE(is_token_event(UserDeleted{}));
 }
 
+TEST(TokenTest, ExpiryNoticesComeOnceEachInOrder) {
+  TokenState s = created_token(30);
+  EXPECT_FALSE(due_expiry_notice(s, kT0 + Days{22}));
+  EXPECT_EQ(due_expiry_notice(s, kT0 + Days{23}), ExpiryNotice::within_7d);
+  apply(s, TokenExpiryNotified{"7d", true}, kT0 + Days{23});
+  EXPECT_FALSE(due_expiry_notice(s, kT0 + Days{25}));
+  EXPECT_EQ(due_expiry_notice(s, kT0 + Days{29}), ExpiryNotice::within_1d);
+  apply(s, TokenExpiryNotified{"1d", false}, kT0 + Days{29});
+  EXPECT_FALSE(due_expiry_notice(s, kT0 + Days{29} + hours{1}));
+  EXPECT_EQ(due_expiry_notice(s, kT0 + Days{30}), ExpiryNotice::expired);
+  apply(s, TokenExpiryNotified{"expired", true}, kT0 + Days{30});
+  EXPECT_FALSE(due_expiry_notice(s, kT0 + Days{60}));
+}
+
+TEST(TokenTest, ANewTimeoutStartsExpiryNoticesOver) {
+  TokenState s = created_token(10);
+  apply(s, TokenExpiryNotified{"7d", true}, kT0 + Days{4});
+  EXPECT_FALSE(due_expiry_notice(s, kT0 + Days{4}));
+  apply(s, TokenTimeoutChanged{12}, kT0 + Days{4});
+  EXPECT_EQ(due_expiry_notice(s, kT0 + Days{5}), ExpiryNotice::within_7d);
+  TokenState deleted = created_token(1);
+  apply(deleted, TokenDeleted{}, kT0);
+  EXPECT_FALSE(due_expiry_notice(deleted, kT0 + Days{2}));
+}
+
 TEST(TokenTest, AdminRevocationNeedsAReasonAndALiveToken) {
   TokenState s = created_token();
   EXPECT_EQ(decide_revoke(s, "  ").error().code, ErrorCode::invalid_field);

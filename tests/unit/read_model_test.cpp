@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "projections/read_model.hpp"
+#include "service/expiry_notifier.hpp"
 #include "service/token_service.hpp"
 #include "service/user_service.hpp"
 #include "temp_dir.hpp"
@@ -167,6 +168,45 @@ TEST_F(ReadModelTest, UsesAreCoalescedIntoFewTokenUsedEvents) {
   ASSERT_EQ(used.size(), 2u);
   EXPECT_EQ(std::get<TokenUsed>(used[1].event).used_at, t0 + std::chrono::minutes{49});
   EXPECT_EQ(model.tokens().get(row.state.id)->state.last_used_ip, "10.0.0.49");
+}
+
+TEST_F(ReadModelTest, ExpiryNotifierSendsEachNoticeOnceAndRecordsIt) {
+  auto store = open();
+  ReadModel model(*store);
+  ASSERT_TRUE(model.load().ok());
+  TokenSecrets secrets(test_key());
+  TokenService tokens(*store, model, secrets, 100);
+  const RequestContext alice{{"alice", "session", {}}, {}};
+  const Timestamp t0 = now_ms();
+  auto row = tokens.create(alice, "soon", 10, t0).value();
+  ASSERT_TRUE(tokens.create(alice, "later", 100, t0).ok());
+  std::vector<std::string> bodies;
+  bool receiver_up = true;
+  ExpiryNotifier notifier(
+      *store, model,
+      [&](const std::string& body, const std::string&) {
+        bodies.push_back(body);
+        return receiver_up;
+      },
+      std::chrono::hours{1});
+  EXPECT_EQ(notifier.scan(t0 + Days{1}), 0u);
+  EXPECT_EQ(notifier.scan(t0 + Days{4}), 1u);
+  EXPECT_EQ(notifier.scan(t0 + Days{4}), 0u) << "sent once";
+  ASSERT_EQ(bodies.size(), 1u);
+  EXPECT_NE(bodies[0].find(R"("window":"7d")"), std::string::npos);
+  EXPECT_NE(bodies[0].find(row.state.id), std::string::npos);
+  receiver_up = false;
+  EXPECT_EQ(notifier.scan(t0 + Days{9} + std::chrono::hours{1}), 0u);
+  EXPECT_EQ(notifier.failed(), 1u);
+  EXPECT_EQ(notifier.scan(t0 + Days{9} + std::chrono::hours{2}), 0u);
+  EXPECT_EQ(bodies.size(), 2u) << "a failed notice is recorded, not retried forever";
+  receiver_up = true;
+  EXPECT_EQ(notifier.scan(t0 + Days{11}), 1u);
+  const auto recorded = model.audit().query({.type = "TokenExpiryNotified"}, 10).value().events;
+  ASSERT_EQ(recorded.size(), 3u);
+  EXPECT_EQ(std::get<TokenExpiryNotified>(recorded[1].event).window, "1d");
+  EXPECT_FALSE(std::get<TokenExpiryNotified>(recorded[1].event).delivered);
+  EXPECT_EQ(std::get<TokenExpiryNotified>(recorded[2].event).window, "expired");
 }
 
 TEST_F(ReadModelTest, AuditQueriesFilterAndPage) {
