@@ -20,6 +20,7 @@ const BIN = process.env.TOKENLEDGER_BIN;
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const OUT = fileURLToPath(new URL('./output/', import.meta.url));
 const ADMIN_PW = `admin-${randomBytes(9).toString('base64url')}`;
+const INTROSPECTION_SECRET = `introspect-${randomBytes(18).toString('base64url')}`;
 const PW = { alice: 'alice-Secret-2026!', bob: 'bob-Secret-2026!', carol: 'carol-Secret-2026!' };
 const DAY_MS = 86_400_000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -38,7 +39,7 @@ const pageErrors = [];
 function startServer({ faketime } = {}) {
   const args = ['--listen', '127.0.0.1:0', '--data', dataDir];
   const [cmd, argv] = faketime ? ['faketime', ['-f', faketime, BIN, ...args]] : [BIN, args];
-  const env = { ...process.env, TOKENLEDGER_ADMIN_PASSWORD: ADMIN_PW };
+  const env = { ...process.env, TOKENLEDGER_ADMIN_PASSWORD: ADMIN_PW, TOKENLEDGER_INTROSPECTION_SECRET: INTROSPECTION_SECRET };
   if (faketime) env.FAKETIME_DONT_FAKE_MONOTONIC = '1'; // shift the wall clock only; steady timers stay sane
   const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const s = { child, url: null, log: [], closed: null };
@@ -102,6 +103,14 @@ async function apiLogin(username, password) {
   const cookie = r.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
   assert.ok(cookie, 'the session answer sets a cookie');
   return cookie;
+}
+
+// Presents a token code the way a resource server does (RFC 7662 form body, service credential).
+async function introspect(code, secret = INTROSPECTION_SECRET) {
+  const res = await fetch(`${base}/api/v1/introspect`, {
+    method: 'POST', headers: { Authorization: `Bearer ${secret}`, 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+    body: new URLSearchParams({ token: code }).toString(), signal: AbortSignal.timeout(10_000) });
+  return { status: res.status, json: await res.json().catch(() => null) };
 }
 
 // ---------- browser helpers ----------
@@ -246,6 +255,7 @@ step('bob (no groups): wrong password, no API Tokens link, direct URL shows the 
 });
 
 let tokenId = '';
+let tokenCode = '';
 step('alice: add a token (invalid input first), it appears masked', async () => {
   await login('alice', PW.alice);
   await tid('tokens-view').waitFor();
@@ -288,6 +298,7 @@ step('alice: Show reveals the code, Hide masks it again', async () => {
   await row.getByTestId('show-toggle').click();
   await eventually(async () => (await text(row.getByTestId('show-toggle'))) === 'Hide', 'the button to become Hide');
   const code = await text(row.getByTestId('token-code'));
+  tokenCode = code;
   assert.match(code, /^tlk_/, 'a revealed code starts with tlk_');
   assert.ok(code.length >= 32, 'a code has at least 32 characters');
   await row.getByTestId('copy-code').waitFor();
@@ -296,6 +307,41 @@ step('alice: Show reveals the code, Hide masks it again', async () => {
   assert.match(await text(row.getByTestId('token-code')), /^•+$/, 'masked again');
   assert.equal(await row.getByTestId('copy-code').count(), 0, 'no Copy while hidden');
   await shot('tokens.png');
+});
+
+step('alice: a token presented to introspection shows when and from where it was last used', async () => {
+  const row = tokenRow('CI pipeline');
+  assert.equal(await text(row.getByTestId('token-last-used')), 'Never used', 'showing a code is not a use');
+  assert.equal((await introspect(tokenCode, 'not-the-secret')).status, 401, 'introspection needs the service credential');
+  assert.equal(await text(row.getByTestId('token-last-used')), 'Never used');
+  const before = Date.now();
+  const r = await introspect(tokenCode);
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  assert.equal(r.json?.active, true);
+  assert.equal(r.json?.sub, 'alice');
+  assert.equal(r.json?.token_id, tokenId);
+
+  await page.reload();
+  await tid('tokens-view').waitFor();
+  await row.waitFor();
+  const cell = row.getByTestId('token-last-used');
+  const time = cell.locator('time');
+  await time.waitFor();
+  const usedAt = Date.parse(await time.getAttribute('datetime'));
+  assert.ok(usedAt >= before - 2_000 && usedAt <= Date.now() + 2_000, `the last use is now, got ${await time.getAttribute('datetime')}`);
+  assert.match(await time.getAttribute('title'), /UTC$/, 'the UTC time is in the title');
+  assert.ok((await text(time)).length > 0, 'the local time is shown');
+  assert.match(await text(cell), /from 127\.0\.0\.1$/);
+  assert.doesNotMatch(await text(cell), /Never used/);
+
+  // Using the code as a Bearer token on an API call counts too.
+  const res = await fetch(`${base}/api/v1/tokens`, { headers: { Authorization: `Bearer ${tokenCode}`, Accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
+  assert.equal(res.status, 200);
+  const listed = (await res.json()).tokens.find((t) => t.id === tokenId);
+  assert.ok(Date.parse(listed.last_used_at) >= usedAt, 'the Bearer call is the latest use');
+  assert.equal(listed.last_used_ip, '127.0.0.1');
+  assert.equal(await row.getByTestId('expiring-badge').count(), 0, 'a 30-day token does not expire soon');
+  await shot('tokens-last-used.png');
 });
 
 step('alice: the audit view lists her reveal, verifies the chain, filters and orders', async () => {
@@ -415,6 +461,75 @@ step('admin: the Users screen lists, adds, edits and deletes users', async () =>
   await eventually(() => dialogOpen('confirm-dialog'), 'the confirmation');
   await tid('confirm-yes').click();
   await eventually(async () => (await userRow('carol').count()) === 0, 'carol to be gone');
+  await logout();
+});
+
+let revokedIds = [];
+step('alice: a token expiring within 7 days is marked Expires soon, a 30-day one is not', async () => {
+  await login('alice', PW.alice);
+  await tid('tokens-view').waitFor();
+  await addToken('Weekly report', 3);
+  await addToken('Monthly sync', 30);
+  const soon = tokenRow('Weekly report');
+  const later = tokenRow('Monthly sync');
+  assert.equal(await text(soon.getByTestId('expiring-badge')), 'Expires soon');
+  assert.equal(await soon.getByTestId('expired-badge').count(), 0);
+  assert.equal(await later.getByTestId('expiring-badge').count(), 0, 'a 30-day token does not expire soon');
+  assert.equal(await later.getByTestId('expired-badge').count(), 0);
+  assert.equal(await text(later.getByTestId('token-last-used')), 'Never used');
+  await page.reload(); // computed from the list, so it survives a reload
+  await soon.getByTestId('expiring-badge').waitFor();
+  assert.equal(await later.getByTestId('expiring-badge').count(), 0);
+  revokedIds = [await soon.getAttribute('data-token-id'), await later.getAttribute('data-token-id')];
+  await shot('tokens-expiring.png');
+  await logout();
+});
+
+step('admin: revokes all tokens of a user with a reason (required), recorded in the audit log', async () => {
+  const reason = `Laptop stolen ${randomBytes(4).toString('hex')}`;
+  const alice = await apiLogin('alice', PW.alice);
+  const listAlice = async () => (await http('GET', '/api/v1/tokens', { cookie: alice })).json?.tokens || [];
+  assert.equal((await listAlice()).length, 2, 'alice has two tokens before');
+
+  await login('admin', ADMIN_PW);
+  await openMenu();
+  await tid('nav-users').click();
+  await tid('users-table').waitFor();
+  const button = page.locator('[data-testid="user-row"][data-username="alice"]').getByTestId('revoke-user-tokens');
+  await button.click();
+  await eventually(() => dialogOpen('revoke-dialog'), 'the revoke dialog');
+  assert.match(await text(tid('revoke-dialog')), /alice/);
+  await tid('revoke-cancel').click(); // No: nothing happens
+  await eventually(async () => !(await dialogOpen('revoke-dialog')), 'the revoke dialog to close on No');
+  assert.equal((await listAlice()).length, 2, 'No revokes nothing');
+
+  await button.click();
+  await eventually(() => dialogOpen('revoke-dialog'), 'the revoke dialog');
+  await tid('revoke-reason-input').fill('   ');
+  await tid('revoke-submit').click();
+  await eventually(async () => (await text(tid('revoke-reason-error'))).length > 0, 'the reason-required error');
+  assert.equal(await tid('revoke-reason-input').getAttribute('aria-invalid'), 'true');
+  assert.ok(await dialogOpen('revoke-dialog'), 'the dialog stays open without a reason');
+  assert.equal((await listAlice()).length, 2, 'nothing revoked without a reason');
+
+  await tid('revoke-reason-input').fill(reason);
+  await shot('revoke-dialog.png');
+  await tid('revoke-submit').click();
+  await eventually(async () => !(await dialogOpen('revoke-dialog')), 'the revoke dialog to close');
+  await eventually(async () => (await text(tid('banner-text'))) === 'Revoked 2 tokens of alice.', 'the "Revoked 2 tokens of alice." message');
+  await shot('users-revoked.png');
+  assert.deepEqual(await listAlice(), [], 'alice has no tokens left');
+
+  const audit = await http('GET', '/api/v1/audit?type=TokenDeleted', { cookie: alice }); // alice is an auditor
+  assert.equal(audit.status, 200, JSON.stringify(audit.json));
+  const events = audit.json?.events || [];
+  for (const id of revokedIds) {
+    const e = events.find((x) => x.stream === id);
+    assert.ok(e, `a TokenDeleted event for ${id}`);
+    assert.equal(e.type, 'TokenDeleted');
+    assert.equal(e.data?.reason, reason, 'the reason is in data.reason');
+    assert.equal(e.actor?.user, 'admin', 'revoked by the admin');
+  }
   await logout();
 });
 
