@@ -101,18 +101,10 @@ net::Response handle_patch_user(App& app, Call& call) {
   auto body = parse_patch_user(call.req.body());
   if (!body) return error_response(body.error());
   const std::string& username = call.params[0];
-  if (body->password) {
-    if (auto changed = app.users.set_password(call.ctx, username, *body->password); !changed) {
-      return error_response(changed.error());
-    }
-    app.sessions.remove_user(username);  // a new password ends every session of the old one
-  }
-  if (body->groups) {
-    auto user = app.users.set_groups(call.ctx, username, std::move(*body->groups));
-    if (!user) return error_response(user.error());
-  }
-  auto user = app.users.get(username);
-  if (!user) return error_response(Error::not_found("No such user."));
+  const bool password_changes = body->password.has_value();
+  auto user = app.users.update(call.ctx, username, std::move(body->groups), std::move(body->password));
+  if (!user) return error_response(user.error());
+  if (password_changes) app.sessions.remove_user(username);  // a new password ends every old session
   return json_response(status::ok, user_json(*user));
 }
 

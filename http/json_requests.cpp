@@ -68,9 +68,11 @@ Status read_timeout(value v, std::int64_t& days) {
   simdjson::ondemand::object object;
   if (v.get_object().get(object)) return wrong;
   bool has_value = false;
+  std::set<std::string, std::less<>> seen;
   for (auto field : object) {
     std::string_view key;
     if (field.unescaped_key().get(key)) return wrong;
+    if (!seen.emplace(key).second) return Error::invalid_json("timeout: the field '" + std::string(key) + "' is repeated.");
     if (key == "value") {
       if (field.value().get_int64().get(days)) return wrong;
       has_value = true;

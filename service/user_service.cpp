@@ -44,24 +44,36 @@ Result<UserState> UserService::create(const RequestContext& ctx, const std::stri
 
 Result<UserState> UserService::set_groups(const RequestContext& ctx, const std::string& username,
                                           std::vector<std::string> groups) {
-  const UserState user = model_.users().get(username).value_or(UserState{});
-  auto changed = decide_change_groups(user, std::move(groups), ctx.actor.user);
-  if (!changed) return std::move(changed).error();
-  auto appended =
-      store_.append({user_stream(username), user.version, {std::move(changed).value()}, ctx.actor, ctx.source, {}, {}});
-  if (!appended) return std::move(appended).error();
-  return *model_.users().get(username);
+  return update(ctx, username, std::move(groups), std::nullopt);
 }
 
 Status UserService::set_password(const RequestContext& ctx, const std::string& username, std::string_view password) {
-  const UserState user = model_.users().get(username).value_or(UserState{});
-  auto changed = decide_change_password(user);
-  if (!changed) return std::move(changed).error();
-  if (auto valid = validate_password(password); !valid) return valid;
-  auto appended = store_.append({user_stream(username), user.version, {*changed}, ctx.actor, ctx.source, {},
-                                 {{kCredentials, username, hash_password(password)}}});
-  if (!appended) return std::move(appended).error();
+  auto updated = update(ctx, username, std::nullopt, std::string(password));
+  if (!updated) return std::move(updated).error();
   return {};
+}
+
+Result<UserState> UserService::update(const RequestContext& ctx, const std::string& username,
+                                      std::optional<std::vector<std::string>> groups,
+                                      std::optional<std::string> password) {
+  const UserState user = model_.users().get(username).value_or(UserState{});
+  AppendRequest req{user_stream(username), user.version, {}, ctx.actor, ctx.source, {}, {}};
+  if (groups) {
+    auto changed = decide_change_groups(user, std::move(*groups), ctx.actor.user);
+    if (!changed) return std::move(changed).error();
+    req.events.emplace_back(std::move(changed).value());
+  }
+  if (password) {
+    auto changed = decide_change_password(user);
+    if (!changed) return std::move(changed).error();
+    if (auto valid = validate_password(*password); !valid) return std::move(valid).error();
+    req.events.emplace_back(*changed);
+    req.side_writes.push_back({kCredentials, username, hash_password(*password)});
+  }
+  if (req.events.empty()) return Error::invalid_field("Give groups and/or password.");
+  auto appended = store_.append(std::move(req));
+  if (!appended) return std::move(appended).error();
+  return *model_.users().get(username);
 }
 
 Status UserService::remove(const RequestContext& ctx, const std::string& username) {

@@ -28,6 +28,9 @@ class UserService {
   Result<UserState> set_groups(const RequestContext& ctx, const std::string& username,
                                std::vector<std::string> groups);
   Status set_password(const RequestContext& ctx, const std::string& username, std::string_view password);
+  // Groups and/or password in one append: both change, or (on any error) neither.
+  Result<UserState> update(const RequestContext& ctx, const std::string& username,
+                           std::optional<std::vector<std::string>> groups, std::optional<std::string> password);
   Status remove(const RequestContext& ctx, const std::string& username);
 
   // When there are no users at all, creates "admin" (group admins) with `password`, or a

@@ -20,6 +20,7 @@ TEST(JsonRequestsTest, CreateTokenRefusesEveryOtherShape) {
       {R"({"description":"CI","timeout":{"value":15}} x)", ErrorCode::invalid_json},
       {R"({"description":"a","description":"b","timeout":{"value":1}})", ErrorCode::invalid_json},
       {R"({"description":1,"timeout":{"value":15}})", ErrorCode::invalid_field},
+      {R"({"description":"x","timeout":{"value":400,"value":15}})", ErrorCode::invalid_json},
       {R"({"description":"CI","timeout":15})", ErrorCode::invalid_field},
       {R"({"description":"CI","timeout":{"value":1.5}})", ErrorCode::invalid_field},
       {R"({"description":"CI","timeout":{"value":"15"}})", ErrorCode::invalid_field},

@@ -1,0 +1,238 @@
+#include "admin_harness.hpp"
+
+#include <fcntl.h>
+#include <rocksdb/db.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "eventstore/event_store.hpp"
+
+extern char** environ;
+
+namespace admin_test {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+int decode_status(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+// The test's environment without what would change how the binaries run, plus a known
+// operator name.
+std::vector<std::string> child_environment() {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view var(*e);
+    if (var.starts_with("TOKENLEDGER_") || var.starts_with("SPDLOG_") || var.starts_with("USER=") ||
+        var.starts_with("SUDO_USER=") || var.starts_with("LD_PRELOAD=")) {
+      continue;
+    }
+    env.emplace_back(var);
+  }
+  env.push_back(std::string("USER=") + kOperator);
+  return env;
+}
+
+pid_t spawn(std::vector<std::string> args, const std::string& in_path, const std::string& out_path,
+            const std::string& err_path) {
+  std::vector<std::string> env = child_environment();
+  std::vector<char*> argv, envp;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, in_path.c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (err_path == out_path) {
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  }
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("posix_spawn " + args[0] + ": " + std::strerror(rc));
+  return pid;
+}
+
+// Waits for `pid` until `deadline`; nullopt on timeout.
+std::optional<int> wait_until(pid_t pid, std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) return decode_status(status);
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(5ms);
+  }
+}
+
+}  // namespace
+
+TempDir::TempDir() {
+  std::string pattern = (fs::temp_directory_path() / "tokenledger-admin-test-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp: " + std::string(std::strerror(errno)));
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> result;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) result.push_back(line);
+  return result;
+}
+
+RunResult admin(const std::vector<std::string>& args, const std::string& input, std::chrono::seconds limit) {
+  TempDir io;
+  write_file(io.sub("in"), input);
+  std::vector<std::string> argv = {TOKENLEDGER_ADMIN_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const pid_t pid = spawn(argv, io.sub("in"), io.sub("out"), io.sub("err"));
+  auto status = wait_until(pid, std::chrono::steady_clock::now() + limit);
+  if (!status) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    throw std::runtime_error("tokenledger-admin did not finish within " + std::to_string(limit.count()) +
+                             " s; its output:\n" + read_file(io.sub("out")) + read_file(io.sub("err")));
+  }
+  return {*status, read_file(io.sub("out")), read_file(io.sub("err"))};
+}
+
+std::string describe(const RunResult& run) {
+  return "exit " + std::to_string(run.exit_code) + "\n--- stdout\n" + run.out + "--- stderr\n" + run.err;
+}
+
+Server::Server(const std::string& data_dir) : data_dir_(data_dir), log_path_(data_dir + ".server.log") {}
+
+Server::~Server() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+void Server::start() {
+  pid_ = spawn({TOKENLEDGER_BIN, "--listen", "127.0.0.1:0", "--data", data_dir_}, "/dev/null", log_path_, log_path_);
+  static const std::regex kListening(R"(listening on http://127\.0\.0\.1:([0-9]+))");
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (std::regex_search(read_file(log_path_), kListening)) return;
+    if (auto status = wait_until(pid_, std::chrono::steady_clock::now())) {
+      pid_ = -1;
+      throw std::runtime_error("the server exited (" + std::to_string(*status) + ") before listening:\n" + log());
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  throw std::runtime_error("the server did not say it was listening within 20 s:\n" + log());
+}
+
+int Server::stop() {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGTERM);
+  auto status = wait_until(pid_, std::chrono::steady_clock::now() + 10s);
+  if (!status) {
+    ::kill(pid_, SIGKILL);
+    int raw = 0;
+    ::waitpid(pid_, &raw, 0);
+    status = decode_status(raw);
+  }
+  pid_ = -1;
+  return *status;
+}
+
+std::string Server::log() const { return read_file(log_path_); }
+
+struct EventsEditor::Impl {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::ColumnFamilyHandle* events = nullptr;
+};
+
+EventsEditor::EventsEditor(const std::string& db_dir) : impl_(new Impl) {
+  // Every column family must be opened to open the database for writing.
+  std::vector<std::string> names;
+  auto s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), db_dir, &names);
+  if (!s.ok()) throw std::runtime_error("list column families: " + s.ToString());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  rocksdb::DB* raw = nullptr;
+  s = rocksdb::DB::Open(rocksdb::DBOptions(), db_dir, descriptors, &impl_->handles, &raw);
+  if (!s.ok()) throw std::runtime_error("open " + db_dir + ": " + s.ToString());
+  impl_->db.reset(raw);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == "events") impl_->events = impl_->handles[i];
+  }
+  if (impl_->events == nullptr) throw std::runtime_error("no events column family in " + db_dir);
+}
+
+EventsEditor::~EventsEditor() {
+  for (auto* h : impl_->handles) impl_->db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+  impl_->db->Close().PermitUncheckedError();
+  delete impl_;
+}
+
+std::string EventsEditor::get(std::uint64_t seq) {
+  std::string value;
+  auto s = impl_->db->Get({}, impl_->events, tl::encode_be64(seq), &value);
+  if (!s.ok()) throw std::runtime_error("get seq " + std::to_string(seq) + ": " + s.ToString());
+  return value;
+}
+
+void EventsEditor::put(std::uint64_t seq, const std::string& value) {
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  auto s = impl_->db->Put(options, impl_->events, tl::encode_be64(seq), value);
+  if (!s.ok()) throw std::runtime_error("put seq " + std::to_string(seq) + ": " + s.ToString());
+}
+
+void EventsEditor::remove(std::uint64_t seq) {
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  auto s = impl_->db->Delete(options, impl_->events, tl::encode_be64(seq));
+  if (!s.ok()) throw std::runtime_error("delete seq " + std::to_string(seq) + ": " + s.ToString());
+}
+
+simdjson::dom::element parse_json(simdjson::dom::parser& parser, const std::string& text) {
+  simdjson::dom::element doc;
+  if (auto error = parser.parse(text).get(doc); error) {
+    throw std::runtime_error(std::string("not JSON (") + simdjson::error_message(error) + "): " + text);
+  }
+  return doc;
+}
+
+}  // namespace admin_test

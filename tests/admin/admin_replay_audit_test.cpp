@@ -1,0 +1,135 @@
+// replay and audit on the scenario: the state at every recorded point, time bounds, filters,
+// the formats, and no token code anywhere.
+#include <gtest/gtest.h>
+
+#include "admin_fixture.hpp"
+#include "eventstore/event_store.hpp"
+#include "eventstore/time_format.hpp"
+#include "projections/read_model.hpp"
+
+namespace admin_test {
+namespace {
+
+TEST_F(AdminTest, ReplayUntilSeqEqualsTheTableRecordedThen) {
+  ASSERT_GE(scenario.snapshots.size(), 10u);
+  for (const Snapshot& snap : scenario.snapshots) {
+    const RunResult run = admin({"replay", "--data", data(), "--until-seq", std::to_string(snap.seq), "--json"});
+    ASSERT_EQ(run.exit_code, 0) << describe(run);
+    EXPECT_EQ(to_string(replay_tokens(run.out)), to_string(snap.tokens)) << "at seq " << snap.seq;
+  }
+}
+
+TEST_F(AdminTest, ReplayUntilTimeEqualsTheTableRecordedThen) {
+  for (const Snapshot& snap : scenario.snapshots) {
+    const RunResult run = admin({"replay", "--data", data(), "--until", snap.at, "--json"});
+    ASSERT_EQ(run.exit_code, 0) << describe(run);
+    EXPECT_EQ(to_string(replay_tokens(run.out)), to_string(snap.tokens)) << "at " << snap.at;
+    EXPECT_NE(run.out.find("\"seq\":" + std::to_string(snap.seq) + ","), std::string::npos) << run.out;
+  }
+}
+
+TEST_F(AdminTest, ReplayTableFiltersAndExpiry) {
+  RunResult run = admin({"replay", "--data", data()});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  for (const char* header : {"ID", "OWNER", "DESCRIPTION", "CREATED", "EXPIRES", "EXPIRED", "VERSION"}) {
+    EXPECT_NE(run.out.find(header), std::string::npos) << header;
+  }
+  EXPECT_NE(run.out.find(scenario.t2), std::string::npos);
+  EXPECT_EQ(run.out.find(scenario.t1), std::string::npos) << "t1 was deleted";
+
+  run = admin({"replay", "--data", data(), "--owner", "bob", "--json"});
+  const auto bobs = replay_tokens(run.out);
+  ASSERT_EQ(bobs.size(), 2u) << run.out;
+  for (const auto& t : bobs) EXPECT_EQ(t.owner, "bob");
+
+  run = admin({"replay", "--data", data(), "--token", scenario.t2, "--until-seq", "5", "--json"});
+  const auto t2 = replay_tokens(run.out);
+  ASSERT_EQ(t2.size(), 1u) << run.out;
+  EXPECT_EQ(t2[0].description, "deploy bot");
+  EXPECT_EQ(t2[0].version, 1u);
+
+  // Two days on, bob's one-day token has expired; the others have not.
+  const std::string later = tl::format_rfc3339(tl::now_ms() + std::chrono::hours(48));
+  run = admin({"replay", "--data", data(), "--until", later, "--json"});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  simdjson::dom::parser parser;
+  auto doc = parse_json(parser, run.out);
+  int expired = 0;
+  for (simdjson::dom::element t : doc["tokens"].get_array()) {
+    const bool is_t3 = t["id"].get_string().value() == scenario.t3;
+    EXPECT_EQ(t["expired"].get_bool().value(), is_t3) << run.out;
+    expired += t["expired"].get_bool().value() ? 1 : 0;
+  }
+  EXPECT_EQ(expired, 1);
+}
+
+TEST_F(AdminTest, AuditFiltersAnswerWhoShowedWhichToken) {
+  RunResult run = admin({"audit", "--data", data(), "--token-id", scenario.t1, "--format", "csv"});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  auto rows = lines(run.out);
+  ASSERT_EQ(rows.size(), 4u) << run.out;  // header, created, revealed, deleted
+  EXPECT_EQ(rows[0], "seq,at,type,stream,version,actor,via,ip,user_agent,request_id,token_id,owner,hash\r");
+  EXPECT_NE(rows[2].find(",TokenRevealed,"), std::string::npos) << rows[2];
+  EXPECT_NE(rows[2].find(",alice,session,192.0.2.7,scenario-agent/1.0,"), std::string::npos) << rows[2];
+
+  run = admin({"audit", "--data", data(), "--type", "TokenRevealed"});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_NE(run.out.find("alice (session)"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("bob (session)"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("2 records"), std::string::npos) << run.out;
+
+  run = admin({"audit", "--data", data(), "--actor", "bob", "--format", "jsonl"});
+  for (const auto& line : lines(run.out)) EXPECT_NE(line.find(R"("actor":{"user":"bob")"), std::string::npos) << line;
+  EXPECT_EQ(lines(run.out).size(), 3u) << run.out;  // t3, t4 created, t4 revealed
+
+  run = admin({"audit", "--data", data(), "--after-seq", "3", "--limit", "2", "--format", "jsonl"});
+  rows = lines(run.out);
+  ASSERT_EQ(rows.size(), 2u) << run.out;
+  EXPECT_EQ(rows[0].rfind(R"({"schema":1,"seq":4,)", 0), 0u) << rows[0];
+
+  // since/until: the records of one step, by its time.
+  const Snapshot& deleted = scenario.snapshots[8];  // after the delete of t1
+  run = admin({"audit", "--data", data(), "--since", deleted.at, "--until",
+               tl::format_rfc3339(*tl::parse_rfc3339(deleted.at) + std::chrono::milliseconds(1)), "--json"});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_NE(run.out.find("\"type\":\"TokenDeleted\""), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("\"count\":1}"), std::string::npos) << run.out;
+}
+
+TEST_F(AdminTest, AuditJsonlIsTheStoredRecords) {
+  const RunResult run = admin({"audit", "--data", data(), "--format", "jsonl"});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  auto store = tl::EventStore::open(data() + "/db",
+                                    {.extra_column_families = tl::ReadModel::column_families(), .read_only = true});
+  ASSERT_TRUE(store) << store.error().message;
+  std::string stored;
+  ASSERT_TRUE((*store)->read_range(1, UINT64_MAX, [&](const tl::Record& r) {
+    stored += r.raw + "\n";
+    return true;
+  }));
+  EXPECT_EQ(run.out, stored);
+}
+
+TEST_F(AdminTest, NoOutputShowsACode) {
+  ASSERT_EQ(scenario.codes.size(), 2u);
+  std::vector<std::vector<std::string>> commands = {{"replay"},
+                                                    {"replay", "--json"},
+                                                    {"audit"},
+                                                    {"audit", "--json"},
+                                                    {"audit", "--format", "csv"},
+                                                    {"audit", "--format", "jsonl"},
+                                                    {"user", "list"},
+                                                    {"verify"}};
+  for (auto args : commands) {
+    args.insert(args.end(), {"--data", data()});
+    const RunResult run = admin(args);
+    ASSERT_EQ(run.exit_code, 0) << describe(run);
+    for (const auto& code : scenario.codes) {
+      EXPECT_EQ(run.all().find(code), std::string::npos) << args[0] << " shows a code";
+      EXPECT_EQ(run.all().find(code.substr(4, 16)), std::string::npos) << args[0] << " shows part of a code";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace admin_test

@@ -1,0 +1,464 @@
+#include "http_client.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <stdexcept>
+
+namespace e2e {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+// ---------------------------------------------------------------------------------------------
+// JSON
+
+namespace {
+const Json& null_json() {
+  static const Json null;
+  return null;
+}
+
+const char* kind_name(Json::Kind k) {
+  switch (k) {
+    case Json::Kind::null: return "null";
+    case Json::Kind::boolean: return "bool";
+    case Json::Kind::number: return "number";
+    case Json::Kind::string: return "string";
+    case Json::Kind::array: return "array";
+    case Json::Kind::object: return "object";
+  }
+  return "?";
+}
+
+void expect_kind(Json::Kind have, Json::Kind want) {
+  if (have != want) {
+    throw std::runtime_error(std::string("JSON: expected ") + kind_name(want) + ", found " + kind_name(have));
+  }
+}
+
+void append_utf8(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+}  // namespace
+
+class JsonParser {
+ public:
+  explicit JsonParser(std::string_view text) : s_(text) {}
+
+  Json document() {
+    Json v = value(0);
+    skip_ws();
+    if (i_ != s_.size()) fail("trailing characters");
+    return v;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw std::runtime_error("JSON: " + what + " at offset " + std::to_string(i_) + " in: " +
+                             std::string(s_.substr(0, 300)));
+  }
+  void skip_ws() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+  }
+  bool take(std::string_view word) {
+    if (s_.substr(i_, word.size()) != word) return false;
+    i_ += word.size();
+    return true;
+  }
+
+  Json value(int depth) {
+    if (depth > 200) fail("nested too deeply");
+    skip_ws();
+    if (i_ >= s_.size()) fail("unexpected end");
+    Json v;
+    const char c = s_[i_];
+    if (c == '{') {
+      v.kind_ = Json::Kind::object;
+      ++i_;
+      skip_ws();
+      if (take("}")) return v;
+      for (;;) {
+        skip_ws();
+        if (i_ >= s_.size() || s_[i_] != '"') fail("expected a member name");
+        v.keys_.push_back(string());
+        skip_ws();
+        if (!take(":")) fail("expected ':'");
+        v.items_.push_back(value(depth + 1));
+        skip_ws();
+        if (take("}")) return v;
+        if (!take(",")) fail("expected ',' or '}'");
+      }
+    }
+    if (c == '[') {
+      v.kind_ = Json::Kind::array;
+      ++i_;
+      skip_ws();
+      if (take("]")) return v;
+      for (;;) {
+        v.items_.push_back(value(depth + 1));
+        skip_ws();
+        if (take("]")) return v;
+        if (!take(",")) fail("expected ',' or ']'");
+      }
+    }
+    if (c == '"') {
+      v.kind_ = Json::Kind::string;
+      v.string_ = string();
+      return v;
+    }
+    if (take("true")) return v.kind_ = Json::Kind::boolean, v.bool_ = true, v;
+    if (take("false")) return v.kind_ = Json::Kind::boolean, v.bool_ = false, v;
+    if (take("null")) return v;
+    return number();
+  }
+
+  Json number() {
+    const std::size_t start = i_;
+    auto digits = [&] {
+      const std::size_t from = i_;
+      while (i_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[i_]))) ++i_;
+      return i_ > from;
+    };
+    if (i_ < s_.size() && s_[i_] == '-') ++i_;
+    if (!digits()) fail("unexpected character");
+    if (i_ < s_.size() && s_[i_] == '.') {
+      ++i_;
+      if (!digits()) fail("bad fraction");
+    }
+    if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
+      ++i_;
+      if (i_ < s_.size() && (s_[i_] == '+' || s_[i_] == '-')) ++i_;
+      if (!digits()) fail("bad exponent");
+    }
+    Json v;
+    v.kind_ = Json::Kind::number;
+    v.number_ = std::strtod(std::string(s_.substr(start, i_ - start)).c_str(), nullptr);
+    return v;
+  }
+
+  std::uint32_t hex4() {
+    if (i_ + 4 > s_.size()) fail("short \\u escape");
+    std::uint32_t cp = 0;
+    for (int k = 0; k < 4; ++k) {
+      const char h = s_[i_++];
+      cp <<= 4;
+      if (h >= '0' && h <= '9') cp |= static_cast<std::uint32_t>(h - '0');
+      else if (h >= 'a' && h <= 'f') cp |= static_cast<std::uint32_t>(h - 'a' + 10);
+      else if (h >= 'A' && h <= 'F') cp |= static_cast<std::uint32_t>(h - 'A' + 10);
+      else fail("bad \\u escape");
+    }
+    return cp;
+  }
+
+  std::string string() {
+    ++i_;  // the opening quote
+    std::string out;
+    for (;;) {
+      if (i_ >= s_.size()) fail("unterminated string");
+      const char c = s_[i_++];
+      if (c == '"') return out;
+      if (static_cast<unsigned char>(c) < 0x20) fail("control character in a string");
+      if (c != '\\') {
+        out.push_back(c);
+        continue;
+      }
+      if (i_ >= s_.size()) fail("unterminated escape");
+      switch (s_[i_++]) {
+        case '"': out.push_back('"'); break;
+        case '\\': out.push_back('\\'); break;
+        case '/': out.push_back('/'); break;
+        case 'b': out.push_back('\b'); break;
+        case 'f': out.push_back('\f'); break;
+        case 'n': out.push_back('\n'); break;
+        case 'r': out.push_back('\r'); break;
+        case 't': out.push_back('\t'); break;
+        case 'u': {
+          std::uint32_t cp = hex4();
+          if (cp >= 0xD800 && cp <= 0xDBFF) {
+            if (!take("\\u")) fail("lone high surrogate");
+            const std::uint32_t low = hex4();
+            if (low < 0xDC00 || low > 0xDFFF) fail("bad low surrogate");
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            fail("lone low surrogate");
+          }
+          append_utf8(out, cp);
+          break;
+        }
+        default: fail("bad escape");
+      }
+    }
+  }
+
+  std::string_view s_;
+  std::size_t i_ = 0;
+};
+
+Json Json::parse(std::string_view text) { return JsonParser(text).document(); }
+
+bool Json::has(std::string_view key) const {
+  return kind_ == Kind::object && std::find(keys_.begin(), keys_.end(), key) != keys_.end();
+}
+
+const Json& Json::operator[](std::string_view key) const {
+  if (kind_ != Kind::object) return null_json();
+  for (std::size_t k = 0; k < keys_.size(); ++k) {
+    if (keys_[k] == key) return items_[k];
+  }
+  return null_json();
+}
+
+const Json& Json::operator[](std::size_t index) const {
+  expect_kind(kind_, Kind::array);
+  if (index >= items_.size()) {
+    throw std::runtime_error("JSON: index " + std::to_string(index) + " out of range (size " +
+                             std::to_string(items_.size()) + ")");
+  }
+  return items_[index];
+}
+
+std::size_t Json::size() const {
+  if (kind_ != Kind::array && kind_ != Kind::object) expect_kind(kind_, Kind::array);
+  return items_.size();
+}
+
+const std::vector<Json>& Json::items() const {
+  if (kind_ != Kind::array && kind_ != Kind::object) expect_kind(kind_, Kind::array);
+  return items_;
+}
+
+const std::vector<std::string>& Json::keys() const {
+  expect_kind(kind_, Kind::object);
+  return keys_;
+}
+
+const std::string& Json::str() const {
+  expect_kind(kind_, Kind::string);
+  return string_;
+}
+
+double Json::num() const {
+  expect_kind(kind_, Kind::number);
+  return number_;
+}
+
+std::int64_t Json::integer() const {
+  expect_kind(kind_, Kind::number);
+  if (std::floor(number_) != number_) throw std::runtime_error("JSON: not a whole number");
+  return static_cast<std::int64_t>(number_);
+}
+
+bool Json::boolean() const {
+  expect_kind(kind_, Kind::boolean);
+  return bool_;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Responses
+
+namespace {
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+}  // namespace
+
+std::string Response::header(std::string_view name) const {
+  auto it = headers.find(lower(name));
+  return it == headers.end() ? std::string{} : it->second;
+}
+
+std::vector<std::string> Response::header_values(std::string_view name) const {
+  std::vector<std::string> out;
+  auto [from, to] = headers.equal_range(lower(name));
+  for (auto it = from; it != to; ++it) out.push_back(it->second);
+  return out;
+}
+
+std::string Response::error_code() const {
+  try {
+    const Json j = json();
+    const Json& code = j["error"]["code"];
+    return code.is_string() ? code.str() : std::string{};
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
+std::string url_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The client: every operation is asynchronous on a private io_context, run to completion, so
+// that beast::tcp_stream's timeout bounds it.
+
+struct HttpClient::Connection {
+  asio::io_context ioc;
+  beast::tcp_stream stream{ioc};
+  beast::flat_buffer buffer;
+
+  template <class Start>
+  beast::error_code run(std::chrono::seconds timeout, Start start) {
+    beast::error_code result = asio::error::would_block;
+    stream.expires_after(timeout);
+    start([&result](beast::error_code ec, auto&&...) { result = ec; });
+    ioc.restart();
+    ioc.run();
+    return result;
+  }
+
+  void connect(unsigned short port, std::chrono::seconds timeout) {
+    const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
+    auto ec = run(timeout, [&](auto handler) { stream.async_connect(endpoint, handler); });
+    if (ec) throw std::runtime_error("connect to 127.0.0.1:" + std::to_string(port) + ": " + ec.message());
+    stream.socket().set_option(tcp::no_delay(true));
+  }
+
+  beast::error_code read(Response& out, std::chrono::seconds timeout) {
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 * 1024 * 1024);
+    auto ec = run(timeout, [&](auto handler) { http::async_read(stream, buffer, parser, handler); });
+    if (ec) return ec;
+    const auto& res = parser.get();
+    out.status = static_cast<int>(res.result_int());
+    out.headers.clear();
+    for (const auto& field : res) out.headers.emplace(lower(field.name_string()), std::string(field.value()));
+    out.body = res.body();
+    if (!res.keep_alive()) out.headers.emplace("x-e2e-closed", "1");
+    return {};
+  }
+};
+
+HttpClient::HttpClient(unsigned short port, std::chrono::seconds timeout) : port_(port), timeout_(timeout) {}
+HttpClient::~HttpClient() = default;
+HttpClient::HttpClient(HttpClient&&) noexcept = default;
+HttpClient& HttpClient::operator=(HttpClient&&) noexcept = default;
+
+void HttpClient::close() { conn_.reset(); }
+
+std::string HttpClient::cookie(const std::string& name) const {
+  auto it = cookies_.find(name);
+  return it == cookies_.end() ? std::string{} : it->second;
+}
+
+Response HttpClient::request(std::string_view method, std::string_view target, std::string_view body,
+                             const Headers& headers) {
+  http::request<http::string_body> req;
+  req.version(11);
+  if (auto verb = http::string_to_verb(method); verb != http::verb::unknown) {
+    req.method(verb);
+  } else {
+    req.method_string(method);
+  }
+  req.target(target);
+  req.set(http::field::host, "127.0.0.1:" + std::to_string(port_));
+  if (!user_agent_.empty()) req.set(http::field::user_agent, user_agent_);
+  if (!cookies_.empty()) {
+    std::string jar;
+    for (const auto& [name, value] : cookies_) jar += (jar.empty() ? "" : "; ") + name + "=" + value;
+    req.set(http::field::cookie, jar);
+  }
+  if (!body.empty()) req.set(http::field::content_type, "application/json");
+  for (const auto& [name, value] : headers) {
+    req.erase(name);
+    if (!value.empty()) req.insert(name, value);
+  }
+  req.body() = std::string(body);
+  req.prepare_payload();
+
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const bool fresh = !conn_;
+    if (fresh) {
+      conn_ = std::make_unique<Connection>();
+      conn_->connect(port_, timeout_);
+    }
+    auto write_ec = conn_->run(timeout_, [&](auto handler) { http::async_write(conn_->stream, req, handler); });
+    if (write_ec && !fresh) {  // the kept-alive connection was closed by the server: try a new one
+      conn_.reset();
+      continue;
+    }
+    // Even when writing failed part-way (e.g. the server refused a too-large body), the
+    // server may have answered: read it.
+    Response res;
+    auto read_ec = conn_->read(res, timeout_);
+    if (!read_ec) {
+      if (res.headers.count("x-e2e-closed") != 0) conn_.reset();
+      for (const auto& set : res.header_values("set-cookie")) {
+        const auto pair = set.substr(0, set.find(';'));
+        const auto eq = pair.find('=');
+        if (eq == std::string::npos) continue;
+        const std::string name = pair.substr(0, eq), value = pair.substr(eq + 1);
+        if (value.empty() || lower(set).find("max-age=0") != std::string::npos) {
+          cookies_.erase(name);
+        } else {
+          cookies_[name] = value;
+        }
+      }
+      return res;
+    }
+    conn_.reset();
+    const bool stale = read_ec == http::error::end_of_stream || read_ec == asio::error::connection_reset ||
+                       read_ec == asio::error::eof;
+    if (!fresh && stale && !write_ec) continue;
+    throw std::runtime_error(std::string(method) + " " + std::string(target) + ": " +
+                             (write_ec ? "write: " + write_ec.message() + "; " : std::string{}) +
+                             "read: " + read_ec.message());
+  }
+  throw std::runtime_error(std::string(method) + " " + std::string(target) + ": the connection kept closing");
+}
+
+std::vector<Response> HttpClient::raw_exchange(std::string_view raw, std::size_t count) {
+  Connection conn;
+  conn.connect(port_, timeout_);
+  auto ec = conn.run(timeout_, [&](auto handler) { asio::async_write(conn.stream, asio::buffer(raw), handler); });
+  if (ec) throw std::runtime_error("raw write: " + ec.message());
+  std::vector<Response> out;
+  for (std::size_t k = 0; k < count; ++k) {
+    Response res;
+    if (auto read_ec = conn.read(res, timeout_)) {
+      throw std::runtime_error("raw read of response " + std::to_string(k + 1) + ": " + read_ec.message());
+    }
+    out.push_back(std::move(res));
+  }
+  return out;
+}
+
+}  // namespace e2e

@@ -1,0 +1,128 @@
+#include "tools/cli.hpp"
+
+#include <cstdlib>
+#include <iostream>
+#include <sstream>
+
+namespace tl::admin {
+
+Command::Command(std::string name, std::string synopsis, std::string about)
+    : name_(std::move(name)), synopsis_(std::move(synopsis)), about_(std::move(about)) {
+  options_.add_options()("help,h", "print this help and exit");
+}
+
+Command& Command::data_option(std::string& data) {
+  options_.add_options()("data", po::value(&data)->default_value("./data")->value_name("DIR"),
+                         "the server's data directory (RocksDB database in DIR/db)");
+  return *this;
+}
+
+Command& Command::json_option(bool& json) {
+  options_.add_options()("json", po::bool_switch(&json), "print JSON instead of a table");
+  return *this;
+}
+
+Command& Command::positional(const std::string& name, std::string& value, const std::string& help, bool required) {
+  positionals_.push_back({name, &value, help, required});
+  return *this;
+}
+
+Command& Command::epilog(std::string text) {
+  epilog_ = std::move(text);
+  return *this;
+}
+
+bool Command::parse(int argc, char** argv) {
+  po::options_description all;
+  all.add(options_);
+  po::options_description hidden;
+  po::positional_options_description positional;
+  for (const auto& p : positionals_) {
+    hidden.add_options()(p.name.c_str(), po::value(p.value));
+    positional.add(p.name.c_str(), 1);
+  }
+  all.add(hidden);
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm_);
+  } catch (const po::too_many_positional_options_error&) {
+    throw UsageError("too many arguments");
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  if (vm_.count("help")) {
+    std::cout << "Usage: tokenledger-admin " << name_ << " " << synopsis_ << "\n\n" << about_ << "\n\n";
+    if (!positionals_.empty()) {
+      std::cout << "Arguments:\n";
+      for (const auto& p : positionals_) {
+        std::cout << "  " << p.name << std::string(p.name.size() < 22 ? 22 - p.name.size() : 1, ' ') << p.help << "\n";
+      }
+      std::cout << "\n";
+    }
+    std::cout << options_;
+    if (!epilog_.empty()) std::cout << "\n" << epilog_ << "\n";
+    return false;
+  }
+  try {
+    po::notify(vm_);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  for (const auto& p : positionals_) {
+    if (p.required && !vm_.count(p.name)) throw UsageError("missing argument " + p.name);
+  }
+  return true;
+}
+
+RequestContext admin_context() {
+  std::string user = "root";
+  for (const char* var : {"SUDO_USER", "USER"}) {
+    if (const char* v = std::getenv(var); v != nullptr && *v != '\0') {
+      user = v;
+      break;
+    }
+  }
+  return {{user, "admin_tool", ""}, {"", "tokenledger-admin", ""}};
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream in(text);
+  std::string part;
+  while (std::getline(in, part, ',')) {
+    const auto b = part.find_first_not_of(" \t");
+    const auto e = part.find_last_not_of(" \t");
+    if (b != std::string::npos) parts.push_back(part.substr(b, e - b + 1));
+  }
+  return parts;
+}
+
+std::string printable(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto u = static_cast<unsigned char>(text[i]);
+    const auto next = [&](std::size_t k) { return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0; };
+    if (u < 0x20 || u == 0x7f) {
+      out += "\\x";
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 0xf]);
+    } else if (u == 0xc2 && next(1) >= 0x80 && next(1) <= 0x9f) {  // C1 controls
+      out += "\\u00";
+      out.push_back(kHex[next(1) >> 4]);
+      out.push_back(kHex[next(1) & 0xf]);
+      i += 1;
+    } else if (u == 0xe2 && ((next(1) == 0x80 && next(2) >= 0xaa && next(2) <= 0xae) ||
+                             (next(1) == 0x81 && next(2) >= 0xa6 && next(2) <= 0xa9))) {  // bidi overrides
+      const unsigned cp = 0x2000u | ((next(1) & 0x3fu) << 6) | (next(2) & 0x3fu);
+      out += "\\u";
+      for (int shift = 12; shift >= 0; shift -= 4) out.push_back(kHex[(cp >> shift) & 0xf]);
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace tl::admin

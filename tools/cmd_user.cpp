@@ -1,0 +1,222 @@
+// user add|list|groups|passwd|delete: account management for bootstrapping and emergencies.
+// Changes go through UserService, so they are the same audited events the server appends,
+// with the operator named as the actor via "admin_tool".
+#include <unistd.h>
+
+#include <iostream>
+#include <map>
+
+#include "eventstore/json_writer.hpp"
+#include "eventstore/passwords.hpp"
+#include "eventstore/time_format.hpp"
+#include "service/user_service.hpp"
+#include "tools/cli.hpp"
+#include "tools/commands.hpp"
+#include "tools/store_access.hpp"
+#include "tools/table.hpp"
+
+namespace tl::admin {
+namespace {
+
+constexpr const char* kWriting =
+    "Appends the same audited event as the server, naming you ($SUDO_USER or $USER) as the actor\n"
+    "via admin_tool. Needs the database to itself: stop the server first, or use the HTTP API.";
+
+// The store and the read model the user service works on, loaded from the last checkpoint.
+struct Session {
+  std::unique_ptr<EventStore> store;
+  std::unique_ptr<ReadModel> model;
+  std::unique_ptr<UserService> users;
+
+  Session(const std::string& data, Access access) : store(open_store(DataDir{data}, access)) {
+    model = std::make_unique<ReadModel>(*store);
+    if (auto loaded = model->load(); !loaded) throw Failure("cannot load the user table: " + loaded.error().message);
+    users = std::make_unique<UserService>(*store, *model);
+  }
+  void finish() {
+    store->stop_appender();
+    if (auto saved = model->save_checkpoint(); !saved)
+      std::cerr << "note: checkpoint not saved: " << saved.error().message << "\n";
+    store->close();
+  }
+};
+
+// An invalid name or group is a usage error; the rest (no such user, conflicts) a failure.
+[[noreturn]] void fail(const Error& error, const std::string& username) {
+  if (error.code == ErrorCode::invalid_field) throw UsageError(error.message);
+  throw Failure("user '" + printable(username) + "': " + error.message);
+}
+
+std::string read_password_stdin() {
+  if (::isatty(STDIN_FILENO) == 1) std::cerr << "Password (input is shown): " << std::flush;
+  std::string line;
+  if (!std::getline(std::cin, line)) throw UsageError("--password-stdin: nothing on standard input");
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
+  if (line.empty()) throw UsageError("--password-stdin: the password is empty");
+  return line;
+}
+
+std::string groups_text(const std::vector<std::string>& groups) {
+  std::string out;
+  for (const auto& g : groups) out += (out.empty() ? "" : ",") + g;
+  return out.empty() ? "(none)" : out;
+}
+
+std::string user_json(const UserState& u, const std::string& password = {}) {
+  JsonWriter w;
+  w.begin_object().key("username").value(u.username).key("groups").begin_array();
+  for (const auto& g : u.groups) w.value(g);
+  w.end_array().key("created_at").value(format_rfc3339(u.created_at)).key("version").value(u.version);
+  if (!password.empty()) w.key("password").value(password);
+  return std::move(w.end_object()).str();
+}
+
+int user_add(int argc, char** argv) {
+  std::string data, username, groups;
+  bool json = false, from_stdin = false;
+  Command cmd("user add", "USER [--groups a,b] [--password-stdin] [--data DIR] [--json]",
+              std::string("Creates a user. Without --password-stdin a password is generated and printed once.\n"
+                          "Groups: api-tokens (may hold tokens), auditors (read the audit trail), admins.\n"
+                          "On a data directory without a database, creates one (the server then does not\n"
+                          "create its first account, admin).\n") +
+                  kWriting);
+  cmd.positional("USER", username, "the user name (a-z, 0-9, '.', '_', '-')").data_option(data).json_option(json);
+  cmd.options()("groups", po::value(&groups)->value_name("a,b"), "comma-separated groups (default: none)")(
+      "password-stdin", po::bool_switch(&from_stdin), "read the password from the first line of standard input");
+  cmd.epilog("Example: echo \"$PW\" | tokenledger-admin user add alice --groups api-tokens,auditors --password-stdin");
+  if (!cmd.parse(argc, argv)) return kExitOk;
+  const std::string password = from_stdin ? read_password_stdin() : random_password();
+  Session s(data, Access::writable_create);
+  auto created = s.users->create(admin_context(), username, password, split_list(groups));
+  s.finish();
+  if (!created) fail(created.error(), username);
+  if (json) {
+    std::cout << user_json(*created, from_stdin ? "" : password) << "\n";
+  } else {
+    std::cout << "Created user " << created->username << " (groups: " << groups_text(created->groups) << ").\n";
+    if (!from_stdin) std::cout << "  Its password, shown only this once: " << password << "\n";
+  }
+  return kExitOk;
+}
+
+int user_list(int argc, char** argv) {
+  std::string data;
+  bool json = false;
+  Command cmd("user list", "[--data DIR] [--json]",
+              "Lists the active users and their groups. Opens the database read-only (works beside the server).");
+  cmd.data_option(data).json_option(json);
+  if (!cmd.parse(argc, argv)) return kExitOk;
+  Session s(data, Access::read_only);
+  const auto users = s.users->list();
+  if (json) {
+    std::string out = "{\"users\":[";
+    for (std::size_t i = 0; i < users.size(); ++i) out += (i ? "," : "") + user_json(users[i]);
+    std::cout << out << "]}\n";
+    return kExitOk;
+  }
+  Table table({"USER", "GROUPS", "CREATED", "VERSION"});
+  for (const auto& u : users) {
+    table.add({u.username, groups_text(u.groups), format_rfc3339(u.created_at), std::to_string(u.version)});
+  }
+  table.print(std::cout);
+  std::cout << "\n" << users.size() << (users.size() == 1 ? " user" : " users") << "\n";
+  return kExitOk;
+}
+
+int user_groups(int argc, char** argv) {
+  std::string data, username, groups;
+  bool json = false;
+  Command cmd(
+      "user groups", "USER GROUPS [--data DIR] [--json]",
+      std::string("Sets a user's groups (replacing them): GROUPS is comma-separated, \"\" for none.\n") + kWriting);
+  cmd.positional("USER", username, "the user").positional("GROUPS", groups, "e.g. api-tokens,auditors");
+  cmd.data_option(data).json_option(json);
+  if (!cmd.parse(argc, argv)) return kExitOk;
+  Session s(data, Access::writable);
+  auto changed = s.users->set_groups(admin_context(), username, split_list(groups));
+  s.finish();
+  if (!changed) fail(changed.error(), username);
+  if (json) {
+    std::cout << user_json(*changed) << "\n";
+  } else {
+    std::cout << "User " << changed->username << " is now in groups: " << groups_text(changed->groups) << ".\n";
+  }
+  return kExitOk;
+}
+
+int user_passwd(int argc, char** argv) {
+  std::string data, username;
+  bool json = false, from_stdin = false;
+  Command cmd("user passwd", "USER [--password-stdin] [--data DIR] [--json]",
+              std::string("Sets a user's password; without --password-stdin a new one is generated and printed\n"
+                          "once.\n") +
+                  kWriting);
+  cmd.positional("USER", username, "the user").data_option(data).json_option(json);
+  cmd.options()("password-stdin", po::bool_switch(&from_stdin),
+                "read the password from the first line of standard input");
+  if (!cmd.parse(argc, argv)) return kExitOk;
+  const std::string password = from_stdin ? read_password_stdin() : random_password();
+  Session s(data, Access::writable);
+  auto changed = s.users->set_password(admin_context(), username, password);
+  s.finish();
+  if (!changed) fail(changed.error(), username);
+  if (json) {
+    JsonWriter w;
+    w.begin_object().key("username").value(username);
+    if (!from_stdin) w.key("password").value(password);
+    std::cout << std::move(w.end_object()).str() << "\n";
+  } else {
+    std::cout << "Changed the password of " << username << ".\n";
+    if (!from_stdin) std::cout << "  The new password, shown only this once: " << password << "\n";
+  }
+  return kExitOk;
+}
+
+int user_delete(int argc, char** argv) {
+  std::string data, username;
+  bool json = false;
+  Command cmd("user delete", "USER [--data DIR] [--json]",
+              std::string("Deletes a user (their tokens stay until deleted or expired).\n") + kWriting);
+  cmd.positional("USER", username, "the user").data_option(data).json_option(json);
+  if (!cmd.parse(argc, argv)) return kExitOk;
+  Session s(data, Access::writable);
+  auto removed = s.users->remove(admin_context(), username);
+  s.finish();
+  if (!removed) fail(removed.error(), username);
+  if (json) {
+    JsonWriter w;
+    std::cout << std::move(w.begin_object().key("deleted").value(username).end_object()).str() << "\n";
+  } else {
+    std::cout << "Deleted user " << username << ".\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int cmd_user(int argc, char** argv) {
+  static const std::map<std::string, int (*)(int, char**)> kCommands = {{"add", user_add},
+                                                                        {"list", user_list},
+                                                                        {"groups", user_groups},
+                                                                        {"passwd", user_passwd},
+                                                                        {"delete", user_delete}};
+  const std::string sub = argc > 1 ? argv[1] : "";
+  if (sub.empty()) throw UsageError("say which: user add|list|groups|passwd|delete");
+  if (sub == "--help" || sub == "-h") {
+    std::cout << "Usage: tokenledger-admin user add|list|groups|passwd|delete ... [--data DIR]\n\n"
+                 "  user add USER [--groups a,b] [--password-stdin]   create a user\n"
+                 "  user list                                         list the active users\n"
+                 "  user groups USER a,b                              set a user's groups\n"
+                 "  user passwd USER [--password-stdin]               set a user's password\n"
+                 "  user delete USER                                  delete a user\n\n"
+                 "Each takes --help. Changes are audited like the server's, with you as the actor via\n"
+                 "admin_tool, and need the database to itself (stop the server, or use the HTTP API).\n";
+    return kExitOk;
+  }
+  auto it = kCommands.find(sub);
+  if (it == kCommands.end())
+    throw UsageError("unknown user command '" + printable(sub) + "'; use add, list, groups, passwd or delete");
+  return it->second(argc - 1, argv + 1);
+}
+
+}  // namespace tl::admin
