@@ -23,6 +23,7 @@ std::string_view event_type(const Event& event) noexcept {
           [](const UserCreated&) { return std::string_view{"UserCreated"}; },
           [](const UserGroupsChanged&) { return std::string_view{"UserGroupsChanged"}; },
           [](const UserPasswordChanged&) { return std::string_view{"UserPasswordChanged"}; },
+          [](const UserReauthenticated&) { return std::string_view{"UserReauthenticated"}; },
           [](const UserDeleted&) { return std::string_view{"UserDeleted"}; },
       },
       event);

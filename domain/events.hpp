@@ -43,6 +43,8 @@ struct UserGroupsChanged {
   std::vector<std::string> groups;
 };
 struct UserPasswordChanged {};
+// The user typed their password again to show a code (reveal with recent login).
+struct UserReauthenticated {};
 struct UserDeleted {};
 
 // The owner was told (by webhook) that the token is about to expire or has expired.
@@ -53,7 +55,7 @@ struct TokenExpiryNotified {
 
 using Event = std::variant<TokenCreated, TokenDescriptionChanged, TokenTimeoutChanged,
                            TokenRevealed, TokenDeleted, TokenUsed, TokenExpiryNotified, UserCreated, UserGroupsChanged,
-                           UserPasswordChanged, UserDeleted>;
+                           UserPasswordChanged, UserReauthenticated, UserDeleted>;
 
 // The stable type name recorded in the log ("TokenCreated", ...).
 std::string_view event_type(const Event& event) noexcept;

@@ -17,6 +17,7 @@ enum class ErrorCode {
   unauthenticated,
   forbidden,
   csrf,
+  reauthentication_required,
   not_found,
   method_not_allowed,
   token_expired,

@@ -200,6 +200,7 @@ bool decode_data(std::string_view type, value v, Event& event) {
     return ok;
   }
   if (type == "UserPasswordChanged") return event = UserPasswordChanged{}, true;
+  if (type == "UserReauthenticated") return event = UserReauthenticated{}, true;
   if (type == "UserDeleted") return event = UserDeleted{}, true;
   return false;
 }

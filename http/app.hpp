@@ -21,6 +21,8 @@ struct HttpSettings {
   std::size_t header_limit = 16 * 1024;
   std::chrono::seconds read_timeout{30};
   bool tls = false;
+  // Reveal via a session needs the password typed within this many minutes; 0: off.
+  int reveal_reauth_minutes = 0;
 };
 
 struct App {

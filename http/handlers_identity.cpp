@@ -60,6 +60,24 @@ net::Response handle_logout(App& app, Call& call) {
   return res;
 }
 
+net::Response handle_reauth(App& app, Call& call) {
+  if (call.session_id.empty()) return error_response(Error::forbidden("Only a signed-in session re-authenticates."));
+  if (auto json = require_json_body(call); !json) return error_response(json.error());
+  auto body = parse_reauth(call.req.body());
+  if (!body) return error_response(body.error());
+  const std::string& ip = call.ctx.source.ip;
+  if (!app.throttle.allowed(call.ctx.actor.user, ip, call.now)) {
+    return error_response(Error::rate_limited("Too many failed attempts; wait a few minutes and try again."));
+  }
+  if (auto ok = app.users.reauthenticate(call.ctx, *body); !ok) {
+    if (ok.error().code == ErrorCode::reauthentication_required) app.throttle.failed(call.ctx.actor.user, ip, call.now);
+    return error_response(ok.error());
+  }
+  app.throttle.succeeded(call.ctx.actor.user);
+  app.sessions.reauthenticated(call.session_id, call.now);
+  return no_content();
+}
+
 net::Response handle_me(App&, Call& call) {
   const UserState& user = *call.user;
   JsonWriter w;

@@ -131,6 +131,13 @@ net::Response handle_delete_token(App& app, Call& call) {
 }
 
 net::Response handle_reveal_token(App& app, Call& call) {
+  if (app.settings.reveal_reauth_minutes > 0 && call.ctx.actor.via == "session") {
+    const auto authenticated = app.sessions.authenticated_at(call.session_id);
+    if (!authenticated || call.now - *authenticated > std::chrono::minutes(app.settings.reveal_reauth_minutes)) {
+      return error_response({ErrorCode::reauthentication_required,
+                             "Type your password again to show a code (POST /api/v1/session/reauth)."});
+    }
+  }
   auto code = app.tokens.reveal(call.ctx, call.params[0]);
   if (!code) return error_response(code.error());
   JsonWriter w;

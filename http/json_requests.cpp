@@ -167,6 +167,17 @@ Result<PatchUserBody> parse_patch_user(std::string_view body) {
   return out;
 }
 
+Result<std::string> parse_reauth(std::string_view body) {
+  std::optional<std::string> password;
+  auto s = for_each_field(body, [&](std::string_view key, value v) -> Status {
+    if (key == "password") return read_string(v, key, password.emplace());
+    return unknown(key);
+  });
+  if (!s) return std::move(s).error();
+  if (!password) return Error::invalid_field("password: required.");
+  return std::move(*password);
+}
+
 Result<std::string> parse_revoke(std::string_view body) {
   std::optional<std::string> reason;
   auto s = for_each_field(body, [&](std::string_view key, value v) -> Status {

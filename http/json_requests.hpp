@@ -40,6 +40,8 @@ Result<CreateTokenBody> parse_create_token(std::string_view body);
 Result<UpdateTokenBody> parse_update_token(std::string_view body);
 Result<CreateUserBody> parse_create_user(std::string_view body);
 Result<PatchUserBody> parse_patch_user(std::string_view body);
+// {"password": "…"}
+Result<std::string> parse_reauth(std::string_view body);
 // {"reason": "…"}
 Result<std::string> parse_revoke(std::string_view body);
 // {"token": "…"}

@@ -31,6 +31,7 @@ struct Options {
   std::string signing_key_file;
   int checkpoint_minutes = 10;
   int usage_log_minutes = 60;
+  int reveal_reauth_minutes = 0;
   std::string webhook_url;
   std::string webhook_secret_file;
   int webhook_attempts = 5;
@@ -73,6 +74,8 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
        "wait before the first retry; doubled after each")
       ("expiry-scan-seconds", po::value(&o.expiry_scan_seconds)->default_value(o.expiry_scan_seconds),
        "how often tokens are checked for expiry warnings")
+      ("reveal-reauth-minutes", po::value(&o.reveal_reauth_minutes)->default_value(o.reveal_reauth_minutes),
+       "showing a code through the web UI needs the password typed within this many minutes; 0: never")
       ("log-level", po::value(&o.log_level)->default_value(o.log_level), "trace, debug, info, warn, error, critical, off")
       ("io-threads", po::value(&o.io_threads)->default_value(o.io_threads), "threads serving connections")
       ("workers", po::value(&o.workers)->default_value(o.workers),
@@ -164,7 +167,7 @@ int run(const Options& o) {
   auto bootstrap = must(users.bootstrap_admin(admin_env ? admin_env : ""), "first admin account");
 
   tl::App app{*store, model, tokens, users, sessions, throttle, *signer, introspection_secret,
-              {.body_limit = o.body_limit, .tls = false}, {}};
+              {.body_limit = o.body_limit, .tls = false, .reveal_reauth_minutes = o.reveal_reauth_minutes}, {}};
   std::unique_ptr<tl::WebhookClient> webhook;
   std::unique_ptr<tl::ExpiryNotifier> notifier;
   if (!o.webhook_url.empty()) {

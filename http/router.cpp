@@ -39,6 +39,7 @@ constexpr std::array kRoutes = {
     Route{verb::get,    "/{}",                             Access::open,      {},         false, handle_web_asset},
     Route{verb::post,   "/api/v1/session",                 Access::open,      {},         true,  handle_login},
     Route{verb::delete_, "/api/v1/session",                Access::signed_in, {},         false, handle_logout},
+    Route{verb::post,   "/api/v1/session/reauth",          Access::signed_in, {},         true,  handle_reauth},
     Route{verb::get,    "/api/v1/me",                      Access::signed_in, {},         false, handle_me},
     Route{verb::get,    "/api/v1/users",                   Access::group,     kAdmins,    false, handle_list_users},
     Route{verb::post,   "/api/v1/users",                   Access::group,     kAdmins,    true,  handle_create_user},

@@ -15,6 +15,7 @@ void UserTable::apply(const Record& record) {
     username = created->username;
   } else if (std::holds_alternative<UserGroupsChanged>(record.event) ||
              std::holds_alternative<UserPasswordChanged>(record.event) ||
+             std::holds_alternative<UserReauthenticated>(record.event) ||
              std::holds_alternative<UserDeleted>(record.event)) {
     username = record.stream.substr(user_stream("").size());
   } else {

@@ -14,7 +14,7 @@ std::string SessionStore::create(const std::string& username, Timestamp now) {
       return now - kv.second.last_seen > idle_ || now - kv.second.created > absolute_;
     });
   }
-  sessions_[sha256_hex(id)] = {username, now, now};
+  sessions_[sha256_hex(id)] = {username, now, now, now};
   return id;
 }
 
@@ -29,6 +29,19 @@ std::optional<std::string> SessionStore::resolve(const std::string& session_id, 
   }
   it->second.last_seen = now;
   return it->second.username;
+}
+
+std::optional<Timestamp> SessionStore::authenticated_at(const std::string& session_id) {
+  std::lock_guard lock(mutex_);
+  auto it = sessions_.find(sha256_hex(session_id));
+  if (it == sessions_.end()) return std::nullopt;
+  return it->second.authenticated;
+}
+
+void SessionStore::reauthenticated(const std::string& session_id, Timestamp now) {
+  std::lock_guard lock(mutex_);
+  auto it = sessions_.find(sha256_hex(session_id));
+  if (it != sessions_.end()) it->second.authenticated = now;
 }
 
 void SessionStore::remove(const std::string& session_id) {

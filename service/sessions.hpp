@@ -21,6 +21,9 @@ class SessionStore {
   std::string create(const std::string& username, Timestamp now);
   // The session's user, or nullopt when unknown or expired. Extends the idle time.
   std::optional<std::string> resolve(const std::string& session_id, Timestamp now);
+  // When the session's user last typed their password (sign-in or re-authentication).
+  std::optional<Timestamp> authenticated_at(const std::string& session_id);
+  void reauthenticated(const std::string& session_id, Timestamp now);
   void remove(const std::string& session_id);
   void remove_user(const std::string& username);
   std::chrono::minutes absolute_lifetime() const { return absolute_; }
@@ -30,6 +33,7 @@ class SessionStore {
     std::string username;
     Timestamp created;
     Timestamp last_seen;
+    Timestamp authenticated;
   };
   std::chrono::minutes idle_;
   std::chrono::minutes absolute_;

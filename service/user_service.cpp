@@ -86,6 +86,15 @@ Status UserService::remove(const RequestContext& ctx, const std::string& usernam
   return {};
 }
 
+Status UserService::reauthenticate(const RequestContext& ctx, std::string_view password) {
+  auto user = authenticate(ctx.actor.user, password);
+  if (!user) return Error{ErrorCode::reauthentication_required, "Wrong password."};
+  auto appended = store_.append({user_stream(user->username), kAnyVersion, {UserReauthenticated{}}, ctx.actor,
+                                 ctx.source, {}, {}});
+  if (!appended) return std::move(appended).error();
+  return {};
+}
+
 Result<std::optional<std::string>> UserService::bootstrap_admin(const std::string& password) {
   if (!model_.users().empty()) return std::optional<std::string>{};
   const bool generated = password.empty();

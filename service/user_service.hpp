@@ -33,6 +33,9 @@ class UserService {
                            std::optional<std::vector<std::string>> groups, std::optional<std::string> password);
   Status remove(const RequestContext& ctx, const std::string& username);
 
+  // Checks the password of a signed-in user again and records a UserReauthenticated event.
+  Status reauthenticate(const RequestContext& ctx, std::string_view password);
+
   // When there are no users at all, creates "admin" (group admins) with `password`, or a
   // generated one that is returned so it can be shown once. nullopt when users exist.
   Result<std::optional<std::string>> bootstrap_admin(const std::string& password);

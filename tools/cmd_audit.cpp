@@ -24,9 +24,15 @@ constexpr const char* kAbout =
     "`tokenledger-admin verify --file` checks offline), csv (a header row, then one row per\n"
     "record; spreadsheet formulas are neutralised). jsonl and csv stream in constant memory.";
 
-constexpr std::string_view kTypes[] = {"TokenCreated",        "TokenRevealed",       "TokenDescriptionChanged",
-                                       "TokenTimeoutChanged", "TokenDeleted",        "UserCreated",
-                                       "UserGroupsChanged",   "UserPasswordChanged", "UserDeleted"};
+// Every event type the log knows, from the Event variant itself.
+template <std::size_t... I>
+std::vector<std::string> event_types(std::index_sequence<I...>) {
+  return {std::string(event_type(Event(std::in_place_index<I>)))...};
+}
+const std::vector<std::string>& all_types() {
+  static const auto types = event_types(std::make_index_sequence<std::variant_size_v<Event>>{});
+  return types;
+}
 
 constexpr const char* kCsvHeader = "seq,at,type,stream,version,actor,via,ip,user_agent,request_id,token_id,owner,hash";
 
@@ -68,9 +74,9 @@ std::string csv_line(const Record& r) {
   return out + "\r\n";
 }
 
-std::string join(const std::vector<std::string>& parts) {
+std::string join(const std::vector<std::string>& parts, const char* separator = ",") {
   std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : ",") + p;
+  for (const auto& p : parts) out += (out.empty() ? "" : separator) + p;
   return out.empty() ? "(none)" : out;
 }
 
@@ -87,6 +93,10 @@ std::string details(const Record& r) {
           return "timeout " + std::to_string(e.timeout_days) + " days";
         } else if constexpr (std::is_same_v<E, TokenDeleted>) {
           return e.reason.empty() ? std::string() : "reason: " + e.reason;
+        } else if constexpr (std::is_same_v<E, TokenUsed>) {
+          return "used at " + format_rfc3339(e.used_at) + (e.ip.empty() ? "" : " from " + e.ip);
+        } else if constexpr (std::is_same_v<E, TokenExpiryNotified>) {
+          return "expiry notice " + e.window + (e.delivered ? ", delivered" : ", not delivered");
         } else if constexpr (std::is_same_v<E, UserCreated>) {
           return "groups " + join(e.groups);
         } else if constexpr (std::is_same_v<E, UserGroupsChanged>) {
@@ -118,9 +128,7 @@ int cmd_audit(int argc, char** argv) {
   cmd.data_option(data).json_option(json);
   cmd.options()("token-id", po::value(&filter.token_id)->value_name("ID"), "records of this token")(
       "actor", po::value(&filter.actor)->value_name("USER"), "records of what this user did")(
-      "type", po::value(&filter.type)->value_name("TYPE"),
-      "one event type: TokenCreated, TokenRevealed, TokenDescriptionChanged, TokenTimeoutChanged,\n"
-      "TokenDeleted, UserCreated, UserGroupsChanged, UserPasswordChanged, UserDeleted")(
+      "type", po::value(&filter.type)->value_name("TYPE"), ("one event type: " + join(all_types(), ", ")).c_str())(
       "since", po::value(&since)->value_name("TIME"), "records at or after this time (RFC 3339)")(
       "until", po::value(&until)->value_name("TIME"), "records before this time (RFC 3339)")(
       "after-seq", po::value(&filter.after_seq)->value_name("N"), "records after this seq")(
@@ -148,8 +156,8 @@ int cmd_audit(int argc, char** argv) {
   };
   filter.since = parse_time(since, "--since");
   filter.until = parse_time(until, "--until");
-  if (!filter.type.empty() && std::find(std::begin(kTypes), std::end(kTypes), filter.type) == std::end(kTypes)) {
-    throw UsageError("--type: '" + filter.type + "' is not an event type (see --help)");
+  if (!filter.type.empty() && std::find(all_types().begin(), all_types().end(), filter.type) == all_types().end()) {
+    throw UsageError("--type: '" + filter.type + "' is not an event type; one of " + join(all_types(), ", "));
   }
 
   auto store = open_store(DataDir{data}, Access::read_only);

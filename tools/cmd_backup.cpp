@@ -10,6 +10,8 @@
 #include <sstream>
 
 #include "eventstore/json_writer.hpp"
+#include "eventstore/signed_checkpoints.hpp"
+#include "tools/checkpoint_check.hpp"
 #include "tools/cli.hpp"
 #include "tools/commands.hpp"
 #include "tools/store_access.hpp"
@@ -19,7 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kKeyFiles[] = {"master.key", "introspection.secret"};
+constexpr const char* kKeyFiles[] = {"master.key", "introspection.secret", "signing.key"};
 
 std::string engine_dir(const std::string& backup_dir) { return (fs::path(backup_dir) / "rocksdb").string(); }
 
@@ -70,8 +72,9 @@ int cmd_backup(int argc, char** argv) {
               "Writes a consistent backup of the data directory into BACKUP_DIR (created 0700):\n"
               "  - the RocksDB database, with RocksDB's BackupEngine (BACKUP_DIR/rocksdb: incremental,\n"
               "    checksummed, one numbered backup per run, each with the head seq and hash it holds);\n"
-              "  - copies of DIR/master.key and DIR/introspection.secret (mode 0600). The master key\n"
-              "    is needed to show token codes again: keep BACKUP_DIR as secret as the data directory.\n"
+              "  - copies of DIR/master.key, DIR/introspection.secret and DIR/signing.key (the key that\n"
+              "    signs checkpoints), mode 0600. The master key is needed to show token codes again:\n"
+              "    keep BACKUP_DIR as secret as the data directory (it is created owner-only).\n"
               "A BACKUP_DIR holds the backups of one data directory only (its master.key must match).\n"
               "Needs the database to itself: stop the server first.");
   cmd.data_option(data).json_option(json);
@@ -115,9 +118,9 @@ int cmd_backup(int argc, char** argv) {
     std::cout << std::move(w).str() << "\n";
   } else {
     std::cout << "Backup " << id << " of " << data << " written to " << to << " (checksums verified).\n"
-              << "  head seq   " << head.seq << "\n"
-              << "  head hash  " << head.hash << "\n"
-              << "  key files  " << join(copied) << " (mode 0600)\n";
+              << "  head seq     " << head.seq << "\n"
+              << "  head hash    " << head.hash << "\n"
+              << "  key files    " << join(copied) << " (mode 0600)\n";
   }
   for (const char* name : kKeyFiles) {
     if (std::find(copied.begin(), copied.end(), name) == copied.end()) {
@@ -133,9 +136,9 @@ int cmd_restore(int argc, char** argv) {
   bool json = false;
   Command cmd("restore", "--from BACKUP_DIR --data DIR [--backup-id N] [--json]",
               "Restores a backup written by `tokenledger-admin backup` into DIR, which must be new or\n"
-              "empty: the RocksDB database into DIR/db, and master.key and introspection.secret\n"
-              "(mode 0600). Then verifies the restored log and checks that its head is the one the\n"
-              "backup recorded. Start the server on DIR afterwards.");
+              "empty: the RocksDB database into DIR/db, and master.key, introspection.secret and\n"
+              "signing.key (mode 0600). Then verifies the restored log and its signed checkpoints, and\n"
+              "checks that its head is the one the backup recorded. Start the server on DIR afterwards.");
   cmd.data_option(data).json_option(json);
   cmd.options()("from", po::value(&from)->value_name("BACKUP_DIR")->required(), "the backup directory")(
       "backup-id", po::value(&backup_id)->value_name("N"), "which backup (default: the latest)");
@@ -173,30 +176,34 @@ int cmd_restore(int argc, char** argv) {
 
   auto store = open_store(target, Access::read_only, /*log_only=*/true);
   const VerifyReport report = store->verify();
+  const CheckpointReport signatures = verify_checkpoints(*store, public_key_of(target.signing_key()));
   store->close();
   const std::string restored = head_metadata(report.head);
   const bool same_head = chosen->app_metadata.empty() || chosen->app_metadata == restored;
-  const bool ok = report.ok && same_head;
+  const bool ok = report.ok && signatures.ok && same_head;
   if (json) {
     JsonWriter w;
     w.begin_object().key("ok").value(ok).key("backup_id").value(static_cast<std::uint64_t>(chosen->backup_id));
-    w.key("data").value(data).key("verified").value(report.ok);
+    w.key("data").value(data).key("verified").value(report.ok).key("checkpoints_verified").value(signatures.ok);
     w.key("head").begin_object().key("seq").value(report.head.seq).key("hash").value(report.head.hash).end_object();
     w.key("backup_head").value(chosen->app_metadata).key("key_files").begin_array();
     for (const auto& name : copied) w.value(name);
     w.end_array().end_object();
     std::cout << std::move(w).str() << "\n";
   } else {
+    const std::string chain =
+        report.ok ? "ok" : "FAILED at seq " + std::to_string(report.first_bad_seq) + ": " + report.problem;
+    const std::string checkpoints =
+        signatures.ok ? std::to_string(signatures.checkpoints) + " signed checkpoints verified"
+                      : "FAILED at seq " + std::to_string(signatures.first_bad_seq) + ": " + signatures.problem;
     std::cout << (ok ? "Restored" : "FAILED: restored, but the copy is not sound:") << " backup " << chosen->backup_id
               << " from " << from << " into " << data << ".\n"
-              << "  verify     "
-              << (report.ok ? "ok" : "FAILED at seq " + std::to_string(report.first_bad_seq) + ": " + report.problem)
-              << "\n"
-              << "  head seq   " << report.head.seq << "\n"
-              << "  head hash  " << report.head.hash
+              << "  verify       " << chain << "\n"
+              << "  checkpoints  " << checkpoints << "\n"
+              << "  head seq     " << report.head.seq << "\n"
+              << "  head hash    " << report.head.hash
               << (same_head ? " (the head the backup recorded)" : " (the backup recorded " + chosen->app_metadata + ")")
-              << "\n"
-              << "  key files  " << join(copied) << " (mode 0600)\n";
+              << "\n  key files    " << join(copied) << " (mode 0600)\n";
   }
   return ok ? kExitOk : kExitFinding;
 }

@@ -7,6 +7,7 @@ namespace tl::admin {
 int cmd_verify(int argc, char** argv);
 int cmd_replay(int argc, char** argv);
 int cmd_audit(int argc, char** argv);
+int cmd_checkpoints(int argc, char** argv);
 int cmd_rebuild(int argc, char** argv);
 int cmd_backup(int argc, char** argv);
 int cmd_restore(int argc, char** argv);

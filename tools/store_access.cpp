@@ -18,6 +18,7 @@ namespace fs = std::filesystem;
 std::string DataDir::db() const { return (fs::path(root) / "db").string(); }
 std::string DataDir::master_key() const { return (fs::path(root) / "master.key").string(); }
 std::string DataDir::introspection_secret() const { return (fs::path(root) / "introspection.secret").string(); }
+std::string DataDir::signing_key() const { return (fs::path(root) / "signing.key").string(); }
 
 std::string server_running_message(const DataDir& data) {
   return "the server is running on " + data.root + "; stop it first or use the HTTP API (it holds the database lock)";

@@ -1,6 +1,6 @@
 // Opening the server's data directory: the layout (DIR/db, DIR/master.key,
-// DIR/introspection.secret), read-only opens that work beside a running server, and writable
-// opens that refuse clearly when the server holds the database.
+// DIR/introspection.secret, DIR/signing.key), read-only opens that work beside a running
+// server, and writable opens that refuse clearly when the server holds the database.
 #pragma once
 
 #include <memory>
@@ -15,6 +15,7 @@ struct DataDir {
   std::string db() const;
   std::string master_key() const;
   std::string introspection_secret() const;
+  std::string signing_key() const;
 };
 
 enum class Access {

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "eventstore/codec.hpp"
 #include "eventstore/event_store.hpp"
 
 extern char** environ;
@@ -95,6 +96,15 @@ TempDir::~TempDir() {
   std::error_code ec;
   fs::remove_all(path_, ec);
 }
+
+std::string rehash(std::string raw, const std::string& prev_hash) {
+  const std::string prev_key = R"("prev_hash":")";
+  raw.replace(raw.find(prev_key) + prev_key.size(), 64, prev_hash);
+  const std::string body = raw.substr(0, raw.rfind(R"(,"hash":")"));
+  return body + R"(,"hash":")" + tl::sha256_hex(body) + "\"}";
+}
+
+std::string hash_of(const std::string& raw) { return raw.substr(raw.rfind(R"(,"hash":")") + 9, 64); }
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -76,6 +76,12 @@ class EventsEditor {
   Impl* impl_;
 };
 
+// A forger's edit: `raw` with its prev_hash set to `prev_hash` and its own hash recomputed, so
+// that the chain still links. Only signed checkpoints can catch it.
+std::string rehash(std::string raw, const std::string& prev_hash);
+// The hash stored in a record.
+std::string hash_of(const std::string& raw);
+
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text);
 std::vector<std::string> lines(const std::string& text);

@@ -147,7 +147,7 @@ TEST_F(AdminTest, UserGeneratedPasswordGroupsPasswdDelete) {
   run = admin({"user", "groups", "bob", "wizards", "--data", data()});
   EXPECT_EQ(run.exit_code, 2) << describe(run);
   EXPECT_NE(run.err.find("unknown group 'wizards'"), std::string::npos) << describe(run);
-  EXPECT_NE(admin({"verify", "--data", data()}).out.find("events     " + std::to_string(scenario.head_seq + 4)),
+  EXPECT_NE(admin({"verify", "--data", data()}).out.find("events       " + std::to_string(scenario.head_seq + 4)),
             std::string::npos);
 }
 
@@ -179,7 +179,7 @@ TEST_F(AdminTest, WhileTheServerRunsReadsWorkAndWritesRefuse) {
   EXPECT_EQ(server.stop(), 0) << server.log();
   run = admin({"verify", "--data", data()});
   EXPECT_EQ(run.exit_code, 0) << describe(run);
-  EXPECT_NE(run.out.find("head seq   " + std::to_string(scenario.head_seq)), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("head seq     " + std::to_string(scenario.head_seq)), std::string::npos) << run.out;
 }
 
 }  // namespace

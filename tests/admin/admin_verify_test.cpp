@@ -34,8 +34,8 @@ TEST_F(AdminTest, VerifyIntactLogPrintsEventsAndHead) {
   const RunResult run = admin({"verify", "--data", data()});
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_NE(run.out.find("OK"), std::string::npos) << run.out;
-  EXPECT_NE(run.out.find("events     " + std::to_string(scenario.head_seq)), std::string::npos) << run.out;
-  EXPECT_NE(run.out.find("head seq   " + std::to_string(scenario.head_seq)), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("events       " + std::to_string(scenario.head_seq)), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("head seq     " + std::to_string(scenario.head_seq)), std::string::npos) << run.out;
   EXPECT_NE(run.out.find(scenario.head_hash), std::string::npos) << run.out;
 
   const VerifyJson v = verify_json(data());

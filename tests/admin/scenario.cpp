@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "eventstore/signed_checkpoints.hpp"
 #include "eventstore/time_format.hpp"
 #include "eventstore/token_secrets.hpp"
 #include "service/user_service.hpp"
@@ -48,6 +49,9 @@ Scenario build_scenario(const std::string& data_dir) {
   tl::TokenSecrets secrets(key);
   tl::TokenService tokens(*store, model, secrets, 100);
   tl::UserService users(*store, model);
+  auto signer = must(tl::CheckpointSigner::load_or_create(data_dir + "/signing.key"), "signing key");
+  scenario.public_key = signer->public_key_hex();
+  auto sign = [&] { scenario.checkpoint_seqs.push_back(must(signer->sign_head(*store), "checkpoint").seq); };
 
   int request = 0;
   // After each step: the head and the live token table, as the API would have served it then.
@@ -85,6 +89,7 @@ Scenario build_scenario(const std::string& data_dir) {
   scenario.t1 = create("alice", "CI pipeline", 15);
   scenario.t2 = create("alice", "deploy bot", 30);
   scenario.t3 = create("bob", "bob's one-day script", 1);
+  sign();  // at seq 6
   reveal("alice", scenario.t1);
   tl::UpdateToken update{.description = "deploy bot (prod)", .timeout_days = 60, .if_match = std::nullopt};
   must(tokens.update(as("alice", ++request), scenario.t2, update, tl::now_ms()), "update");
@@ -96,6 +101,7 @@ Scenario build_scenario(const std::string& data_dir) {
   must(users.set_groups(as("admin", ++request), "bob", {"api-tokens", "auditors"}), "groups");
   snapshot();
 
+  sign();  // at the head, seq 13
   store->stop_appender();
   must(model.save_checkpoint(), "checkpoint");
   scenario.head_seq = store->head().seq;

@@ -31,6 +31,8 @@ struct Scenario {
   std::string t1, t2, t3, t4;      // token ids: alice's t1 (deleted), t2 (edited); bob's t3 (1 day), t4
   std::uint64_t head_seq = 0;
   std::string head_hash;
+  std::vector<std::uint64_t> checkpoint_seqs;  // signed with DIR/signing.key
+  std::string public_key;
 };
 
 // Builds the scenario in `data_dir` (DIR/db, DIR/master.key) and closes the store.

@@ -58,6 +58,14 @@ std::vector<std::string> server_environment(const StartOptions& options) {
     env.push_back("FAKETIME=" + options.fake_time);
     env.push_back("FAKETIME_DONT_FAKE_MONOTONIC=1");  // steady timers keep real time
     env.push_back("NO_FAKE_STAT=1");                  // file times stay real
+  } else if (!options.fake_time_file.empty()) {
+    const std::string lib = faketime_library();
+    if (lib.empty()) throw std::runtime_error("libfaketime is not installed");
+    env.push_back("LD_PRELOAD=" + lib);
+    env.push_back("FAKETIME_TIMESTAMP_FILE=" + options.fake_time_file);
+    env.push_back("FAKETIME_NO_CACHE=1");
+    env.push_back("FAKETIME_DONT_FAKE_MONOTONIC=1");
+    env.push_back("NO_FAKE_STAT=1");
   }
   return env;
 }

@@ -24,6 +24,9 @@ struct StartOptions {
   // into the server itself. (The faketime(1) command forks and waits for its child, so a signal
   // sent to it would not reach the server; hence the preload.)
   std::string fake_time;
+  // Like fake_time, but the offset is read from this file at every clock read, so a test can
+  // move the server's clock while it runs (write e.g. "+2m" into the file).
+  std::string fake_time_file;
   // A command the server is run under; it must exec the server, not fork it (e.g. {"env"}).
   std::vector<std::string> prefix;
 };

@@ -1,0 +1,155 @@
+#include "tools/checkpoint_check.hpp"
+
+#include <sodium.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "eventstore/codec.hpp"
+#include "tools/cli.hpp"
+
+namespace tl::admin {
+namespace {
+
+constexpr std::string_view kSignatureKey = R"(,"signature":")";
+
+bool unhex(std::string_view text, unsigned char* out, std::size_t size) {
+  std::size_t len = 0;
+  return text.size() == size * 2 && sodium_hex2bin(out, size, text.data(), text.size(), nullptr, &len, nullptr) == 0 &&
+         len == size;
+}
+
+// The same check as tl::verify_checkpoints, for a checkpoint that is not in a database: an
+// Ed25519 signature over every byte before `,"signature":"`.
+bool signature_ok(const SignedCheckpoint& c, std::string_view key_hex) {
+  unsigned char key[crypto_sign_PUBLICKEYBYTES], signature[crypto_sign_BYTES];
+  const auto signed_length = c.raw.rfind(kSignatureKey);
+  return unhex(key_hex, key, sizeof key) && unhex(c.signature, signature, sizeof signature) &&
+         signed_length != std::string::npos &&
+         crypto_sign_verify_detached(signature, reinterpret_cast<const unsigned char*>(c.raw.data()), signed_length,
+                                     key) == 0;
+}
+
+// The exact bytes of each object in the array that follows `key` in `text` (the signature
+// covers the bytes, so they are cut out rather than parsed and written again).
+std::vector<std::string> array_objects(const std::string& text, std::string_view key) {
+  std::vector<std::string> objects;
+  auto pos = text.find(key);
+  if (pos == std::string::npos) return objects;
+  std::size_t start = 0;
+  int depth = 0;
+  bool in_string = false;
+  for (pos += key.size(); pos < text.size(); ++pos) {
+    const char c = text[pos];
+    if (in_string) {
+      if (c == '\\') ++pos;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{') {
+      if (depth++ == 0) start = pos;
+    } else if (c == '}') {
+      if (--depth == 0) objects.push_back(text.substr(start, pos - start + 1));
+    } else if (c == ']' && depth == 0) {
+      break;
+    }
+  }
+  return objects;
+}
+
+}  // namespace
+
+std::string public_key_of(const std::string& signing_key_file) {
+  std::error_code ec;
+  if (!std::filesystem::exists(signing_key_file, ec)) return {};
+  auto signer = CheckpointSigner::load_or_create(signing_key_file);  // exists: only loads
+  if (!signer) throw Failure("cannot read the signing key " + signing_key_file + ": " + signer.error().message);
+  return (*signer)->public_key_hex();
+}
+
+TrustedKey trusted_key(const std::string& given, const std::string& signing_key_file) {
+  if (!given.empty()) {
+    unsigned char probe[crypto_sign_PUBLICKEYBYTES];
+    if (!unhex(given, probe, sizeof probe)) throw UsageError("--public-key: 64 hex digits (an Ed25519 public key)");
+    return {given, "--public-key"};
+  }
+  if (auto key = public_key_of(signing_key_file); !key.empty()) return {key, signing_key_file};
+  return {"", "the key each checkpoint names (pass --public-key to check against a key you hold)"};
+}
+
+std::vector<SignedCheckpoint> read_checkpoints_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError("cannot read " + path + ": no such file or no permission");
+  std::ostringstream all;
+  all << in.rdbuf();
+  const std::string text = all.str();
+  std::vector<std::string> raws;
+  if (text.starts_with(R"({"public_key")")) {  // GET /api/v1/audit/checkpoints
+    raws = array_objects(text, R"("checkpoints":[)");
+    if (raws.empty() && text.find(R"("checkpoints":[])") == std::string::npos) {
+      throw Failure(path + " is not the checkpoints document of the HTTP API");
+    }
+  } else {
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (!line.empty()) raws.push_back(line);
+    }
+  }
+  std::vector<SignedCheckpoint> checkpoints;
+  for (std::size_t i = 0; i < raws.size(); ++i) {
+    auto c = parse_checkpoint(raws[i]);
+    if (!c) throw Failure(path + ": checkpoint " + std::to_string(i + 1) + " cannot be read: " + c.error().message);
+    checkpoints.push_back(std::move(c).value());
+  }
+  return checkpoints;
+}
+
+OfflineCheckpoints::OfflineCheckpoints(std::vector<SignedCheckpoint> checkpoints, const TrustedKey& key)
+    : checkpoints_(std::move(checkpoints)) {
+  std::string prev = kGenesisHash;
+  for (const auto& c : checkpoints_) {
+    if (!signature_ok(c, key.hex.empty() ? std::string_view(c.public_key) : std::string_view(key.hex))) {
+      fail(c.seq, "the checkpoint's signature does not verify with the public key");
+      return;
+    }
+    if (c.prev != prev) {
+      fail(c.seq, "the checkpoint does not name the one before it (one is missing)");
+      return;
+    }
+    prev = sha256_hex(c.raw);
+    by_seq_[c.seq] = c.hash;
+  }
+}
+
+bool OfflineCheckpoints::fail(std::uint64_t seq, std::string problem) {
+  ok_ = false;
+  bad_seq_ = seq;
+  problem_ = std::move(problem);
+  return false;
+}
+
+bool OfflineCheckpoints::see(std::uint64_t seq, const std::string& hash) {
+  if (!ok_) return false;
+  last_seq_ = seq;
+  // Checkpoints the export skipped over (a filtered export's gaps).
+  while (!by_seq_.empty() && by_seq_.begin()->first < seq) {
+    ++missing_;
+    by_seq_.erase(by_seq_.begin());
+  }
+  auto it = by_seq_.find(seq);
+  if (it == by_seq_.end()) return true;
+  if (it->second != hash) return fail(seq, "the export's record at this seq is not the one that was signed");
+  ++matched_;
+  by_seq_.erase(it);
+  return true;
+}
+
+void OfflineCheckpoints::finish() {
+  if (!ok_) return;
+  beyond_ = by_seq_.size();
+  by_seq_.clear();
+}
+
+}  // namespace tl::admin
