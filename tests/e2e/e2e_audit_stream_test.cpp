@@ -1,0 +1,143 @@
+// The audit trail as auditors take it away: the live stream (SSE) with reconnection, the
+// streamed export, point-in-time token lists, and signed checkpoints in verify.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "test_server.hpp"
+
+namespace e2e {
+namespace {
+
+// Opens GET /api/v1/audit/stream on a raw socket and collects the ids of the events it sends
+// until `want` have come or `limit` has passed; then hangs up (as a browser's EventSource would).
+std::vector<std::uint64_t> read_stream(unsigned short port, const std::string& cookie, const std::string& last_id,
+                                       std::size_t want, std::chrono::seconds limit) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw std::runtime_error("connect");
+  timeval tv{0, 200000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string req = "GET /api/v1/audit/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nCookie: tl_session=" +
+                    cookie + "\r\n";
+  if (!last_id.empty()) req += "Last-Event-ID: " + last_id + "\r\n";
+  req += "\r\n";
+  ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+  std::string received;
+  std::vector<std::uint64_t> ids;
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (ids.size() < want && std::chrono::steady_clock::now() < deadline) {
+    char buf[8192];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n == 0) break;
+    if (n > 0) received.append(buf, static_cast<std::size_t>(n));
+    ids.clear();
+    static const std::regex id_line("\nid: (\\d+)\n");
+    for (std::sregex_iterator it(received.begin(), received.end(), id_line), end; it != end; ++it) {
+      ids.push_back(std::stoull((*it)[1]));
+    }
+  }
+  ::close(fd);
+  if (received.find("text/event-stream") == std::string::npos) throw std::runtime_error("not an event stream: " + received);
+  return ids;
+}
+
+class AuditStreamE2E : public ServerTest {};
+
+TEST_F(AuditStreamE2E, ReconnectingWithLastEventIdMissesNothing) {
+  HttpClient alice = login(server, "alice");
+  const std::string cookie = alice.cookie("tl_session");
+  const auto total = [&] { return static_cast<std::size_t>(audit_event_count(alice)); };
+
+  // The backlog first, then events appended while connected arrive live.
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    HttpClient carol = login(server, "carol");
+    for (int i = 0; i < 3; ++i) create_token(carol, "live " + std::to_string(i), 5);
+  });
+  const std::size_t before = total();
+  auto first = read_stream(server.port(), cookie, "", before + 3, std::chrono::seconds(15));
+  writer.join();
+  ASSERT_GE(first.size(), before + 3);
+
+  // Disconnected: more happens. Reconnecting from the last id seen gets exactly the rest.
+  HttpClient carol = login(server, "carol");
+  for (int i = 0; i < 4; ++i) create_token(carol, "while away " + std::to_string(i), 5);
+  const std::size_t now_total = total();
+  auto second = read_stream(server.port(), cookie, std::to_string(first.back()), now_total - first.back(),
+                            std::chrono::seconds(15));
+  std::vector<std::uint64_t> all = first;
+  all.insert(all.end(), second.begin(), second.end());
+  ASSERT_EQ(all.size(), now_total);
+  for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i], i + 1) << "every seq exactly once, in order";
+}
+
+TEST_F(AuditStreamE2E, ExportIsTheWholeTrailInBothFormats) {
+  HttpClient alice = login(server, "alice");
+  for (int i = 0; i < 5; ++i) create_token(alice, "export " + std::to_string(i), 5);
+  const auto total = static_cast<std::size_t>(audit_event_count(alice));
+  const Response jsonl = alice.get("/api/v1/audit/export?format=jsonl");
+  ASSERT_EQ(jsonl.status, 200);
+  EXPECT_EQ(jsonl.header("transfer-encoding"), "chunked");
+  std::size_t lines = 0;
+  for (char c : jsonl.body) lines += c == '\n';
+  EXPECT_EQ(lines, total);
+  EXPECT_EQ(Json::parse(jsonl.body.substr(0, jsonl.body.find('\n')))["seq"].num(), 1);
+  const Response csv = alice.get("/api/v1/audit/export?format=csv&type=TokenCreated");
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_EQ(csv.body.rfind("seq,at,type,", 0), 0u);
+  std::size_t rows = 0;
+  for (char c : csv.body) rows += c == '\n';
+  EXPECT_EQ(rows, 1u + 5u) << csv.body;
+  EXPECT_EQ(alice.get("/api/v1/audit/export?format=xml").status, 400);
+  EXPECT_EQ(login(server, "carol").get("/api/v1/audit/export").status, 403);
+}
+
+TEST_F(AuditStreamE2E, TokensAsOfAMomentShowWhatUserHeldThen) {
+  HttpClient alice = login(server, "alice");
+  HttpClient carol = login(server, "carol");
+  const std::string kept = create_token(carol, "kept", 30)["id"].str();
+  const std::string gone = create_token(carol, "deleted later", 30)["id"].str();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const std::string moment = alice.get("/api/v1/audit?limit=1000").json()["events"].items().back()["at"].str();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(carol.del("/api/v1/tokens/" + gone).status, 204);
+  create_token(carol, "created later", 30);
+
+  const Response then = alice.get("/api/v1/tokens?owner=carol&as_of=" + moment);
+  ASSERT_EQ(then.status, 200) << describe(then);
+  std::set<std::string> ids;
+  const Json listed = then.json();  // kept alive for the loop
+  for (const auto& t : listed["tokens"].items()) ids.insert(t["id"].str());
+  EXPECT_EQ(ids, (std::set<std::string>{kept, gone}));
+  EXPECT_EQ(alice.get("/api/v1/tokens?owner=carol").json()["tokens"].size(), 2u) << "now: kept and created later";
+  EXPECT_EQ(carol.get("/api/v1/tokens?owner=alice&as_of=" + moment).status, 403) << "auditors only";
+  EXPECT_EQ(alice.get("/api/v1/tokens?owner=carol&as_of=yesterday").status, 400);
+}
+
+TEST_F(AuditStreamE2E, VerifyChecksSignedCheckpoints) {
+  HttpClient alice = login(server, "alice");
+  const Response signed_head = alice.post("/api/v1/audit/checkpoints");
+  ASSERT_EQ(signed_head.status, 201) << describe(signed_head);
+  const Json checkpoint = signed_head.json();
+  const Json verified = alice.get("/api/v1/audit/verify").json();
+  EXPECT_TRUE(verified["ok"].boolean());
+  EXPECT_TRUE(verified["checkpoints"]["ok"].boolean());
+  EXPECT_EQ(verified["checkpoints"]["count"].num(), 1);
+  EXPECT_EQ(verified["checkpoints"]["public_key"].str(), checkpoint["public_key"].str());
+  const Json listed = alice.get("/api/v1/audit/checkpoints").json();
+  ASSERT_EQ(listed["checkpoints"].size(), 1u);
+  EXPECT_EQ(listed["checkpoints"][0]["signature"].str(), checkpoint["signature"].str());
+  EXPECT_EQ(login(server, "carol").post("/api/v1/audit/checkpoints").status, 403);
+}
+
+}  // namespace
+}  // namespace e2e
