@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 cmake --preset release >/dev/null
-cmake --build --preset release --target tokenledger
+cmake --build --preset release --target tokenledger tokenledger-admin
 exec build/release/http/tokenledger --data ./data "$@"
