@@ -5,6 +5,7 @@
 
 #include <type_traits>
 
+#include "eventstore/hex.hpp"
 #include "eventstore/json_writer.hpp"
 #include "eventstore/time_format.hpp"
 
@@ -210,9 +211,7 @@ bool decode_data(std::string_view type, value v, Event& event) {
 std::string sha256_hex(std::string_view bytes) {
   unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  char hex[crypto_hash_sha256_BYTES * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-  return std::string(hex, crypto_hash_sha256_BYTES * 2);
+  return to_hex(digest, sizeof digest);
 }
 
 void encode_record(Record& r) {

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "eventstore/hex.hpp"
 #include "eventstore/token_secrets.hpp"
 
 namespace tl {
@@ -63,10 +64,7 @@ std::string random_hex(std::size_t bytes) {
   ensure_sodium();
   std::vector<unsigned char> buf(bytes);
   randombytes_buf(buf.data(), buf.size());
-  std::string out(bytes * 2 + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), buf.data(), buf.size());
-  out.pop_back();
-  return out;
+  return to_hex(buf.data(), buf.size());
 }
 
 std::string random_password() {

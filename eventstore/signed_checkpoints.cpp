@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "eventstore/codec.hpp"
+#include "eventstore/hex.hpp"
 #include "eventstore/json_writer.hpp"
 #include "eventstore/time_format.hpp"
 #include "eventstore/token_secrets.hpp"
@@ -15,17 +16,11 @@ namespace {
 constexpr std::string_view kPrefix = "checkpoint/";
 constexpr std::string_view kSignatureKey = R"(,"signature":")";
 
-std::string hex(const unsigned char* data, std::size_t size) {
-  std::string out(size * 2 + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), data, size);
-  out.pop_back();
-  return out;
-}
-
 bool unhex(std::string_view text, unsigned char* out, std::size_t size) {
-  std::size_t len = 0;
-  return text.size() == size * 2 &&
-         sodium_hex2bin(out, size, text.data(), text.size(), nullptr, &len, nullptr) == 0 && len == size;
+  auto bin = from_hex(text);
+  if (!bin || bin->size() != size) return false;
+  std::copy(bin->begin(), bin->end(), out);
+  return true;
 }
 
 }  // namespace
@@ -42,7 +37,7 @@ Result<std::unique_ptr<CheckpointSigner>> CheckpointSigner::load_or_create(const
 
 CheckpointSigner::~CheckpointSigner() { sodium_memzero(secret_.data(), secret_.size()); }
 
-std::string CheckpointSigner::public_key_hex() const { return hex(public_.data(), public_.size()); }
+std::string CheckpointSigner::public_key_hex() const { return to_hex(public_.data(), public_.size()); }
 
 Result<SignedCheckpoint> CheckpointSigner::sign_head(EventStore& store) {
   std::lock_guard lock(mutex_);
@@ -64,7 +59,7 @@ Result<SignedCheckpoint> CheckpointSigner::sign_head(EventStore& store) {
   crypto_sign_detached(signature, nullptr, reinterpret_cast<const unsigned char*>(body.data()), body.size(),
                        secret_.data());
   body += kSignatureKey;
-  body += hex(signature, sizeof signature);
+  body += to_hex(signature, sizeof signature);
   body += "\"}";
 
   rocksdb::WriteOptions sync;

@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "eventstore/hex.hpp"
+
 namespace tl {
 namespace {
 
@@ -26,24 +28,6 @@ std::string checksum_chars(std::string_view body) {
   std::string out(kCodeChecksumChars, '0');
   for (std::size_t i = kCodeChecksumChars; i-- > 0; crc /= 62) out[i] = kBase62[crc % 62];
   return out;
-}
-
-std::string to_hex(const unsigned char* data, std::size_t size) {
-  std::string hex(size * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), data, size);
-  hex.pop_back();
-  return hex;
-}
-
-std::optional<std::vector<unsigned char>> from_hex(std::string_view hex) {
-  std::vector<unsigned char> bin(hex.size() / 2);
-  std::size_t len = 0;
-  if (hex.size() % 2 != 0 ||
-      sodium_hex2bin(bin.data(), bin.size(), hex.data(), hex.size(), nullptr, &len, nullptr) != 0 ||
-      len != bin.size()) {
-    return std::nullopt;
-  }
-  return bin;
 }
 
 // hex(nonce || AEAD(plain, ad)) under `key`.
