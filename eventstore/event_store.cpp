@@ -248,22 +248,27 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   impl->options = std::move(options);
   for (std::size_t i = 0; i < handles.size(); ++i) impl->families[descriptors[i].name] = handles[i];
 
+  // From here on the store owns the handles: an early return closes them properly.
+  std::unique_ptr<EventStore> store(new EventStore(std::move(impl)));
+  Impl& opened = *store->impl_;
   // The head is the last record: its seq, hash and time.
-  std::unique_ptr<rocksdb::Iterator> it(impl->db->NewIterator({}, impl->cf("events")));
+  std::unique_ptr<rocksdb::Iterator> it(opened.db->NewIterator({}, opened.cf("events")));
   it->SeekToLast();
   if (it->Valid()) {
     auto last = decode_record(it->value().ToStringView());
-    if (!last) return Error::internal("the last event record cannot be read: " + last.error().message);
-    impl->head = {last->seq, last->hash};
-    impl->last_at = last->at;
+    if (last) {
+      opened.head = {last->seq, last->hash};
+      opened.last_at = last->at;
+    } else if (!opened.options.read_only) {
+      // A writer must not chain onto a record it cannot read; a reader may still verify.
+      return Error::internal("the last event record cannot be read (" + last.error().message +
+                             "); run tokenledger-admin verify");
+    }
   }
   if (!it->status().ok()) return storage_error(it->status());
   it.reset();
 
-  std::unique_ptr<EventStore> store(new EventStore(std::move(impl)));
-  if (!store->impl_->options.read_only) {
-    store->impl_->appender = std::thread([s = store->impl_.get()] { s->run(); });
-  }
+  if (!opened.options.read_only) opened.appender = std::thread([&opened] { opened.run(); });
   return store;
 }
 

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "eventstore/codec.hpp"
+#include "eventstore/hex.hpp"
 #include "tools/cli.hpp"
 
 namespace tl::admin {
@@ -14,21 +15,16 @@ namespace {
 
 constexpr std::string_view kSignatureKey = R"(,"signature":")";
 
-bool unhex(std::string_view text, unsigned char* out, std::size_t size) {
-  std::size_t len = 0;
-  return text.size() == size * 2 && sodium_hex2bin(out, size, text.data(), text.size(), nullptr, &len, nullptr) == 0 &&
-         len == size;
-}
-
 // The same check as tl::verify_checkpoints, for a checkpoint that is not in a database: an
 // Ed25519 signature over every byte before `,"signature":"`.
 bool signature_ok(const SignedCheckpoint& c, std::string_view key_hex) {
-  unsigned char key[crypto_sign_PUBLICKEYBYTES], signature[crypto_sign_BYTES];
+  const auto key = from_hex(key_hex);
+  const auto signature = from_hex(c.signature);
   const auto signed_length = c.raw.rfind(kSignatureKey);
-  return unhex(key_hex, key, sizeof key) && unhex(c.signature, signature, sizeof signature) &&
+  return key && key->size() == crypto_sign_PUBLICKEYBYTES && signature && signature->size() == crypto_sign_BYTES &&
          signed_length != std::string::npos &&
-         crypto_sign_verify_detached(signature, reinterpret_cast<const unsigned char*>(c.raw.data()), signed_length,
-                                     key) == 0;
+         crypto_sign_verify_detached(signature->data(), reinterpret_cast<const unsigned char*>(c.raw.data()),
+                                     signed_length, key->data()) == 0;
 }
 
 // The exact bytes of each object in the array that follows `key` in `text` (the signature
@@ -43,8 +39,10 @@ std::vector<std::string> array_objects(const std::string& text, std::string_view
   for (pos += key.size(); pos < text.size(); ++pos) {
     const char c = text[pos];
     if (in_string) {
-      if (c == '\\') ++pos;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++pos;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '{') {
@@ -70,8 +68,10 @@ std::string public_key_of(const std::string& signing_key_file) {
 
 TrustedKey trusted_key(const std::string& given, const std::string& signing_key_file) {
   if (!given.empty()) {
-    unsigned char probe[crypto_sign_PUBLICKEYBYTES];
-    if (!unhex(given, probe, sizeof probe)) throw UsageError("--public-key: 64 hex digits (an Ed25519 public key)");
+    const auto key = from_hex(given);
+    if (!key || key->size() != crypto_sign_PUBLICKEYBYTES) {
+      throw UsageError("--public-key: 64 hex digits (an Ed25519 public key)");
+    }
     return {given, "--public-key"};
   }
   if (auto key = public_key_of(signing_key_file); !key.empty()) return {key, signing_key_file};

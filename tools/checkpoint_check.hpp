@@ -42,7 +42,7 @@ class OfflineCheckpoints {
   bool ok() const { return ok_; }
   std::uint64_t count() const { return checkpoints_.size(); }
   std::uint64_t matched() const { return matched_; }
-  std::uint64_t beyond() const { return beyond_; }       // past the export's last seq
+  std::uint64_t beyond() const { return beyond_; }        // past the export's last seq
   std::uint64_t not_in_file() const { return missing_; }  // in the export's gaps (filtered)
   std::uint64_t first_bad_seq() const { return bad_seq_; }
   const std::string& problem() const { return problem_; }

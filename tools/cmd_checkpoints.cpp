@@ -46,7 +46,8 @@ int cmd_checkpoints(int argc, char** argv) {
     for (const auto& c : *checkpoints) table.add({std::to_string(c.seq), c.at, c.hash, c.public_key});
     table.max_width(3, 17);
     table.print(std::cout);
-    std::cout << "\n" << checkpoints->size() << " signed checkpoints (head seq " << store->head().seq << ")\n"
+    std::cout << "\n"
+              << checkpoints->size() << " signed checkpoints (head seq " << store->head().seq << ")\n"
               << "public key of " << dir.signing_key() << ": " << (public_key.empty() ? "(no such file)" : public_key)
               << "\n";
   }

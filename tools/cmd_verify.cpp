@@ -100,9 +100,9 @@ int verify_data(const std::string& dir, const std::string& public_key, bool json
     if (count == 0) {
       std::cout << "  checkpoints  none signed yet (the server signs the head periodically and at shutdown)\n";
     } else {
-      std::cout << "  checkpoints  " << count << " signed checkpoints verified, the last at seq " << signatures->last_seq
-                << "\n  public key   " << (signatures->key.hex.empty() ? "-" : signatures->key.hex) << " ("
-                << signatures->key.source << ")\n";
+      std::cout << "  checkpoints  " << count << " signed checkpoints verified, the last at seq "
+                << signatures->last_seq << "\n  public key   "
+                << (signatures->key.hex.empty() ? "-" : signatures->key.hex) << " (" << signatures->key.source << ")\n";
     }
   }
   return ok ? kExitOk : kExitFinding;
@@ -114,7 +114,8 @@ int cmd_verify(int argc, char** argv) {
   std::string data, public_key;
   VerifyFileOptions file;
   bool json = false;
-  Command cmd("verify", "[--data DIR | --file EXPORT.jsonl [--checkpoints FILE] [--complete]] [--public-key HEX] [--json]",
+  Command cmd("verify",
+              "[--data DIR | --file EXPORT.jsonl [--checkpoints FILE] [--complete]] [--public-key HEX] [--json]",
               kAbout);
   cmd.data_option(data).json_option(json);
   cmd.options()("file", po::value(&file.path)->value_name("EXPORT.jsonl"),
@@ -139,7 +140,8 @@ int cmd_verify(int argc, char** argv) {
     return verify_file(file);
   }
   if (file.require_complete) throw UsageError("--complete goes with --file");
-  if (cmd.given("checkpoints")) throw UsageError("--checkpoints goes with --file (with --data they are in the database)");
+  if (cmd.given("checkpoints"))
+    throw UsageError("--checkpoints goes with --file (with --data they are in the database)");
   return verify_data(data, public_key, json);
 }
 

@@ -35,8 +35,8 @@ constexpr const char* kUsage =
     "Log levels: SPDLOG_LEVEL (default warn; logs go to stderr).\n";
 
 const std::map<std::string, int (*)(int, char**)> kCommands = {
-    {"verify", cmd_verify}, {"replay", cmd_replay},   {"audit", cmd_audit}, {"rebuild", cmd_rebuild},
-    {"backup", cmd_backup}, {"restore", cmd_restore}, {"user", cmd_user},
+    {"verify", cmd_verify},   {"replay", cmd_replay}, {"audit", cmd_audit},     {"checkpoints", cmd_checkpoints},
+    {"rebuild", cmd_rebuild}, {"backup", cmd_backup}, {"restore", cmd_restore}, {"user", cmd_user},
 };
 
 // "verify", or "user add" for the user subcommands: where --help is.

@@ -102,8 +102,7 @@ int verify_file(const VerifyFileOptions& o) {
     std::cout << "  problem         " << checkpoints->problem() << "\n";
   } else if (incomplete) {
     std::cout << "FAILED: " << o.path << " is not a complete chain from seq 1: " << why_incomplete << ".\n"
-              << "  (every record present was checked: " << r.records << " records, " << r.links_checked
-              << " links)\n";
+              << "  (every record present was checked: " << r.records << " records, " << r.links_checked << " links)\n";
   } else if (r.records == 0) {
     std::cout << "OK: " << o.path << " holds no records.\n";
   } else if (r.complete()) {

@@ -1,7 +1,7 @@
 // The API Tokens screen: the list of the user's tokens, showing and copying codes, and the add/edit dialog.
 import { $, h, icon } from './dom.js';
 import { api, describeError, fieldMessage, fieldOf } from './api.js';
-import { clearErrors, confirmDialog, openDialog, setFieldError, setupDialog } from './dialogs.js';
+import { clearErrors, confirmDialog, confirmPassword, openDialog, setFieldError, setupDialog, setupReauthDialog } from './dialogs.js';
 import { timeEl } from './format.js';
 import { rerender, setView } from './nav.js';
 import { announce, showBanner } from './notify.js';
@@ -102,20 +102,38 @@ function dropToken(id) {
 }
 async function toggleReveal(t, button) {
   if (state.revealed.has(t.id)) { state.revealed.delete(t.id); refreshRow(t.id, 'show-toggle'); return; }
-  button.disabled = true;
-  button.setAttribute('aria-busy', 'true');
+  setBusy(button, true);
   try {
-    const { data } = await api('POST', `/api/v1/tokens/${encodeURIComponent(t.id)}/reveal`);
-    state.revealed.set(t.id, data.token);
+    const code = await revealCode(t, button);
+    if (code == null) { setBusy(button, false); return; } // "Confirm it's you" was cancelled: nothing is shown
+    state.revealed.set(t.id, code);
     refreshRow(t.id, 'show-toggle');
     announce('Code shown. Showing it has been recorded in the audit log.');
   } catch (e) {
-    button.disabled = false;
-    button.removeAttribute('aria-busy');
+    setBusy(button, false);
     if (e.status === 401) return;
     if (e.status === 404) { dropToken(t.id); showBanner('That token no longer exists.', 'info'); return; }
     showBanner(`Could not show the code. ${describeError(e)}`);
   }
+}
+function setBusy(button, on) {
+  button.disabled = on;
+  if (on) button.setAttribute('aria-busy', 'true'); else button.removeAttribute('aria-busy');
+}
+// The code of token t. When the server wants the password again first (it was typed too long ago),
+// "Confirm it's you" asks for it and the reveal is retried; null when that dialog is cancelled.
+// The Show button is usable while the dialog is open, so the focus can return to it.
+async function revealCode(t, button) {
+  const path = `/api/v1/tokens/${encodeURIComponent(t.id)}/reveal`;
+  try {
+    return (await api('POST', path)).data.token;
+  } catch (e) {
+    if (e.status !== 403 || e.code !== 'reauthentication_required') throw e;
+  }
+  setBusy(button, false);
+  if (!(await confirmPassword(state.me?.user, button)) || !button.isConnected) return null;
+  setBusy(button, true);
+  return (await api('POST', path)).data.token;
 }
 async function copyCode(code, button) {
   const label = button.querySelector('.copy-label');
@@ -240,5 +258,6 @@ function confirmDeleteToken(t) {
 
 export function setupTokenDialog() {
   setupDialog($('#token-dialog'), submitToken);
+  setupReauthDialog();
   $('#token-timeout').addEventListener('input', previewExpiry);
 }

@@ -73,8 +73,9 @@ TEST_F(AdminTest, ExportAndCheckpointsVerifyOfflineAndCatchARewrite) {
   const std::string trail = dir.sub("trail.jsonl"), checkpoints = dir.sub("checkpoints.jsonl");
   write_file(trail, admin({"audit", "--data", data(), "--format", "jsonl"}).out);
   write_file(checkpoints, admin({"checkpoints", "--data", data(), "--format", "jsonl"}).out);
-  RunResult run = admin({"verify", "--file", trail, "--complete", "--checkpoints", checkpoints, "--public-key",
-                         scenario.public_key});
+  ASSERT_EQ(lines(read_file(checkpoints)).size(), 2u);
+  RunResult run = admin(
+      {"verify", "--file", trail, "--complete", "--checkpoints", checkpoints, "--public-key", scenario.public_key});
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_NE(run.out.find("2 signed checkpoints verified; 2 match records in the file"), std::string::npos) << run.out;
 
@@ -109,7 +110,9 @@ TEST_F(AdminTest, ExportAndCheckpointsVerifyOfflineAndCatchARewrite) {
   EXPECT_NE(run.out.find("checkpoint seq  6\n  line            6\n"), std::string::npos) << run.out;
 
   // A checkpoint file with one checkpoint removed breaks the checkpoints' own chain.
-  write_file(checkpoints, lines(read_file(checkpoints))[1] + "\n");
+  const auto saved = lines(read_file(checkpoints));
+  ASSERT_EQ(saved.size(), 2u);
+  write_file(checkpoints, saved[1] + "\n");
   run = admin({"verify", "--file", trail, "--checkpoints", checkpoints});
   EXPECT_EQ(run.exit_code, 1) << describe(run);
   EXPECT_NE(run.out.find("one is missing"), std::string::npos) << run.out;

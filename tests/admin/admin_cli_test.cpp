@@ -21,7 +21,7 @@ TEST(AdminCliTest, EverySubcommandHasHelp) {
   }
   const RunResult top = admin({"--help"});
   EXPECT_EQ(top.exit_code, 0);
-  for (const char* command : {"verify", "replay", "audit", "rebuild", "backup", "restore", "user"}) {
+  for (const char* command : {"verify", "replay", "audit", "checkpoints", "rebuild", "backup", "restore", "user"}) {
     EXPECT_NE(top.out.find(command), std::string::npos) << command;
   }
 }

@@ -93,6 +93,7 @@ TempDir::TempDir() {
 }
 
 TempDir::~TempDir() {
+  if (const char* keep = std::getenv("TOKENLEDGER_ADMIN_TEST_KEEP"); keep != nullptr && *keep != '\0') return;
   std::error_code ec;
   fs::remove_all(path_, ec);
 }

@@ -67,8 +67,11 @@ TEST_F(AdminTest, BackupThenRestoreGivesTheSameHeadAndTokens) {
 
   run = admin({"restore", "--from", backup, "--data", restored});
   ASSERT_EQ(run.exit_code, 0) << describe(run);
-  EXPECT_EQ(mode_of(restored + "/master.key"), 0600u);
-  EXPECT_EQ(read_file(restored + "/master.key"), read_file(data() + "/master.key"));
+  for (const char* key : {"/master.key", "/signing.key"}) {
+    EXPECT_EQ(mode_of(restored + key), 0600u) << key;
+    EXPECT_EQ(read_file(restored + key), read_file(data() + key)) << key;
+  }
+  EXPECT_NE(run.out.find("2 signed checkpoints verified"), std::string::npos) << run.out;
 
   const RunResult original = admin({"verify", "--data", data(), "--json"});
   const RunResult copy = admin({"verify", "--data", restored, "--json"});

@@ -205,6 +205,23 @@ TEST(EventStoreTest, ConcurrentAppendersLandExactlyOnceWithGapFreeSeq) {
   EXPECT_TRUE(store->verify().ok);
 }
 
+TEST(EventStoreTest, AnUnreadableLastRecordRefusesWritersButNotReaders) {
+  testing::TempDir dir;
+  {
+    auto store = open_store(dir.path());
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(store->append(reveal("s", kAnyVersion)).ok());
+    ASSERT_TRUE(store->db().Put({}, store->column_family("events"), encode_be64(3), "garbage").ok());
+  }
+  auto writer = EventStore::open(dir.path(), {});
+  ASSERT_FALSE(writer.ok());
+  EXPECT_NE(writer.error().message.find("verify"), std::string::npos);
+  auto reader = EventStore::open(dir.path(), {.read_only = true});
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  const VerifyReport report = (*reader)->verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_seq, 3u);
+}
+
 TEST(EventStoreTest, ReadOnlyStoreRefusesAppends) {
   testing::TempDir dir;
   { auto store = open_store(dir.path()); ASSERT_TRUE(store->append(reveal("s", kNoStream)).ok()); }
