@@ -4,6 +4,7 @@
 #include "http/json_requests.hpp"
 #include "http/request_checks.hpp"
 #include "http/responses.hpp"
+#include "service/offboarding.hpp"
 
 namespace tl {
 namespace {
@@ -128,13 +129,11 @@ net::Response handle_patch_user(App& app, Call& call) {
 
 net::Response handle_delete_user(App& app, Call& call) {
   const std::string& username = call.params[0];
-  if (auto removed = app.users.remove(call.ctx, username); !removed) return error_response(removed.error());
-  app.sessions.remove_user(username);
-  // A deleted user's tokens stop working at once (introspection already refuses them); revoking
-  // them also records why, for the auditors.
-  if (auto revoked = app.tokens.revoke_all(call.ctx, username, "user deleted"); !revoked) {
-    return error_response(revoked.error());
+  // A deleted user's tokens stop working at once; revoking them also records why.
+  if (auto deleted = delete_user(app.users, app.store, app.model, call.ctx, username); !deleted) {
+    return error_response(deleted.error());
   }
+  app.sessions.remove_user(username);
   return no_content();
 }
 

@@ -1,7 +1,7 @@
 #include "service/token_service.hpp"
 
-#include "domain/text_rules.hpp"
 #include "eventstore/passwords.hpp"
+#include "service/offboarding.hpp"
 
 namespace tl {
 namespace {
@@ -123,24 +123,7 @@ Result<std::vector<Record>> TokenService::history(const std::string& owner, cons
 
 Result<std::size_t> TokenService::revoke_all(const RequestContext& ctx, const std::string& owner,
                                              const std::string& reason) {
-  if (trim(reason).empty()) return Error::invalid_field("reason: say why the tokens are revoked.");
-  std::size_t revoked = 0;
-  for (const TokenRow& listed : model_.tokens().list(owner)) {
-    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-      auto row = model_.tokens().get(listed.state.id);
-      if (!row) break;  // deleted meanwhile
-      auto deleted = decide_revoke(row->state, reason);
-      if (!deleted) return std::move(deleted).error();
-      auto appended = store_.append({row->state.id, row->state.version, {std::move(deleted).value()}, ctx.actor,
-                                     ctx.source, owner, {{"keys", row->state.id, std::nullopt}}});
-      if (appended) {
-        ++revoked;
-        break;
-      }
-      if (appended.error().code != ErrorCode::version_conflict) return std::move(appended).error();
-    }
-  }
-  return revoked;
+  return revoke_tokens(store_, model_, ctx, owner, reason);
 }
 
 Introspection TokenService::introspect(std::string_view code, Timestamp now, const std::string& ip) {

@@ -9,6 +9,7 @@
 #include "eventstore/json_writer.hpp"
 #include "eventstore/passwords.hpp"
 #include "eventstore/time_format.hpp"
+#include "service/offboarding.hpp"
 #include "service/user_service.hpp"
 #include "tools/cli.hpp"
 #include "tools/commands.hpp"
@@ -176,18 +177,43 @@ int user_delete(int argc, char** argv) {
   std::string data, username;
   bool json = false;
   Command cmd("user delete", "USER [--data DIR] [--json]",
-              std::string("Deletes a user (their tokens stay until deleted or expired).\n") + kWriting);
+              std::string("Deletes a user and revokes their tokens (reason \"user deleted\").\n") + kWriting);
   cmd.positional("USER", username, "the user").data_option(data).json_option(json);
   if (!cmd.parse(argc, argv)) return kExitOk;
   Session s(data, Access::writable);
-  auto removed = s.users->remove(admin_context(), username);
+  auto removed = delete_user(*s.users, *s.store, *s.model, admin_context(), username);
   s.finish();
   if (!removed) fail(removed.error(), username);
   if (json) {
     JsonWriter w;
-    std::cout << std::move(w.begin_object().key("deleted").value(username).end_object()).str() << "\n";
+    w.begin_object().key("deleted").value(username).key("revoked_tokens").value(static_cast<std::uint64_t>(*removed));
+    std::cout << std::move(w.end_object()).str() << "\n";
   } else {
-    std::cout << "Deleted user " << username << ".\n";
+    std::cout << "Deleted user " << username << " and revoked " << *removed << " tokens.\n";
+  }
+  return kExitOk;
+}
+
+int user_revoke_tokens(int argc, char** argv) {
+  std::string data, username, reason;
+  bool json = false;
+  Command cmd("user revoke-tokens", "USER --reason TEXT [--data DIR] [--json]",
+              std::string("Revokes every token of a user (offboarding): each a TokenDeleted with the reason.\n") +
+                  kWriting);
+  cmd.positional("USER", username, "the user").data_option(data).json_option(json);
+  cmd.options()("reason", po::value(&reason), "why, recorded with each revocation (required)");
+  if (!cmd.parse(argc, argv)) return kExitOk;
+  if (reason.empty()) throw UsageError("--reason is required: say why the tokens are revoked");
+  Session s(data, Access::writable);
+  auto revoked = revoke_tokens(*s.store, *s.model, admin_context(), username, reason);
+  s.finish();
+  if (!revoked) fail(revoked.error(), username);
+  if (json) {
+    JsonWriter w;
+    w.begin_object().key("username").value(username).key("revoked").value(static_cast<std::uint64_t>(*revoked));
+    std::cout << std::move(w.end_object()).str() << "\n";
+  } else {
+    std::cout << "Revoked " << *revoked << " tokens of " << username << ".\n";
   }
   return kExitOk;
 }
@@ -199,23 +225,25 @@ int cmd_user(int argc, char** argv) {
                                                                         {"list", user_list},
                                                                         {"groups", user_groups},
                                                                         {"passwd", user_passwd},
-                                                                        {"delete", user_delete}};
+                                                                        {"delete", user_delete},
+                                                                        {"revoke-tokens", user_revoke_tokens}};
   const std::string sub = argc > 1 ? argv[1] : "";
-  if (sub.empty()) throw UsageError("say which: user add|list|groups|passwd|delete");
+  if (sub.empty()) throw UsageError("say which: user add|list|groups|passwd|delete|revoke-tokens");
   if (sub == "--help" || sub == "-h") {
     std::cout << "Usage: tokenledger-admin user add|list|groups|passwd|delete ... [--data DIR]\n\n"
                  "  user add USER [--groups a,b] [--password-stdin]   create a user\n"
                  "  user list                                         list the active users\n"
                  "  user groups USER a,b                              set a user's groups\n"
                  "  user passwd USER [--password-stdin]               set a user's password\n"
-                 "  user delete USER                                  delete a user\n\n"
+                 "  user delete USER                                  delete a user, revoking their tokens\n"
+                 "  user revoke-tokens USER --reason TEXT             revoke every token of a user\n\n"
                  "Each takes --help. Changes are audited like the server's, with you as the actor via\n"
                  "admin_tool, and need the database to itself (stop the server, or use the HTTP API).\n";
     return kExitOk;
   }
   auto it = kCommands.find(sub);
   if (it == kCommands.end())
-    throw UsageError("unknown user command '" + printable(sub) + "'; use add, list, groups, passwd or delete");
+    throw UsageError("unknown user command '" + printable(sub) + "'; use add, list, groups, passwd, delete or revoke-tokens");
   return it->second(argc - 1, argv + 1);
 }
 

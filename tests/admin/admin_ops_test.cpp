@@ -187,3 +187,29 @@ TEST_F(AdminTest, WhileTheServerRunsReadsWorkAndWritesRefuse) {
 
 }  // namespace
 }  // namespace admin_test
+
+namespace admin_test {
+
+TEST_F(AdminTest, RevokeTokensAndDeleteUserRevokeWithTheReason) {
+  // bob holds t3 and t4 in the scenario.
+  RunResult run = admin({"user", "revoke-tokens", "bob", "--data", data()});
+  EXPECT_EQ(run.exit_code, 2) << "a reason is required: " << describe(run);
+  run = admin({"user", "revoke-tokens", "bob", "--reason", "left the company", "--data", data(), "--json"});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_NE(run.out.find(R"("revoked":2)"), std::string::npos) << run.out;
+  run = admin({"audit", "--data", data(), "--type", "TokenDeleted", "--actor", "test-operator", "--format", "jsonl"});
+  const auto revoked = lines(run.out);
+  ASSERT_EQ(revoked.size(), 2u) << run.out;
+  for (const auto& line : revoked) EXPECT_NE(line.find(R"("reason":"left the company")"), std::string::npos) << line;
+
+  // Deleting alice revokes her remaining token (t2) with the reason "user deleted".
+  run = admin({"user", "delete", "alice", "--data", data()});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_NE(run.out.find("revoked 1 tokens"), std::string::npos) << run.out;
+  run = admin({"audit", "--data", data(), "--token-id", scenario.t2, "--type", "TokenDeleted", "--format", "jsonl"});
+  ASSERT_EQ(lines(run.out).size(), 1u) << run.out;
+  EXPECT_NE(run.out.find(R"("reason":"user deleted")"), std::string::npos) << run.out;
+  EXPECT_EQ(admin({"verify", "--data", data()}).exit_code, 0);
+}
+
+}  // namespace admin_test

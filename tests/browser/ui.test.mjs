@@ -4,12 +4,15 @@
 //
 // Drives Debian's /usr/bin/chromium (CHROMIUM_PATH overrides) headless through playwright-core.
 // The server runs on an ephemeral port with a fresh data directory; for the expired-token case it is
-// restarted on the same data under `faketime -f +2d`. Screenshots go to tests/browser/output/.
+// restarted on the same data under `faketime -f +2d`. For "reveal with recent login" a second server
+// (own data directory, --reveal-reauth-minutes 5) runs under libfaketime whose offset the test writes
+// into a file. Screenshots go to tests/browser/output/.
 // The steps share one browser page and run in order; after a failed step the rest are skipped.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,11 +24,16 @@ const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const OUT = fileURLToPath(new URL('./output/', import.meta.url));
 const ADMIN_PW = `admin-${randomBytes(9).toString('base64url')}`;
 const INTROSPECTION_SECRET = `introspect-${randomBytes(18).toString('base64url')}`;
-const PW = { alice: 'alice-Secret-2026!', bob: 'bob-Secret-2026!', carol: 'carol-Secret-2026!' };
+const PW = { alice: 'alice-Secret-2026!', bob: 'bob-Secret-2026!', carol: 'carol-Secret-2026!', dave: 'dave-Secret-2026!' };
+// libfaketime for a server whose clock offset is read from a file (FAKETIME_LIB overrides).
+const FAKETIME_LIB = process.env.FAKETIME_LIB || ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1',
+  '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/faketime/libfaketime.so.1',
+  '/usr/local/lib/faketime/libfaketime.so.1'].find((p) => existsSync(p)) || '';
 const DAY_MS = 86_400_000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let server = null;   // { child, url, log, closed }
+let reauthServer = null; // the second server of the "reveal with recent login" step, while it runs
 let base = '';
 let dataDir = '';
 let browser = null;
@@ -36,11 +44,18 @@ const pageErrors = [];
 // ---------- the server process ----------
 // Started in its own process group: `faketime` forks the real server, so we signal the whole group
 // and wait for the stdio pipes to close, which happens only once every process holding them exited.
-function startServer({ faketime } = {}) {
-  const args = ['--listen', '127.0.0.1:0', '--data', dataDir];
+// `clockFile`: run the binary itself with libfaketime preloaded, its offset ("+0", "+10m") read from that
+// file on every clock call, so the test can move the server's wall clock while it runs.
+function startServer({ faketime, clockFile, data = dataDir, extraArgs = [] } = {}) {
+  const args = ['--listen', '127.0.0.1:0', '--data', data, ...extraArgs];
   const [cmd, argv] = faketime ? ['faketime', ['-f', faketime, BIN, ...args]] : [BIN, args];
   const env = { ...process.env, TOKENLEDGER_ADMIN_PASSWORD: ADMIN_PW, TOKENLEDGER_INTROSPECTION_SECRET: INTROSPECTION_SECRET };
   if (faketime) env.FAKETIME_DONT_FAKE_MONOTONIC = '1'; // shift the wall clock only; steady timers stay sane
+  if (clockFile) {
+    delete env.FAKETIME;
+    Object.assign(env, { LD_PRELOAD: FAKETIME_LIB, FAKETIME_TIMESTAMP_FILE: clockFile, FAKETIME_NO_CACHE: '1',
+      FAKETIME_DONT_FAKE_MONOTONIC: '1', NO_FAKE_STAT: '1' });
+  }
   const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const s = { child, url: null, log: [], closed: null };
   s.closed = new Promise((resolve) => child.on('close', resolve));
@@ -83,8 +98,9 @@ async function stopServer(s) {
   }
 }
 // Last resort when the test process itself ends abnormally.
-process.on('exit', () => { if (server) signalGroup(server, 'SIGKILL'); });
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { if (server) signalGroup(server, 'SIGKILL'); process.exit(130); });
+function killServers() { for (const s of [server, reauthServer]) if (s) signalGroup(s, 'SIGKILL'); }
+process.on('exit', killServers);
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { killServers(); process.exit(130); });
 
 // ---------- HTTP API from node (the admin setup) ----------
 async function http(method, p, { cookie, body } = {}) {
@@ -223,6 +239,8 @@ before(async () => {
 after(async () => {
   const errors = [];
   if (browser) await Promise.race([browser.close(), sleep(10_000)]).catch((e) => errors.push(e));
+  await stopServer(reauthServer).catch((e) => errors.push(e)); // only when its step ended abnormally
+  reauthServer = null;
   await stopServer(server).catch((e) => errors.push(e));
   server = null;
   if (dataDir) await rm(dataDir, { recursive: true, force: true }).catch(() => {});
@@ -571,6 +589,78 @@ step('expired token: after two days (faketime) it is marked Expired and cannot b
   await tid('confirm-yes').click();
   await eventually(async () => (await row.count()) === 0, 'the expired token to be deleted');
   await logout();
+});
+
+step(`reveal with recent login: after the window, "Confirm it's you" asks for the password again`, async (t) => {
+  assert.ok(FAKETIME_LIB, 'libfaketime.so.1 not found (install the faketime package or set FAKETIME_LIB)');
+  const dir = await mkdtemp(path.join(tmpdir(), 'tokenledger-ui-reauth-'));
+  const clock = path.join(dir, 'clock');
+  const setClock = (offset) => writeFile(clock, `${offset}\n`);
+  const mainBase = base;
+  let failure = null;
+  try {
+    await setClock('+0');
+    reauthServer = await startServer({ data: path.join(dir, 'data'), clockFile: clock, extraArgs: ['--reveal-reauth-minutes', '5'] });
+    base = reauthServer.url;
+    const admin = await apiLogin('admin', ADMIN_PW);
+    const r = await http('POST', '/api/v1/users', { cookie: admin, body: { username: 'dave', password: PW.dave, groups: ['api-tokens'] } });
+    assert.equal(r.status, 201, `creating dave: ${JSON.stringify(r.json)}`);
+
+    await login('dave', PW.dave);
+    await tid('tokens-view').waitFor();
+    await addToken('Needs a recent login', 30);
+    const row = tokenRow('Needs a recent login');
+    const toggle = row.getByTestId('show-toggle');
+    const code = row.getByTestId('token-code');
+    await toggle.click(); // the password was just typed: shown at once
+    await eventually(async () => (await text(toggle)) === 'Hide', 'the button to become Hide');
+    assert.match(await text(code), /^tlk_/);
+    assert.equal(await dialogOpen('reauth-dialog'), false, 'no password prompt right after logging in');
+    await toggle.click();
+    await eventually(async () => (await text(toggle)) === 'Show', 'the code to be hidden again');
+
+    await setClock('+10m'); // the server's clock: the login is now older than the 5-minute window
+    await toggle.click();
+    await eventually(() => dialogOpen('reauth-dialog'), 'the "Confirm it\'s you" dialog');
+    assert.equal(await text(tid('reauth-title')), "Confirm it's you");
+    await eventually(async () => page.evaluate(() => document.activeElement?.dataset.testid === 'reauth-password'), 'the focus in the password field');
+    assert.match(await text(code), /^•+$/, 'nothing shown while the dialog is open');
+
+    await tid('reauth-cancel').click(); // Cancel: nothing is shown
+    await eventually(async () => !(await dialogOpen('reauth-dialog')), 'the dialog to close on Cancel');
+    assert.equal(await text(toggle), 'Show');
+    assert.match(await text(code), /^•+$/, 'Cancel shows nothing');
+    assert.ok(!(await tid('banner').isVisible()) || !/could not show/i.test(await text(tid('banner-text'))), 'Cancel is not an error');
+
+    await toggle.click();
+    await eventually(() => dialogOpen('reauth-dialog'), 'the dialog again');
+    assert.equal(await tid('reauth-password').inputValue(), '', 'the password field starts empty');
+    await tid('reauth-password').fill('not-his-password');
+    await tid('reauth-submit').click();
+    await eventually(async () => /wrong password/i.test(await text(tid('reauth-error'))), 'the wrong-password error in the dialog');
+    assert.ok(await dialogOpen('reauth-dialog'), 'the dialog stays open after a wrong password');
+    assert.equal(await tid('reauth-password').getAttribute('aria-invalid'), 'true');
+    assert.match(await text(code), /^•+$/, 'still hidden after a wrong password');
+    await shot('reauth-dialog.png');
+
+    await tid('reauth-password').fill(PW.dave);
+    await tid('reauth-submit').click(); // accepted: the dialog closes and the reveal is retried by itself
+    await eventually(async () => !(await dialogOpen('reauth-dialog')), 'the dialog to close after the right password');
+    await eventually(async () => (await text(toggle)) === 'Hide', 'the button to become Hide');
+    assert.match(await text(code), /^tlk_/, 'the code is shown after confirming');
+    assert.equal(await tid('reauth-password').inputValue(), '', 'the password is not kept in the page');
+    await logout();
+  } catch (e) {
+    failure = e;
+  } finally {
+    base = mainBase;
+    const s = reauthServer;
+    reauthServer = null;
+    if (failure && s) for (const line of ['last output of the reauth server:', ...s.log.slice(-40)]) t.diagnostic(line);
+    await stopServer(s).catch((e) => { failure ||= e; }); // bounded: SIGTERM, up to 15 s, then SIGKILL
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
+  }
+  if (failure) throw failure;
 });
 
 step('no script errors and no CSP violations on any page', async () => {
