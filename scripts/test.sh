@@ -14,6 +14,10 @@ ctest --preset dev --output-on-failure -j 2
 
 if [[ -f tests/browser/package.json ]]; then
   echo "==> browser tests"
+  # npm and node trust the machine's CA store too (where an organisation's proxy CA lives).
+  if [[ -z "${NODE_EXTRA_CA_CERTS:-}" && -f /etc/ssl/certs/ca-certificates.crt ]]; then
+    export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+  fi
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error &&
     TOKENLEDGER_BIN="$PWD/../../build/dev/http/tokenledger" node --test --test-reporter=spec ui.test.mjs)
 fi
