@@ -8,6 +8,8 @@ template <class... F>
 struct Overloaded : F... {
   using F::operator()...;
 };
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;  // clang 14 (the fuzz build) does not deduce aggregates yet
 }  // namespace
 
 std::string_view event_type(const Event& event) noexcept {

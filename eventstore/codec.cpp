@@ -253,7 +253,22 @@ bool record_hash_matches(std::string_view raw) {
   return sha256_hex(raw.substr(0, body_length)) == stored;
 }
 
+namespace {
+Result<Record> decode_record_or_throw(std::string_view raw);
+}  // namespace
+
+// simdjson's on-demand API throws where a value has an unexpected type (found by fuzzing: an
+// uncaught simdjson_error ended the process); a damaged record is an error, never a crash.
 Result<Record> decode_record(std::string_view raw) {
+  try {
+    return decode_record_or_throw(raw);
+  } catch (const simdjson::simdjson_error& e) {
+    return corrupt(e.what());
+  }
+}
+
+namespace {
+Result<Record> decode_record_or_throw(std::string_view raw) {
   thread_local simdjson::ondemand::parser parser;
   simdjson::padded_string padded(raw);
   simdjson::ondemand::document doc;
@@ -319,5 +334,6 @@ Result<Record> decode_record(std::string_view raw) {
   r.raw.assign(raw);
   return r;
 }
+}  // namespace
 
 }  // namespace tl

@@ -4,6 +4,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -55,6 +56,8 @@ struct Pending {
 
 struct EventStore::Impl {
   std::unique_ptr<rocksdb::DB> db;
+  std::string dir;
+  bool needs_resume = false;  // the last write failed: leave RocksDB's error state before the next
   std::map<std::string, rocksdb::ColumnFamilyHandle*> families;
   StoreOptions options;
 
@@ -188,6 +191,34 @@ struct EventStore::Impl {
       outcomes[i] = result;
     }
 
+    // ---- Faults (issue 6): a full disk, and recovery after a failed write ----
+    if (!records.empty() && options.min_free_bytes > 0) {
+      struct statvfs fs {};
+      if (::statvfs(dir.c_str(), &fs) == 0 &&
+          static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize < options.min_free_bytes) {
+        const std::uint64_t free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+        spdlog::error("disk nearly full ({} bytes free, {} reserved): {} appends refused", free_bytes,
+                      options.min_free_bytes, pending.size());
+        for (auto& outcome : outcomes) {
+          if (outcome->ok()) {
+            outcome = Error::unavailable("The disk holding the event log is full (" + std::to_string(free_bytes) +
+                                         " bytes free); nothing was changed.");
+          }
+        }
+        record_stats(false, records.size(), {}, outcomes);
+        records.clear();
+      }
+    }
+    if (!records.empty() && needs_resume) {
+      // A failed write may leave RocksDB refusing every write until Resume() succeeds; the
+      // Resume() right after the failure fails too while the cause (e.g. no space) remains.
+      const rocksdb::Status resumed = db->Resume();
+      if (resumed.ok()) {
+        needs_resume = false;
+        spdlog::info("event log writable again");
+      }
+    }
+    // ------------------------------------------------------------------------------------
     if (!records.empty()) {
       rocksdb::WriteOptions write_options;
       write_options.sync = options.sync;
@@ -200,7 +231,7 @@ struct EventStore::Impl {
           if (outcome->ok()) outcome = storage_error(s);
         }
         // A failed write may leave RocksDB in a background-error state; try to leave it.
-        db->Resume().PermitUncheckedError();
+        needs_resume = !db->Resume().ok();
       } else {
         {
           std::lock_guard lock(head_mutex);
@@ -245,6 +276,7 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
 
   auto impl = std::make_unique<Impl>();
   impl->db.reset(raw);
+  impl->dir = dir;
   impl->options = std::move(options);
   for (std::size_t i = 0; i < handles.size(); ++i) impl->families[descriptors[i].name] = handles[i];
 
@@ -364,7 +396,13 @@ Result<std::optional<std::string>> EventStore::get_side(const std::string& colum
 }
 
 VerifyReport EventStore::verify(const std::function<void(std::uint64_t)>& progress) const {
+  return verify_from(1, kGenesisHash, progress);
+}
+
+VerifyReport EventStore::verify_from(std::uint64_t from, const std::string& prev_hash,
+                                     const std::function<void(std::uint64_t)>& progress) const {
   VerifyReport report;
+  report.head = {from - 1, prev_hash};
   auto fail = [&](std::uint64_t seq, std::string problem) {
     report.ok = false;
     report.first_bad_seq = seq;
@@ -372,8 +410,8 @@ VerifyReport EventStore::verify(const std::function<void(std::uint64_t)>& progre
     return report;
   };
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator({}, impl_->cf("events")));
-  std::uint64_t expected = 1;
-  for (it->SeekToFirst(); it->Valid(); it->Next(), ++expected) {
+  std::uint64_t expected = from;
+  for (it->Seek(encode_be64(from)); it->Valid(); it->Next(), ++expected) {
     const std::uint64_t key_seq = decode_be64(it->key().ToStringView());
     if (key_seq != expected) return fail(expected, "record " + std::to_string(expected) + " is missing");
     const auto raw = it->value().ToStringView();
@@ -389,7 +427,7 @@ VerifyReport EventStore::verify(const std::function<void(std::uint64_t)>& progre
                                 " does not point at this record");
     }
     report.head = {expected, record->hash};
-    report.events = expected;
+    report.events = expected - from + 1;
     if (progress && expected % 100000 == 0) progress(expected);
   }
   if (!it->status().ok()) return fail(expected, it->status().ToString());

@@ -84,6 +84,9 @@ struct StoreOptions {
   std::vector<std::string> extra_column_families;
   bool read_only = false;
   bool sync = true;  // off only in benchmarks that say so
+  // Refuse appends (unavailable, nothing written) while the file system holding the log has less
+  // free space than this, so RocksDB never meets ENOSPC in the middle of a WAL write. 0: no check.
+  std::uint64_t min_free_bytes = 0;
 };
 
 // Counters of the appender since start, for /metrics.
@@ -139,6 +142,11 @@ class EventStore {
 
   // Walks the whole chain: seq continuity, prev_hash links and every record's hash.
   VerifyReport verify(const std::function<void(std::uint64_t)>& progress = {}) const;
+  // The same checks from record `from` on, trusting `prev_hash` as the hash of the record before
+  // it (e.g. taken from a record whose hash a signed checkpoint vouches for). `events` counts the
+  // records checked. Used by the server's start-up check (--verify-on-start tail).
+  VerifyReport verify_from(std::uint64_t from, const std::string& prev_hash,
+                           const std::function<void(std::uint64_t)>& progress = {}) const;
 
   // Finishes every queued append, then stops the appender; reads still work. Idempotent.
   void stop_appender();

@@ -12,6 +12,7 @@ std::string to_hex(const unsigned char* data, std::size_t size) {
 }
 
 std::optional<std::vector<unsigned char>> from_hex(std::string_view hex) {
+  if (hex.empty()) return std::vector<unsigned char>{};  // sodium_hex2bin must not get a null buffer
   std::vector<unsigned char> bin(hex.size() / 2);
   std::size_t len = 0;
   if (hex.size() % 2 != 0 ||

@@ -13,6 +13,8 @@
 #include <iostream>
 #include <thread>
 
+#include "eventstore/codec.hpp"
+#include "eventstore/signed_checkpoints.hpp"
 #include "eventstore/token_secrets.hpp"
 #include "http/server.hpp"
 #include "http/webhook_client.hpp"
@@ -42,8 +44,13 @@ struct Options {
   int workers = 64;
   std::size_t max_tokens = 100;
   std::size_t body_limit = 64 * 1024;
+  std::size_t max_connections = 1024;
   int session_idle_minutes = 30;
   int session_lifetime_minutes = 12 * 60;
+  // Faults (issue 6): the start-up check of the chain, and an investigation mode.
+  std::string verify_on_start = "tail";
+  bool read_only = false;
+  std::uint64_t min_free_mb = 32;
 };
 
 // Returns nullopt when the process should exit (after --help, or on bad options).
@@ -82,10 +89,20 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
        "threads for requests that write to the log (they wait on fsync together)")
       ("max-tokens-per-user", po::value(&o.max_tokens)->default_value(o.max_tokens), "live tokens a user may hold")
       ("body-limit", po::value(&o.body_limit)->default_value(o.body_limit), "largest request body, bytes")
+      ("max-connections", po::value(&o.max_connections)->default_value(o.max_connections),
+       "open connections at most; beyond, a new one is answered 503 and closed")
       ("session-idle-minutes", po::value(&o.session_idle_minutes)->default_value(o.session_idle_minutes),
        "a session ends after this long unused")
       ("session-lifetime-minutes", po::value(&o.session_lifetime_minutes)->default_value(o.session_lifetime_minutes),
-       "a session ends this long after sign-in");
+       "a session ends this long after sign-in")
+      ("verify-on-start", po::value(&o.verify_on_start)->default_value(o.verify_on_start),
+       "check the log's hash chain before serving: full (from seq 1), tail (from the newest signed "
+       "checkpoint the log still matches), off; a damaged log stops the start")
+      ("min-free-mb", po::value(&o.min_free_mb)->default_value(o.min_free_mb),
+       "refuse writes (503 unavailable, nothing written) while the data directory's disk has less "
+       "free space than this; 0: no check")
+      ("read-only", po::bool_switch(&o.read_only),
+       "serve reads only, even from a damaged log (for investigation); every write answers 503");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -102,6 +119,11 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
                  "empty\n                                    (otherwise one is generated and printed once)\n"
               << "  SPDLOG_LEVEL                      log levels, overriding --log-level\n";
     exit_code = 0;
+    return std::nullopt;
+  }
+  if (o.verify_on_start != "full" && o.verify_on_start != "tail" && o.verify_on_start != "off") {
+    std::cerr << "tokenledger: --verify-on-start must be full, tail or off\n";
+    exit_code = 2;
     return std::nullopt;
   }
   if (o.master_key_file.empty()) o.master_key_file = (fs::path(o.data) / "master.key").string();
@@ -129,6 +151,46 @@ T must(tl::Result<T> r, std::string_view what) {
   return std::move(r).value();
 }
 
+// ---- Start-up check of the log (--verify-on-start) -----------------------------------------
+// tail: the records from the newest signed checkpoint whose hash the log still holds (that
+// record's bytes, hence its prev_hash, are vouched for by the signature) to the head; when no
+// checkpoint matches, the whole chain.
+tl::VerifyReport verify_on_start(const tl::EventStore& store, const std::string& mode, std::uint64_t& from) {
+  from = 1;
+  if (mode == "tail") {
+    if (auto checkpoints = tl::list_checkpoints(store)) {
+      for (auto c = checkpoints->rbegin(); c != checkpoints->rend(); ++c) {
+        auto raw = store.read_raw(c->seq);
+        if (!raw || !*raw) continue;
+        auto record = tl::decode_record(**raw);
+        if (!record || record->hash != c->hash) continue;
+        from = c->seq;
+        return store.verify_from(c->seq, record->prev_hash);
+      }
+    }
+  }
+  return store.verify();
+}
+
+void check_log_on_start(const tl::EventStore& store, const Options& o) {
+  if (o.verify_on_start == "off") return;
+  const auto started = std::chrono::steady_clock::now();
+  std::uint64_t from = 1;
+  const tl::VerifyReport report = verify_on_start(store, o.verify_on_start, from);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  if (report.ok) {
+    spdlog::info("event log verified ({}): {} records from seq {} in {} ms", o.verify_on_start, report.events, from,
+                 ms.count());
+    return;
+  }
+  const std::string what = "the event log is damaged: first bad seq " + std::to_string(report.first_bad_seq) + " (" +
+                           report.problem + "). Run `tokenledger-admin verify --data " + o.data +
+                           "` for a full report; start with --read-only to investigate";
+  if (!o.read_only) throw std::runtime_error(what);
+  spdlog::error("{}; serving read-only", what);
+}
+// ---------------------------------------------------------------------------------------------
+
 int run(const Options& o) {
   auto logger = spdlog::stderr_color_mt("tokenledger");
   spdlog::set_default_logger(logger);
@@ -149,10 +211,16 @@ int run(const Options& o) {
   }
 
   auto store = must(tl::EventStore::open((fs::path(o.data) / "db").string(),
-                                         {.extra_column_families = tl::ReadModel::column_families()}),
+                                         {.extra_column_families = tl::ReadModel::column_families(),
+                                          .read_only = o.read_only,
+                                          .min_free_bytes = o.min_free_mb * 1024 * 1024}),
                     "event log");
+  check_log_on_start(*store, o);
   tl::ReadModel model(*store);
-  if (auto loaded = model.load(); !loaded) throw std::runtime_error("projections: " + loaded.error().message);
+  if (auto loaded = model.load(); !loaded) {
+    if (!o.read_only) throw std::runtime_error("projections: " + loaded.error().message);
+    spdlog::error("projections folded only to seq {}: {}", model.folded_seq(), loaded.error().message);
+  }
 
   auto signer = must(tl::CheckpointSigner::load_or_create(o.signing_key_file), "checkpoint signing key");
   tl::TokenSecrets secrets(master_key);
@@ -164,7 +232,9 @@ int run(const Options& o) {
   tl::LoginThrottle throttle(5, std::chrono::minutes(5));
 
   const char* admin_env = std::getenv("TOKENLEDGER_ADMIN_PASSWORD");
-  auto bootstrap = must(users.bootstrap_admin(admin_env ? admin_env : ""), "first admin account");
+  std::optional<std::string> bootstrap;
+  if (!o.read_only) bootstrap = must(users.bootstrap_admin(admin_env ? admin_env : ""), "first admin account");
+  if (o.read_only) spdlog::warn("read-only: every write answers 503 unavailable");
 
   tl::App app{*store, model, tokens, users, sessions, throttle, *signer, introspection_secret,
               {.body_limit = o.body_limit, .tls = false, .reveal_reauth_minutes = o.reveal_reauth_minutes}, {}};
@@ -184,6 +254,7 @@ int run(const Options& o) {
   tl::net::asio::io_context io(o.io_threads);
   tl::net::asio::thread_pool workers(static_cast<std::size_t>(o.workers));
   tl::Server server(app, io, workers);
+  server.set_limits({.max_connections = o.max_connections});
   const auto bound = server.listen(host, port);
   const std::string url = "http://" + (bound.address().is_v6() ? "[" + host + "]" : host) + ":" +
                           std::to_string(bound.port()) + "/";
@@ -205,7 +276,7 @@ int run(const Options& o) {
       schedule_checkpoint();
     });
   };
-  if (o.checkpoint_minutes > 0) schedule_checkpoint();
+  if (o.checkpoint_minutes > 0 && !o.read_only) schedule_checkpoint();
 
   tl::net::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
@@ -232,8 +303,13 @@ int run(const Options& o) {
   for (auto& t : threads) t.join();
   workers.join();
   if (notifier) notifier->stop();
-  usage.flush();
+  if (!o.read_only) usage.flush();
   store->stop_appender();  // every queued append is written before this returns
+  if (o.read_only) {
+    spdlog::info("stopped (read-only) at seq {}", store->head().seq);
+    store->close();
+    return 0;
+  }
   if (auto saved = model.save_checkpoint(); !saved) spdlog::warn("checkpoint: {}", saved.error().message);
   if (store->head().seq > 0) {
     if (auto signed_head = signer->sign_head(*store); !signed_head) {

@@ -36,6 +36,33 @@ void log_request(App& app, const net::Request& req, const Routed& routed, unsign
 
 awaitable<bool> next_piece(StreamBody& body, std::string& out) { co_return body.next(out); }
 
+// Over the connection limit: a short 503, written without waiting (it fits the fresh socket's
+// send buffer), then the connection is closed.
+void refuse_connection(net::tcp::socket& socket) {
+  static const std::string kBody =
+      R"({"error":{"code":"unavailable","message":"Too many connections; try again shortly."}})";
+  static const std::string kResponse =
+      "HTTP/1.1 503 Service Unavailable\r\nServer: tokenledger\r\nContent-Type: application/json\r\n"
+      "Retry-After: 1\r\nConnection: close\r\nContent-Length: " + std::to_string(kBody.size()) + "\r\n\r\n" + kBody;
+  beast::error_code ec;
+  socket.non_blocking(true, ec);
+  socket.write_some(asio::buffer(kResponse), ec);
+  socket.shutdown(net::tcp::socket::shutdown_both, ec);
+  socket.close(ec);
+  spdlog::warn("connection refused: the limit of open connections is reached");
+}
+
+// Waits for the first byte of the next request on a kept-alive connection for at most `idle`,
+// before the head's deadline starts.
+awaitable<beast::error_code> wait_for_request(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                              std::chrono::seconds idle) {
+  if (buffer.size() > 0) co_return beast::error_code{};
+  stream.expires_after(idle);
+  auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), as_tuple);
+  buffer.commit(n);
+  co_return ec;
+}
+
 }  // namespace
 
 // Writes the head, then the body in chunks as `next` produces them. A live stream waits and
@@ -125,7 +152,12 @@ awaitable<void> Server::accept_loop() {
       spdlog::warn("accept failed: {}", ec.message());
       continue;
     }
-    asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
+    if (connections_.load() >= limits_.max_connections) {
+      refuse_connection(socket);
+      continue;
+    }
+    ++connections_;
+    asio::co_spawn(io_, serve(std::move(socket)), [this](const std::exception_ptr&) { --connections_; });
   }
 }
 
@@ -137,22 +169,45 @@ awaitable<void> Server::serve(net::tcp::socket socket) {
   beast::flat_buffer buffer;
   const HttpSettings& settings = app_.settings;
 
-  auto refuse = [&](ErrorCode code, std::string message) -> awaitable<void> {
+  // Answers a request refused before it was read whole, then closes gently: stops sending and
+  // discards (briefly, boundedly) what the client still sends, so that it reads the answer
+  // instead of a reset.
+  auto refuse = [&](ErrorCode code, std::string message, unsigned status = 0) -> awaitable<void> {
     net::Request none;
     Call call(none);
     call.ctx.source.request_id = "-";
     auto res = error_response({code, std::move(message)});
+    if (status != 0) res.result(status);
     finish_response(res, call, false);
     stream.expires_after(std::chrono::seconds(5));
-    co_await http::async_write(stream, res, as_tuple);
+    if (auto [write_ec, n] = co_await http::async_write(stream, res, as_tuple); write_ec) co_return;
+    beast::error_code ignored;
+    stream.socket().shutdown(net::tcp::socket::shutdown_send, ignored);
+    stream.expires_after(std::chrono::seconds(2));
+    std::size_t drained = 0;
+    char sink[16384];
+    while (drained < 1024 * 1024) {
+      auto [read_ec, got] = co_await stream.async_read_some(asio::buffer(sink), as_tuple);
+      if (read_ec) break;
+      drained += got;
+    }
   };
 
+  bool first_request = true;
   while (!stopping_) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(settings.body_limit);
     parser.header_limit(static_cast<std::uint32_t>(settings.header_limit));
-    stream.expires_after(settings.read_timeout);
+    // A fresh connection must send its head within head_timeout; a kept-alive one may idle
+    // first (idle_timeout). Either way the head, once begun, must arrive whole within head_timeout (beast's
+    // deadline is absolute, so a byte now and then does not extend it).
+    if (!first_request) {
+      if (auto idle_ec = co_await wait_for_request(stream, buffer, limits_.idle_timeout); idle_ec) break;
+    }
+    first_request = false;
+    stream.expires_after(limits_.head_timeout);
     auto [read_ec, header_bytes] = co_await http::async_read_header(stream, buffer, parser, as_tuple);
+    stream.expires_after(settings.read_timeout);  // the body
     if (!read_ec && beast::iequals(parser.get()[http::field::expect], "100-continue")) {
       http::response<http::empty_body> go_on{http::status::continue_, 11};
       auto [continue_ec, n] = co_await http::async_write(stream, go_on, as_tuple);
@@ -164,7 +219,8 @@ awaitable<void> Server::serve(net::tcp::socket socket) {
         co_await refuse(ErrorCode::body_too_large, "The body is larger than " + std::to_string(settings.body_limit) +
                                                        " bytes.");
       } else if (read_ec == http::error::header_limit) {
-        co_await refuse(ErrorCode::invalid_field, "The request headers are too large.");
+        co_await refuse(ErrorCode::invalid_field, "The request headers are too large.",
+                        static_cast<unsigned>(http::status::request_header_fields_too_large));
       } else if (!quiet_close(read_ec) && read_ec.category() == make_error_code(http::error::bad_target).category()) {
         co_await refuse(ErrorCode::invalid_field, "The request is not valid HTTP/1.1.");
       }

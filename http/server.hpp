@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <string>
 
 #include "http/app.hpp"
@@ -12,12 +13,20 @@ namespace tl {
 
 struct Routed;
 
+// Limits on connections, against clients that open many or send slowly (slowloris).
+struct ConnectionLimits {
+  std::size_t max_connections = 1024;       // beyond it a new connection gets a 503 and is closed
+  std::chrono::seconds head_timeout{10};    // a request's head must arrive within this
+  std::chrono::seconds idle_timeout{30};    // a kept-alive connection may wait this long for a request
+};
+
 class Server {
  public:
   Server(App& app, net::asio::io_context& io, net::asio::thread_pool& workers);
 
   // Binds and listens; port 0 picks a free port. Throws on failure (start-up only).
   net::tcp::endpoint listen(const std::string& address, unsigned short port);
+  void set_limits(const ConnectionLimits& limits) { limits_ = limits; }  // before start()
   void start();
   // Stops accepting, lets in-flight requests finish (at most `grace`), then stops the I/O loop.
   void stop(std::chrono::seconds grace = std::chrono::seconds{10});
@@ -32,7 +41,9 @@ class Server {
   net::asio::io_context& io_;
   net::asio::thread_pool& workers_;
   net::tcp::acceptor acceptor_;
+  ConnectionLimits limits_;
   std::atomic<int> in_flight_{0};
+  std::atomic<std::size_t> connections_{0};
   std::atomic<bool> stopping_{false};
 };
 

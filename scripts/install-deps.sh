@@ -8,7 +8,7 @@ packages=(build-essential cmake ninja-build pkg-config ccache git ca-certificate
   librocksdb-dev libsimdjson-dev libspdlog-dev libfmt-dev libsodium-dev libhowardhinnant-date-dev zlib1g-dev
   googletest libgtest-dev)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(chromium faketime curl procps)
+  packages+=(chromium faketime curl procps clang libclang-rt-14-dev)
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)
 fi

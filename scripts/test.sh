@@ -21,4 +21,20 @@ if [[ -f tests/browser/package.json ]]; then
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error &&
     TOKENLEDGER_BIN="$PWD/../../build/dev/http/tokenledger" node --test --test-reporter=spec ui.test.mjs)
 fi
+
+# In CI only (CI=true): the sanitizer builds and the fuzzers. Each build has its own directory,
+# so ccache keeps later runs fast.
+if [[ "${CI:-}" == "true" ]]; then
+  start=$(date +%s)
+  echo "==> ASan+UBSan: unit, end-to-end and admin tests"
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan
+  ctest --preset asan --output-on-failure -j 2
+  echo "==> ASan+UBSan took $(( $(date +%s) - start )) s"
+
+  start=$(date +%s)
+  echo "==> libFuzzer: each target for 45 s"
+  fuzz/build.sh --run 45
+  echo "==> fuzzing took $(( $(date +%s) - start )) s"
+fi
 echo "==> all tests passed"
