@@ -116,7 +116,10 @@ async function http(method, p, { cookie, body } = {}) {
 async function apiLogin(username, password) {
   const r = await http('POST', '/api/v1/session', { body: { username, password } });
   assert.equal(r.status, 200, `login of ${username}: ${JSON.stringify(r.json)}`);
-  const cookie = r.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  // Node 18's fetch has no Headers.getSetCookie(); the server sets one cookie, so get() serves.
+  const setCookies = typeof r.headers.getSetCookie === 'function'
+    ? r.headers.getSetCookie() : [r.headers.get('set-cookie') ?? ''];
+  const cookie = setCookies.map((c) => c.split(';')[0]).join('; ');
   assert.ok(cookie, 'the session answer sets a cookie');
   return cookie;
 }
