@@ -25,21 +25,6 @@ bool with_events(const std::string& db_dir,
 
 }  // namespace
 
-std::optional<std::string> last_record_problem(const std::string& db_dir) {
-  std::optional<std::string> problem;
-  with_events(db_dir, [&](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* events) {
-    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator({}, events));
-    it->SeekToLast();
-    if (!it->Valid()) return;
-    auto record = decode_record(it->value().ToStringView());
-    if (!record) {
-      problem = "the last record of the log (seq " + std::to_string(decode_be64(it->key().ToStringView())) +
-                ") cannot be read: " + record.error().message;
-    }
-  });
-  return problem;
-}
-
 std::optional<VerifyReport> verify_raw(const std::string& db_dir) {
   VerifyReport report;
   auto fail = [&](std::uint64_t seq, std::string problem) {

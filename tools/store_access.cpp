@@ -9,7 +9,6 @@
 
 #include "projections/read_model.hpp"
 #include "tools/cli.hpp"
-#include "tools/raw_log.hpp"
 
 namespace tl::admin {
 
@@ -48,13 +47,6 @@ std::unique_ptr<EventStore> open_store(const DataDir& data, Access access, bool 
     fs::create_directories(data.root, ec);
     if (ec) throw Failure("cannot create " + data.root + ": " + ec.message());
     fs::permissions(data.root, fs::perms::owner_all, fs::perm_options::replace, ec);
-  }
-  // EventStore::open decodes the last record and, when it cannot, aborts inside RocksDB on its
-  // error path (column family handles not released): look first.
-  if (exists) {
-    if (auto problem = last_record_problem(data.db())) {
-      throw Failure(*problem + "; run `tokenledger-admin verify --data " + data.root + "` to see the damage");
-    }
   }
   const bool read_only = access == Access::read_only;
   StoreOptions options{
