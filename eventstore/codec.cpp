@@ -214,6 +214,15 @@ std::string sha256_hex(std::string_view bytes) {
   return to_hex(digest, sizeof digest);
 }
 
+std::string hmac_sha256_hex(std::string_view key, std::string_view bytes) {
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  crypto_auth_hmacsha256_final(&state, mac);
+  return to_hex(mac, sizeof mac);
+}
+
 void encode_record(Record& r) {
   JsonWriter w;
   w.begin_object()

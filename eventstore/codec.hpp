@@ -24,5 +24,7 @@ Result<Record> decode_record(std::string_view raw);
 bool record_hash_matches(std::string_view raw);
 
 std::string sha256_hex(std::string_view bytes);
+// Hex HMAC-SHA-256 of `bytes` under `key`.
+std::string hmac_sha256_hex(std::string_view key, std::string_view bytes);
 
 }  // namespace tl

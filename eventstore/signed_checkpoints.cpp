@@ -16,13 +16,6 @@ namespace {
 constexpr std::string_view kPrefix = "checkpoint/";
 constexpr std::string_view kSignatureKey = R"(,"signature":")";
 
-bool unhex(std::string_view text, unsigned char* out, std::size_t size) {
-  auto bin = from_hex(text);
-  if (!bin || bin->size() != size) return false;
-  std::copy(bin->begin(), bin->end(), out);
-  return true;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<CheckpointSigner>> CheckpointSigner::load_or_create(const std::string& path) {
@@ -97,6 +90,16 @@ Result<std::vector<SignedCheckpoint>> list_checkpoints(const EventStore& store) 
   return out;
 }
 
+bool checkpoint_signature_valid(const SignedCheckpoint& c, std::string_view public_key_hex) {
+  const auto key = from_hex(public_key_hex);
+  const auto signature = from_hex(c.signature);
+  const auto signed_length = c.raw.rfind(kSignatureKey);
+  return key && key->size() == crypto_sign_PUBLICKEYBYTES && signature && signature->size() == crypto_sign_BYTES &&
+         signed_length != std::string::npos &&
+         crypto_sign_verify_detached(signature->data(), reinterpret_cast<const unsigned char*>(c.raw.data()),
+                                     signed_length, key->data()) == 0;
+}
+
 CheckpointReport verify_checkpoints(const EventStore& store, std::string_view trusted_public_key_hex) {
   CheckpointReport report;
   auto fail = [&](std::uint64_t seq, std::string problem) {
@@ -110,12 +113,7 @@ CheckpointReport verify_checkpoints(const EventStore& store, std::string_view tr
   std::string prev = kGenesisHash;
   for (const SignedCheckpoint& c : *checkpoints) {
     const std::string_view key_hex = trusted_public_key_hex.empty() ? std::string_view(c.public_key) : trusted_public_key_hex;
-    unsigned char key[crypto_sign_PUBLICKEYBYTES], signature[crypto_sign_BYTES];
-    const auto signed_length = c.raw.rfind(kSignatureKey);
-    if (!unhex(key_hex, key, sizeof key) || !unhex(c.signature, signature, sizeof signature) ||
-        signed_length == std::string::npos ||
-        crypto_sign_verify_detached(signature, reinterpret_cast<const unsigned char*>(c.raw.data()), signed_length,
-                                    key) != 0) {
+    if (!checkpoint_signature_valid(c, key_hex)) {
       return fail(c.seq, "the checkpoint's signature does not verify with the public key");
     }
     if (c.prev != prev) return fail(c.seq, "the checkpoint does not name the one before it (one is missing)");

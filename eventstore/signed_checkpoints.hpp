@@ -57,6 +57,10 @@ class CheckpointSigner {
 Result<std::vector<SignedCheckpoint>> list_checkpoints(const EventStore& store);
 Result<SignedCheckpoint> parse_checkpoint(std::string_view raw);
 
+// True when `c`'s Ed25519 signature over every byte before `,"signature":` verifies with the
+// public key `public_key_hex`.
+bool checkpoint_signature_valid(const SignedCheckpoint& c, std::string_view public_key_hex);
+
 // Checks each checkpoint's signature (against `trusted_public_key_hex`, or the key it names
 // when empty), the chain of `prev`, and that the log's record at its seq has its hash.
 CheckpointReport verify_checkpoints(const EventStore& store, std::string_view trusted_public_key_hex);

@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "eventstore/codec.hpp"
 #include "eventstore/hex.hpp"
 
 namespace tl {
@@ -142,12 +143,7 @@ std::string TokenSecrets::generate_code() const {
 }
 
 std::string TokenSecrets::lookup_hash(std::string_view code) const {
-  unsigned char mac[crypto_auth_hmacsha256_BYTES];
-  crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, lookup_key_, sizeof lookup_key_);
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(code.data()), code.size());
-  crypto_auth_hmacsha256_final(&state, mac);
-  return to_hex(mac, sizeof mac);
+  return hmac_sha256_hex({reinterpret_cast<const char*>(lookup_key_), sizeof lookup_key_}, code);
 }
 
 SealedCode TokenSecrets::seal(std::string_view token_id, std::string_view code) const {

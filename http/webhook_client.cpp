@@ -1,11 +1,11 @@
 #include "http/webhook_client.hpp"
 
-#include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/url/parse.hpp>
 #include <thread>
 
+#include "eventstore/codec.hpp"
 #include "http/net.hpp"
 
 namespace tl {
@@ -55,17 +55,10 @@ bool WebhookClient::post_once(const std::string& body, const std::string& delive
 }
 
 bool WebhookClient::deliver(const std::string& body, const std::string& delivery_id) {
-  unsigned char mac[crypto_auth_hmacsha256_BYTES];
-  crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(secret_.data()), secret_.size());
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(body.data()), body.size());
-  crypto_auth_hmacsha256_final(&state, mac);
-  char hex[sizeof mac * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
-
+  const std::string signature = hmac_sha256_hex(secret_, body);
   auto backoff = first_backoff_;
   for (int attempt = 1; attempt <= attempts_; ++attempt) {
-    if (post_once(body, delivery_id, hex)) return true;
+    if (post_once(body, delivery_id, signature)) return true;
     if (attempt < attempts_) {
       std::this_thread::sleep_for(backoff);
       backoff *= 2;

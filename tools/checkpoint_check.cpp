@@ -13,20 +13,6 @@
 namespace tl::admin {
 namespace {
 
-constexpr std::string_view kSignatureKey = R"(,"signature":")";
-
-// The same check as tl::verify_checkpoints, for a checkpoint that is not in a database: an
-// Ed25519 signature over every byte before `,"signature":"`.
-bool signature_ok(const SignedCheckpoint& c, std::string_view key_hex) {
-  const auto key = from_hex(key_hex);
-  const auto signature = from_hex(c.signature);
-  const auto signed_length = c.raw.rfind(kSignatureKey);
-  return key && key->size() == crypto_sign_PUBLICKEYBYTES && signature && signature->size() == crypto_sign_BYTES &&
-         signed_length != std::string::npos &&
-         crypto_sign_verify_detached(signature->data(), reinterpret_cast<const unsigned char*>(c.raw.data()),
-                                     signed_length, key->data()) == 0;
-}
-
 // The exact bytes of each object in the array that follows `key` in `text` (the signature
 // covers the bytes, so they are cut out rather than parsed and written again).
 std::vector<std::string> array_objects(const std::string& text, std::string_view key) {
@@ -110,7 +96,7 @@ OfflineCheckpoints::OfflineCheckpoints(std::vector<SignedCheckpoint> checkpoints
     : checkpoints_(std::move(checkpoints)) {
   std::string prev = kGenesisHash;
   for (const auto& c : checkpoints_) {
-    if (!signature_ok(c, key.hex.empty() ? std::string_view(c.public_key) : std::string_view(key.hex))) {
+    if (!checkpoint_signature_valid(c, key.hex.empty() ? std::string_view(c.public_key) : std::string_view(key.hex))) {
       fail(c.seq, "the checkpoint's signature does not verify with the public key");
       return;
     }
