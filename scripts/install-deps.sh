@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config ccache git ca-certificates
   libboost1.81-dev libboost-program-options1.81-dev libboost-url1.81-dev
   librocksdb-dev libsimdjson-dev libspdlog-dev libfmt-dev libsodium-dev libhowardhinnant-date-dev zlib1g-dev
-  googletest libgtest-dev)
+  googletest libgtest-dev libbenchmark-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(chromium faketime curl procps clang libclang-rt-14-dev)
   command -v node >/dev/null || packages+=(nodejs)

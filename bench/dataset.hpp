@@ -1,0 +1,2 @@
+// Synthetic data sets for the benchmarks.
+#pragma once
