@@ -6,6 +6,7 @@
 // (ciphertexts included) and an exported line can be checked without this program.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -17,8 +18,31 @@ namespace tl {
 // Fills record.raw and record.hash from the other fields (record.prev_hash must be set).
 void encode_record(Record& record);
 
+// Which fields a decode fills. `fold` is for the projections' fold over records this program
+// wrote and chained: it fills seq, at, stream, version, owner, token_id and the event, leaves
+// actor, source, the hashes and raw empty, and does not check the JSON of what it skips.
+enum class RecordFields { all, fold };
+
 // Parses stored bytes (any known schema, upcast to the current one). Does not check the hash.
+// Refuses anything that is not one well-formed JSON object, skipped fields included.
 Result<Record> decode_record(std::string_view raw);
+// The same into `record`, reusing its buffers (for loops over many records). Every field is
+// overwritten; on error `record` holds a mix and must not be used.
+Status decode_record_into(std::string_view raw, Record& record, RecordFields fields = RecordFields::all);
+
+// A decoder that keeps its parser and buffers, for a loop over many records on one thread.
+class RecordDecoder {
+ public:
+  RecordDecoder();
+  ~RecordDecoder();
+  RecordDecoder(const RecordDecoder&) = delete;
+  RecordDecoder& operator=(const RecordDecoder&) = delete;
+  Status decode(std::string_view raw, Record& record, RecordFields fields = RecordFields::all);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // True when the hash stored in `raw` is the SHA-256 of the bytes it covers.
 bool record_hash_matches(std::string_view raw);

@@ -25,6 +25,15 @@ std::string encode_be64(std::uint64_t v) {
   return out;
 }
 
+std::string stream_index_key(std::string_view stream, std::uint64_t version) {
+  std::string key;
+  key.reserve(stream.size() + 9);
+  key.append(stream);
+  key.push_back('\0');
+  key += encode_be64(version);
+  return key;
+}
+
 std::uint64_t decode_be64(std::string_view bytes) {
   std::uint64_t v = 0;
   for (std::size_t i = 0; i < 8 && i < bytes.size(); ++i) v = (v << 8) | static_cast<unsigned char>(bytes[i]);
@@ -34,13 +43,6 @@ std::uint64_t decode_be64(std::string_view bytes) {
 namespace {
 
 constexpr const char* kCoreFamilies[] = {"events", "streams", "keys", "credentials", "meta"};
-
-std::string stream_key(const std::string& stream, std::uint64_t version) {
-  std::string key = stream;
-  key.push_back('\0');
-  key += encode_be64(version);
-  return key;
-}
 
 Error storage_error(const rocksdb::Status& s) {
   return Error::unavailable("The event log cannot be read or written (" + s.ToString() +
@@ -77,9 +79,17 @@ struct EventStore::Impl {
 
   rocksdb::ColumnFamilyHandle* cf(const std::string& name) const { return families.at(name); }
 
+  // The appender's memory of stream versions (see StoreOptions::stream_version_cache).
+  std::unordered_map<std::string, std::uint64_t> version_cache;
+
   std::uint64_t stored_stream_version(const std::string& stream) const {
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, cf("streams")));
-    const std::string probe = stream_key(stream, UINT64_MAX);
+    return stored_stream_version(stream, *it);
+  }
+
+  static std::uint64_t stored_stream_version(const std::string& stream, rocksdb::Iterator& it_ref) {
+    rocksdb::Iterator* it = &it_ref;
+    const std::string probe = stream_index_key(stream, UINT64_MAX);
     it->SeekForPrev(probe);
     if (!it->Valid()) return kNoStream;
     const auto key = it->key().ToStringView();
@@ -128,6 +138,15 @@ struct EventStore::Impl {
     }
   }
 
+  void remember_versions(const std::unordered_map<std::string, std::uint64_t>& versions) {
+    const std::size_t capacity = options.stream_version_cache;
+    if (capacity == 0) return;
+    for (const auto& [stream, version] : versions) {
+      if (version_cache.size() >= capacity) version_cache.clear();  // cheaper than an LRU, good enough
+      version_cache.insert_or_assign(stream, version);
+    }
+  }
+
   // Chains and writes every waiting request as one synced batch. A request whose expected
   // version does not match is refused alone; a failed write refuses the whole batch.
   void commit(std::vector<Pending>& pending) {
@@ -135,6 +154,7 @@ struct EventStore::Impl {
     std::vector<Record> records;
     std::vector<std::optional<Result<AppendResult>>> outcomes(pending.size());
     std::unordered_map<std::string, std::uint64_t> versions;
+    std::unique_ptr<rocksdb::Iterator> stream_it;
     Head next = [&] {
       std::lock_guard lock(head_mutex);
       return head;
@@ -149,7 +169,15 @@ struct EventStore::Impl {
         continue;
       }
       auto [pos, fresh] = versions.try_emplace(req.stream, 0);
-      if (fresh) pos->second = stored_stream_version(req.stream);
+      if (fresh) {
+        if (auto cached = version_cache.find(req.stream); cached != version_cache.end()) {
+          pos->second = cached->second;
+        } else {
+          // One iterator for the whole batch: creating one costs more than the seek.
+          if (!stream_it) stream_it.reset(db->NewIterator({}, cf("streams")));
+          pos->second = stored_stream_version(req.stream, *stream_it);
+        }
+      }
       std::uint64_t& version = pos->second;
       if (req.expected_version != kAnyVersion && req.expected_version != version) {
         outcomes[i] = Error::version_conflict("The stream " + req.stream + " is at version " +
@@ -175,7 +203,7 @@ struct EventStore::Impl {
         encode_record(r);
         next.hash = r.hash;
         batch.Put(cf("events"), encode_be64(r.seq), r.raw);
-        batch.Put(cf("streams"), stream_key(r.stream, r.version), encode_be64(r.seq));
+        batch.Put(cf("streams"), stream_index_key(r.stream, r.version), encode_be64(r.seq));
         for (IndexWriter* w : index_writers) w->index(r, batch);
         records.push_back(std::move(r));
       }
@@ -238,6 +266,7 @@ struct EventStore::Impl {
           head = next;
         }
         last_at = at;
+        remember_versions(versions);
         for (Subscriber* subscriber : subscribers) subscriber->on_committed(records);
       }
     }
@@ -357,15 +386,25 @@ Result<std::optional<Record>> EventStore::read(std::uint64_t seq) const {
   return std::optional<Record>{std::move(record).value()};
 }
 
-Status EventStore::read_range(std::uint64_t from, std::uint64_t to,
-                              const std::function<bool(const Record&)>& visit) const {
+Status EventStore::read_range(std::uint64_t from, std::uint64_t to, const std::function<bool(const Record&)>& visit,
+                              RecordFields fields) const {
   const std::string lower = encode_be64(from);
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator({}, impl_->cf("events")));
+  const std::string upper = encode_be64(to == UINT64_MAX ? to : to + 1);
+  rocksdb::ReadOptions read_options;
+  // Long scans (rebuild, start-up fold) read ahead in big steps; the bound stops the iterator
+  // at `to` without reading the block after it.
+  read_options.readahead_size = 2 << 20;
+  read_options.adaptive_readahead = true;
+  rocksdb::Slice upper_slice(upper);
+  if (to != UINT64_MAX) read_options.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read_options, impl_->cf("events")));
+  // One record and one decoder for the whole range: decoding into it reuses their buffers.
+  Record record;
+  RecordDecoder decoder;
   for (it->Seek(lower); it->Valid(); it->Next()) {
     if (decode_be64(it->key().ToStringView()) > to) break;
-    auto record = decode_record(it->value().ToStringView());
-    if (!record) return std::move(record).error();
-    if (!visit(*record)) break;
+    if (auto decoded = decoder.decode(it->value().ToStringView(), record, fields); !decoded) return decoded;
+    if (!visit(record)) break;
   }
   if (!it->status().ok()) return storage_error(it->status());
   return {};
@@ -393,45 +432,6 @@ Result<std::optional<std::string>> EventStore::get_side(const std::string& colum
   if (s.IsNotFound()) return std::optional<std::string>{};
   if (!s.ok()) return storage_error(s);
   return std::optional<std::string>{std::move(value)};
-}
-
-VerifyReport EventStore::verify(const std::function<void(std::uint64_t)>& progress) const {
-  return verify_from(1, kGenesisHash, progress);
-}
-
-VerifyReport EventStore::verify_from(std::uint64_t from, const std::string& prev_hash,
-                                     const std::function<void(std::uint64_t)>& progress) const {
-  VerifyReport report;
-  report.head = {from - 1, prev_hash};
-  auto fail = [&](std::uint64_t seq, std::string problem) {
-    report.ok = false;
-    report.first_bad_seq = seq;
-    report.problem = std::move(problem);
-    return report;
-  };
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator({}, impl_->cf("events")));
-  std::uint64_t expected = from;
-  for (it->Seek(encode_be64(from)); it->Valid(); it->Next(), ++expected) {
-    const std::uint64_t key_seq = decode_be64(it->key().ToStringView());
-    if (key_seq != expected) return fail(expected, "record " + std::to_string(expected) + " is missing");
-    const auto raw = it->value().ToStringView();
-    if (!record_hash_matches(raw)) return fail(expected, "the record's bytes do not match its hash");
-    auto record = decode_record(raw);
-    if (!record) return fail(expected, record.error().message);
-    if (record->seq != expected) return fail(expected, "the record names another seq");
-    if (record->prev_hash != report.head.hash) return fail(expected, "prev_hash does not link to the record before");
-    std::string indexed;
-    const auto s = impl_->db->Get({}, impl_->cf("streams"), stream_key(record->stream, record->version), &indexed);
-    if (!s.ok() || decode_be64(indexed) != expected) {
-      return fail(expected, "stream " + record->stream + " version " + std::to_string(record->version) +
-                                " does not point at this record");
-    }
-    report.head = {expected, record->hash};
-    report.events = expected - from + 1;
-    if (progress && expected % 100000 == 0) progress(expected);
-  }
-  if (!it->status().ok()) return fail(expected, it->status().ToString());
-  return report;
 }
 
 void EventStore::stop_appender() {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "domain/result.hpp"
+#include "eventstore/codec.hpp"
 #include "eventstore/record.hpp"
 
 namespace rocksdb {
@@ -87,6 +88,9 @@ struct StoreOptions {
   // Refuse appends (unavailable, nothing written) while the file system holding the log has less
   // free space than this, so RocksDB never meets ENOSPC in the middle of a WAL write. 0: no check.
   std::uint64_t min_free_bytes = 0;
+  // Streams whose version the appender remembers (it is the only writer, so they stay exact),
+  // sparing a RocksDB seek per fresh stream in each batch; cleared when full. 0: none.
+  std::size_t stream_version_cache = 65536;
 };
 
 // Counters of the appender since start, for /metrics.
@@ -133,8 +137,15 @@ class EventStore {
   Result<std::optional<Record>> read(std::uint64_t seq) const;
   Result<std::optional<std::string>> read_raw(std::uint64_t seq) const;
   // Calls `visit` for each record with from <= seq <= to, in order, until it returns false.
-  Status read_range(std::uint64_t from, std::uint64_t to,
-                    const std::function<bool(const Record&)>& visit) const;
+  // The record passed is reused between calls: copy what must outlive the call. `fields`:
+  // RecordFields::fold for the projections' fold (see codec.hpp).
+  Status read_range(std::uint64_t from, std::uint64_t to, const std::function<bool(const Record&)>& visit,
+                    RecordFields fields = RecordFields::all) const;
+  // read_range with the records read and decoded ahead by `threads` workers, each taking every
+  // n-th chunk of seqs; `visit` still runs on the calling thread, once per record, in seq order.
+  // For long folds, where decoding costs more than the visitor. threads <= 1: read_range.
+  Status read_range_parallel(std::uint64_t from, std::uint64_t to, const std::function<bool(const Record&)>& visit,
+                             RecordFields fields, unsigned threads) const;
   Status read_stream(const std::string& stream, const std::function<bool(const Record&)>& visit) const;
 
   Result<std::optional<std::string>> get_side(const std::string& column_family,
@@ -164,5 +175,7 @@ class EventStore {
 
 std::string encode_be64(std::uint64_t v);
 std::uint64_t decode_be64(std::string_view bytes);
+// The key of the streams column family: stream \0 be64(version).
+std::string stream_index_key(std::string_view stream, std::uint64_t version);
 
 }  // namespace tl

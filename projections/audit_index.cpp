@@ -1,5 +1,7 @@
 #include "projections/audit_index.hpp"
 
+#include "eventstore/codec.hpp"
+
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
@@ -63,17 +65,47 @@ Status AuditIndex::scan(const AuditFilter& filter, const std::function<bool(cons
     return store_.read_range(lo, hi, [&](const Record& r) { return !matches(filter, r) || visit(r); });
   }
   const std::string prefix = index_key(kind, value, 0).substr(0, value.size() + 2);
-  std::unique_ptr<rocksdb::Iterator> it(
-      store_.db().NewIterator({}, store_.column_family(kColumnFamily)));
-  for (it->Seek(index_key(kind, value, lo)); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    const std::uint64_t seq = decode_be64(it->key().ToStringView().substr(prefix.size()));
-    if (seq > hi) break;
-    auto record = store_.read(seq);
-    if (!record) return std::move(record).error();
-    if (!*record) return Error::internal("the audit index names a missing record");
-    if (matches(filter, **record) && !visit(**record)) break;
+  auto& db = store_.db();
+  auto* events = store_.column_family("events");
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator({}, store_.column_family(kColumnFamily)));
+  // The records of a page are read with one MultiGet per batch, decoded into one reused Record:
+  // a Get and a fresh decode per record made a 100-event page cost ~1 ms (BM_AuditQueryByActor).
+  // The first batch is small, since a page is often a token's few events.
+  std::vector<std::string> keys;
+  std::vector<rocksdb::Slice> slices;
+  std::vector<rocksdb::PinnableSlice> values;
+  std::vector<rocksdb::Status> statuses;
+  RecordDecoder decoder;
+  Record record;
+  bool more = true;
+  std::size_t batch = 16;
+  auto flush = [&]() -> Status {
+    const std::size_t n = keys.size();
+    slices.assign(keys.begin(), keys.end());
+    values.clear();
+    values.resize(n);
+    statuses.assign(n, rocksdb::Status());
+    db.MultiGet({}, events, n, slices.data(), values.data(), statuses.data(), /*sorted_input=*/true);
+    for (std::size_t i = 0; i < n && more; ++i) {
+      if (statuses[i].IsNotFound()) return Error::internal("the audit index names a missing record");
+      if (!statuses[i].ok()) return Error::unavailable("audit index: " + statuses[i].ToString());
+      if (auto decoded = decoder.decode(values[i].ToStringView(), record); !decoded) return decoded;
+      if (matches(filter, record)) more = visit(record);
+    }
+    keys.clear();
+    batch = 128;
+    return {};
+  };
+  for (it->Seek(index_key(kind, value, lo)); more && it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    const std::string_view seq_bytes = it->key().ToStringView().substr(prefix.size());
+    if (decode_be64(seq_bytes) > hi) break;
+    keys.emplace_back(seq_bytes);
+    if (keys.size() == batch) {
+      if (auto flushed = flush(); !flushed) return flushed;
+    }
   }
   if (!it->status().ok()) return Error::unavailable("audit index: " + it->status().ToString());
+  if (more && !keys.empty()) return flush();
   return {};
 }
 

@@ -42,7 +42,8 @@ class AuditIndex final : public IndexWriter {
 
   // Ascending seq, at most `limit` records.
   Result<AuditPage> query(const AuditFilter& filter, std::size_t limit) const;
-  // Every matching record in ascending seq, until `visit` returns false.
+  // Every matching record in ascending seq, until `visit` returns false. The record passed is
+  // reused between calls: copy what must outlive the call.
   Status scan(const AuditFilter& filter, const std::function<bool(const Record&)>& visit) const;
 
   // Drops the index and writes it again from seq 1.

@@ -37,6 +37,11 @@ class ReadModel final : public Subscriber {
   // Forgets every saved state and folds from seq 1 (the audit index too).
   Status rebuild(const std::function<void(std::uint64_t)>& progress = {});
   Status save_checkpoint();
+  // Folds the token and user tables again from seq 1, in memory only: the saved state and the
+  // audit index are left alone (rebuild's table part, for benchmarks and checks).
+  Status refold_tables(const std::function<void(std::uint64_t)>& progress = {});
+  // Removes the saved table rows and the checkpoint, so the next load() folds from seq 1.
+  static Status drop_saved_state(EventStore& store);
 
   void on_committed(std::span<const Record> records) override;
 

@@ -93,6 +93,83 @@ TEST(CodecTest, RejectsUnknownSchemaAndGarbage) {
   EXPECT_FALSE(decode_record(R"({"schema":1,"type":"Nope","data":{}})").ok());
 }
 
+// fuzz/findings/decode_record-accepts-malformed-json: On-Demand does not check values it skips,
+// so malformed JSON in a field the codec passes over was accepted. Each of these must be refused.
+TEST(CodecTest, RefusesMalformedJsonInFieldsItSkips) {
+  Record r = sample();
+  r.event = TokenRevealed{};  // data {} is never read: the decoder used to skip it whole
+  encode_record(r);
+  ASSERT_TRUE(decode_record(r.raw).ok());
+  auto with = [&](std::string_view from, std::string_view to) {
+    std::string bad = r.raw;
+    const auto at = bad.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    bad.replace(at, from.size(), to);
+    return bad;
+  };
+  // An unknown top-level field holding a broken atom, a broken array, a broken object.
+  EXPECT_FALSE(decode_record(with(R"("schema":1,)", R"("schema":1,"x":nul!,)")).ok());
+  EXPECT_FALSE(decode_record(with(R"("schema":1,)", R"("schema":1,"x":[1,tru],)")).ok());
+  EXPECT_FALSE(decode_record(with(R"("schema":1,)", R"("schema":1,"x":{"a":fals},)")).ok());
+  // Inside a data object the type does not read, and inside actor and source.
+  EXPECT_FALSE(decode_record(with(R"("data":{})", R"("data":{"a":nulx})")).ok());
+  EXPECT_FALSE(decode_record(with(R"("via":"api_token")", R"("via":"api_token","z":-)")).ok());
+  EXPECT_FALSE(decode_record(with(R"("request_id":"req-1")", R"("request_id":"req-1","z":01)")).ok());
+  // Bytes after the object.
+  EXPECT_FALSE(decode_record(r.raw + "garbage").ok());
+  EXPECT_FALSE(decode_record(r.raw + "{}").ok());
+  // Well-formed unknown fields are still accepted (forward-compatible readers).
+  EXPECT_TRUE(decode_record(with(R"("schema":1,)", R"("schema":1,"x":{"a":[null,true,1.5e3,"s"]},)")).ok());
+  // The fuzzer's own input.
+  EXPECT_FALSE(decode_record(
+                   R"({"schema":1,"seq":1,"at":"2026-11-27T22:07:45.984Z","type":"UserCreated","stream":"user:admin","version":1,"actor":{"user":"system","avi":"system"},"source":{"ip":null,"user_agent":null,"request_id":null},"token_id":null,"owner":nulmin","gro{"username":"amin","grooups":["admins"]},"prev_hash":"00000000000a49e69d65d8c7ade3de2022"})")
+                   .ok());
+}
+
+// A decoded record that is re-encoded decodes again (what the fuzzer's strict mode checks).
+TEST(CodecTest, AcceptedRecordsSurviveReencoding) {
+  Record r = sample();
+  encode_record(r);
+  std::string extra = r.raw;
+  extra.replace(extra.find(R"("schema":1,)"), 11, R"("schema":1,"x":[{"y":null}],)");
+  auto back = decode_record(extra);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  Record copy = *back;
+  encode_record(copy);
+  EXPECT_TRUE(decode_record(copy.raw).ok());
+}
+
+TEST(CodecTest, DecodingIntoAReusedRecordLeavesNothingBehind) {
+  Record first = sample();  // actor token_id, TokenCreated with every field
+  encode_record(first);
+  Record second = sample();
+  second.actor = {"bob", "session", {}};
+  second.source = {"10.0.0.2", {}, {}};
+  second.event = TokenDeleted{};
+  encode_record(second);
+  Record reused;
+  ASSERT_TRUE(decode_record_into(first.raw, reused).ok());
+  ASSERT_TRUE(decode_record_into(second.raw, reused).ok());
+  auto fresh = decode_record(second.raw);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_TRUE(reused.actor.token_id.empty());
+  EXPECT_TRUE(reused.source.user_agent.empty());
+  EXPECT_EQ(reused.actor.user, "bob");
+  ASSERT_TRUE(std::holds_alternative<TokenDeleted>(reused.event));
+  EXPECT_TRUE(std::get<TokenDeleted>(reused.event).reason.empty());
+  EXPECT_EQ(reused.raw, fresh->raw);
+  // The same type twice: fields of the first must not survive into the second.
+  Record created = sample();
+  created.event = TokenCreated{"alice", "", 3, "", ""};
+  encode_record(created);
+  ASSERT_TRUE(decode_record_into(first.raw, reused).ok());
+  ASSERT_TRUE(decode_record_into(created.raw, reused).ok());
+  const auto& e = std::get<TokenCreated>(reused.event);
+  EXPECT_EQ(e.description, "");
+  EXPECT_EQ(e.code_sealed, "");
+  EXPECT_EQ(e.timeout_days, 3);
+}
+
 TEST(TimeFormatTest, FormatsAndParsesRfc3339) {
   const auto t = parse_rfc3339("2026-11-27T18:04:14.107Z");
   ASSERT_TRUE(t);
@@ -102,6 +179,25 @@ TEST(TimeFormatTest, FormatsAndParsesRfc3339) {
   EXPECT_FALSE(parse_rfc3339("yesterday"));
   EXPECT_FALSE(parse_rfc3339("2026-11-27"));
   EXPECT_FALSE(parse_rfc3339("2026-11-27T18:04:14.107Zjunk"));
+}
+
+// The hand-written fast path must agree with date.h on every shape it takes.
+TEST(TimeFormatTest, FastPathAgreesWithTheCalendar) {
+  using namespace std::chrono;
+  for (const char* text : {"1970-01-01T00:00:00.000Z", "2000-02-29T23:59:59.999Z", "2026-12-31T12:00:00.001Z",
+                           "2100-03-01T00:00:00.500Z", "9999-12-31T23:59:59.999Z"}) {
+    const auto t = parse_rfc3339(text);
+    ASSERT_TRUE(t) << text;
+    EXPECT_EQ(format_rfc3339(*t), text);
+  }
+  EXPECT_EQ(parse_rfc3339("2026-11-27T18:04:14.107Z")->time_since_epoch(), milliseconds{1795802654107});
+  EXPECT_EQ(format_rfc3339(Timestamp{milliseconds{1795802654107}}), "2026-11-27T18:04:14.107Z");
+  // Impossible dates and times, and near misses of the fixed shape.
+  for (const char* text : {"2026-02-29T00:00:00.000Z", "2026-04-31T00:00:00.000Z", "2026-13-01T00:00:00.000Z",
+                           "2026-11-27T24:00:00.000Z", "2026-11-27T18:60:00.000Z", "2026-11-27T18:04:14.1a7Z",
+                           "2026-11-27 18:04:14.107Z", "2026-11-27T18:04:14.107z"}) {
+    EXPECT_FALSE(parse_rfc3339(text)) << text;
+  }
 }
 
 }  // namespace

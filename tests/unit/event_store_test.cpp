@@ -2,6 +2,7 @@
 #include <rocksdb/db.h>
 
 #include <atomic>
+#include <future>
 #include <set>
 #include <thread>
 
@@ -203,6 +204,67 @@ TEST(EventStoreTest, ConcurrentAppendersLandExactlyOnceWithGapFreeSeq) {
   }).ok());
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(store->stream_version("own" + std::to_string(t)), std::uint64_t{kPerThread});
   EXPECT_TRUE(store->verify().ok);
+}
+
+// The fold reads with workers ahead of it: the visitor must still see every record once, in
+// order, with the fields the fold needs, and stopping early must stop it.
+TEST(EventStoreTest, ParallelReadVisitsEveryRecordInOrder) {
+  testing::TempDir dir;
+  auto opened = EventStore::open(dir.path(), {.sync = false});
+  ASSERT_TRUE(opened.ok());
+  auto& store = **opened;
+  std::vector<std::future<Result<AppendResult>>> pending;
+  constexpr std::uint64_t kEvents = 9000;  // several chunks per worker
+  for (std::uint64_t i = 0; i < kEvents; ++i) {
+    auto promise = std::make_shared<std::promise<Result<AppendResult>>>();
+    pending.push_back(promise->get_future());
+    store.append_async(reveal("tok_" + std::to_string(i % 97), kAnyVersion),
+                       [promise](Result<AppendResult> r) { promise->set_value(std::move(r)); });
+  }
+  for (auto& f : pending) ASSERT_TRUE(f.get().ok());
+  for (unsigned threads : {1u, 2u, 3u}) {
+    std::vector<std::uint64_t> seqs;
+    std::uint64_t bad = 0;
+    ASSERT_TRUE(store.read_range_parallel(
+                         5, UINT64_MAX,
+                         [&](const Record& r) {
+                           seqs.push_back(r.seq);
+                           if (r.stream.empty() || r.token_id != r.stream || r.owner != "alice" ||
+                               !std::holds_alternative<TokenRevealed>(r.event)) {
+                             ++bad;
+                           }
+                           return true;
+                         },
+                         RecordFields::fold, threads)
+                    .ok());
+    ASSERT_EQ(seqs.size(), kEvents - 4) << threads;
+    for (std::size_t i = 0; i < seqs.size(); ++i) ASSERT_EQ(seqs[i], i + 5) << threads;
+    EXPECT_EQ(bad, 0u);
+    std::uint64_t visited = 0;
+    ASSERT_TRUE(store.read_range_parallel(
+                         1, UINT64_MAX, [&](const Record&) { return ++visited < 3000; }, RecordFields::fold, threads)
+                    .ok());
+    EXPECT_EQ(visited, 3000u) << threads;
+  }
+}
+
+// The appender remembers stream versions; with a cache of one entry, alternating streams evict
+// each other all the time, and every expected version must still be checked right.
+TEST(EventStoreTest, StreamVersionsStayExactThroughTheAppendersCache) {
+  testing::TempDir dir;
+  auto opened = EventStore::open(dir.path(), {.stream_version_cache = 1});
+  ASSERT_TRUE(opened.ok());
+  auto& store = **opened;
+  for (std::uint64_t v = 0; v < 5; ++v) {
+    for (const char* stream : {"a", "b", "c"}) {
+      ASSERT_TRUE(store.append(reveal(stream, v)).ok()) << stream << " " << v;
+      auto stale = store.append(reveal(stream, v));
+      ASSERT_FALSE(stale.ok());
+      EXPECT_EQ(stale.error().code, ErrorCode::version_conflict);
+    }
+  }
+  EXPECT_EQ(store.stream_version("b"), 5u);
+  EXPECT_EQ(store.head().seq, 15u);
 }
 
 TEST(EventStoreTest, AnUnreadableLastRecordRefusesWritersButNotReaders) {
