@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <map>
 #include <optional>
 #include <string>
@@ -24,6 +25,16 @@ struct StreamBody {
   bool live = false;
 };
 
+struct Call;
+
+// A write a handler decided on but does not wait for: the server queues the append and, once
+// its batch is durable (or refused), answers with `then` on an I/O thread. No thread is parked
+// on the fsync. `then` may set Call::append again (a retry after a version conflict).
+struct PendingAppend {
+  AppendRequest request;
+  std::function<net::Response(App& app, Call& call, Result<AppendResult> appended)> then;
+};
+
 struct Call {
   explicit Call(const net::Request& request) : req(request) {}
 
@@ -35,6 +46,7 @@ struct Call {
   std::string session_id;  // when authenticated by cookie
   Timestamp now{};
   std::optional<StreamBody> stream;  // set by a handler that streams its body
+  std::optional<PendingAppend> append;  // set by a handler that answers after an append
 
   const std::string* query_param(std::string_view name) const {
     auto it = query.find(name);
@@ -43,6 +55,30 @@ struct Call {
 };
 
 using Handler = net::Response (*)(App& app, Call& call);
+
+// Queues `request` with the store and completes on the caller's executor once the batch is
+// durable or refused (the store calls back on its appender thread; this posts back).
+template <class CompletionToken>
+auto async_append(EventStore& store, AppendRequest request, CompletionToken&& token) {
+  return net::asio::async_initiate<CompletionToken, void(Result<AppendResult>)>(
+      [&store](auto handler, AppendRequest req) {
+        using H = decltype(handler);
+        struct State {
+          explicit State(H h) : handler(std::move(h)), work(net::asio::get_associated_executor(handler)) {}
+          H handler;
+          net::asio::executor_work_guard<net::asio::associated_executor_t<H>> work;  // keeps the loop running
+        };
+        auto state = std::make_shared<State>(std::move(handler));
+        store.append_async(std::move(req), [state](Result<AppendResult> appended) {
+          auto executor = state->work.get_executor();
+          net::asio::post(executor, [state, appended = std::move(appended)]() mutable {
+            state->work.reset();
+            std::move(state->handler)(std::move(appended));
+          });
+        });
+      },
+      token, std::move(request));
+}
 
 // Handlers, one group per file.
 net::Response handle_healthz(App&, Call&);

@@ -1,6 +1,7 @@
 // Tokens (group api-tokens; each user sees only their own) and introspection.
 #include <sodium.h>
 
+#include <array>
 #include <charconv>
 
 #include "eventstore/json_writer.hpp"
@@ -70,6 +71,38 @@ net::Response list_tokens_as_of(App& app, Call& call) {
   return json_response(status::ok, std::move(body));
 }
 
+// has_media_type without a std::locale per call (boost's iequals builds one; it showed in the
+// introspection profile): media types are ASCII.
+bool is_media_type(const net::Request& req, std::string_view media_type) {
+  std::string_view type = req[net::http::field::content_type];
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  if (type.size() != media_type.size()) return false;
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; };
+  for (std::size_t i = 0; i < type.size(); ++i) {
+    if (lower(type[i]) != lower(media_type[i])) return false;
+  }
+  return true;
+}
+
+// The hash of the configured introspection secret, computed once per thread (and again only
+// if the secret differs, as in tests that run several apps in one process).
+const std::array<unsigned char, crypto_hash_sha256_BYTES>& secret_hash(const App& app) {
+  struct Cached {
+    std::string secret;
+    std::array<unsigned char, crypto_hash_sha256_BYTES> hash{};
+    bool set = false;
+  };
+  thread_local Cached cached;
+  if (!cached.set || cached.secret != app.introspection_secret) {
+    cached.secret = app.introspection_secret;
+    crypto_hash_sha256(cached.hash.data(), reinterpret_cast<const unsigned char*>(cached.secret.data()),
+                       cached.secret.size());
+    cached.set = true;
+  }
+  return cached.hash;
+}
+
 }  // namespace
 
 net::Response handle_list_tokens(App& app, Call& call) {
@@ -130,6 +163,39 @@ net::Response handle_delete_token(App& app, Call& call) {
   return no_content();
 }
 
+namespace {
+
+// Plans the reveal and leaves the append to the server (Call::append): the answer, with the
+// code, is built only once the TokenRevealed is durable; a version conflict plans again.
+// The continuation gets the App and Call again as parameters (it runs after the append), so
+// the outer ones are named differently to keep the two apart.
+net::Response reveal_after_append(App& app_now, Call& call_now, int attempt) {
+  auto plan = app_now.tokens.plan_reveal(call_now.ctx, call_now.params[0]);
+  if (!plan) return error_response(plan.error());
+  AppendRequest request = std::move(plan->append);
+  call_now.append = PendingAppend{
+      std::move(request), [plan = std::move(*plan), attempt](App& app, Call& call, Result<AppendResult> appended) {
+        if (!appended) {
+          if (appended.error().code == ErrorCode::version_conflict && attempt + 1 < TokenService::kRevealAttempts) {
+            return reveal_after_append(app, call, attempt + 1);
+          }
+          if (appended.error().code == ErrorCode::version_conflict) {
+            return error_response(Error::version_conflict("The token is changing too often; try again."));
+          }
+          return error_response(appended.error());
+        }
+        auto code = app.tokens.open_revealed(plan);
+        if (!code) return error_response(code.error());
+        JsonWriter w;
+        w.begin_object().key("id").value(call.params[0]).key("token").value(*code).end_object();
+        sodium_memzero(code->data(), code->size());
+        return json_response(status::ok, std::move(w).str());
+      }};
+  return net::Response{};  // not sent: the server answers with the append's `then`
+}
+
+}  // namespace
+
 net::Response handle_reveal_token(App& app, Call& call) {
   if (app.settings.reveal_reauth_minutes > 0 && call.ctx.actor.via == "session") {
     const auto authenticated = app.sessions.authenticated_at(call.session_id);
@@ -138,12 +204,7 @@ net::Response handle_reveal_token(App& app, Call& call) {
                              "Type your password again to show a code (POST /api/v1/session/reauth)."});
     }
   }
-  auto code = app.tokens.reveal(call.ctx, call.params[0]);
-  if (!code) return error_response(code.error());
-  JsonWriter w;
-  w.begin_object().key("id").value(call.params[0]).key("token").value(*code).end_object();
-  sodium_memzero(code->data(), code->size());
-  return json_response(status::ok, std::move(w).str());
+  return reveal_after_append(app, call, 0);
 }
 
 net::Response handle_token_history(App& app, Call& call) {
@@ -157,20 +218,18 @@ net::Response handle_introspect(App& app, Call& call) {
   // comparison does not even tell the length).
   std::string_view auth = call.req[net::http::field::authorization];
   constexpr std::string_view kBearer = "Bearer ";
-  unsigned char given[crypto_hash_sha256_BYTES], expected[crypto_hash_sha256_BYTES];
+  unsigned char given[crypto_hash_sha256_BYTES];
   const std::string_view presented = auth.starts_with(kBearer) ? auth.substr(kBearer.size()) : std::string_view{};
   crypto_hash_sha256(given, reinterpret_cast<const unsigned char*>(presented.data()), presented.size());
-  crypto_hash_sha256(expected, reinterpret_cast<const unsigned char*>(app.introspection_secret.data()),
-                     app.introspection_secret.size());
-  if (presented.empty() || sodium_memcmp(given, expected, sizeof given) != 0) {
+  if (presented.empty() || sodium_memcmp(given, secret_hash(app).data(), sizeof given) != 0) {
     auto res = error_response(Error::unauthenticated("Present the introspection credential as a Bearer token."));
     res.set(net::http::field::www_authenticate, "Bearer realm=\"tokenledger-introspection\"");
     return res;
   }
   Result<std::string> code = Error::invalid_field("");
-  if (has_media_type(call.req, "application/x-www-form-urlencoded")) {
+  if (is_media_type(call.req, "application/x-www-form-urlencoded")) {
     code = parse_introspect_form(call.req.body());
-  } else if (has_media_type(call.req, "application/json")) {
+  } else if (is_media_type(call.req, "application/json")) {
     code = parse_introspect_json(call.req.body());
   } else {
     return error_response({ErrorCode::unsupported_media_type,

@@ -1,16 +1,133 @@
 #include "http/metrics.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <ctime>
 
 #include "eventstore/event_store.hpp"
 #include "projections/read_model.hpp"
 
 namespace tl {
+namespace {
+
+constexpr std::size_t kWakeAt = 64 * 1024;          // ask the flusher to write before its period
+constexpr std::size_t kWriteInlineAt = 8 << 20;     // stderr is stuck: the caller writes (and waits)
+constexpr std::size_t kChunk = 4096;                // PIPE_BUF: a chunk is never interleaved
+constexpr auto kPeriod = std::chrono::milliseconds(100);
+
+// "2026-11-27T23:42:38.123Z info " as spdlog's pattern in main writes it; the date part is
+// formatted once per second per thread.
+void append_prefix(fmt::memory_buffer& out) {
+  thread_local std::time_t cached_second = -1;
+  thread_local char cached[32];
+  const auto now = std::chrono::system_clock::now();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const std::time_t second = static_cast<std::time_t>(ms / 1000);
+  if (second != cached_second) {
+    std::tm tm{};
+    gmtime_r(&second, &tm);
+    std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+    cached_second = second;
+  }
+  fmt::format_to(std::back_inserter(out), "{}.{:03}Z info ", cached, ms % 1000);
+}
+
+}  // namespace
+
+AccessLog::~AccessLog() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+  flush();
+}
+
+void AccessLog::write(std::string_view method, std::string_view route, unsigned status, std::int64_t micros,
+                      std::string_view ip, std::string_view request_id) {
+  if (!spdlog::default_logger_raw()->should_log(spdlog::level::info)) return;
+  thread_local fmt::memory_buffer line;
+  line.clear();
+  append_prefix(line);
+  fmt::format_to(std::back_inserter(line), "{} {} {} {}.{:03}ms ip={} id={}\n", method, route, status, micros / 1000,
+                 micros % 1000, ip, request_id);
+  std::string overflow;
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (!flusher_.joinable() && !stopping_) flusher_ = std::thread([this] { run(); });
+    pending_.append(line.data(), line.size());
+    wake = pending_.size() >= kWakeAt;
+    if (pending_.size() >= kWriteInlineAt) overflow.swap(pending_);
+  }
+  if (!overflow.empty()) write_out(overflow);
+  if (wake) wake_.notify_one();
+}
+
+void AccessLog::flush() {
+  std::string batch;
+  {
+    std::lock_guard lock(mutex_);
+    batch.swap(pending_);
+  }
+  if (!batch.empty()) write_out(batch);
+}
+
+void AccessLog::run() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    wake_.wait_for(lock, kPeriod, [&] { return stopping_ || pending_.size() >= kWakeAt; });
+    if (pending_.empty()) continue;
+    std::string batch;
+    batch.swap(pending_);
+    lock.unlock();
+    write_out(batch);
+    lock.lock();
+  }
+}
+
+// Whole lines, at most PIPE_BUF bytes per write(2), so that the server's other log lines
+// (written by spdlog to the same stderr) never land inside one.
+void AccessLog::write_out(const std::string& text) {
+  std::lock_guard lock(out_mutex_);
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    std::size_t n = rest.size();
+    if (n > kChunk) {
+      const auto cut = rest.rfind('\n', kChunk - 1);
+      n = cut == std::string_view::npos ? kChunk : cut + 1;
+    }
+    std::string_view chunk = rest.substr(0, n);
+    while (!chunk.empty()) {
+      const ssize_t w = ::write(STDERR_FILENO, chunk.data(), chunk.size());
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return;  // stderr is gone: nothing sensible is left to do with the lines
+      chunk.remove_prefix(static_cast<std::size_t>(w));
+    }
+    rest.remove_prefix(n);
+  }
+}
+
+void RequestMetrics::record_request(std::string_view method, std::string_view route, unsigned status,
+                                    std::int64_t micros, std::string_view ip, std::string_view request_id) {
+  record(method, route, status, static_cast<double>(micros) / 1e6);
+  access_log_.write(method, route, status, micros, ip, request_id);
+}
 
 void RequestMetrics::record(std::string_view method, std::string_view route, unsigned status, double seconds) {
   std::lock_guard lock(mutex_);
-  ++counts_[{std::string(method), std::string(route), status}];
-  Latency& l = latency_[std::string(route)];
+  const KeyView key{method, route, status};
+  auto count = counts_.find(key);
+  if (count == counts_.end()) count = counts_.emplace(Key{std::string(method), std::string(route), status}, 0).first;
+  ++count->second;
+  auto latency = latency_.find(route);
+  if (latency == latency_.end()) latency = latency_.emplace(std::string(route), Latency{}).first;
+  Latency& l = latency->second;
   std::size_t i = 0;
   while (i < kBounds.size() && seconds > kBounds[i]) ++i;
   ++l.buckets[i];
@@ -26,9 +143,8 @@ std::string RequestMetrics::render(const EventStore& store, const ReadModel& mod
     out += "# HELP tokenledger_http_requests_total Requests answered, by method, route and status.\n";
     out += "# TYPE tokenledger_http_requests_total counter\n";
     for (const auto& [key, n] : counts_) {
-      const auto& [method, route, status] = key;
-      fmt::format_to(it, "tokenledger_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{}\"}} {}\n", method,
-                     route, status, n);
+      fmt::format_to(it, "tokenledger_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{}\"}} {}\n",
+                     key.method, key.route, key.status, n);
     }
     out += "# HELP tokenledger_http_request_duration_seconds Time from request read to response ready.\n";
     out += "# TYPE tokenledger_http_request_duration_seconds histogram\n";

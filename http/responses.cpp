@@ -48,6 +48,30 @@ net::Response error_response(const Error& error) {
 
 net::Response no_content() { return net::Response{status::no_content, 11}; }
 
+std::string wire_bytes(const net::Response& res) {
+  std::size_t size = 32 + res.body().size();
+  for (const auto& field : res) size += field.name_string().size() + field.value().size() + 4;
+  std::string out;
+  out.reserve(size);
+  out += res.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  const unsigned code = res.result_int();
+  out.push_back(static_cast<char>('0' + code / 100 % 10));
+  out.push_back(static_cast<char>('0' + code / 10 % 10));
+  out.push_back(static_cast<char>('0' + code % 10));
+  out.push_back(' ');
+  out += res.reason();
+  out += "\r\n";
+  for (const auto& field : res) {
+    out += field.name_string();
+    out += ": ";
+    out += field.value();
+    out += "\r\n";
+  }
+  out += "\r\n";
+  out += res.body();
+  return out;
+}
+
 std::string token_json(const TokenRow& row, Timestamp now) {
   const TokenState& s = row.state;
   JsonWriter w;

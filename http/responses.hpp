@@ -19,6 +19,11 @@ net::Response json_response(net::http::status status, std::string body);
 net::Response error_response(const Error& error);
 net::Response no_content();
 
+// The response as it goes on the wire (status line, fields, body) in one buffer, so the server
+// writes it with one send and no serializer. For responses with a known length: after
+// finish_response (which sets Content-Length); chunked ones go through Beast.
+std::string wire_bytes(const net::Response& res);
+
 // The token resource of API.md (never the code).
 std::string token_json(const TokenRow& row, Timestamp now);
 std::string user_json(const UserState& user);

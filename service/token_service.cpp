@@ -49,25 +49,41 @@ Result<TokenRow> TokenService::get(const std::string& owner, const std::string& 
   return usage_ != nullptr ? usage_->with_latest_use(std::move(*row)) : *row;
 }
 
+Result<RevealPlan> TokenService::plan_reveal(const RequestContext& ctx, const std::string& id) const {
+  auto row = model_.tokens().get(id);
+  if (!row) return gone();
+  auto revealed = decide_reveal(row->state, ctx.actor.user);
+  if (!revealed) return std::move(revealed).error();
+  // Read before the append: at this version the data key exists; the append's version check
+  // makes sure that is still so when the TokenRevealed lands.
+  auto created = store_.read(row->created_seq);
+  auto wrapped = store_.get_side("keys", id);
+  if (!created || !*created || !wrapped || !*wrapped) return gone();
+  auto* event = std::get_if<TokenCreated>(&(*created)->event);
+  if (event == nullptr) return Error::internal("a token's first record is not TokenCreated");
+  RevealPlan plan{{id, row->state.version, {*revealed}, ctx.actor, ctx.source, row->state.owner, {}},
+                  id,
+                  std::move(event->code_sealed),
+                  std::move(**wrapped)};
+  return plan;
+}
+
+Result<std::string> TokenService::open_revealed(const RevealPlan& plan) const {
+  auto code = secrets_.unseal(plan.token_id, plan.code_sealed, plan.wrapped_key);
+  if (!code) return gone();
+  return std::move(*code);
+}
+
 Result<std::string> TokenService::reveal(const RequestContext& ctx, const std::string& id) {
-  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    auto row = model_.tokens().get(id);
-    if (!row) return gone();
-    auto revealed = decide_reveal(row->state, ctx.actor.user);
-    if (!revealed) return std::move(revealed).error();
-    auto appended = store_.append({id, row->state.version, {*revealed}, ctx.actor, ctx.source, row->state.owner, {}});
+  for (int attempt = 0; attempt < kRevealAttempts; ++attempt) {
+    auto plan = plan_reveal(ctx, id);
+    if (!plan) return std::move(plan).error();
+    auto appended = store_.append(std::move(plan->append));
     if (!appended) {
       if (appended.error().code == ErrorCode::version_conflict) continue;
       return std::move(appended).error();
     }
-    auto created = store_.read(row->created_seq);
-    auto wrapped = store_.get_side("keys", id);
-    if (!created || !*created || !wrapped || !*wrapped) return gone();
-    const auto* event = std::get_if<TokenCreated>(&(*created)->event);
-    if (event == nullptr) return Error::internal("a token's first record is not TokenCreated");
-    auto code = secrets_.unseal(id, event->code_sealed, **wrapped);
-    if (!code) return gone();
-    return std::move(*code);
+    return open_revealed(*plan);
   }
   return Error::version_conflict("The token is changing too often; try again.");
 }

@@ -31,6 +31,15 @@ struct Introspection {
   std::int64_t iat = 0;
 };
 
+// A reveal decided but not yet recorded: its TokenRevealed append, and the sealed code and
+// wrapped data key, read at the same stream version.
+struct RevealPlan {
+  AppendRequest append;
+  std::string token_id;
+  std::string code_sealed;
+  std::string wrapped_key;
+};
+
 class TokenService {
  public:
   TokenService(EventStore& store, ReadModel& model, const TokenSecrets& secrets, std::size_t max_live_tokens,
@@ -41,8 +50,17 @@ class TokenService {
                           Timestamp now);
   std::vector<TokenRow> list(const std::string& owner) const;
   Result<TokenRow> get(const std::string& owner, const std::string& id) const;
-  // The code, answered only once its TokenRevealed event is durable.
+  // The code, answered only once its TokenRevealed event is durable. Blocks on the append.
   Result<std::string> reveal(const RequestContext& ctx, const std::string& id);
+  // reveal() in two halves, for callers that do not park a thread on the fsync: decide and read
+  // what opens the code, then append the plan's event (expected version: the one read here),
+  // then open the code only if that append succeeded. The expected version guarantees that no
+  // event (no TokenDeleted, which destroys the data key) came between the reads and the
+  // TokenRevealed, so the audit trail never shows a reveal after a deletion. On a version
+  // conflict, plan again (kRevealAttempts at most).
+  Result<RevealPlan> plan_reveal(const RequestContext& ctx, const std::string& id) const;
+  Result<std::string> open_revealed(const RevealPlan& plan) const;
+  static constexpr int kRevealAttempts = 16;
   Result<TokenRow> update(const RequestContext& ctx, const std::string& id, const UpdateToken& cmd, Timestamp now);
   Status remove(const RequestContext& ctx, const std::string& id);
   Result<std::vector<Record>> history(const std::string& owner, const std::string& id) const;
