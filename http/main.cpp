@@ -17,6 +17,7 @@
 #include "eventstore/signed_checkpoints.hpp"
 #include "eventstore/token_secrets.hpp"
 #include "http/server.hpp"
+#include "http/tls.hpp"
 #include "http/webhook_client.hpp"
 #include "service/expiry_notifier.hpp"
 
@@ -27,6 +28,8 @@ namespace {
 
 struct Options {
   std::string listen = "127.0.0.1:8080";
+  std::string tls_cert;  // both or neither: HTTPS
+  std::string tls_key;
   std::string data = "./data";
   std::string master_key_file;
   std::string introspection_secret_file;
@@ -61,6 +64,9 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
       ("help,h", "print this help and exit")
       ("listen", po::value(&o.listen)->default_value(o.listen), "address:port to serve on; port 0 picks a free port")
       ("data", po::value(&o.data)->default_value(o.data), "directory of the RocksDB database and key material")
+      ("tls-cert", po::value(&o.tls_cert),
+       "serve HTTPS (TLS 1.2+) with this PEM certificate chain; needs --tls-key")
+      ("tls-key", po::value(&o.tls_key), "the PEM private key of --tls-cert (unencrypted; keep it 0600)")
       ("master-key-file", po::value(&o.master_key_file), "the master key (created 0600 if missing) [DATA/master.key]")
       ("introspection-secret-file", po::value(&o.introspection_secret_file),
        "the service credential for /api/v1/introspect, unless TOKENLEDGER_INTROSPECTION_SECRET is set "
@@ -123,6 +129,11 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   }
   if (o.verify_on_start != "full" && o.verify_on_start != "tail" && o.verify_on_start != "off") {
     std::cerr << "tokenledger: --verify-on-start must be full, tail or off\n";
+    exit_code = 2;
+    return std::nullopt;
+  }
+  if (o.tls_cert.empty() != o.tls_key.empty()) {
+    std::cerr << "tokenledger: --tls-cert and --tls-key go together: give both to serve HTTPS, or neither\n";
     exit_code = 2;
     return std::nullopt;
   }
@@ -199,6 +210,10 @@ int run(const Options& o) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
 
   const auto [host, port] = split_listen(o.listen);
+  // Before anything is written (the first admin's one-time password among it), so that a bad
+  // certificate stops the start with nothing done.
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  if (!o.tls_cert.empty()) tls = tl::make_tls_context(o.tls_cert, o.tls_key);
   fs::create_directories(o.data);
   fs::permissions(o.data, fs::perms::owner_all, fs::perm_options::replace);
 
@@ -237,7 +252,8 @@ int run(const Options& o) {
   if (o.read_only) spdlog::warn("read-only: every write answers 503 unavailable");
 
   tl::App app{*store, model, tokens, users, sessions, throttle, *signer, introspection_secret,
-              {.body_limit = o.body_limit, .tls = false, .reveal_reauth_minutes = o.reveal_reauth_minutes}, {}};
+              {.body_limit = o.body_limit, .tls = tls != nullptr, .reveal_reauth_minutes = o.reveal_reauth_minutes},
+              {}};
   std::unique_ptr<tl::WebhookClient> webhook;
   std::unique_ptr<tl::ExpiryNotifier> notifier;
   if (!o.webhook_url.empty()) {
@@ -255,9 +271,10 @@ int run(const Options& o) {
   tl::net::asio::thread_pool workers(static_cast<std::size_t>(o.workers));
   tl::Server server(app, io, workers);
   server.set_limits({.max_connections = o.max_connections});
+  if (tls) server.use_tls(tls);
   const auto bound = server.listen(host, port);
-  const std::string url = "http://" + (bound.address().is_v6() ? "[" + host + "]" : host) + ":" +
-                          std::to_string(bound.port()) + "/";
+  const std::string url = std::string(tls ? "https://" : "http://") +
+                          (bound.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(bound.port()) + "/";
   server.start();
 
   // Signs the head now and then, on a worker (a synced write), so auditors can prove later

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "eventstore/time_format.hpp"
 #include "http/responses.hpp"
@@ -14,9 +16,34 @@ namespace {
 namespace asio = net::asio;
 namespace beast = net::beast;
 namespace http = net::http;
+namespace ssl = asio::ssl;
 using asio::awaitable;
 using asio::use_awaitable;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 constexpr auto as_tuple = asio::as_tuple(use_awaitable);
+
+// Timeouts and the socket live in the TCP layer under either stream.
+beast::tcp_stream& tcp_of(beast::tcp_stream& stream) { return stream; }
+beast::tcp_stream& tcp_of(TlsStream& stream) { return stream.next_layer(); }
+
+// Stops sending, so a client reading until EOF sees the answer is complete. Over TLS the
+// close_notify at the end of the session says that instead (a bare FIN would cut TLS short).
+void stop_sending(beast::tcp_stream& stream) {
+  beast::error_code ignored;
+  stream.socket().shutdown(net::tcp::socket::shutdown_send, ignored);
+}
+void stop_sending(TlsStream&) {}
+
+// Ends a connection. TLS sends close_notify and waits briefly for the client's: bounded,
+// since a client may just close the socket instead.
+awaitable<void> end_connection(beast::tcp_stream& stream) {
+  stop_sending(stream);
+  co_return;
+}
+awaitable<void> end_connection(TlsStream& stream) {
+  tcp_of(stream).expires_after(std::chrono::seconds(2));
+  co_await stream.async_shutdown(as_tuple);
+}
 
 awaitable<net::Response> run_on_worker(App& app, Routed& routed) { co_return routed.handler(app, routed.call); }
 
@@ -29,9 +56,9 @@ void log_request(App& app, const net::Request& req, const Routed& routed, unsign
                  std::chrono::steady_clock::time_point started) {
   const auto micros =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
-  app.metrics.record(req.method_string(), routed.route_name, status, static_cast<double>(micros) / 1e6);
-  spdlog::info("{} {} {} {:.3f}ms ip={} id={}", std::string_view(req.method_string()), routed.route_name, status,
-               static_cast<double>(micros) / 1000.0, routed.call.ctx.source.ip, routed.call.ctx.source.request_id);
+  // Counted, and the access-log line written in batches (http/metrics.hpp): no write(2) here.
+  app.metrics.record_request(req.method_string(), routed.route_name, status, micros, routed.call.ctx.source.ip,
+                             routed.call.ctx.source.request_id);
 }
 
 awaitable<bool> next_piece(StreamBody& body, std::string& out) { co_return body.next(out); }
@@ -54,34 +81,66 @@ void refuse_connection(net::tcp::socket& socket) {
 
 // Waits for the first byte of the next request on a kept-alive connection for at most `idle`,
 // before the head's deadline starts.
-awaitable<beast::error_code> wait_for_request(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                              std::chrono::seconds idle) {
+template <class Stream>
+awaitable<beast::error_code> wait_for_request(Stream& stream, beast::flat_buffer& buffer, std::chrono::seconds idle) {
   if (buffer.size() > 0) co_return beast::error_code{};
-  stream.expires_after(idle);
+  tcp_of(stream).expires_after(idle);
   auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), as_tuple);
   buffer.commit(n);
   co_return ec;
 }
 
+// Answers a request refused before it was read whole, then closes gently: stops sending and
+// discards (briefly, boundedly) what the client still sends, so that it reads the answer
+// instead of a reset. `finish` adds the common headers.
+template <class Stream, class Finish>
+awaitable<void> refuse_request(Stream& stream, Finish finish, ErrorCode code, std::string message,
+                               unsigned status = 0) {
+  net::Request none;
+  Call call(none);
+  call.ctx.source.request_id = "-";
+  auto res = error_response({code, std::move(message)});
+  if (status != 0) res.result(status);
+  finish(res, call, false);
+  tcp_of(stream).expires_after(std::chrono::seconds(5));
+  if (auto [write_ec, n] = co_await http::async_write(stream, res, as_tuple); write_ec) co_return;
+  stop_sending(stream);
+  tcp_of(stream).expires_after(std::chrono::seconds(2));
+  std::size_t drained = 0;
+  char sink[16384];
+  while (drained < 1024 * 1024) {
+    auto [read_ec, got] = co_await stream.async_read_some(asio::buffer(sink), as_tuple);
+    if (read_ec) break;
+    drained += got;
+  }
+}
+
 }  // namespace
+
+// Every response's common headers; over TLS also HSTS, so browsers keep to https:// for a year.
+void Server::finish(net::Response& res, const Call& call, bool keep_alive) const {
+  finish_response(res, call, keep_alive);
+  if (tls_) res.set(http::field::strict_transport_security, "max-age=31536000");
+}
 
 // Writes the head, then the body in chunks as `next` produces them. A live stream waits and
 // asks again until the client leaves or the server stops, with a comment line now and then so
 // that proxies keep the connection open.
-awaitable<bool> Server::write_stream(beast::tcp_stream& stream, net::Response& head, Routed& routed) {
+template <class Stream>
+awaitable<bool> Server::write_stream(Stream& stream, net::Response& head, Routed& routed) {
   StreamBody& body = *routed.call.stream;
   http::response<http::empty_body> header{head.result(), 11};
   for (const auto& field : head) header.set(field.name_string(), field.value());
   header.set(http::field::content_type, body.content_type);
   header.chunked(true);
   net::Response for_headers{head.result(), 11};
-  finish_response(for_headers, routed.call, true);
+  finish(for_headers, routed.call, true);
   for (const auto& field : for_headers) {
     if (field.name() != http::field::content_length) header.set(field.name_string(), field.value());
   }
   header.chunked(true);
   http::response_serializer<http::empty_body> serializer{header};
-  stream.expires_after(app_.settings.read_timeout);
+  tcp_of(stream).expires_after(app_.settings.read_timeout);
   if (auto [ec, n] = co_await http::async_write_header(stream, serializer, as_tuple); ec) co_return false;
 
   asio::steady_timer timer(io_);
@@ -91,21 +150,21 @@ awaitable<bool> Server::write_stream(beast::tcp_stream& stream, net::Response& h
     const bool more = co_await asio::co_spawn(workers_, next_piece(body, piece), use_awaitable);
     if (!piece.empty()) {
       idle_polls = 0;
-      stream.expires_after(app_.settings.read_timeout);
+      tcp_of(stream).expires_after(app_.settings.read_timeout);
       auto [ec, n] = co_await asio::async_write(stream, http::make_chunk(asio::buffer(piece)), as_tuple);
       if (ec) co_return false;
     }
     if (more) continue;
     if (!body.live || stopping_) break;
     if (++idle_polls % 60 == 0) {  // about every 15 s
-      stream.expires_after(app_.settings.read_timeout);
+      tcp_of(stream).expires_after(app_.settings.read_timeout);
       auto [ec, n] = co_await asio::async_write(stream, http::make_chunk(asio::buffer(": keep-alive\n\n", 14)), as_tuple);
       if (ec) co_return false;
     }
     timer.expires_after(std::chrono::milliseconds(250));
     co_await timer.async_wait(as_tuple);
   }
-  stream.expires_after(app_.settings.read_timeout);
+  tcp_of(stream).expires_after(app_.settings.read_timeout);
   auto [ec, n] = co_await asio::async_write(stream, http::make_chunk_last(), as_tuple);
   co_return !ec && !body.live;
 }
@@ -153,7 +212,13 @@ awaitable<void> Server::accept_loop() {
       continue;
     }
     if (connections_.load() >= limits_.max_connections) {
-      refuse_connection(socket);
+      if (tls_) {  // a plain-text 503 would be noise to a TLS client; closing says as much
+        beast::error_code ignored;
+        socket.close(ignored);
+        spdlog::warn("connection refused: the limit of open connections is reached");
+      } else {
+        refuse_connection(socket);
+      }
       continue;
     }
     ++connections_;
@@ -167,30 +232,38 @@ awaitable<void> Server::serve(net::tcp::socket socket) {
   const std::string ip = ec ? std::string{} : remote.address().to_string();
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
-  const HttpSettings& settings = app_.settings;
+  if (!tls_) {
+    co_await session(stream, std::move(buffer), ip);
+    co_return;
+  }
+  // The handshake is bounded like a request head, against clients that open and wait.
+  stream.expires_after(limits_.head_timeout);
+  auto [detect_ec, is_tls] = co_await beast::async_detect_ssl(stream, buffer, as_tuple);
+  if (detect_ec) co_return;
+  if (!is_tls) {  // plain HTTP on the HTTPS port: say so in plain HTTP, then close
+    spdlog::info("plain HTTP on the HTTPS port refused ip={}", ip);
+    co_await refuse_request(stream, [](net::Response& res, const Call& call, bool keep_alive) {
+      finish_response(res, call, keep_alive);
+    }, ErrorCode::invalid_field, "This port serves HTTPS only: use https://.");
+    co_return;
+  }
+  TlsStream tls_stream(std::move(stream), *tls_);
+  auto [handshake_ec, used] =
+      co_await tls_stream.async_handshake(ssl::stream_base::server, buffer.data(), as_tuple);
+  if (handshake_ec) {
+    spdlog::debug("TLS handshake failed ip={}: {}", ip, handshake_ec.message());
+    co_return;
+  }
+  buffer.consume(used);
+  co_await session(tls_stream, std::move(buffer), ip);
+}
 
-  // Answers a request refused before it was read whole, then closes gently: stops sending and
-  // discards (briefly, boundedly) what the client still sends, so that it reads the answer
-  // instead of a reset.
-  auto refuse = [&](ErrorCode code, std::string message, unsigned status = 0) -> awaitable<void> {
-    net::Request none;
-    Call call(none);
-    call.ctx.source.request_id = "-";
-    auto res = error_response({code, std::move(message)});
-    if (status != 0) res.result(status);
-    finish_response(res, call, false);
-    stream.expires_after(std::chrono::seconds(5));
-    if (auto [write_ec, n] = co_await http::async_write(stream, res, as_tuple); write_ec) co_return;
-    beast::error_code ignored;
-    stream.socket().shutdown(net::tcp::socket::shutdown_send, ignored);
-    stream.expires_after(std::chrono::seconds(2));
-    std::size_t drained = 0;
-    char sink[16384];
-    while (drained < 1024 * 1024) {
-      auto [read_ec, got] = co_await stream.async_read_some(asio::buffer(sink), as_tuple);
-      if (read_ec) break;
-      drained += got;
-    }
+template <class Stream>
+awaitable<void> Server::session(Stream& stream, beast::flat_buffer buffer, const std::string& ip) {
+  const HttpSettings& settings = app_.settings;
+  auto finisher = [this](net::Response& res, const Call& call, bool keep_alive) { finish(res, call, keep_alive); };
+  auto refuse = [&](ErrorCode code, std::string message, unsigned status = 0) {
+    return refuse_request(stream, finisher, code, std::move(message), status);
   };
 
   bool first_request = true;
@@ -205,9 +278,9 @@ awaitable<void> Server::serve(net::tcp::socket socket) {
       if (auto idle_ec = co_await wait_for_request(stream, buffer, limits_.idle_timeout); idle_ec) break;
     }
     first_request = false;
-    stream.expires_after(limits_.head_timeout);
+    tcp_of(stream).expires_after(limits_.head_timeout);
     auto [read_ec, header_bytes] = co_await http::async_read_header(stream, buffer, parser, as_tuple);
-    stream.expires_after(settings.read_timeout);  // the body
+    tcp_of(stream).expires_after(settings.read_timeout);  // the body
     if (!read_ec && beast::iequals(parser.get()[http::field::expect], "100-continue")) {
       http::response<http::empty_body> go_on{http::status::continue_, 11};
       auto [continue_ec, n] = co_await http::async_write(stream, go_on, as_tuple);
@@ -240,6 +313,14 @@ awaitable<void> Server::serve(net::tcp::socket socket) {
       } else {
         res = routed.handler(app_, routed.call);
       }
+      // A handler that answers after an append (reveal): no thread waits on the fsync; the
+      // coroutine resumes here once the batch is durable.
+      while (routed.call.append) {
+        PendingAppend pending = std::move(*routed.call.append);
+        routed.call.append.reset();
+        auto appended = co_await async_append(app_.store, std::move(pending.request), use_awaitable);
+        res = pending.then(app_, routed.call, std::move(appended));
+      }
     } catch (const std::exception& e) {
       spdlog::error("request {} failed: {}", routed.call.ctx.source.request_id, e.what());
       res = error_response(Error::internal("Something went wrong on our side; nothing was changed."));
@@ -252,14 +333,17 @@ awaitable<void> Server::serve(net::tcp::socket socket) {
       continue;
     }
     const bool keep_alive = req.keep_alive() && !stopping_;
-    finish_response(res, routed.call, keep_alive);
+    finish(res, routed.call, keep_alive);
     log_request(app_, req, routed, res.result_int(), started);
-    stream.expires_after(settings.read_timeout);
-    auto [write_ec, written] = co_await http::async_write(stream, res, as_tuple);
+    tcp_of(stream).expires_after(settings.read_timeout);
+    // One buffer, one send (responses.hpp: wire_bytes), not Beast's serializer: it showed in
+    // the introspection profile.
+    const std::string bytes = wire_bytes(res);
+    auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(bytes), as_tuple);
     --in_flight_;
     if (write_ec || !keep_alive) break;
   }
-  stream.socket().shutdown(net::tcp::socket::shutdown_send, ec);
+  co_await end_connection(stream);
 }
 
 }  // namespace tl

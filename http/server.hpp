@@ -1,17 +1,24 @@
-// The Beast HTTP server: an accept loop and one coroutine per connection. Handlers that touch
-// the disk run on the worker pool, so I/O threads never wait on an fsync.
+// The Beast HTTP server: an accept loop and one coroutine per connection, over plain TCP or,
+// when given a certificate, over TLS (one session body serves both). Handlers that touch the
+// disk run on the worker pool, so I/O threads never wait on an fsync.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include "http/app.hpp"
 #include "http/net.hpp"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace tl {
 
 struct Routed;
+struct Call;
 
 // Limits on connections, against clients that open many or send slowly (slowloris).
 struct ConnectionLimits {
@@ -24,6 +31,10 @@ class Server {
  public:
   Server(App& app, net::asio::io_context& io, net::asio::thread_pool& workers);
 
+  // Serves HTTPS only (before start()), with a context from make_tls_context (http/tls.hpp).
+  void use_tls(std::shared_ptr<net::asio::ssl::context> context) { tls_ = std::move(context); }
+  bool tls() const { return tls_ != nullptr; }
+
   // Binds and listens; port 0 picks a free port. Throws on failure (start-up only).
   net::tcp::endpoint listen(const std::string& address, unsigned short port);
   void set_limits(const ConnectionLimits& limits) { limits_ = limits; }  // before start()
@@ -33,15 +44,23 @@ class Server {
 
  private:
   net::asio::awaitable<void> accept_loop();
+  // Sets the connection up (the TLS handshake when enabled), then runs session() on it.
   net::asio::awaitable<void> serve(net::tcp::socket socket);
+  // The request loop; Stream is beast::tcp_stream or beast::ssl_stream<beast::tcp_stream>.
+  // Defined and instantiated in server.cpp only.
+  template <class Stream>
+  net::asio::awaitable<void> session(Stream& stream, net::beast::flat_buffer buffer, const std::string& ip);
+  template <class Stream>
+  net::asio::awaitable<bool> write_stream(Stream& stream, net::Response& head, Routed& routed);
   net::asio::awaitable<void> drain_then_stop(std::chrono::seconds grace);
-  net::asio::awaitable<bool> write_stream(net::beast::tcp_stream& stream, net::Response& head, Routed& routed);
+  void finish(net::Response& res, const Call& call, bool keep_alive) const;
 
   App& app_;
   net::asio::io_context& io_;
   net::asio::thread_pool& workers_;
   net::tcp::acceptor acceptor_;
   ConnectionLimits limits_;
+  std::shared_ptr<net::asio::ssl::context> tls_;  // null: plain HTTP
   std::atomic<int> in_flight_{0};
   std::atomic<std::size_t> connections_{0};
   std::atomic<bool> stopping_{false};

@@ -1,17 +1,31 @@
 #!/usr/bin/env bash
 # Installs what tokenledger needs from Debian (bookworm). With --test, also what the test suite
-# needs: Chromium for the browser tests, Node.js and npm for playwright-core, faketime.
+# needs: Chromium for the browser tests, Node.js and npm for playwright-core, faketime, the
+# openssl command (the HTTPS tests make a self-signed certificate). With
+# --bench, what bench/run.sh needs: wrk, nginx, PostgreSQL, db_bench (the options combine).
 set -euo pipefail
 
 packages=(build-essential cmake ninja-build pkg-config ccache git ca-certificates
   libboost1.81-dev libboost-program-options1.81-dev libboost-url1.81-dev
   librocksdb-dev libsimdjson-dev libspdlog-dev libfmt-dev libsodium-dev libhowardhinnant-date-dev zlib1g-dev
-  googletest libgtest-dev libbenchmark-dev)
-if [[ "${1:-}" == "--test" ]]; then
-  packages+=(chromium faketime curl procps clang libclang-rt-14-dev)
-  command -v node >/dev/null || packages+=(nodejs)
-  command -v npm >/dev/null || packages+=(npm)
-fi
+  googletest libgtest-dev libbenchmark-dev libssl-dev)
+bench=0
+for arg in "$@"; do
+  case "$arg" in
+    --test)
+      packages+=(chromium faketime curl procps clang libclang-rt-14-dev openssl)
+      command -v node >/dev/null || packages+=(nodejs)
+      command -v npm >/dev/null || packages+=(npm)
+      ;;
+    --bench)
+      # bench/run.sh: the load generator, the peers (nginx, PostgreSQL; the script starts its own
+      # instances on private ports) and db_bench (the RocksDB limit).
+      packages+=(wrk nginx-light postgresql postgresql-contrib rocksdb-tools python3 curl procps)
+      bench=1
+      ;;
+    *) echo "install-deps.sh: unknown option $arg (--test, --bench)" >&2; exit 2 ;;
+  esac
+done
 
 sudo=""
 if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
@@ -23,6 +37,14 @@ done
 if ((${#missing[@]})); then
   echo "==> installing: ${missing[*]}"
   $sudo apt-get update -q
+  policy=/usr/sbin/policy-rc.d
+  if ((bench)) && [[ ! -e $policy ]]; then
+    # nginx and postgresql start system services (port 80, a cluster on 5432) when installed:
+    # the benchmarks run their own instances, so keep the services from starting.
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod 755 "$policy"
+    trap '$sudo rm -f "$policy"' EXIT
+  fi
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
   echo "==> every needed package is installed"

@@ -33,8 +33,20 @@ if [[ "${CI:-}" == "true" ]]; then
   echo "==> ASan+UBSan took $(( $(date +%s) - start )) s"
 
   start=$(date +%s)
+  echo "==> ThreadSanitizer: the event store's and read model's concurrency tests"
+  cmake --preset tsan >/dev/null
+  cmake --build --preset tsan
+  ctest --preset tsan --output-on-failure -j 2
+  echo "==> ThreadSanitizer took $(( $(date +%s) - start )) s"
+
+  start=$(date +%s)
   echo "==> libFuzzer: each target for 45 s"
   fuzz/build.sh --run 45
   echo "==> fuzzing took $(( $(date +%s) - start )) s"
+
+  start=$(date +%s)
+  echo "==> benchmarks: each once at a tiny size (they must run and give figures; speed is not judged)"
+  bench/run.sh --tiny --build-dir build/dev
+  echo "==> tiny benchmarks took $(( $(date +%s) - start )) s"
 fi
 echo "==> all tests passed"

@@ -1,5 +1,5 @@
 // A tiny synchronous HTTP/1.1 client for the end-to-end tests (Boost.Beast over loopback TCP,
-// one keep-alive connection, a cookie jar) and a minimal JSON reader to check response bodies.
+// or TLS, one keep-alive connection, a cookie jar) and a minimal JSON reader to check response bodies.
 // Beast is included only by http_client.cpp.
 #pragma once
 
@@ -69,9 +69,20 @@ struct Response {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+// HTTPS instead of HTTP: the server's certificate must chain to `ca_file` and name 127.0.0.1.
+struct TlsClientOptions {
+  enum class Versions { any, only_tls12, only_tls11 };
+  std::string ca_file;  // empty: plain HTTP
+  // only_tls12 checks the server's TLS 1.2 cipher suites; only_tls11 (the client's own security
+  // level lowered so that it offers it) checks that the server refuses TLS 1.1.
+  Versions versions = Versions::any;
+  bool enabled() const { return !ca_file.empty(); }
+};
+
 class HttpClient {
  public:
-  explicit HttpClient(unsigned short port, std::chrono::seconds timeout = std::chrono::seconds(20));
+  explicit HttpClient(unsigned short port, std::chrono::seconds timeout = std::chrono::seconds(20),
+                      TlsClientOptions tls = {});
   ~HttpClient();
   HttpClient(HttpClient&&) noexcept;
   HttpClient& operator=(HttpClient&&) noexcept;
@@ -104,6 +115,7 @@ class HttpClient {
   struct Connection;
   unsigned short port_;
   std::chrono::seconds timeout_;
+  TlsClientOptions tls_;
   std::string user_agent_ = "tokenledger-e2e";
   std::map<std::string, std::string> cookies_;
   std::unique_ptr<Connection> conn_;

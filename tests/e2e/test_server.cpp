@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -132,13 +133,21 @@ void TestServer::start(const StartOptions& options) {
   if (rc != 0) throw std::runtime_error("posix_spawn " + args[0] + ": " + std::strerror(rc));
   pid_ = pid;
 
-  static const std::regex kListening(R"(listening on http://127\.0\.0\.1:([0-9]+))");
+  static const std::regex kListening(R"(listening on (https?)://127\.0\.0\.1:([0-9]+))");
   const auto deadline = std::chrono::steady_clock::now() + 20s;
   while (std::chrono::steady_clock::now() < deadline) {
     std::smatch m;
     const std::string text = read_file(log_path);
     if (std::regex_search(text, m, kListening)) {
-      port_ = static_cast<unsigned short>(std::stoi(m[1].str()));
+      port_ = static_cast<unsigned short>(std::stoi(m[2].str()));
+      tls_ca_.clear();
+      if (m[1].str() == "https") {  // clients trust the certificate the server was given
+        auto cert = std::find(options.extra_args.begin(), options.extra_args.end(), "--tls-cert");
+        if (cert == options.extra_args.end() || cert + 1 == options.extra_args.end()) {
+          throw std::runtime_error("the server serves HTTPS, but not with a --tls-cert the test gave");
+        }
+        tls_ca_ = *(cert + 1);
+      }
       return;
     }
     int status = 0;

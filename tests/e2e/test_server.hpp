@@ -50,10 +50,13 @@ class TestServer {
   bool running() const { return pid_ > 0; }
 
   unsigned short port() const { return port_; }
-  std::string origin() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  bool tls() const { return !tls_ca_.empty(); }  // started with --tls-cert (it said https://)
+  std::string origin() const { return (tls() ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_); }
   const std::string& data_dir() const { return data_dir_; }
+  const std::string& root_dir() const { return root_; }  // the temporary directory holding data_dir()
   std::string log() const;  // the output of every run so far
-  HttpClient client() const { return HttpClient(port_); }
+  // A client of the running server: HTTPS, trusting its certificate, when it serves HTTPS.
+  HttpClient client() const { return HttpClient(port_, std::chrono::seconds(20), {.ca_file = tls_ca_}); }
 
  private:
   std::string root_;
@@ -61,6 +64,7 @@ class TestServer {
   std::vector<std::string> logs_;
   pid_t pid_ = -1;
   unsigned short port_ = 0;
+  std::string tls_ca_;  // the certificate file when serving HTTPS
 };
 
 // Where libfaketime's preload library is, or "" when it (or the faketime tool) is missing.
