@@ -133,14 +133,17 @@ Status ReadModel::save_checkpoint() {
   // Row by row, already encoded: after a rebuild every token is a change, and building them
   // all as TokenRows at once would briefly double the table's memory.
   std::string key(kTokenPrefix);
+  std::size_t rows = 0;
   tokens_.take_changes(
       [&](const std::string& id, const std::string& encoded) {
         key.resize(kTokenPrefix.size());
         batch.Put(cf, key.append(id), encoded);
+        ++rows;
       },
       [&](const std::string& id) {
         key.resize(kTokenPrefix.size());
         batch.Delete(cf, key.append(id));
+        ++rows;
       });
   for (const auto& user : users_.take_changes().upserted) {
     batch.Put(cf, std::string(kUserPrefix) + user.username, UserTable::encode(user));
@@ -150,6 +153,10 @@ Status ReadModel::save_checkpoint() {
   auto s = store_.db().Write({}, &batch);
   if (!s.ok()) return Error::unavailable("projection checkpoint: " + s.ToString());
   checkpoint_seq_.store(seq);
+  // A large checkpoint (every row after a start without one, or a rebuild) is flushed to a table
+  // file at once: left in the WAL, the next open replays it first — at 1 M tokens that made
+  // start-up take seconds instead of well under one. Small ones are not worth the flush.
+  if (rows >= kFlushRows) store_.db().Flush(rocksdb::FlushOptions(), cf).PermitUncheckedError();
   return {};
 }
 

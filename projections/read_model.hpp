@@ -56,6 +56,7 @@ class ReadModel final : public Subscriber {
 
   // Save a checkpoint after this many folded records (and at shutdown).
   static constexpr std::uint64_t kCheckpointEvery = 50000;
+  static constexpr std::size_t kFlushRows = 10000;
 
  private:
   void fold(const Record& record);
