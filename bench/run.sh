@@ -65,7 +65,7 @@ if [[ "$work_parent" != /* ]]; then work_parent=$CALLER_PWD/$work_parent; fi
 row_on() { [[ ",$rows_sel," == *",$1,"* ]]; }
 
 t_start=$(date +%s)
-echo "Command: \`$cmdline\`"
+echo "Command: \`$cmdline\`" >&2  # the report repeats it above the table
 log() { echo "[bench $(date -u +%H:%M:%S)] $*" >&2; }
 failures=()
 fail() { failures+=("$*"); log "FAILED: $*"; }
