@@ -1,5 +1,6 @@
 #include "domain/text_rules.hpp"
 
+#include <algorithm>
 #include <cstdint>
 
 namespace tl {
@@ -48,6 +49,21 @@ std::optional<std::size_t> utf8_length(std::string_view s) noexcept {
     if (next_code_point(s, i) < 0) return std::nullopt;
   }
   return count;
+}
+
+std::string to_valid_utf8(std::string_view s, std::size_t max_bytes) {
+  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+  std::string out;
+  out.reserve(std::min(s.size(), max_bytes));
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t start = i;
+    const bool valid = next_code_point(s, i) >= 0;
+    const std::string_view piece = valid ? s.substr(start, i - start) : kReplacement;
+    if (!valid) i = start + 1;
+    if (out.size() + piece.size() > max_bytes) break;
+    out.append(piece);
+  }
+  return out;
 }
 
 bool has_control_characters(std::string_view s) noexcept {

@@ -33,3 +33,15 @@ TEST(TextRulesTest, FindsControlCharacters) {
 
 }  // namespace
 }  // namespace tl
+
+TEST(DomainTextTest, ToValidUtf8ReplacesEachBadByteAndCutsOnCodePointBoundaries) {
+  EXPECT_EQ(tl::to_valid_utf8("caf\xe9"), "caf\xEF\xBF\xBD");
+  EXPECT_EQ(tl::to_valid_utf8("a\xC0\xAF" "b"), "a\xEF\xBF\xBD\xEF\xBF\xBD" "b");  // overlong '/'
+  EXPECT_EQ(tl::to_valid_utf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
+  EXPECT_EQ(tl::to_valid_utf8("é日🔑"), "é日🔑");
+  // A cut never splits a character: 5 bytes of "é日" (2 + 3) keep both, 4 keep only "é".
+  EXPECT_EQ(tl::to_valid_utf8("é日🔑", 5), "é日");
+  EXPECT_EQ(tl::to_valid_utf8("é日🔑", 4), "é");
+  EXPECT_EQ(tl::to_valid_utf8(std::string(600, 'x'), 512).size(), 512u);
+  EXPECT_TRUE(tl::utf8_length(tl::to_valid_utf8("\xF8\x88\x80\x80\x80 \xFF\xFE", 7)));
+}
