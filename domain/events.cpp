@@ -27,6 +27,7 @@ std::string_view event_type(const Event& event) noexcept {
           [](const UserPasswordChanged&) { return std::string_view{"UserPasswordChanged"}; },
           [](const UserReauthenticated&) { return std::string_view{"UserReauthenticated"}; },
           [](const UserDeleted&) { return std::string_view{"UserDeleted"}; },
+          [](const KeyCheckRecorded&) { return std::string_view{"KeyCheckRecorded"}; },
       },
       event);
 }

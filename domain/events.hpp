@@ -53,9 +53,16 @@ struct TokenExpiryNotified {
   bool delivered = false;
 };
 
+// The check value of the master key this database's codes are sealed under (a one-way value
+// derived from the key, never the key), recorded once, so that a start with another master key is
+// refused instead of serving codes it cannot open. Stream "system:keys".
+struct KeyCheckRecorded {
+  std::string master_key_check;  // hex
+};
+
 using Event = std::variant<TokenCreated, TokenDescriptionChanged, TokenTimeoutChanged,
                            TokenRevealed, TokenDeleted, TokenUsed, TokenExpiryNotified, UserCreated, UserGroupsChanged,
-                           UserPasswordChanged, UserReauthenticated, UserDeleted>;
+                           UserPasswordChanged, UserReauthenticated, UserDeleted, KeyCheckRecorded>;
 
 // The stable type name recorded in the log ("TokenCreated", ...).
 std::string_view event_type(const Event& event) noexcept;

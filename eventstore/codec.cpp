@@ -1,9 +1,11 @@
 #include "eventstore/codec.hpp"
 
+#include <simdjson.h>
 #include <sodium.h>
 
 #include <type_traits>
 
+#include "domain/text_rules.hpp"
 #include "eventstore/hex.hpp"
 #include "eventstore/json_writer.hpp"
 #include "eventstore/time_format.hpp"
@@ -50,6 +52,8 @@ void write_data(JsonWriter& w, const Event& event) {
           write_groups(w, e.groups);
         } else if constexpr (std::is_same_v<E, UserGroupsChanged>) {
           write_groups(w, e.groups);
+        } else if constexpr (std::is_same_v<E, KeyCheckRecorded>) {
+          w.key("master_key_check").value(e.master_key_check);
         }
       },
       event);
@@ -82,7 +86,7 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view bytes) {
   return to_hex(mac, sizeof mac);
 }
 
-void encode_record(Record& r) {
+std::string encode_record_body(const Record& r) {
   JsonWriter w;
   w.begin_object()
       .key("schema").value(kRecordSchema)
@@ -103,12 +107,36 @@ void encode_record(Record& r) {
   write_optional(w, "owner", r.owner);
   write_data(w, r.event);
   w.key("prev_hash").value(r.prev_hash);
-  std::string body = std::move(w).str();
+  return std::move(w).str();
+}
+
+void encode_record(Record& r) {
+  std::string body = encode_record_body(r);
   r.hash = sha256_hex(body);
   body += kHashKey;
   body += r.hash;
   body += "\"}";
   r.raw = std::move(body);
+}
+
+Status check_round_trip(const Record& record, RecordDecoder& decoder) {
+  thread_local Record decoded;
+  if (auto read = decoder.decode(record.raw, decoded); !read) {
+    return Error::internal("the event record would not read back (" + read.error().message + ")");
+  }
+  const std::string body = encode_record_body(decoded);
+  if (record.raw.size() != body.size() + kHashSuffixLength || record.raw.compare(0, body.size(), body) != 0) {
+    return Error::internal("the event record would not read back to the same value");
+  }
+  return {};
+}
+
+void append_record_json(std::string& out, const Record& record) {
+  if (simdjson::validate_utf8(record.raw)) {
+    out += record.raw;
+  } else {
+    out += to_valid_utf8(record.raw);
+  }
 }
 
 bool record_hash_matches(std::string_view raw) {

@@ -18,13 +18,31 @@ namespace tl {
 // Fills record.raw and record.hash from the other fields (record.prev_hash must be set).
 void encode_record(Record& record);
 
+// The canonical bytes the hash covers: the record up to and including "prev_hash", without the
+// closing brace. encode_record() is this plus `,"hash":"<hex>"}`.
+std::string encode_record_body(const Record& record);
+
+// Decodes `record.raw` (as encode_record() wrote it) and encodes the result again: OK only when
+// that gives the very same bytes, i.e. the decoder reads back every field as it was given
+// (invalid UTF-8, for one, is refused by the decoder). The appender calls this before a record
+// enters the log, so a record once appended is readable forever (issue 11). `decoder` is reused.
+class RecordDecoder;
+Status check_round_trip(const Record& record, RecordDecoder& decoder);
+
+// Appends a stored record to `out` as JSON for readers (the audit API and its stream): the
+// stored bytes, except that in a record holding bytes that are not UTF-8 (written before strings
+// were checked at the boundary) each such byte is shown as U+FFFD. Exports keep the stored bytes.
+void append_record_json(std::string& out, const Record& record);
+
 // Which fields a decode fills. `fold` is for the projections' fold over records this program
 // wrote and chained: it fills seq, at, stream, version, owner, token_id and the event, leaves
 // actor, source, the hashes and raw empty, and does not check the JSON of what it skips.
 enum class RecordFields { all, fold };
 
 // Parses stored bytes (any known schema, upcast to the current one). Does not check the hash.
-// Refuses anything that is not one well-formed JSON object, skipped fields included.
+// Refuses anything that is not one well-formed JSON object, skipped fields included. Bytes that
+// are not UTF-8 inside strings (records written before strings were checked at the boundary)
+// are read as U+FFFD; record.raw keeps the stored bytes, so the hash still checks.
 Result<Record> decode_record(std::string_view raw);
 // The same into `record`, reusing its buffers (for loops over many records). Every field is
 // overwritten; on error `record` holds a mix and must not be used.

@@ -44,6 +44,16 @@ namespace {
 
 constexpr const char* kCoreFamilies[] = {"events", "streams", "keys", "credentials", "meta"};
 
+// meta: the head as the appender last wrote it (be64 seq + hex hash), in the batch of its records.
+constexpr std::string_view kHeadMarkerKey = "head";
+
+std::string encode_head_marker(const Head& head) { return encode_be64(head.seq) + head.hash; }
+
+std::optional<Head> decode_head_marker(std::string_view bytes) {
+  if (bytes.size() != 8 + kGenesisHash.size()) return std::nullopt;
+  return Head{decode_be64(bytes.substr(0, 8)), std::string(bytes.substr(8))};
+}
+
 Error storage_error(const rocksdb::Status& s) {
   return Error::unavailable("The event log cannot be read or written (" + s.ToString() +
                             "); nothing was changed.");
@@ -68,10 +78,12 @@ struct EventStore::Impl {
 
   mutable std::mutex head_mutex;
   Head head;
+  std::optional<Head> head_marker;  // guarded by head_mutex
   StoreStats stats;  // guarded by head_mutex
   Timestamp last_at{};
 
   std::mutex queue_mutex;
+  std::string refused;  // guarded by queue_mutex: why writes are refused (refuse_writes)
   std::condition_variable queue_cv;
   std::vector<Pending> queue;
   bool stopping = false;
@@ -149,6 +161,8 @@ struct EventStore::Impl {
 
   // Chains and writes every waiting request as one synced batch. A request whose expected
   // version does not match is refused alone; a failed write refuses the whole batch.
+  RecordDecoder round_trip;  // the appender's, for check_round_trip
+
   void commit(std::vector<Pending>& pending) {
     rocksdb::WriteBatch batch;
     std::vector<Record> records;
@@ -186,6 +200,12 @@ struct EventStore::Impl {
         continue;
       }
       AppendResult result{next.seq + 1, 0, 0, at};
+      // A request whose record would not read back is refused alone, with nothing of it kept.
+      const Head before = next;
+      const std::uint64_t version_before = version;
+      const std::size_t records_before = records.size();
+      batch.SetSavePoint();
+      Status readable;
       for (Event& event : req.events) {
         Record r;
         r.seq = ++next.seq;
@@ -201,12 +221,24 @@ struct EventStore::Impl {
         r.event = std::move(event);
         r.prev_hash = next.hash;
         encode_record(r);
+        if (readable = check_round_trip(r, round_trip); !readable) break;
         next.hash = r.hash;
         batch.Put(cf("events"), encode_be64(r.seq), r.raw);
         batch.Put(cf("streams"), stream_index_key(r.stream, r.version), encode_be64(r.seq));
         for (IndexWriter* w : index_writers) w->index(r, batch);
         records.push_back(std::move(r));
       }
+      if (!readable) {
+        batch.RollbackToSavePoint().PermitUncheckedError();
+        next = before;
+        version = version_before;
+        records.resize(records_before);
+        spdlog::error("append to {} refused: {}", req.stream, readable.error().message);
+        outcomes[i] = Error::internal("The event could not be recorded: " + readable.error().message +
+                                      "; nothing was changed.");
+        continue;
+      }
+      batch.PopSavePoint().PermitUncheckedError();
       for (const SideWrite& side : req.side_writes) {
         if (side.value) {
           batch.Put(cf(side.column_family), side.key, *side.value);
@@ -248,6 +280,9 @@ struct EventStore::Impl {
     }
     // ------------------------------------------------------------------------------------
     if (!records.empty()) {
+      // The head as written, beside the log: a cut of the newest records is seen at the next
+      // open (see head_marker()).
+      batch.Put(cf("meta"), kHeadMarkerKey, encode_head_marker(next));
       rocksdb::WriteOptions write_options;
       write_options.sync = options.sync;
       const auto started = std::chrono::steady_clock::now();
@@ -264,6 +299,7 @@ struct EventStore::Impl {
         {
           std::lock_guard lock(head_mutex);
           head = next;
+          head_marker = next;
         }
         last_at = at;
         remember_versions(versions);
@@ -328,6 +364,13 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   }
   if (!it->status().ok()) return storage_error(it->status());
   it.reset();
+  std::string marker;
+  if (auto got = opened.db->Get({}, opened.cf("meta"), kHeadMarkerKey, &marker); got.ok()) {
+    opened.head_marker = decode_head_marker(marker);
+    if (!opened.head_marker) return Error::internal("the head marker in meta is malformed; run tokenledger-admin verify");
+  } else if (!got.IsNotFound()) {
+    return storage_error(got);
+  }
 
   if (!opened.options.read_only) opened.appender = std::thread([&opened] { opened.run(); });
   return store;
@@ -341,6 +384,10 @@ void EventStore::append_async(AppendRequest request, AppendCallback done) {
     std::lock_guard lock(impl_->queue_mutex);
     if (impl_->stopping || impl_->options.read_only) {
       done(Error::unavailable("The event log is closed or read-only; nothing was changed."));
+      return;
+    }
+    if (!impl_->refused.empty()) {
+      done(Error::unavailable("The event log is read-only: " + impl_->refused + "; nothing was changed."));
       return;
     }
     impl_->queue.push_back({std::move(request), std::move(done)});
@@ -425,6 +472,19 @@ Status EventStore::read_stream(const std::string& stream,
   return {};
 }
 
+std::optional<Head> EventStore::head_marker() const {
+  std::lock_guard lock(impl_->head_mutex);
+  return impl_->head_marker;
+}
+
+Status EventStore::put_side(const std::string& column_family, const std::string& key, const std::string& value) {
+  rocksdb::WriteOptions sync;
+  sync.sync = impl_->options.sync;
+  const auto s = impl_->db->Put(sync, impl_->cf(column_family), key, value);
+  if (!s.ok()) return storage_error(s);
+  return {};
+}
+
 Result<std::optional<std::string>> EventStore::get_side(const std::string& column_family,
                                                         const std::string& key) const {
   std::string value;
@@ -432,6 +492,16 @@ Result<std::optional<std::string>> EventStore::get_side(const std::string& colum
   if (s.IsNotFound()) return std::optional<std::string>{};
   if (!s.ok()) return storage_error(s);
   return std::optional<std::string>{std::move(value)};
+}
+
+void EventStore::refuse_writes(std::string reason) {
+  std::lock_guard lock(impl_->queue_mutex);
+  impl_->refused = std::move(reason);
+}
+
+std::string EventStore::writes_refused() const {
+  std::lock_guard lock(impl_->queue_mutex);
+  return impl_->refused;
 }
 
 void EventStore::stop_appender() {

@@ -111,7 +111,17 @@ struct VerifyReport {
   std::uint64_t events = 0;
   Head head;
   std::uint64_t first_bad_seq = 0;
+  // What is wrong at first_bad_seq: "chain" (a record missing, altered or unlinked),
+  // "stream_index", "audit_index", "checkpoint", "projection", "head_marker", "witness".
+  std::string kind;
   std::string problem;
+};
+
+// A check run on each record of a verify walk, after the chain's own checks: "" when the record
+// is fine, else what is wrong. `kind` names what it checks (see VerifyReport::kind).
+struct RecordCheck {
+  std::string kind;
+  std::function<std::string(const Record&)> check;
 };
 
 class EventStore {
@@ -150,14 +160,37 @@ class EventStore {
 
   Result<std::optional<std::string>> get_side(const std::string& column_family,
                                               const std::string& key) const;
+  // A synced write of one key outside the log (e.g. "meta"); refused on a read-only store.
+  Status put_side(const std::string& column_family, const std::string& key, const std::string& value);
+
+  // The head the appender records in "meta" with every batch (as found at open, then as written);
+  // nullopt for a log written before the marker existed. At open, a marker past the last record
+  // means records were cut from the end; one at the last record with another hash, a rewrite.
+  std::optional<Head> head_marker() const;
 
   // Walks the whole chain: seq continuity, prev_hash links and every record's hash.
   VerifyReport verify(const std::function<void(std::uint64_t)>& progress = {}) const;
   // The same checks from record `from` on, trusting `prev_hash` as the hash of the record before
   // it (e.g. taken from a record whose hash a signed checkpoint vouches for). `events` counts the
   // records checked. Used by the server's start-up check (--verify-on-start tail).
+  // `also` runs on every record that passed (e.g. the audit index's entries for it). `pause`, when
+  // set, is called every 1024 records and may sleep (the background scrub's throttle) or return
+  // false to stop the walk early (the report then covers what was walked).
   VerifyReport verify_from(std::uint64_t from, const std::string& prev_hash,
-                           const std::function<void(std::uint64_t)>& progress = {}) const;
+                           const std::function<void(std::uint64_t)>& progress = {},
+                           const RecordCheck& also = {}, const std::function<bool()>& pause = {}) const;
+
+  // Calls `visit(key, value)` for every key of a column family in order, until it returns false.
+  Status scan_side(const std::string& column_family,
+                   const std::function<bool(std::string_view, std::string_view)>& visit) const;
+  // True when `key` exists in the column family.
+  Result<bool> side_has(const std::string& column_family, const std::string& key) const;
+
+  // From now on every append is refused (unavailable, nothing written) with `reason`: the
+  // integrity check found damage, and nothing may be chained onto it. Reads go on.
+  void refuse_writes(std::string reason);
+  // The reason given to refuse_writes(), or "" while writes are accepted.
+  std::string writes_refused() const;
 
   // Finishes every queued append, then stops the appender; reads still work. Idempotent.
   void stop_appender();

@@ -19,6 +19,7 @@
 #include <cstring>
 #include <vector>
 
+#include "domain/text_rules.hpp"
 #include "eventstore/codec.hpp"
 #include "eventstore/time_format.hpp"
 
@@ -231,6 +232,13 @@ struct Decoder {
       e.groups.clear();
       return for_each_field(v, [&](field& f) { return f.key() == "groups" ? groups(f.value(), e.groups) : other(f); });
     }
+    if (type == "KeyCheckRecorded") {
+      auto& e = reuse_as<KeyCheckRecorded>(event);
+      e.master_key_check.clear();
+      return for_each_field(v, [&](field& f) {
+        return f.key() == "master_key_check" ? get_string(f.value(), e.master_key_check) : other(f);
+      });
+    }
     if (type == "TokenRevealed") {
       event.emplace<TokenRevealed>();
     } else if (type == "UserPasswordChanged") {
@@ -344,19 +352,29 @@ RecordDecoder::~RecordDecoder() = default;
 // simdjson's on-demand API throws where a value has an unexpected type (found by fuzzing: an
 // uncaught simdjson_error ended the process); a damaged record is an error, never a crash.
 Status RecordDecoder::decode(std::string_view raw, Record& record, RecordFields fields) {
-  // RocksDB's slices are not padded: copy into a buffer with simdjson's padding, grown as needed.
-  auto& buffer = state_->buffer;
-  if (buffer.size() < raw.size() + simdjson::SIMDJSON_PADDING) buffer.resize(raw.size() + simdjson::SIMDJSON_PADDING + 4096);
-  std::memcpy(buffer.data(), raw.data(), raw.size());
-  std::memset(buffer.data() + raw.size(), ' ', simdjson::SIMDJSON_PADDING);
   const Decoder decoder{fields == RecordFields::all};
-  try {
-    auto decoded = decoder.record(state_->parser, simdjson::padded_string_view(buffer.data(), raw.size(), buffer.size()), record);
-    if (decoded && fields == RecordFields::all) record.raw.assign(raw);
-    return decoded;
-  } catch (const simdjson::simdjson_error& e) {
-    return corrupt(e.what());
-  }
+  auto parse = [&](std::string_view bytes) -> Status {
+    // RocksDB's slices are not padded: copy into a buffer with simdjson's padding, grown as needed.
+    auto& buffer = state_->buffer;
+    if (buffer.size() < bytes.size() + simdjson::SIMDJSON_PADDING) {
+      buffer.resize(bytes.size() + simdjson::SIMDJSON_PADDING + 4096);
+    }
+    std::memcpy(buffer.data(), bytes.data(), bytes.size());
+    std::memset(buffer.data() + bytes.size(), ' ', simdjson::SIMDJSON_PADDING);
+    try {
+      return decoder.record(state_->parser, simdjson::padded_string_view(buffer.data(), bytes.size(), buffer.size()),
+                            record);
+    } catch (const simdjson::simdjson_error& e) {
+      return corrupt(e.what());
+    }
+  };
+  auto decoded = parse(raw);
+  // A record written before strings were checked at the boundary may hold bytes that are not
+  // UTF-8 (simdjson refuses the whole document). Read it with those bytes as U+FFFD; raw keeps
+  // the stored bytes, which the hash covers. Checked only after a failure: the fold stays as fast.
+  if (!decoded && !simdjson::validate_utf8(raw)) decoded = parse(to_valid_utf8(raw));
+  if (decoded && fields == RecordFields::all) record.raw.assign(raw);
+  return decoded;
 }
 
 Status decode_record_into(std::string_view raw, Record& record, RecordFields fields) {

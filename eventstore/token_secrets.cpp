@@ -128,6 +128,9 @@ TokenSecrets::TokenSecrets(const std::array<unsigned char, 32>& master_key) {
   ensure_sodium();
   crypto_kdf_derive_from_key(lookup_key_, sizeof lookup_key_, 1, kKdfContext, master_key.data());
   crypto_kdf_derive_from_key(wrap_key_, sizeof wrap_key_, 2, kKdfContext, master_key.data());
+  unsigned char check[16];
+  crypto_kdf_derive_from_key(check, sizeof check, 3, kKdfContext, master_key.data());
+  key_check_ = to_hex(check, sizeof check);
 }
 
 TokenSecrets::~TokenSecrets() {

@@ -47,6 +47,9 @@ class TokenSecrets {
   TokenSecrets& operator=(const TokenSecrets&) = delete;
 
   std::string generate_code() const;
+  // The master key's check value: 16 bytes derived from it one way (libsodium's KDF, its own
+  // subkey id), hex. Equal values mean the same master key; it reveals nothing of the key.
+  std::string key_check_value() const { return key_check_; }
   // Hex HMAC-SHA-256 of the code under the lookup key.
   std::string lookup_hash(std::string_view code) const;
   SealedCode seal(std::string_view token_id, std::string_view code) const;
@@ -57,6 +60,7 @@ class TokenSecrets {
  private:
   unsigned char lookup_key_[32];
   unsigned char wrap_key_[32];
+  std::string key_check_;
 };
 
 }  // namespace tl

@@ -10,6 +10,7 @@
 #include "http/metrics.hpp"
 #include "projections/read_model.hpp"
 #include "service/expiry_notifier.hpp"
+#include "service/integrity_guard.hpp"
 #include "service/sessions.hpp"
 #include "service/token_service.hpp"
 #include "service/user_service.hpp"
@@ -33,6 +34,7 @@ struct App {
   SessionStore& sessions;
   LoginThrottle& throttle;
   CheckpointSigner& signer;
+  IntegrityGuard& integrity;
   std::string introspection_secret;
   HttpSettings settings;
   RequestMetrics metrics;

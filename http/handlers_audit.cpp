@@ -69,19 +69,8 @@ net::Response handle_audit_query(App& app, Call& call) {
 }
 
 net::Response handle_audit_verify(App& app, Call&) {
-  const VerifyReport chain = app.store.verify();
-  const CheckpointReport signatures = verify_checkpoints(app.store, app.signer.public_key_hex());
-  JsonWriter w;
-  w.begin_object().key("ok").value(chain.ok && signatures.ok).key("events").value(chain.events);
-  w.key("head").begin_object().key("seq").value(chain.head.seq).key("hash").value(chain.head.hash).end_object();
-  if (!chain.ok) w.key("first_bad_seq").value(chain.first_bad_seq).key("problem").value(chain.problem);
-  w.key("checkpoints").begin_object().key("ok").value(signatures.ok).key("count").value(signatures.checkpoints);
-  w.key("public_key").value(app.signer.public_key_hex());
-  if (!signatures.ok) {
-    w.key("first_bad_seq").value(signatures.first_bad_seq).key("problem").value(signatures.problem);
-  }
-  w.end_object().end_object();
-  return json_response(status::ok, std::move(w).str());
+  const IntegrityReport report = check_integrity(app.store, app.integrity.check_options());
+  return json_response(status::ok, integrity_report_json(report, app.signer.public_key_hex(), true));
 }
 
 net::Response handle_list_checkpoints(App& app, Call&) {
@@ -95,7 +84,7 @@ net::Response handle_list_checkpoints(App& app, Call&) {
 }
 
 net::Response handle_create_checkpoint(App& app, Call&) {
-  auto checkpoint = app.signer.sign_head(app.store);
+  auto checkpoint = app.integrity.sign_checkpoint();
   if (!checkpoint) return error_response(checkpoint.error());
   return json_response(status::created, checkpoint->raw);
 }

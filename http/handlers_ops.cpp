@@ -13,16 +13,65 @@ net::Response handle_healthz(App&, Call&) { return json_response(status::ok, R"(
 net::Response handle_readyz(App& app, Call&) {
   const std::uint64_t folded = app.model.folded_seq();
   const std::uint64_t head = app.store.head().seq;
+  const auto damage = app.integrity.damage();
+  const bool ready = folded == head && !damage;
   JsonWriter w;
-  w.begin_object().key("ready").value(folded == head).key("head_seq").value(head).key("folded_seq").value(folded);
+  w.begin_object().key("ready").value(ready).key("head_seq").value(head).key("folded_seq").value(folded);
+  if (damage) {
+    // Why writes are refused: the first damage the start-up check or the scrub found.
+    w.key("damage").begin_object().key("seq").value(damage->seq).key("kind").value(damage->kind);
+    w.key("problem").value(damage->problem).end_object();
+  }
+  const WitnessStatus witness = app.integrity.witnesses().status();
+  if (witness.pending > 0) {  // serving goes on; the operator is told here and in /metrics
+    w.key("witness").begin_object().key("pending").value(static_cast<std::uint64_t>(witness.pending));
+    w.key("last_error").value(witness.last_error).end_object();
+  }
   w.end_object();
-  return json_response(folded == head ? status::ok : status::service_unavailable, std::move(w).str());
+  return json_response(ready ? status::ok : status::service_unavailable, std::move(w).str());
 }
+
+namespace {
+
+void integrity_metrics(const IntegrityGuard& integrity, std::string& out) {
+  auto metric = [&](std::string_view name, std::string_view type, std::string_view help, const std::string& value) {
+    out += "# HELP " + std::string(name) + " " + std::string(help) + "\n# TYPE " + std::string(name) + " " +
+           std::string(type) + "\n" + std::string(name) + " " + value + "\n";
+  };
+  const ScrubStatus scrub = integrity.scrub_status();
+  const WitnessStatus witness = integrity.witnesses().status();
+  metric("tokenledger_integrity_damaged", "gauge", "1 once a check found damage (writes are refused), else 0.",
+         integrity.damage() ? "1" : "0");
+  if (auto damage = integrity.damage()) {
+    metric("tokenledger_integrity_damaged_seq", "gauge", "The first damaged seq found.", std::to_string(damage->seq));
+  }
+  metric("tokenledger_scrub_runs_total", "counter", "Completed background scrubs.", std::to_string(scrub.runs));
+  metric("tokenledger_scrub_last_ok", "gauge", "1 when the last completed scrub passed (1 before the first).",
+         scrub.last_ok ? "1" : "0");
+  metric("tokenledger_scrub_last_events", "gauge", "Records the last completed scrub checked.",
+         std::to_string(scrub.last_events));
+  metric("tokenledger_scrub_last_seconds", "gauge", "How long the last completed scrub took (throttled).",
+         std::to_string(scrub.last_seconds));
+  metric("tokenledger_scrub_last_finished_timestamp_seconds", "gauge", "When the last scrub finished (0: none yet).",
+         std::to_string(scrub.last_finished_unix));
+  if (auto age = integrity.checkpoint_age_seconds()) {
+    metric("tokenledger_checkpoint_age_seconds", "gauge", "Age of the newest signed checkpoint.", std::to_string(*age));
+  }
+  metric("tokenledger_witness_deliveries_total", "counter", "Checkpoints handed to a witness (file or URL).",
+         std::to_string(witness.delivered));
+  metric("tokenledger_witness_failures_total", "counter", "Witness deliveries that failed (each is retried).",
+         std::to_string(witness.failures));
+  metric("tokenledger_witness_pending", "gauge", "Checkpoints waiting for a witness retry.",
+         std::to_string(witness.pending));
+}
+
+}  // namespace
 
 net::Response handle_metrics(App& app, Call&) {
   net::Response res{status::ok, 11};
   res.set(net::http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   res.body() = app.metrics.render(app.store, app.model);
+  integrity_metrics(app.integrity, res.body());
   if (app.notifier != nullptr) {
     res.body() += "# HELP tokenledger_webhook_deliveries_total Expiry notices by outcome (after retries).\n";
     res.body() += "# TYPE tokenledger_webhook_deliveries_total counter\n";

@@ -1,12 +1,10 @@
-// tokenledger: the server. Parses options, opens the log, loads the projections, creates the
-// first admin account when the database is empty, and serves HTTP until SIGTERM or SIGINT.
+// tokenledger: the server. Parses options, opens the log, checks it and its key material,
+// loads the projections, creates the first admin account when the database is empty, and serves
+// HTTP until SIGTERM or SIGINT.
 #include <spdlog/cfg/env.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
-#include <boost/program_options.hpp>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
@@ -17,134 +15,16 @@
 #include "eventstore/signed_checkpoints.hpp"
 #include "eventstore/token_secrets.hpp"
 #include "http/server.hpp"
+#include "http/server_options.hpp"
 #include "http/tls.hpp"
 #include "http/webhook_client.hpp"
 #include "service/expiry_notifier.hpp"
+#include "service/integrity_guard.hpp"
+#include "service/key_material.hpp"
 
-namespace po = boost::program_options;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Options {
-  std::string listen = "127.0.0.1:8080";
-  std::string tls_cert;  // both or neither: HTTPS
-  std::string tls_key;
-  std::string data = "./data";
-  std::string master_key_file;
-  std::string introspection_secret_file;
-  std::string signing_key_file;
-  int checkpoint_minutes = 10;
-  int usage_log_minutes = 60;
-  int reveal_reauth_minutes = 0;
-  std::string webhook_url;
-  std::string webhook_secret_file;
-  int webhook_attempts = 5;
-  int webhook_backoff_ms = 1000;
-  int expiry_scan_seconds = 60;
-  std::string log_level = "info";
-  int io_threads = 2;
-  int workers = 64;
-  std::size_t max_tokens = 100;
-  std::size_t body_limit = 64 * 1024;
-  std::size_t max_connections = 1024;
-  int session_idle_minutes = 30;
-  int session_lifetime_minutes = 12 * 60;
-  // Faults (issue 6): the start-up check of the chain, and an investigation mode.
-  std::string verify_on_start = "tail";
-  bool read_only = false;
-  std::uint64_t min_free_mb = 32;
-};
-
-// Returns nullopt when the process should exit (after --help, or on bad options).
-std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
-  Options o;
-  po::options_description desc("tokenledger: the API-token service\n\nUsage: tokenledger [options]\n\nOptions");
-  desc.add_options()
-      ("help,h", "print this help and exit")
-      ("listen", po::value(&o.listen)->default_value(o.listen), "address:port to serve on; port 0 picks a free port")
-      ("data", po::value(&o.data)->default_value(o.data), "directory of the RocksDB database and key material")
-      ("tls-cert", po::value(&o.tls_cert),
-       "serve HTTPS (TLS 1.2+) with this PEM certificate chain; needs --tls-key")
-      ("tls-key", po::value(&o.tls_key), "the PEM private key of --tls-cert (unencrypted; keep it 0600)")
-      ("master-key-file", po::value(&o.master_key_file), "the master key (created 0600 if missing) [DATA/master.key]")
-      ("introspection-secret-file", po::value(&o.introspection_secret_file),
-       "the service credential for /api/v1/introspect, unless TOKENLEDGER_INTROSPECTION_SECRET is set "
-       "[DATA/introspection.secret, created 0600 if missing]")
-      ("signing-key-file", po::value(&o.signing_key_file),
-       "Ed25519 seed that signs checkpoints of the log's head (created 0600 if missing) [DATA/signing.key]")
-      ("checkpoint-minutes", po::value(&o.checkpoint_minutes)->default_value(o.checkpoint_minutes),
-       "sign a checkpoint of the head this often when the log has grown (and at shutdown)")
-      ("usage-log-minutes", po::value(&o.usage_log_minutes)->default_value(o.usage_log_minutes),
-       "log at most one TokenUsed per token this often (the exact last use is always shown)")
-      ("webhook-url", po::value(&o.webhook_url),
-       "http:// URL that receives expiry warnings (7 days, 1 day, expired), HMAC-signed; none by default")
-      ("webhook-secret-file", po::value(&o.webhook_secret_file),
-       "HMAC key of the webhook signatures (created 0600 if missing) [DATA/webhook.secret]")
-      ("webhook-attempts", po::value(&o.webhook_attempts)->default_value(o.webhook_attempts),
-       "delivery attempts per notice")
-      ("webhook-backoff-ms", po::value(&o.webhook_backoff_ms)->default_value(o.webhook_backoff_ms),
-       "wait before the first retry; doubled after each")
-      ("expiry-scan-seconds", po::value(&o.expiry_scan_seconds)->default_value(o.expiry_scan_seconds),
-       "how often tokens are checked for expiry warnings")
-      ("reveal-reauth-minutes", po::value(&o.reveal_reauth_minutes)->default_value(o.reveal_reauth_minutes),
-       "showing a code through the web UI needs the password typed within this many minutes; 0: never")
-      ("log-level", po::value(&o.log_level)->default_value(o.log_level), "trace, debug, info, warn, error, critical, off")
-      ("io-threads", po::value(&o.io_threads)->default_value(o.io_threads), "threads serving connections")
-      ("workers", po::value(&o.workers)->default_value(o.workers),
-       "threads for requests that write to the log (they wait on fsync together)")
-      ("max-tokens-per-user", po::value(&o.max_tokens)->default_value(o.max_tokens), "live tokens a user may hold")
-      ("body-limit", po::value(&o.body_limit)->default_value(o.body_limit), "largest request body, bytes")
-      ("max-connections", po::value(&o.max_connections)->default_value(o.max_connections),
-       "open connections at most; beyond, a new one is answered 503 and closed")
-      ("session-idle-minutes", po::value(&o.session_idle_minutes)->default_value(o.session_idle_minutes),
-       "a session ends after this long unused")
-      ("session-lifetime-minutes", po::value(&o.session_lifetime_minutes)->default_value(o.session_lifetime_minutes),
-       "a session ends this long after sign-in")
-      ("verify-on-start", po::value(&o.verify_on_start)->default_value(o.verify_on_start),
-       "check the log's hash chain before serving: full (from seq 1), tail (from the newest signed "
-       "checkpoint the log still matches), off; a damaged log stops the start")
-      ("min-free-mb", po::value(&o.min_free_mb)->default_value(o.min_free_mb),
-       "refuse writes (503 unavailable, nothing written) while the data directory's disk has less "
-       "free space than this; 0: no check")
-      ("read-only", po::bool_switch(&o.read_only),
-       "serve reads only, even from a damaged log (for investigation); every write answers 503");
-  po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "tokenledger: " << e.what() << "\n(see tokenledger --help)\n";
-    exit_code = 2;
-    return std::nullopt;
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\nEnvironment:\n"
-              << "  TOKENLEDGER_INTROSPECTION_SECRET  the introspection credential (instead of the file)\n"
-              << "  TOKENLEDGER_ADMIN_PASSWORD        password of the first account, admin, when the database is "
-                 "empty\n                                    (otherwise one is generated and printed once)\n"
-              << "  SPDLOG_LEVEL                      log levels, overriding --log-level\n";
-    exit_code = 0;
-    return std::nullopt;
-  }
-  if (o.verify_on_start != "full" && o.verify_on_start != "tail" && o.verify_on_start != "off") {
-    std::cerr << "tokenledger: --verify-on-start must be full, tail or off\n";
-    exit_code = 2;
-    return std::nullopt;
-  }
-  if (o.tls_cert.empty() != o.tls_key.empty()) {
-    std::cerr << "tokenledger: --tls-cert and --tls-key go together: give both to serve HTTPS, or neither\n";
-    exit_code = 2;
-    return std::nullopt;
-  }
-  if (o.master_key_file.empty()) o.master_key_file = (fs::path(o.data) / "master.key").string();
-  if (o.signing_key_file.empty()) o.signing_key_file = (fs::path(o.data) / "signing.key").string();
-  if (o.webhook_secret_file.empty()) o.webhook_secret_file = (fs::path(o.data) / "webhook.secret").string();
-  if (o.introspection_secret_file.empty()) {
-    o.introspection_secret_file = (fs::path(o.data) / "introspection.secret").string();
-  }
-  return o;
-}
 
 std::pair<std::string, unsigned short> split_listen(const std::string& listen) {
   const auto colon = listen.rfind(':');
@@ -162,47 +42,87 @@ T must(tl::Result<T> r, std::string_view what) {
   return std::move(r).value();
 }
 
-// ---- Start-up check of the log (--verify-on-start) -----------------------------------------
-// tail: the records from the newest signed checkpoint whose hash the log still holds (that
-// record's bytes, hence its prev_hash, are vouched for by the signature) to the head; when no
-// checkpoint matches, the whole chain.
-tl::VerifyReport verify_on_start(const tl::EventStore& store, const std::string& mode, std::uint64_t& from) {
+void must(const tl::Status& s, std::string_view what) {
+  if (!s) throw std::runtime_error(std::string(what) + ": " + s.error().message);
+}
+
+// ---- Start-up checks of the log ------------------------------------------------------------
+// A failed check stops the start, naming the cause and `tokenledger-admin verify`; with
+// --read-only the server starts anyway, serving reads, unready, so the damage can be looked at.
+void refuse_or_mark(const tl::ServerOptions& o, tl::IntegrityGuard& guard, const tl::IntegrityReport& report) {
+  const std::string what = "the event log is damaged: first bad seq " + std::to_string(report.first_bad_seq) + " (" +
+                           report.kind + ": " + report.problem + "). Run `tokenledger-admin verify --data " + o.data +
+                           "` for a full report; start with --read-only to investigate";
+  if (!o.read_only) throw std::runtime_error(what);
+  spdlog::error("{}; serving read-only, not ready", what);
+  guard.report_damage(report);
+}
+
+// --verify-on-start tail: the records from the newest signed checkpoint (checked just before
+// against the log and the signing key, so its record's bytes, hence its prev_hash, are vouched
+// for) to the head; full: every record; off: no walk (the cheap checks still run).
+tl::VerifyReport walk_on_start(const tl::EventStore& store, const std::string& mode, std::uint64_t& from) {
   from = 1;
   if (mode == "tail") {
-    if (auto checkpoints = tl::list_checkpoints(store)) {
-      for (auto c = checkpoints->rbegin(); c != checkpoints->rend(); ++c) {
-        auto raw = store.read_raw(c->seq);
-        if (!raw || !*raw) continue;
-        auto record = tl::decode_record(**raw);
-        if (!record || record->hash != c->hash) continue;
-        from = c->seq;
-        return store.verify_from(c->seq, record->prev_hash);
+    if (auto checkpoints = tl::list_checkpoints(store); checkpoints && !checkpoints->empty()) {
+      const auto& newest = checkpoints->back();
+      if (auto raw = store.read_raw(newest.seq); raw && *raw) {
+        if (auto record = tl::decode_record(**raw); record && record->hash == newest.hash) {
+          from = newest.seq;
+          return store.verify_from(newest.seq, record->prev_hash);
+        }
       }
     }
   }
   return store.verify();
 }
 
-void check_log_on_start(const tl::EventStore& store, const Options& o) {
-  if (o.verify_on_start == "off") return;
+void check_log_on_start(tl::EventStore& store, const tl::ServerOptions& o, tl::IntegrityGuard& guard,
+                        const tl::IntegrityOptions& check) {
   const auto started = std::chrono::steady_clock::now();
-  std::uint64_t from = 1;
-  const tl::VerifyReport report = verify_on_start(store, o.verify_on_start, from);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-  if (report.ok) {
-    spdlog::info("event log verified ({}): {} records from seq {} in {} ms", o.verify_on_start, report.events, from,
-                 ms.count());
-    return;
+  tl::IntegrityReport report = tl::check_at_start(store, check);
+  if (!report.ok) return refuse_or_mark(o, guard, report);
+  if (o.verify_on_start != "off") {
+    std::uint64_t from = 1;
+    report.chain = walk_on_start(store, o.verify_on_start, from);
+    if (!report.chain.ok) {
+      report.ok = false;
+      report.first_bad_seq = report.chain.first_bad_seq;
+      report.kind = report.chain.kind;
+      report.problem = report.chain.problem;
+      return refuse_or_mark(o, guard, report);
+    }
+    spdlog::info("event log verified ({}): {} records from seq {}", o.verify_on_start, report.chain.events, from);
   }
-  const std::string what = "the event log is damaged: first bad seq " + std::to_string(report.first_bad_seq) + " (" +
-                           report.problem + "). Run `tokenledger-admin verify --data " + o.data +
-                           "` for a full report; start with --read-only to investigate";
-  if (!o.read_only) throw std::runtime_error(what);
-  spdlog::error("{}; serving read-only", what);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  spdlog::info("start-up checks passed in {} ms: head marker, {} signed and {} witnessed checkpoints, projection "
+               "checkpoint",
+               ms.count(), report.checkpoints, report.witnessed);
+  if (auto checkpoints = tl::list_checkpoints(store); checkpoints && !checkpoints->empty() && !o.read_only) {
+    if (auto remembered = tl::remember_verified_checkpoint(store, checkpoints->back().seq); !remembered) {
+      spdlog::warn("could not remember the verified checkpoint: {}", remembered.error().message);
+    }
+  }
 }
 // ---------------------------------------------------------------------------------------------
 
-int run(const Options& o) {
+std::string load_introspection_secret(const tl::EventStore& store, const tl::ServerOptions& o) {
+  if (const char* env = std::getenv("TOKENLEDGER_INTROSPECTION_SECRET"); env != nullptr && *env != '\0') return env;
+  must(tl::require_key_file(store, o.introspection_secret_file, "introspection secret (--introspection-secret-file)"),
+       "introspection secret");
+  return must(tl::load_or_create_secret_file(o.introspection_secret_file), "introspection secret");
+}
+
+std::function<bool(const std::string&)> witness_poster(const tl::ServerOptions& o,
+                                                       std::unique_ptr<tl::WebhookClient>& client) {
+  if (o.witness_url.empty()) return {};
+  client = std::make_unique<tl::WebhookClient>(must(tl::parse_webhook_url(o.witness_url), "--witness-url"),
+                                               must(tl::load_or_create_secret_file(o.webhook_secret_file), "webhook secret"),
+                                               3, std::chrono::milliseconds(500));
+  return [&client](const std::string& line) { return client->deliver(line, "checkpoint"); };
+}
+
+int run(const tl::ServerOptions& o) {
   auto logger = spdlog::stderr_color_mt("tokenledger");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(o.log_level));
@@ -217,28 +137,37 @@ int run(const Options& o) {
   fs::create_directories(o.data);
   fs::permissions(o.data, fs::perms::owner_all, fs::perm_options::replace);
 
-  const auto master_key = must(tl::load_or_create_key_file(o.master_key_file), "master key");
-  std::string introspection_secret;
-  if (const char* env = std::getenv("TOKENLEDGER_INTROSPECTION_SECRET"); env != nullptr && *env != '\0') {
-    introspection_secret = env;
-  } else {
-    introspection_secret = must(tl::load_or_create_secret_file(o.introspection_secret_file), "introspection secret");
-  }
-
   auto store = must(tl::EventStore::open((fs::path(o.data) / "db").string(),
                                          {.extra_column_families = tl::ReadModel::column_families(),
                                           .read_only = o.read_only,
                                           .min_free_bytes = o.min_free_mb * 1024 * 1024}),
                     "event log");
-  check_log_on_start(*store, o);
+  // Key material of a database with history is never created again (service/key_material.hpp).
+  must(tl::require_key_file(*store, o.master_key_file, "master key (--master-key-file)"), "master key");
+  must(tl::require_key_file(*store, o.signing_key_file, "checkpoint signing key (--signing-key-file)"), "signing key");
+  const std::string introspection_secret = load_introspection_secret(*store, o);
+  const bool new_signing_key = !fs::exists(o.signing_key_file);
+  const auto master_key = must(tl::load_or_create_key_file(o.master_key_file), "master key");
+  auto signer = must(tl::CheckpointSigner::load_or_create(o.signing_key_file), "checkpoint signing key");
+  tl::TokenSecrets secrets(master_key);
+
+  std::unique_ptr<tl::WebhookClient> witness_client;
+  tl::Witnesses witnesses(o.witness_file, witness_poster(o, witness_client));
+  tl::IntegrityGuard guard(*store, *signer, witnesses,
+                           {.witness_file = o.witness_file, .scrub_interval = std::chrono::hours(o.scrub_hours)});
+  tl::IntegrityOptions check;
+  check.trusted_public_key = signer->public_key_hex();
+  if (!o.witness_file.empty()) check.witnessed = must(tl::read_witness_file(o.witness_file, true), "--witness-file");
+  check_log_on_start(*store, o, guard, check);
+  const bool writable = !o.read_only && !guard.damage();
+
   tl::ReadModel model(*store);
   if (auto loaded = model.load(); !loaded) {
     if (!o.read_only) throw std::runtime_error("projections: " + loaded.error().message);
     spdlog::error("projections folded only to seq {}: {}", model.folded_seq(), loaded.error().message);
   }
+  must(tl::check_master_key(*store, secrets, o.master_key_file, writable), "master key");
 
-  auto signer = must(tl::CheckpointSigner::load_or_create(o.signing_key_file), "checkpoint signing key");
-  tl::TokenSecrets secrets(master_key);
   tl::UsageTracker usage(*store, model.tokens(), std::chrono::minutes(o.usage_log_minutes));
   tl::TokenService tokens(*store, model, secrets, o.max_tokens, &usage);
   tl::UserService users(*store, model);
@@ -248,10 +177,17 @@ int run(const Options& o) {
 
   const char* admin_env = std::getenv("TOKENLEDGER_ADMIN_PASSWORD");
   std::optional<std::string> bootstrap;
-  if (!o.read_only) bootstrap = must(users.bootstrap_admin(admin_env ? admin_env : ""), "first admin account");
+  if (writable) bootstrap = must(users.bootstrap_admin(admin_env ? admin_env : ""), "first admin account");
   if (o.read_only) spdlog::warn("read-only: every write answers 503 unavailable");
+  // The head as it stands is signed (and witnessed) now: at the first start this hands the
+  // witness the public key, and after a crash it vouches for what the last run wrote.
+  if (writable) {
+    if (auto signed_head = guard.sign_checkpoint(); !signed_head) {
+      spdlog::warn("checkpoint not signed: {}", signed_head.error().message);
+    }
+  }
 
-  tl::App app{*store, model, tokens, users, sessions, throttle, *signer, introspection_secret,
+  tl::App app{*store, model, tokens, users, sessions, throttle, *signer, guard, introspection_secret,
               {.body_limit = o.body_limit, .tls = tls != nullptr, .reveal_reauth_minutes = o.reveal_reauth_minutes},
               {}};
   std::unique_ptr<tl::WebhookClient> webhook;
@@ -276,24 +212,25 @@ int run(const Options& o) {
   const std::string url = std::string(tls ? "https://" : "http://") +
                           (bound.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(bound.port()) + "/";
   server.start();
+  guard.start_scrub();
 
   // Signs the head now and then, on a worker (a synced write), so auditors can prove later
-  // that history up to it was never rewritten.
+  // that history up to it was never rewritten; witnesses that failed are retried meanwhile.
   tl::net::asio::steady_timer checkpoint_timer(io);
   std::function<void()> schedule_checkpoint = [&] {
-    checkpoint_timer.expires_after(std::chrono::minutes(o.checkpoint_minutes));
+    checkpoint_timer.expires_after(std::chrono::seconds(o.checkpoint_seconds));
     checkpoint_timer.async_wait([&](const boost::system::error_code& ec) {
       if (ec) return;
       tl::net::asio::post(workers, [&] {
         if (store->head().seq == 0) return;
-        if (auto signed_head = signer->sign_head(*store); !signed_head) {
+        if (auto signed_head = guard.sign_checkpoint(); !signed_head) {
           spdlog::warn("checkpoint not signed: {}", signed_head.error().message);
         }
       });
       schedule_checkpoint();
     });
   };
-  if (o.checkpoint_minutes > 0 && !o.read_only) schedule_checkpoint();
+  if (o.checkpoint_seconds > 0 && !o.read_only) schedule_checkpoint();
 
   tl::net::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
@@ -312,6 +249,10 @@ int run(const Options& o) {
       std::cout << "  Its password is the one in TOKENLEDGER_ADMIN_PASSWORD.\n";
     }
   }
+  if (new_signing_key) {
+    std::cout << "\n  Checkpoints are signed with the Ed25519 public key\n  " << signer->public_key_hex()
+              << "\n  Keep it apart from this machine: `tokenledger-admin verify --public-key` checks against it.\n";
+  }
   std::cout << "\n  tokenledger is serving: open " << url << " and sign in.\n\n" << std::flush;
 
   std::vector<std::thread> threads;
@@ -319,8 +260,9 @@ int run(const Options& o) {
   io.run();
   for (auto& t : threads) t.join();
   workers.join();
+  guard.stop();
   if (notifier) notifier->stop();
-  if (!o.read_only) usage.flush();
+  if (writable) usage.flush();
   store->stop_appender();  // every queued append is written before this returns
   if (o.read_only) {
     spdlog::info("stopped (read-only) at seq {}", store->head().seq);
@@ -329,7 +271,8 @@ int run(const Options& o) {
   }
   if (auto saved = model.save_checkpoint(); !saved) spdlog::warn("checkpoint: {}", saved.error().message);
   if (store->head().seq > 0) {
-    if (auto signed_head = signer->sign_head(*store); !signed_head) {
+    // Refused when damage was found: never a signature over a log that failed a check.
+    if (auto signed_head = guard.sign_checkpoint(); !signed_head) {
       spdlog::warn("checkpoint not signed: {}", signed_head.error().message);
     }
   }
@@ -342,7 +285,7 @@ int run(const Options& o) {
 
 int main(int argc, char** argv) {
   int exit_code = 0;
-  auto options = parse_options(argc, argv, exit_code);
+  auto options = tl::parse_server_options(argc, argv, exit_code);
   if (!options) return exit_code;
   try {
     return run(*options);

@@ -23,11 +23,22 @@ bool matches(const AuditFilter& f, const Record& r) {
 
 }  // namespace
 
+void AuditIndex::keys_of(const Record& record, std::vector<std::string>& out) {
+  out.clear();
+  if (!record.token_id.empty()) out.push_back(index_key('t', record.token_id, record.seq));
+  out.push_back(index_key('a', record.actor.user, record.seq));
+  out.push_back(index_key('y', event_type(record.event), record.seq));
+}
+
+std::uint64_t AuditIndex::seq_of_key(std::string_view key) {
+  return key.size() < 8 ? 0 : decode_be64(key.substr(key.size() - 8));
+}
+
 void AuditIndex::index(const Record& record, rocksdb::WriteBatch& batch) {
   auto* cf = store_.column_family(kColumnFamily);
-  if (!record.token_id.empty()) batch.Put(cf, index_key('t', record.token_id, record.seq), {});
-  batch.Put(cf, index_key('a', record.actor.user, record.seq), {});
-  batch.Put(cf, index_key('y', event_type(record.event), record.seq), {});
+  thread_local std::vector<std::string> keys;
+  keys_of(record, keys);
+  for (const auto& key : keys) batch.Put(cf, key, {});
 }
 
 std::uint64_t AuditIndex::first_seq_at_or_after(Timestamp t) const {

@@ -39,6 +39,11 @@ class AuditIndex final : public IndexWriter {
   explicit AuditIndex(EventStore& store) : store_(store) {}
 
   void index(const Record& record, rocksdb::WriteBatch& batch) override;
+  // The keys index() writes for `record` (by token when it has one, by actor, by type), into `out`
+  // (cleared first). The integrity check compares the stored index with these.
+  static void keys_of(const Record& record, std::vector<std::string>& out);
+  // The seq an index key points at (its last 8 bytes).
+  static std::uint64_t seq_of_key(std::string_view key);
 
   // Ascending seq, at most `limit` records.
   Result<AuditPage> query(const AuditFilter& filter, std::size_t limit) const;

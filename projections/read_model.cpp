@@ -125,6 +125,12 @@ Status ReadModel::drop_saved_state(EventStore& store) {
   return {};
 }
 
+Result<std::uint64_t> ReadModel::saved_checkpoint_seq(const EventStore& store) {
+  auto saved = store.get_side(kStateFamily, std::string(kCheckpointKey));
+  if (!saved) return std::move(saved).error();
+  return *saved ? decode_be64(**saved) : 0;
+}
+
 Status ReadModel::save_checkpoint() {
   std::lock_guard lock(save_mutex_);
   const std::uint64_t seq = folded_seq();

@@ -42,6 +42,9 @@ class ReadModel final : public Subscriber {
   Status refold_tables(const std::function<void(std::uint64_t)>& progress = {});
   // Removes the saved table rows and the checkpoint, so the next load() folds from seq 1.
   static Status drop_saved_state(EventStore& store);
+  // The seq the saved projection state reflects (0: none saved). Never beyond the log's head in
+  // a sound data directory: the integrity check refuses one that is.
+  static Result<std::uint64_t> saved_checkpoint_seq(const EventStore& store);
 
   void on_committed(std::span<const Record> records) override;
 

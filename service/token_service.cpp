@@ -1,5 +1,7 @@
 #include "service/token_service.hpp"
 
+#include <sodium.h>
+
 #include "eventstore/passwords.hpp"
 #include "service/offboarding.hpp"
 
@@ -61,17 +63,24 @@ Result<RevealPlan> TokenService::plan_reveal(const RequestContext& ctx, const st
   if (!created || !*created || !wrapped || !*wrapped) return gone();
   auto* event = std::get_if<TokenCreated>(&(*created)->event);
   if (event == nullptr) return Error::internal("a token's first record is not TokenCreated");
-  RevealPlan plan{{id, row->state.version, {*revealed}, ctx.actor, ctx.source, row->state.owner, {}},
-                  id,
-                  std::move(event->code_sealed),
-                  std::move(**wrapped)};
-  return plan;
+  // The data key is there (the token is live at this version), so a code that does not open means
+  // key material that is not this database's: refuse before anything is recorded.
+  auto code = secrets_.unseal(id, event->code_sealed, **wrapped);
+  if (!code) {
+    return Error::internal(
+        "The token's code cannot be opened with this server's master key, so it was not shown and nothing was "
+        "recorded. The master key file does not belong to this database: restore the right one (README, Keys).");
+  }
+  return RevealPlan({id, row->state.version, {*revealed}, ctx.actor, ctx.source, row->state.owner, {}},
+                    std::move(*code));
+}
+
+RevealPlan::~RevealPlan() {
+  if (!code.empty()) sodium_memzero(code.data(), code.size());
 }
 
 Result<std::string> TokenService::open_revealed(const RevealPlan& plan) const {
-  auto code = secrets_.unseal(plan.token_id, plan.code_sealed, plan.wrapped_key);
-  if (!code) return gone();
-  return std::move(*code);
+  return std::string(plan.code);
 }
 
 Result<std::string> TokenService::reveal(const RequestContext& ctx, const std::string& id) {

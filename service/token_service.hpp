@@ -31,13 +31,19 @@ struct Introspection {
   std::int64_t iat = 0;
 };
 
-// A reveal decided but not yet recorded: its TokenRevealed append, and the sealed code and
-// wrapped data key, read at the same stream version.
+// A reveal decided but not yet recorded: its TokenRevealed append, and the code, opened from the
+// sealed code and wrapped data key read at the same stream version (before the append, so a code
+// that cannot be opened records no showing). Wiped when the plan is destroyed.
 struct RevealPlan {
   AppendRequest append;
-  std::string token_id;
-  std::string code_sealed;
-  std::string wrapped_key;
+  std::string code;
+  RevealPlan() = default;
+  RevealPlan(AppendRequest a, std::string c) : append(std::move(a)), code(std::move(c)) {}
+  RevealPlan(const RevealPlan&) = default;  // the server's continuation is a std::function
+  RevealPlan& operator=(const RevealPlan&) = default;
+  RevealPlan(RevealPlan&&) = default;
+  RevealPlan& operator=(RevealPlan&&) = default;
+  ~RevealPlan();
 };
 
 class TokenService {
@@ -53,8 +59,9 @@ class TokenService {
   // The code, answered only once its TokenRevealed event is durable. Blocks on the append.
   Result<std::string> reveal(const RequestContext& ctx, const std::string& id);
   // reveal() in two halves, for callers that do not park a thread on the fsync: decide and read
-  // what opens the code, then append the plan's event (expected version: the one read here),
-  // then open the code only if that append succeeded. The expected version guarantees that no
+  // and open the code (an error, with nothing recorded, when it does not open), then append the
+  // plan's event (expected version: the one read here), then hand out the code only if that
+  // append succeeded. The expected version guarantees that no
   // event (no TokenDeleted, which destroys the data key) came between the reads and the
   // TokenRevealed, so the audit trail never shows a reveal after a deletion. On a version
   // conflict, plan again (kRevealAttempts at most).

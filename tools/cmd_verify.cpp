@@ -4,6 +4,8 @@
 
 #include "eventstore/json_writer.hpp"
 #include "eventstore/signed_checkpoints.hpp"
+#include "service/integrity.hpp"
+#include "service/witness.hpp"
 #include "tools/checkpoint_check.hpp"
 #include "tools/cli.hpp"
 #include "tools/commands.hpp"
@@ -17,14 +19,18 @@ namespace {
 
 constexpr const char* kAbout =
     "Proves that the audit trail is complete and unaltered.\n\n"
-    "With --data (the default), walks the event log of a data directory from seq 1: every\n"
-    "seq is present, every record's bytes match its SHA-256 hash, every prev_hash links to the\n"
-    "record before, and every stream version points at its record. Then checks the signed\n"
-    "checkpoints (Ed25519, each naming the one before): each signature, and that the log still\n"
-    "holds the very hash each one signed, so even a rewrite of the whole log with recomputed\n"
-    "hashes, or records cut from its end, is caught. The signatures are checked against\n"
-    "--public-key, else the key of DIR/signing.key. Opens the database read-only, so it works\n"
-    "while the server is running.\n\n"
+    "With --data (the default), checks a data directory against its own log: the head the\n"
+    "appender last wrote is the last record (no cut of the tail); every signed checkpoint (Ed25519,\n"
+    "each naming the one before) verifies, and the log reaches it and holds the very hash it\n"
+    "signed, so a rewrite with recomputed hashes or a cut below it is caught; the same for each\n"
+    "checkpoint in the --witness file, which also catches a cut after the newest checkpoint the\n"
+    "database holds; the projection checkpoint is not ahead of the log; then, from seq 1, every\n"
+    "seq is present, every record's bytes match its SHA-256 hash and decode, every prev_hash links\n"
+    "to the record before; and the streams and audit indexes hold exactly the entries the records\n"
+    "imply (--quick skips this cross-check). The first problem is named with its seq and kind.\n"
+    "Signatures are checked against --public-key, else the key of DIR/signing.key: whoever holds\n"
+    "the data directory may hold that key too, so pin the key you kept. Opens the database\n"
+    "read-only, so it works while the server is running.\n\n"
     "With --file, checks an export written by `tokenledger-admin audit --format jsonl` (or\n"
     "GET /api/v1/audit/export?format=jsonl) without the database: each line's own hash, and\n"
     "the prev_hash link wherever two lines have consecutive seq. An unfiltered export from seq 1\n"
@@ -34,90 +40,109 @@ constexpr const char* kAbout =
     "GET /api/v1/audit/checkpoints) and the records of the file they signed.\n\n"
     "Exit status: 0 verified, 1 a record or checkpoint is bad (the first one is named), 2 bad usage.";
 
-struct Checkpoints {
-  CheckpointReport report;
+struct DataCheck {
+  IntegrityReport report;
   TrustedKey key;
-  std::uint64_t last_seq = 0;
+  std::string note;
+  bool indexes = true;
 };
 
-int verify_data(const std::string& dir, const std::string& public_key, bool json) {
+DataCheck check_data(const std::string& dir, const std::string& public_key, const std::string& witness, bool quick) {
   const DataDir data{dir};
-  VerifyReport report;
-  std::optional<Checkpoints> signatures;
-  std::string note;
+  DataCheck out;
+  out.indexes = !quick;
   try {
-    auto store = open_store(data, Access::read_only, /*log_only=*/true);
+    // With the read model's families: the audit index and the projection checkpoint are checked too.
+    auto store = open_store(data, Access::read_only);
+    out.key = trusted_key(public_key, data.signing_key());
+    IntegrityOptions options;
+    options.trusted_public_key = out.key.hex;
+    options.indexes = !quick;
+    if (!witness.empty()) {
+      auto witnessed = read_witness_file(witness, /*missing_ok=*/false);
+      if (!witnessed) throw UsageError(witnessed.error().message);
+      options.witnessed = std::move(*witnessed);
+    }
     Progress progress("verifying", store->head().seq);
-    report = store->verify([&](std::uint64_t n) { progress.update(n); });
+    options.progress = [&](std::uint64_t n) { progress.update(n); };
+    out.report = check_integrity(*store, options);
     progress.finish();
-    signatures.emplace();
-    signatures->key = trusted_key(public_key, data.signing_key());
-    signatures->report = verify_checkpoints(*store, signatures->key.hex);
-    if (auto list = list_checkpoints(*store); list && !list->empty()) signatures->last_seq = list->back().seq;
   } catch (const Failure& e) {
     auto raw = verify_raw(data.db());
     if (!raw || raw->ok) throw;
-    report = std::move(*raw);
-    note = std::string("the event store would not open (") + e.what() + "); the records were checked directly";
+    out.report.ok = false;
+    out.report.chain = *raw;
+    out.report.first_bad_seq = raw->first_bad_seq;
+    out.report.kind = raw->kind.empty() ? "chain" : raw->kind;
+    out.report.problem = raw->problem;
+    out.note = std::string("the event store would not open (") + e.what() + "); the records were checked directly";
   }
-  const bool ok = report.ok && signatures && signatures->report.ok;
+  return out;
+}
 
+int verify_data(const std::string& dir, const std::string& public_key, const std::string& witness, bool quick,
+                bool json) {
+  const DataCheck c = check_data(dir, public_key, witness, quick);
+  const IntegrityReport& r = c.report;
   if (json) {  // the shape of GET /api/v1/audit/verify, plus data and note
-    JsonWriter w;
-    w.begin_object().key("ok").value(ok).key("data").value(dir).key("events").value(report.events);
-    w.key("head").begin_object().key("seq").value(report.head.seq).key("hash").value(report.head.hash).end_object();
-    if (!report.ok) w.key("first_bad_seq").value(report.first_bad_seq).key("problem").value(report.problem);
-    if (signatures) {
-      const CheckpointReport& c = signatures->report;
-      w.key("checkpoints").begin_object().key("ok").value(c.ok).key("count").value(c.checkpoints);
-      w.key("public_key").value(signatures->key.hex);
-      if (!c.ok) w.key("first_bad_seq").value(c.first_bad_seq).key("problem").value(c.problem);
-      w.end_object();
+    std::string extra = ",\"data\":";
+    append_json_string(extra, dir);
+    if (!c.note.empty()) {
+      extra += ",\"note\":";
+      append_json_string(extra, c.note);
     }
-    if (!note.empty()) w.key("note").value(note);
-    std::cout << std::move(w.end_object()).str() << "\n";
-    return ok ? kExitOk : kExitFinding;
+    std::cout << integrity_report_json(r, c.key.hex, c.indexes, extra) << "\n";
+    return r.ok ? kExitOk : kExitFinding;
   }
-
-  if (!report.ok) {
-    std::cout << "FAILED: the event log in " << dir << " does not verify.\n"
-              << "  first bad seq  " << report.first_bad_seq << "\n"
-              << "  problem        " << report.problem << "\n"
-              << "  good before it " << report.events << " events (last good hash " << report.head.hash << ")\n";
-    if (!note.empty()) std::cout << "  note           " << note << "\n";
-  } else if (!signatures->report.ok) {
-    std::cout << "FAILED: the event log in " << dir << " does not match its signed checkpoints.\n"
-              << "  checkpoint seq " << signatures->report.first_bad_seq << "\n"
-              << "  problem        " << signatures->report.problem << "\n"
-              << "  public key     " << (signatures->key.hex.empty() ? "-" : signatures->key.hex) << " ("
-              << signatures->key.source << ")\n";
+  if (!r.ok) {
+    std::cout << "FAILED: the data directory " << dir << " does not verify.\n"
+              << "  first bad seq  " << r.first_bad_seq << "\n"
+              << "  kind           " << r.kind << "\n"
+              << "  problem        " << r.problem << "\n";
+    if (r.chain.events > 0) {
+      std::cout << "  good before it " << r.chain.events << " events (last good hash " << r.chain.head.hash << ")\n";
+    }
+    if (r.kind == "checkpoint" || r.kind == "witness") {
+      std::cout << "  public key     " << (c.key.hex.empty() ? "-" : c.key.hex) << " (" << c.key.source << ")\n";
+    }
+    if (!c.note.empty()) std::cout << "  note           " << c.note << "\n";
+    return kExitFinding;
+  }
+  std::cout << "OK: the data directory " << dir << " verifies (every record from seq 1 checked).\n"
+            << "  events       " << r.chain.events << "\n"
+            << "  head seq     " << r.chain.head.seq << "\n"
+            << "  head hash    " << r.chain.head.hash << "\n";
+  if (c.indexes) {
+    std::cout << "  indexes      exact: " << r.stream_entries << " stream entries, " << r.audit_entries
+              << " audit index entries, none past the head\n";
   } else {
-    std::cout << "OK: the event log in " << dir << " verifies (every record from seq 1 checked).\n"
-              << "  events       " << report.events << "\n"
-              << "  head seq     " << report.head.seq << "\n"
-              << "  head hash    " << report.head.hash << "\n";
-    const auto count = signatures->report.checkpoints;
-    if (count == 0) {
-      std::cout << "  checkpoints  none signed yet (the server signs the head periodically and at shutdown)\n";
-    } else {
-      std::cout << "  checkpoints  " << count << " signed checkpoints verified, the last at seq "
-                << signatures->last_seq << "\n  public key   "
-                << (signatures->key.hex.empty() ? "-" : signatures->key.hex) << " (" << signatures->key.source << ")\n";
-    }
+    std::cout << "  indexes      not cross-checked (--quick)\n";
   }
-  return ok ? kExitOk : kExitFinding;
+  if (r.checkpoints == 0) {
+    std::cout << "  checkpoints  none signed yet (the server signs the head at start, periodically and at shutdown)\n";
+  } else {
+    std::cout << "  checkpoints  " << r.checkpoints << " signed checkpoints verified, the log reaches and matches each\n"
+              << "  public key   " << (c.key.hex.empty() ? "-" : c.key.hex) << " (" << c.key.source << ")\n";
+  }
+  if (!witness.empty()) std::cout << "  witness      " << r.witnessed << " witnessed checkpoints matched (" << witness << ")\n";
+  return kExitOk;
 }
 
 }  // namespace
 
 int cmd_verify(int argc, char** argv) {
-  std::string data, public_key;
+  std::string data, public_key, witness;
+  bool quick = false;
   VerifyFileOptions file;
   bool json = false;
   Command cmd("verify",
               "[--data DIR | --file EXPORT.jsonl [--checkpoints FILE] [--complete]] [--public-key HEX] [--json]",
               kAbout);
   cmd.data_option(data).json_option(json);
+  cmd.options()("witness", po::value(&witness)->value_name("FILE"),
+                "with --data: the checkpoints a witness received (--witness-file of the server); the log must "
+                "reach and match each")("quick", po::bool_switch(&quick),
+                                        "with --data: skip the entry-by-entry cross-check of the stream and audit indexes");
   cmd.options()("file", po::value(&file.path)->value_name("EXPORT.jsonl"),
                 "check an exported JSON Lines file instead of the database")(
       "checkpoints", po::value(&file.checkpoints_path)->value_name("FILE"),
@@ -142,7 +167,8 @@ int cmd_verify(int argc, char** argv) {
   if (file.require_complete) throw UsageError("--complete goes with --file");
   if (cmd.given("checkpoints"))
     throw UsageError("--checkpoints goes with --file (with --data they are in the database)");
-  return verify_data(data, public_key, json);
+  if (!witness.empty() && cmd.given("file")) throw UsageError("--witness goes with --data");
+  return verify_data(data, public_key, witness, quick, json);
 }
 
 }  // namespace tl::admin

@@ -1,0 +1,124 @@
+#include "http/server_options.hpp"
+
+#include <boost/program_options.hpp>
+#include <filesystem>
+#include <iostream>
+
+namespace tl {
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+// Returns nullopt when the process should exit (after --help, or on bad options).
+std::optional<ServerOptions> parse_server_options(int argc, char** argv, int& exit_code) {
+  ServerOptions o;
+  po::options_description desc("tokenledger: the API-token service\n\nUsage: tokenledger [options]\n\nOptions");
+  desc.add_options()
+      ("help,h", "print this help and exit")
+      ("listen", po::value(&o.listen)->default_value(o.listen), "address:port to serve on; port 0 picks a free port")
+      ("data", po::value(&o.data)->default_value(o.data), "directory of the RocksDB database and key material")
+      ("tls-cert", po::value(&o.tls_cert),
+       "serve HTTPS (TLS 1.2+) with this PEM certificate chain; needs --tls-key")
+      ("tls-key", po::value(&o.tls_key), "the PEM private key of --tls-cert (unencrypted; keep it 0600)")
+      ("master-key-file", po::value(&o.master_key_file), "the master key (created 0600 if missing) [DATA/master.key]")
+      ("introspection-secret-file", po::value(&o.introspection_secret_file),
+       "the service credential for /api/v1/introspect, unless TOKENLEDGER_INTROSPECTION_SECRET is set "
+       "[DATA/introspection.secret, created 0600 if missing]")
+      ("signing-key-file", po::value(&o.signing_key_file),
+       "Ed25519 seed that signs checkpoints of the log's head (created 0600 if missing) [DATA/signing.key]")
+      ("checkpoint-seconds", po::value(&o.checkpoint_seconds)->default_value(o.checkpoint_seconds),
+       "sign a checkpoint of the head this often when the log has grown (and at start and shutdown)")
+      ("checkpoint-minutes", po::value<int>()->value_name("N"), "the same in minutes (an alias; not with --checkpoint-seconds)")
+      ("witness-file", po::value(&o.witness_file),
+       "append every signed checkpoint to this file (one JSON line, fsynced), kept on another volume; the log "
+       "must reach and match every checkpoint in it at each start")
+      ("witness-url", po::value(&o.witness_url),
+       "also POST every signed checkpoint (the same JSON) to this http:// URL, retried until delivered")
+      ("scrub-hours", po::value(&o.scrub_hours)->default_value(o.scrub_hours),
+       "check the whole log and its indexes in the background at start and this often; damage turns the server "
+       "read-only; 0: never")
+      ("usage-log-minutes", po::value(&o.usage_log_minutes)->default_value(o.usage_log_minutes),
+       "log at most one TokenUsed per token this often (the exact last use is always shown)")
+      ("webhook-url", po::value(&o.webhook_url),
+       "http:// URL that receives expiry warnings (7 days, 1 day, expired), HMAC-signed; none by default")
+      ("webhook-secret-file", po::value(&o.webhook_secret_file),
+       "HMAC key of the webhook signatures (created 0600 if missing) [DATA/webhook.secret]")
+      ("webhook-attempts", po::value(&o.webhook_attempts)->default_value(o.webhook_attempts),
+       "delivery attempts per notice")
+      ("webhook-backoff-ms", po::value(&o.webhook_backoff_ms)->default_value(o.webhook_backoff_ms),
+       "wait before the first retry; doubled after each")
+      ("expiry-scan-seconds", po::value(&o.expiry_scan_seconds)->default_value(o.expiry_scan_seconds),
+       "how often tokens are checked for expiry warnings")
+      ("reveal-reauth-minutes", po::value(&o.reveal_reauth_minutes)->default_value(o.reveal_reauth_minutes),
+       "showing a code through the web UI needs the password typed within this many minutes; 0: never")
+      ("log-level", po::value(&o.log_level)->default_value(o.log_level), "trace, debug, info, warn, error, critical, off")
+      ("io-threads", po::value(&o.io_threads)->default_value(o.io_threads), "threads serving connections")
+      ("workers", po::value(&o.workers)->default_value(o.workers),
+       "threads for requests that write to the log (they wait on fsync together)")
+      ("max-tokens-per-user", po::value(&o.max_tokens)->default_value(o.max_tokens), "live tokens a user may hold")
+      ("body-limit", po::value(&o.body_limit)->default_value(o.body_limit), "largest request body, bytes")
+      ("max-connections", po::value(&o.max_connections)->default_value(o.max_connections),
+       "open connections at most; beyond, a new one is answered 503 and closed")
+      ("session-idle-minutes", po::value(&o.session_idle_minutes)->default_value(o.session_idle_minutes),
+       "a session ends after this long unused")
+      ("session-lifetime-minutes", po::value(&o.session_lifetime_minutes)->default_value(o.session_lifetime_minutes),
+       "a session ends this long after sign-in")
+      ("verify-on-start", po::value(&o.verify_on_start)->default_value(o.verify_on_start),
+       "check the log's hash chain before serving: full (from seq 1), tail (from the newest signed "
+       "checkpoint the log still matches), off; a damaged log stops the start")
+      ("min-free-mb", po::value(&o.min_free_mb)->default_value(o.min_free_mb),
+       "refuse writes (503 unavailable, nothing written) while the data directory's disk has less "
+       "free space than this; 0: no check")
+      ("read-only", po::bool_switch(&o.read_only),
+       "serve reads only, even from a damaged log (for investigation); every write answers 503");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "tokenledger: " << e.what() << "\n(see tokenledger --help)\n";
+    exit_code = 2;
+    return std::nullopt;
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\nEnvironment:\n"
+              << "  TOKENLEDGER_INTROSPECTION_SECRET  the introspection credential (instead of the file)\n"
+              << "  TOKENLEDGER_ADMIN_PASSWORD        password of the first account, admin, when the database is "
+                 "empty\n                                    (otherwise one is generated and printed once)\n"
+              << "  SPDLOG_LEVEL                      log levels, overriding --log-level\n";
+    exit_code = 0;
+    return std::nullopt;
+  }
+  if (o.verify_on_start != "full" && o.verify_on_start != "tail" && o.verify_on_start != "off") {
+    std::cerr << "tokenledger: --verify-on-start must be full, tail or off\n";
+    exit_code = 2;
+    return std::nullopt;
+  }
+  if (vm.count("checkpoint-minutes")) {
+    if (!vm["checkpoint-seconds"].defaulted()) {
+      std::cerr << "tokenledger: give --checkpoint-seconds or --checkpoint-minutes, not both\n";
+      exit_code = 2;
+      return std::nullopt;
+    }
+    o.checkpoint_seconds = vm["checkpoint-minutes"].as<int>() * 60;
+  }
+  if (o.checkpoint_seconds < 0 || o.scrub_hours < 0) {
+    std::cerr << "tokenledger: --checkpoint-seconds and --scrub-hours must be 0 or more\n";
+    exit_code = 2;
+    return std::nullopt;
+  }
+  if (o.tls_cert.empty() != o.tls_key.empty()) {
+    std::cerr << "tokenledger: --tls-cert and --tls-key go together: give both to serve HTTPS, or neither\n";
+    exit_code = 2;
+    return std::nullopt;
+  }
+  if (o.master_key_file.empty()) o.master_key_file = (fs::path(o.data) / "master.key").string();
+  if (o.signing_key_file.empty()) o.signing_key_file = (fs::path(o.data) / "signing.key").string();
+  if (o.webhook_secret_file.empty()) o.webhook_secret_file = (fs::path(o.data) / "webhook.secret").string();
+  if (o.introspection_secret_file.empty()) {
+    o.introspection_secret_file = (fs::path(o.data) / "introspection.secret").string();
+  }
+  return o;
+}
+
+}  // namespace tl

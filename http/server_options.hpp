@@ -1,0 +1,48 @@
+// The server's command line (tokenledger --help lists every option).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace tl {
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:8080";
+  std::string tls_cert;  // both or neither: HTTPS
+  std::string tls_key;
+  std::string data = "./data";
+  std::string master_key_file;
+  std::string introspection_secret_file;
+  std::string signing_key_file;
+  int checkpoint_seconds = 60;
+  std::string witness_file;
+  std::string witness_url;
+  int scrub_hours = 24;
+  int usage_log_minutes = 60;
+  int reveal_reauth_minutes = 0;
+  std::string webhook_url;
+  std::string webhook_secret_file;
+  int webhook_attempts = 5;
+  int webhook_backoff_ms = 1000;
+  int expiry_scan_seconds = 60;
+  std::string log_level = "info";
+  int io_threads = 2;
+  int workers = 64;
+  std::size_t max_tokens = 100;
+  std::size_t body_limit = 64 * 1024;
+  std::size_t max_connections = 1024;
+  int session_idle_minutes = 30;
+  int session_lifetime_minutes = 12 * 60;
+  // Faults (issue 6): the start-up check of the chain, and an investigation mode.
+  std::string verify_on_start = "tail";
+  bool read_only = false;
+  std::uint64_t min_free_mb = 32;
+};
+
+// Parses argv. nullopt when the process should exit with `exit_code` (after --help, or on bad
+// options, which are named on stderr). Key-file options default to files in --data.
+std::optional<ServerOptions> parse_server_options(int argc, char** argv, int& exit_code);
+
+}  // namespace tl

@@ -1,0 +1,273 @@
+#include "service/integrity.hpp"
+
+#include "eventstore/codec.hpp"
+#include "eventstore/json_writer.hpp"
+#include "projections/audit_index.hpp"
+#include "projections/read_model.hpp"
+
+namespace tl {
+namespace {
+
+constexpr std::string_view kVerifiedCheckpointKey = "verified_checkpoint";
+
+bool fail(IntegrityReport& r, std::uint64_t seq, std::string kind, std::string problem) {
+  r.ok = false;
+  r.first_bad_seq = seq;
+  r.kind = std::move(kind);
+  r.problem = std::move(problem);
+  return false;
+}
+
+// The appender writes the head beside the records in every batch: a marker past the last record
+// means records were cut from the end (e.g. `ldb deleterange` on the events family).
+bool check_head_marker(const EventStore& store, IntegrityReport& r) {
+  const auto marker = store.head_marker();
+  const Head head = store.head();
+  if (!marker) return true;  // written before the marker existed; the next append writes it
+  if (marker->seq > head.seq) {
+    return fail(r, head.seq + 1, "head_marker",
+                "the log ends at seq " + std::to_string(head.seq) + ", but records were written up to seq " +
+                    std::to_string(marker->seq) + ": the newest records were cut");
+  }
+  if (marker->seq < head.seq) {
+    return fail(r, marker->seq + 1, "head_marker",
+                "records after seq " + std::to_string(marker->seq) + " were not written by the appender");
+  }
+  if (marker->hash != head.hash) {
+    return fail(r, head.seq, "head_marker", "the last record is not the one the appender wrote");
+  }
+  return true;
+}
+
+// One checkpoint against the log and the key: signed by it, and the log reaches it with that hash.
+bool check_checkpoint(const EventStore& store, const SignedCheckpoint& c, std::string_view key_hex,
+                      std::string_view kind, IntegrityReport& r) {
+  const std::string what = kind == "witness" ? "witnessed checkpoint" : "signed checkpoint";
+  if (!checkpoint_signature_valid(c, key_hex.empty() ? std::string_view(c.public_key) : key_hex)) {
+    return fail(r, c.seq, std::string(kind),
+                "the " + what + " at seq " + std::to_string(c.seq) + " does not verify with the public key " +
+                    std::string(key_hex.empty() ? c.public_key : key_hex));
+  }
+  const Head head = store.head();
+  if (c.seq > head.seq) {
+    return fail(r, head.seq + 1, std::string(kind),
+                "the log ends at seq " + std::to_string(head.seq) + ", before the " + what + " at seq " +
+                    std::to_string(c.seq) + ": records were cut");
+  }
+  auto raw = store.read_raw(c.seq);
+  if (!raw) return fail(r, c.seq, std::string(kind), raw.error().message);
+  if (!*raw) {
+    return fail(r, c.seq, std::string(kind),
+                "the log has no record at the " + what + "'s seq " + std::to_string(c.seq) + ": records were cut");
+  }
+  auto record = decode_record(**raw);
+  if (!record || record->hash != c.hash || !record_hash_matches(**raw)) {
+    return fail(r, c.seq, std::string(kind),
+                "the log's record at seq " + std::to_string(c.seq) + " is not the one the " + what +
+                    " signed: history was rewritten");
+  }
+  return true;
+}
+
+// Signed checkpoints from index `first` on (each with the one before it for the `prev` link).
+bool check_checkpoints(const EventStore& store, const std::vector<SignedCheckpoint>& all, std::size_t first,
+                       std::string_view key_hex, IntegrityReport& r) {
+  for (std::size_t i = first; i < all.size(); ++i) {
+    const SignedCheckpoint& c = all[i];
+    const std::string expected_prev = i == 0 ? kGenesisHash : sha256_hex(all[i - 1].raw);
+    if (!check_checkpoint(store, c, key_hex, "checkpoint", r)) return false;
+    if (c.prev != expected_prev) {
+      return fail(r, c.seq, "checkpoint",
+                  "the signed checkpoint at seq " + std::to_string(c.seq) +
+                      " does not name the one before it: a checkpoint was removed or replaced");
+    }
+    ++r.checkpoints;
+  }
+  return true;
+}
+
+bool check_witnessed(const EventStore& store, const IntegrityOptions& o, IntegrityReport& r) {
+  for (const SignedCheckpoint& c : o.witnessed) {
+    if (!check_checkpoint(store, c, o.trusted_public_key, "witness", r)) return false;
+    ++r.witnessed;
+  }
+  return true;
+}
+
+bool check_projection(const EventStore& store, IntegrityReport& r) {
+  auto saved = ReadModel::saved_checkpoint_seq(store);
+  if (!saved) return fail(r, 0, "projection", saved.error().message);
+  const Head head = store.head();
+  if (*saved > head.seq) {
+    return fail(r, head.seq + 1, "projection",
+                "the projection checkpoint reflects seq " + std::to_string(*saved) + ", but the log ends at seq " +
+                    std::to_string(head.seq) + ": records were cut");
+  }
+  return true;
+}
+
+bool check_cheap(const EventStore& store, const IntegrityOptions& o, std::size_t first_checkpoint,
+                 const std::vector<SignedCheckpoint>& checkpoints, IntegrityReport& r) {
+  return check_head_marker(store, r) && check_checkpoints(store, checkpoints, first_checkpoint, o.trusted_public_key, r) &&
+         check_witnessed(store, o, r) && check_projection(store, r);
+}
+
+// The record a stream-index entry points at must carry that stream and version.
+std::string stream_entry_problem(const EventStore& store, std::string_view key, std::uint64_t seq) {
+  auto record = store.read(seq);
+  if (!record || !*record) return "points at seq " + std::to_string(seq) + ", which the log does not hold";
+  const std::string expected = stream_index_key((*record)->stream, (*record)->version);
+  return key == expected ? "" : "points at seq " + std::to_string(seq) + ", a record of another stream or version";
+}
+
+std::string audit_entry_problem(const EventStore& store, std::string_view key, std::uint64_t seq) {
+  auto record = store.read(seq);
+  if (!record || !*record) return "points at seq " + std::to_string(seq) + ", which the log does not hold";
+  std::vector<std::string> keys;
+  AuditIndex::keys_of(**record, keys);
+  for (const auto& k : keys) {
+    if (k == key) return "";
+  }
+  return "names seq " + std::to_string(seq) + " for a token, actor or type the record does not have";
+}
+
+// After the walk: the indexes hold no entry the records do not imply. Entries newer than the
+// walk (a live server appends meanwhile) are fine unless they point past the head.
+template <class SeqOf, class ProblemOf>
+bool check_no_extra(const EventStore& store, const std::string& family, std::string_view kind,
+                    std::uint64_t walked_to, std::uint64_t expected, SeqOf seq_of, ProblemOf problem_of,
+                    std::uint64_t& counted, IntegrityReport& r) {
+  counted = 0;
+  std::uint64_t past_head = 0;
+  auto scanned = store.scan_side(family, [&](std::string_view key, std::string_view value) {
+    const std::uint64_t seq = seq_of(key, value);
+    if (seq <= walked_to) {
+      ++counted;
+    } else if (past_head == 0 && seq > store.head().seq) {
+      past_head = seq;
+    }
+    return true;
+  });
+  if (!scanned) return fail(r, 0, std::string(kind), scanned.error().message);
+  if (past_head != 0) {
+    return fail(r, past_head, std::string(kind),
+                "an entry of the " + family + " index points at seq " + std::to_string(past_head) +
+                    ", past the log's head " + std::to_string(store.head().seq) + ": records were cut");
+  }
+  if (counted == expected) return true;
+  // More entries than the records imply: find the first one no record explains.
+  std::uint64_t bad = 0;
+  std::string problem = std::to_string(counted) + " entries where the records imply " + std::to_string(expected);
+  (void)store.scan_side(family, [&](std::string_view key, std::string_view value) {
+    const std::uint64_t seq = seq_of(key, value);
+    if (seq > walked_to) return true;
+    if (std::string p = problem_of(key, seq); !p.empty()) {
+      bad = seq, problem = "an entry of the " + family + " index " + p;
+      return false;
+    }
+    return true;
+  });
+  return fail(r, bad, std::string(kind), problem);
+}
+
+}  // namespace
+
+IntegrityReport check_integrity(const EventStore& store, const IntegrityOptions& o) {
+  IntegrityReport r;
+  r.chain.head = store.head();
+  auto checkpoints = list_checkpoints(store);
+  if (!checkpoints) {
+    fail(r, 0, "checkpoint", checkpoints.error().message);
+    return r;
+  }
+  if (!check_cheap(store, o, 0, *checkpoints, r)) return r;
+
+  std::uint64_t audit_expected = 0;
+  RecordCheck audit_check;
+  if (o.indexes) {
+    audit_check.kind = "audit_index";
+    audit_check.check = [&store, &audit_expected, keys = std::vector<std::string>()](const Record& record) mutable {
+      AuditIndex::keys_of(record, keys);
+      audit_expected += keys.size();
+      for (const auto& key : keys) {
+        auto has = store.side_has(AuditIndex::kColumnFamily, key);
+        if (!has) return has.error().message;
+        if (!*has) {
+          return "the audit index lacks the record's entry by " +
+                 std::string(key[0] == 't' ? "token" : key[0] == 'a' ? "actor" : "type");
+        }
+      }
+      return std::string();
+    };
+  }
+  bool go_on = true;
+  auto pause = o.pause ? std::function<bool()>([&] { return go_on = o.pause(); }) : std::function<bool()>();
+  r.chain = store.verify_from(1, kGenesisHash, o.progress, audit_check, pause);
+  if (!go_on) r.stopped = true;
+  if (!r.chain.ok) {
+    fail(r, r.chain.first_bad_seq, r.chain.kind, r.chain.problem);
+    return r;
+  }
+  if (!o.indexes || r.stopped) return r;
+  const std::uint64_t walked = r.chain.head.seq;
+  if (!check_no_extra(
+          store, "streams", "stream_index", walked, walked,
+          [](std::string_view, std::string_view value) { return decode_be64(value); },
+          [&store](std::string_view key, std::uint64_t seq) { return stream_entry_problem(store, key, seq); },
+          r.stream_entries, r)) {
+    return r;
+  }
+  check_no_extra(
+      store, AuditIndex::kColumnFamily, "audit_index", walked, audit_expected,
+      [](std::string_view key, std::string_view) { return AuditIndex::seq_of_key(key); },
+      [&store](std::string_view key, std::uint64_t seq) { return audit_entry_problem(store, key, seq); },
+      r.audit_entries, r);
+  return r;
+}
+
+IntegrityReport check_at_start(const EventStore& store, const IntegrityOptions& o) {
+  IntegrityReport r;
+  r.chain.head = store.head();
+  auto checkpoints = list_checkpoints(store);
+  if (!checkpoints) {
+    fail(r, 0, "checkpoint", checkpoints.error().message);
+    return r;
+  }
+  // The newest checkpoint, and every one after the newest a start verified before.
+  const std::uint64_t verified = verified_checkpoint_seq(store);
+  std::size_t first = checkpoints->empty() ? 0 : checkpoints->size() - 1;
+  while (first > 0 && (*checkpoints)[first - 1].seq > verified) --first;
+  check_cheap(store, o, first, *checkpoints, r);
+  return r;
+}
+
+std::string integrity_report_json(const IntegrityReport& r, std::string_view public_key, bool indexes_checked,
+                                  std::string_view extra) {
+  JsonWriter w;
+  w.begin_object().key("ok").value(r.ok).key("events").value(r.chain.events);
+  w.key("head").begin_object().key("seq").value(r.chain.head.seq).key("hash").value(r.chain.head.hash).end_object();
+  if (!r.ok) w.key("first_bad_seq").value(r.first_bad_seq).key("kind").value(r.kind).key("problem").value(r.problem);
+  const bool checkpoints_ok = r.kind != "checkpoint";
+  w.key("checkpoints").begin_object().key("ok").value(checkpoints_ok).key("count").value(r.checkpoints);
+  w.key("public_key").value(public_key);
+  if (!checkpoints_ok) w.key("first_bad_seq").value(r.first_bad_seq).key("problem").value(r.problem);
+  w.end_object();
+  w.key("witnessed").value(r.witnessed);
+  w.key("indexes").begin_object().key("checked").value(indexes_checked && r.ok);
+  w.key("streams").value(r.stream_entries).key("audit").value(r.audit_entries).end_object();
+  std::string out = std::move(w).str();
+  out += extra;
+  out += "}";
+  return out;
+}
+
+std::uint64_t verified_checkpoint_seq(const EventStore& store) {
+  auto saved = store.get_side("meta", std::string(kVerifiedCheckpointKey));
+  return saved && *saved ? decode_be64(**saved) : 0;
+}
+
+Status remember_verified_checkpoint(EventStore& store, std::uint64_t seq) {
+  return store.put_side("meta", std::string(kVerifiedCheckpointKey), encode_be64(seq));
+}
+
+}  // namespace tl

@@ -1,0 +1,73 @@
+// The integrity check of a data directory: everything derived from the log is checked against
+// the log (DESIGN.md, "What keeps the record trustworthy"; issue 11).
+//
+// check_integrity() is the full check, shared by `tokenledger-admin verify --data`,
+// GET /api/v1/audit/verify and the server's background scrub:
+//   - the head marker the appender keeps in meta is the log's last record (no cut of the tail);
+//   - every signed checkpoint: its Ed25519 signature (against the pinned key when given), the
+//     chain of `prev`, and that the log reaches it and holds the hash it signed;
+//   - every witnessed checkpoint (a witness file kept outside the data directory) the same way,
+//     which also catches a cut after the newest checkpoint stored in the database;
+//   - the projection checkpoint is not ahead of the log;
+//   - the chain: seq from 1 without gaps, each record's SHA-256, each prev_hash link, strict decode;
+//   - the streams and audit_index column families hold exactly the entries the records imply:
+//     each record's entries are there, and there are no others (none pointing past the head).
+// check_at_start() is the cheap subset every start runs (see there).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "eventstore/event_store.hpp"
+#include "eventstore/signed_checkpoints.hpp"
+
+namespace tl {
+
+struct IntegrityOptions {
+  // Hex Ed25519 public key every checkpoint must be signed with; empty: the key each one names.
+  std::string trusted_public_key;
+  // Cross-check the stream and audit indexes entry by entry (`verify --quick` turns it off).
+  bool indexes = true;
+  // Checkpoints a witness received (read_witness_file); the log must reach and match each.
+  std::vector<SignedCheckpoint> witnessed;
+  std::function<void(std::uint64_t)> progress;  // seq reached, every 100,000 records
+  // Called every 1024 records of the walk: may sleep (the scrub's throttle) or return false to stop.
+  std::function<bool()> pause;
+};
+
+struct IntegrityReport {
+  bool ok = true;
+  bool stopped = false;      // pause() stopped the walk: the report covers only what was walked
+  VerifyReport chain;        // the walk: events checked, last good head
+  std::uint64_t first_bad_seq = 0;
+  std::string kind;          // see VerifyReport::kind
+  std::string problem;
+  std::uint64_t checkpoints = 0;        // signed checkpoints verified
+  std::uint64_t witnessed = 0;          // witnessed checkpoints matched
+  std::uint64_t stream_entries = 0;     // counted when options.indexes
+  std::uint64_t audit_entries = 0;
+};
+
+IntegrityReport check_integrity(const EventStore& store, const IntegrityOptions& options);
+
+// The cheap checks of every start, before anything is served or written: the head marker; the
+// newest signed checkpoint and every one signed after `verified_seq` (the newest checkpoint a
+// previous start verified, remembered in meta by remember_verified_checkpoint), each with the
+// one before it; every witnessed checkpoint; the projection checkpoint against the head. Reads a
+// few records, not the log.
+IntegrityReport check_at_start(const EventStore& store, const IntegrityOptions& options);
+
+// The report as JSON, the one shape of GET /api/v1/audit/verify and `tokenledger-admin verify
+// --json`: {"ok", "events", "head": {"seq", "hash"}, and when not ok "first_bad_seq", "kind",
+// "problem"; "checkpoints": {"ok", "count", "public_key"}, "witnessed", "indexes": {"checked",
+// "streams", "audit"}}. `extra` is inserted before the closing brace (e.g. `,"data":"…"`).
+std::string integrity_report_json(const IntegrityReport& report, std::string_view public_key, bool indexes_checked,
+                                  std::string_view extra = {});
+
+// The newest checkpoint seq a start verified (0: none), and remembering it.
+std::uint64_t verified_checkpoint_seq(const EventStore& store);
+Status remember_verified_checkpoint(EventStore& store, std::uint64_t seq);
+
+}  // namespace tl

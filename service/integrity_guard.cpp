@@ -1,0 +1,136 @@
+#include "service/integrity_guard.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "eventstore/time_format.hpp"
+
+namespace tl {
+
+IntegrityGuard::IntegrityGuard(EventStore& store, CheckpointSigner& signer, Witnesses& witnesses, Options options)
+    : store_(store), signer_(signer), witnesses_(witnesses), options_(std::move(options)) {}
+
+IntegrityGuard::~IntegrityGuard() { stop(); }
+
+void IntegrityGuard::report_damage(const IntegrityReport& report) {
+  {
+    std::lock_guard lock(mutex_);
+    if (damage_) return;
+    damage_ = Damage{report.first_bad_seq, report.kind, report.problem};
+  }
+  const std::string reason = "the integrity check found damage at seq " + std::to_string(report.first_bad_seq) +
+                             " (" + report.kind + ": " + report.problem + ")";
+  spdlog::error("{}; writes are refused from now on. Run `tokenledger-admin verify --data DIR` for a full report",
+                reason);
+  store_.refuse_writes(reason);
+}
+
+std::optional<Damage> IntegrityGuard::damage() const {
+  std::lock_guard lock(mutex_);
+  return damage_;
+}
+
+Result<SignedCheckpoint> IntegrityGuard::sign_checkpoint() {
+  if (auto d = damage()) {
+    return Error::unavailable("No checkpoint is signed over a damaged log (seq " + std::to_string(d->seq) + ", " +
+                              d->kind + ").");
+  }
+  const auto newest_before = list_checkpoints(store_);
+  auto signed_head = signer_.sign_head(store_);
+  if (!signed_head) return signed_head;
+  const bool fresh = !newest_before || newest_before->empty() || newest_before->back().seq != signed_head->seq;
+  if (fresh) {
+    witnesses_.witness(*signed_head);
+  } else {
+    witnesses_.retry();
+  }
+  return signed_head;
+}
+
+std::optional<double> IntegrityGuard::checkpoint_age_seconds() const {
+  auto all = list_checkpoints(store_);
+  if (!all || all->empty()) return std::nullopt;
+  auto at = parse_rfc3339(all->back().at);
+  if (!at) return std::nullopt;
+  return std::chrono::duration<double>(now_ms() - *at).count();
+}
+
+IntegrityOptions IntegrityGuard::check_options() const {
+  IntegrityOptions check;
+  check.trusted_public_key = options_.trusted_public_key.empty() ? signer_.public_key_hex() : options_.trusted_public_key;
+  if (!options_.witness_file.empty()) {
+    if (auto witnessed = read_witness_file(options_.witness_file, true)) {
+      check.witnessed = std::move(*witnessed);
+    } else {
+      spdlog::error("{}", witnessed.error().message);
+    }
+  }
+  return check;
+}
+
+void IntegrityGuard::start_scrub() {
+  if (options_.scrub_interval.count() <= 0) return;
+  thread_ = std::thread([this] { scrub_loop(); });
+}
+
+void IntegrityGuard::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+ScrubStatus IntegrityGuard::scrub_status() const {
+  std::lock_guard lock(mutex_);
+  return scrub_;
+}
+
+void IntegrityGuard::scrub_loop() {
+  for (;;) {
+    scrub_once();
+    std::unique_lock lock(mutex_);
+    if (wake_.wait_for(lock, options_.scrub_interval, [&] { return stopping_; })) return;
+  }
+}
+
+void IntegrityGuard::scrub_once() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    scrub_.running = true;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  IntegrityOptions check = check_options();
+  // Low priority: after each step of 1024 records, sleep so that the walk takes about
+  // `scrub_duty` of one core; stop promptly at shutdown.
+  auto step_started = std::chrono::steady_clock::now();
+  check.pause = [&] {
+    const auto worked = std::chrono::steady_clock::now() - step_started;
+    const auto rest = std::chrono::duration_cast<std::chrono::microseconds>(worked * (1.0 / options_.scrub_duty - 1.0));
+    std::unique_lock lock(mutex_);
+    const bool stop = wake_.wait_for(lock, rest, [&] { return stopping_; });
+    step_started = std::chrono::steady_clock::now();
+    return !stop;
+  };
+  const IntegrityReport report = check_integrity(store_, check);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  {
+    std::lock_guard lock(mutex_);
+    scrub_.running = false;
+    if (report.stopped) return;
+    ++scrub_.runs;
+    scrub_.last_ok = report.ok;
+    scrub_.last_events = report.chain.events;
+    scrub_.last_seconds = seconds;
+    scrub_.last_finished_unix = std::chrono::duration_cast<std::chrono::seconds>(now_ms().time_since_epoch()).count();
+  }
+  if (report.ok) {
+    spdlog::info("scrub passed: {} records, {} signed and {} witnessed checkpoints, indexes exact, in {:.1f} s",
+                 report.chain.events, report.checkpoints, report.witnessed, seconds);
+  } else {
+    report_damage(report);
+  }
+}
+
+}  // namespace tl

@@ -1,0 +1,86 @@
+// What the running server does about the record's integrity (issue 11): it remembers damage
+// found by the start-up check or the scrub and then refuses every write (the log turns
+// read-only, /readyz answers 503 naming the seq); it signs checkpoints of the head only over a
+// log that passed its checks, and hands each to the witnesses; and it runs the background
+// scrub: the full check_integrity() at start and every `scrub_interval`, throttled so that it
+// takes at most about a quarter of one core.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "eventstore/signed_checkpoints.hpp"
+#include "service/integrity.hpp"
+#include "service/witness.hpp"
+
+namespace tl {
+
+struct Damage {
+  std::uint64_t seq = 0;
+  std::string kind;
+  std::string problem;
+};
+
+struct ScrubStatus {
+  std::uint64_t runs = 0;               // completed scrubs
+  bool last_ok = true;                  // the last completed scrub passed (true before the first)
+  std::uint64_t last_events = 0;        // records it walked
+  double last_seconds = 0;              // how long it took, throttle included
+  std::int64_t last_finished_unix = 0;  // 0: none yet
+  bool running = false;
+};
+
+class IntegrityGuard {
+ public:
+  struct Options {
+    std::string witness_file;  // read by every scrub (the checkpoints a witness saw)
+    std::string trusted_public_key;
+    std::chrono::hours scrub_interval{24};  // 0: no background scrub
+    double scrub_duty = 0.25;               // share of one core the scrub may use
+  };
+
+  IntegrityGuard(EventStore& store, CheckpointSigner& signer, Witnesses& witnesses, Options options);
+  ~IntegrityGuard();
+
+  // Records damage: from now on writes are refused and no checkpoint is signed. Logged once.
+  void report_damage(const IntegrityReport& report);
+  std::optional<Damage> damage() const;
+
+  // Signs the head (unless the newest checkpoint already names it) and witnesses it; refused
+  // (unavailable) when damage was found. Called by the timer, at shutdown and by the HTTP route.
+  Result<SignedCheckpoint> sign_checkpoint();
+  // Seconds since the newest checkpoint was signed; nullopt when none exists.
+  std::optional<double> checkpoint_age_seconds() const;
+
+  // What every full check of this server uses: its signing key pinned, the witness file's
+  // checkpoints (read now; a file that cannot be read is logged and left out).
+  IntegrityOptions check_options() const;
+
+  void start_scrub();  // runs one scrub now, then every scrub_interval
+  void stop();         // stops the scrub (it finishes within one 1024-record step)
+  ScrubStatus scrub_status() const;
+  const Witnesses& witnesses() const { return witnesses_; }
+
+ private:
+  void scrub_loop();
+  void scrub_once();
+
+  EventStore& store_;
+  CheckpointSigner& signer_;
+  Witnesses& witnesses_;
+  Options options_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::optional<Damage> damage_;
+  ScrubStatus scrub_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace tl
