@@ -73,6 +73,12 @@ struct Actor {
   std::string user;
   std::string via;       // "session", "api_token", "admin_tool", "system"
   std::string token_id;  // set when via == "api_token"
+  // Set only by the admin tool, from the operating system (never from the environment), so the
+  // trail names the person even behind sudo. Empty fields are not written, which keeps the bytes
+  // (and hashes) of records without them unchanged.
+  std::string login_user;  // the account of /proc/self/loginuid (the login sudo cannot change)
+  std::string host;        // gethostname()
+  std::string sudo_user;   // $SUDO_USER: a hint only, settable by anyone, never the actor
 };
 
 // Where it came from.

@@ -97,6 +97,10 @@ std::string encode_record_body(const Record& r) {
       .key("version").value(r.version);
   w.key("actor").begin_object().key("user").value(r.actor.user).key("via").value(r.actor.via);
   if (!r.actor.token_id.empty()) w.key("token_id").value(r.actor.token_id);
+  // The admin tool's OS identity: written only when set, so older records keep their bytes.
+  if (!r.actor.login_user.empty()) w.key("login_user").value(r.actor.login_user);
+  if (!r.actor.host.empty()) w.key("host").value(r.actor.host);
+  if (!r.actor.sudo_user.empty()) w.key("sudo_user").value(r.actor.sudo_user);
   w.end_object();
   w.key("source").begin_object();
   write_optional(w, "ip", r.source.ip);

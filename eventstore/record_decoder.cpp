@@ -100,6 +100,8 @@ bool get_string(value v, std::string& out) {
   return true;
 }
 
+bool get_nonempty_string(value v, std::string& out) { return get_string(v, out) && !out.empty(); }
+
 bool get_optional_string(value v, std::string& out) {
   bool null = false;
   if (v.is_null().get(null) != SUCCESS) return false;
@@ -269,6 +271,7 @@ struct Decoder {
                            &r.source.user_agent, &r.source.request_id, &r.token_id, &r.owner, &r.prev_hash, &r.hash}) {
       s->clear();
     }
+    for (std::string* s : {&r.actor.login_user, &r.actor.host, &r.actor.sudo_user}) s->clear();
     for (auto item : root) {
       field f;
       if (std::move(item).get(f) != SUCCESS) return corrupt("bad key");
@@ -299,6 +302,10 @@ struct Decoder {
           if (g.key() == "user") return get_string(g.value(), r.actor.user);
           if (g.key() == "via") return get_string(g.value(), r.actor.via);
           if (g.key() == "token_id") return get_string(g.value(), r.actor.token_id);
+          // Written only when non-empty: an empty one is not a record this codec wrote.
+          if (g.key() == "login_user") return get_nonempty_string(g.value(), r.actor.login_user);
+          if (g.key() == "host") return get_nonempty_string(g.value(), r.actor.host);
+          if (g.key() == "sudo_user") return get_nonempty_string(g.value(), r.actor.sudo_user);
           return other(g);
         });
       } else if (key == "source") {

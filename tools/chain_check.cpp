@@ -44,6 +44,8 @@ bool ChainChecker::add(std::string_view raw) {
   report_.bad_position = 0;
   report_.last_seq = seq;
   report_.last_hash = record->hash;
+  report_.last_stream = record->stream;
+  report_.last_version = record->version;
   return true;
 }
 

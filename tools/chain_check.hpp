@@ -16,6 +16,8 @@ struct ChainReport {
   std::uint64_t first_seq = 0;
   std::uint64_t last_seq = 0;
   std::string last_hash;
+  std::string last_stream;  // the stream and version of the last good record
+  std::uint64_t last_version = 0;
   std::uint64_t links_checked = 0;  // pairs of records with consecutive seq
   std::uint64_t gaps = 0;           // places where seq jumps by more than one
   std::uint64_t first_gap_after = 0;

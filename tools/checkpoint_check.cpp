@@ -135,6 +135,10 @@ bool OfflineCheckpoints::see(std::uint64_t seq, const std::string& hash) {
 void OfflineCheckpoints::finish() {
   if (!ok_) return;
   beyond_ = by_seq_.size();
+  if (!by_seq_.empty()) {
+    first_beyond_ = by_seq_.begin()->first;
+    newest_beyond_ = by_seq_.rbegin()->first;
+  }
   by_seq_.clear();
 }
 

@@ -43,6 +43,9 @@ class OfflineCheckpoints {
   std::uint64_t count() const { return checkpoints_.size(); }
   std::uint64_t matched() const { return matched_; }
   std::uint64_t beyond() const { return beyond_; }        // past the export's last seq
+  // The first and the newest checkpoint past the export's last seq; 0 when none.
+  std::uint64_t first_beyond_seq() const { return first_beyond_; }
+  std::uint64_t newest_beyond_seq() const { return newest_beyond_; }
   std::uint64_t not_in_file() const { return missing_; }  // in the export's gaps (filtered)
   std::uint64_t first_bad_seq() const { return bad_seq_; }
   const std::string& problem() const { return problem_; }
@@ -53,7 +56,7 @@ class OfflineCheckpoints {
   std::vector<SignedCheckpoint> checkpoints_;
   std::map<std::uint64_t, std::string> by_seq_;  // seq -> signed hash, not yet seen
   std::uint64_t last_seq_ = 0;
-  std::uint64_t matched_ = 0, beyond_ = 0, missing_ = 0, bad_seq_ = 0;
+  std::uint64_t matched_ = 0, beyond_ = 0, missing_ = 0, bad_seq_ = 0, first_beyond_ = 0, newest_beyond_ = 0;
   bool ok_ = true;
   std::string problem_;
 };

@@ -1,8 +1,16 @@
 #include "tools/cli.hpp"
 
+#include <pwd.h>
+#include <unistd.h>
+
+#include <array>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <limits>
 #include <sstream>
+
+#include "domain/text_rules.hpp"
 
 namespace tl::admin {
 
@@ -73,15 +81,49 @@ bool Command::parse(int argc, char** argv) {
   return true;
 }
 
-RequestContext admin_context() {
-  std::string user = "root";
-  for (const char* var : {"SUDO_USER", "USER"}) {
-    if (const char* v = std::getenv(var); v != nullptr && *v != '\0') {
-      user = v;
-      break;
-    }
+namespace {
+
+constexpr std::size_t kMaxOsText = 256;
+
+// The account name of `uid` from the password database, else "uid:N" (an account without a
+// name is still someone).
+std::string account_name(uid_t uid) {
+  std::vector<char> buffer(16384);
+  passwd entry{};
+  passwd* found = nullptr;
+  if (getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &found) == 0 && found != nullptr &&
+      found->pw_name != nullptr && *found->pw_name != '\0') {
+    return to_valid_utf8(found->pw_name, kMaxOsText);
   }
-  return {{user, "admin_tool", ""}, {"", "tokenledger-admin", ""}};
+  return "uid:" + std::to_string(uid);
+}
+
+// The audit login uid the kernel gave this session at login: sudo and su keep it, and only a
+// privileged process may set it. Unset (no PAM login, some containers) reads as 4294967295.
+std::optional<uid_t> login_uid() {
+  std::ifstream in("/proc/self/loginuid");
+  unsigned long long id = 0;
+  if (!(in >> id) || id == 4294967295ULL || id > std::numeric_limits<uid_t>::max()) return std::nullopt;
+  return static_cast<uid_t>(id);
+}
+
+std::string host_name() {
+  std::array<char, 256> name{};
+  if (gethostname(name.data(), name.size() - 1) != 0) return {};
+  return to_valid_utf8(name.data(), kMaxOsText);
+}
+
+}  // namespace
+
+RequestContext admin_context() {
+  Actor actor;
+  // The real uid, not $USER or $SUDO_USER: anyone can set those (issue 11).
+  actor.user = account_name(getuid());
+  actor.via = "admin_tool";
+  if (auto login = login_uid()) actor.login_user = account_name(*login);
+  actor.host = host_name();
+  if (const char* sudo = std::getenv("SUDO_USER"); sudo != nullptr) actor.sudo_user = to_valid_utf8(sudo, kMaxOsText);
+  return {std::move(actor), {"", "tokenledger-admin", ""}};
 }
 
 std::vector<std::string> split_list(const std::string& text) {

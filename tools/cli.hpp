@@ -65,8 +65,11 @@ class Command {
   po::variables_map vm_;
 };
 
-// Who the audit trail names for changes made with this tool: the operator's login name
-// ($SUDO_USER, else $USER, else "root"), via "admin_tool", from "tokenledger-admin".
+// Who the audit trail names for changes made with this tool, via "admin_tool", from
+// "tokenledger-admin". All from the operating system, never from $USER: actor.user is the account
+// of the real uid (getpwuid_r(getuid()), "uid:N" when it has no name); login_user the account of
+// /proc/self/loginuid when set (sudo cannot change it); host gethostname(); sudo_user $SUDO_USER,
+// recorded as a labelled hint only. Each at most 256 bytes of valid UTF-8 (to_valid_utf8).
 RequestContext admin_context();
 
 // Splits "a,b,c" (empty parts dropped).

@@ -1,5 +1,8 @@
 // backup and restore: RocksDB's BackupEngine for the database (consistent, incremental,
-// checksummed), plus copies of the key files, which are not in the database.
+// checksummed). The key files are credentials and stay out of a backup unless asked for
+// (--include-keys); a restore takes them from --keys-from or from such a backup, and refuses
+// without them, because a database with history must never start with freshly generated keys.
+// A BACKUP_DIR belongs to one database, told apart by its database id (eventstore/database_id).
 #include <rocksdb/db.h>
 #include <rocksdb/utilities/backup_engine.h>
 #include <sys/stat.h>
@@ -9,6 +12,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "eventstore/database_id.hpp"
 #include "eventstore/json_writer.hpp"
 #include "eventstore/signed_checkpoints.hpp"
 #include "tools/checkpoint_check.hpp"
@@ -22,6 +26,11 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kKeyFiles[] = {"master.key", "introspection.secret", "signing.key"};
+// What a restored database with history cannot do without: master.key unwraps the tokens' data
+// keys, signing.key continues the chain of signed checkpoints. introspection.secret is only the
+// resource servers' credential (it may come from TOKENLEDGER_INTROSPECTION_SECRET instead), so it
+// is restored when present but not required.
+constexpr const char* kRequiredKeyFiles[] = {"master.key", "signing.key"};
 
 std::string engine_dir(const std::string& backup_dir) { return (fs::path(backup_dir) / "rocksdb").string(); }
 
@@ -47,6 +56,48 @@ std::vector<std::string> copy_key_files(const fs::path& from, const fs::path& to
   return copied;
 }
 
+// The required key files that `dir` lacks.
+std::vector<std::string> missing_key_files(const fs::path& dir) {
+  std::vector<std::string> missing;
+  std::error_code ec;
+  for (const char* name : kRequiredKeyFiles) {
+    if (!fs::exists(dir / name, ec)) missing.emplace_back(name);
+  }
+  return missing;
+}
+
+// BACKUP_DIR/database_id: the id of the database whose backups the directory holds.
+fs::path id_file(const std::string& backup_dir) { return fs::path(backup_dir) / "database_id"; }
+
+std::string trimmed(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+// Refuses a BACKUP_DIR that holds another database's backups: by the id it recorded, or, for a
+// directory written before ids, by the master.key an older backup copied there.
+void check_same_database(const std::string& to, const std::string& id, const DataDir& source) {
+  std::error_code ec;
+  if (fs::exists(id_file(to), ec)) {
+    const std::string theirs = trimmed(read_all(id_file(to)));
+    if (theirs != id) {
+      throw Failure(to + " holds backups of another database (database id " + theirs + "; " + source.root +
+                    " is " + id + "); choose another --to");
+    }
+    return;
+  }
+  if (fs::exists(fs::path(to) / "master.key", ec) && fs::exists(source.master_key(), ec) &&
+      read_all(fs::path(to) / "master.key") != read_all(source.master_key())) {
+    throw Failure(to + " holds backups of another data directory (its master.key differs); choose another --to");
+  }
+}
+
+void write_id_file(const std::string& to, const std::string& id) {
+  std::ofstream out(id_file(to), std::ios::binary | std::ios::trunc);
+  out << id << "\n";
+  if (!out.flush()) throw Failure("cannot write " + id_file(to).string());
+}
+
 std::string join(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
@@ -63,36 +114,70 @@ void make_private_dir(const fs::path& dir) {
   fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
 }
 
+void print_backup(bool json, const std::string& data, const std::string& to, rocksdb::BackupID id, const Head& head,
+                  const std::string& database_id, const std::vector<std::string>& copied, bool include_keys) {
+  const std::vector<std::string> left_out =
+      include_keys ? std::vector<std::string>{} : std::vector<std::string>(std::begin(kKeyFiles), std::end(kKeyFiles));
+  if (json) {
+    JsonWriter w;
+    w.begin_object().key("backup_id").value(static_cast<std::uint64_t>(id)).key("to").value(to);
+    w.key("database_id").value(database_id);
+    w.key("head").begin_object().key("seq").value(head.seq).key("hash").value(head.hash).end_object();
+    w.key("key_files").begin_array();
+    for (const auto& name : copied) w.value(name);
+    w.end_array().key("keys_left_out").begin_array();
+    for (const auto& name : left_out) w.value(name);
+    w.end_array().end_object();
+    std::cout << std::move(w).str() << "\n";
+    return;
+  }
+  std::cout << "Backup " << id << " of " << data << " written to " << to << " (checksums verified).\n"
+            << "  database id  " << database_id << "\n"
+            << "  head seq     " << head.seq << "\n"
+            << "  head hash    " << head.hash << "\n";
+  if (include_keys) {
+    std::cout << "  key files    " << join(copied) << " (mode 0600; keep " << to
+              << " as secret as the data directory)\n";
+  } else {
+    std::cout << "  key files    left out: " << join(left_out) << ".\n"
+              << "               Keep them elsewhere (apart from the backups): restoring needs them\n"
+              << "               (restore --keys-from DIR). --include-keys puts them in the backup.\n";
+  }
+}
+
 }  // namespace
 
 int cmd_backup(int argc, char** argv) {
   std::string data, to;
-  bool json = false;
-  Command cmd("backup", "[--data DIR] --to BACKUP_DIR [--json]",
-              "Writes a consistent backup of the data directory into BACKUP_DIR (created 0700):\n"
-              "  - the RocksDB database, with RocksDB's BackupEngine (BACKUP_DIR/rocksdb: incremental,\n"
-              "    checksummed, one numbered backup per run, each with the head seq and hash it holds);\n"
-              "  - copies of DIR/master.key, DIR/introspection.secret and DIR/signing.key (the key that\n"
-              "    signs checkpoints), mode 0600. The master key is needed to show token codes again:\n"
-              "    keep BACKUP_DIR as secret as the data directory (it is created owner-only).\n"
-              "A BACKUP_DIR holds the backups of one data directory only (its master.key must match).\n"
+  bool json = false, include_keys = false;
+  Command cmd("backup", "[--data DIR] --to BACKUP_DIR [--include-keys] [--json]",
+              "Writes a consistent backup of the database in DIR into BACKUP_DIR (created 0700) with\n"
+              "RocksDB's BackupEngine (BACKUP_DIR/rocksdb: incremental, checksummed, one numbered backup\n"
+              "per run, each with the head seq and hash it holds).\n"
+              "The key files DIR/master.key (needed to show token codes again), DIR/signing.key (signs\n"
+              "checkpoints) and DIR/introspection.secret are credentials: they are left out unless\n"
+              "--include-keys is given (then copied with mode 0600). Keep them elsewhere; a restore\n"
+              "needs them (restore --keys-from DIR).\n"
+              "A BACKUP_DIR holds the backups of one database only: it records the database id\n"
+              "(BACKUP_DIR/database_id) and refuses another database's backups.\n"
               "Needs the database to itself: stop the server first.");
   cmd.data_option(data).json_option(json);
-  cmd.options()("to", po::value(&to)->value_name("BACKUP_DIR")->required(), "where the backups are kept");
-  cmd.epilog("Restore with: tokenledger-admin restore --from BACKUP_DIR --data NEW_DIR");
+  cmd.options()("to", po::value(&to)->value_name("BACKUP_DIR")->required(), "where the backups are kept")(
+      "include-keys", po::bool_switch(&include_keys),
+      "also copy master.key, signing.key and introspection.secret into BACKUP_DIR");
+  cmd.epilog(
+      "Restore with: tokenledger-admin restore --from BACKUP_DIR --keys-from KEY_DIR --data NEW_DIR\n"
+      "(or without --keys-from for a backup made with --include-keys)");
   if (!cmd.parse(argc, argv)) return kExitOk;
-  ::umask(077);  // the backup holds password hashes and the master key: owner-only, as the data directory
+  ::umask(077);  // the backup holds password hashes (and the keys when asked): owner-only
   const DataDir source{data};
-  const fs::path target(to);
-  std::error_code ec;
-  if (fs::exists(target / "master.key", ec) && fs::exists(source.master_key(), ec) &&
-      read_all(target / "master.key") != read_all(source.master_key())) {
-    throw Failure(to + " holds backups of another data directory (its master.key differs); choose another --to");
-  }
 
-  auto store = open_store(source, Access::writable);
+  auto store = open_store(source, Access::writable);  // gives the database its id when missing
+  auto database_id = read_database_id(*store);
+  if (!database_id || !*database_id) throw Failure("cannot read the database id of " + data);
+  check_same_database(to, **database_id, source);
   const Head head = store->head();
-  make_private_dir(target);
+  make_private_dir(to);
   rocksdb::BackupEngine* raw_engine = nullptr;
   auto io =
       rocksdb::BackupEngine::Open(rocksdb::Env::Default(), rocksdb::BackupEngineOptions(engine_dir(to)), &raw_engine);
@@ -106,41 +191,104 @@ int cmd_backup(int argc, char** argv) {
   io = engine->VerifyBackup(id, /*verify_with_checksum=*/true);
   if (!io.ok()) throw Failure("backup " + std::to_string(id) + " does not verify: " + io.ToString());
   store->close();
-  const auto copied = copy_key_files(source.root, target);
+  write_id_file(to, **database_id);
+  const auto copied = include_keys ? copy_key_files(source.root, to) : std::vector<std::string>{};
 
-  if (json) {
-    JsonWriter w;
-    w.begin_object().key("backup_id").value(static_cast<std::uint64_t>(id)).key("to").value(to);
-    w.key("head").begin_object().key("seq").value(head.seq).key("hash").value(head.hash).end_object();
-    w.key("key_files").begin_array();
-    for (const auto& name : copied) w.value(name);
-    w.end_array().end_object();
-    std::cout << std::move(w).str() << "\n";
-  } else {
-    std::cout << "Backup " << id << " of " << data << " written to " << to << " (checksums verified).\n"
-              << "  head seq     " << head.seq << "\n"
-              << "  head hash    " << head.hash << "\n"
-              << "  key files    " << join(copied) << " (mode 0600)\n";
-  }
+  print_backup(json, data, to, id, head, **database_id, copied, include_keys);
   for (const char* name : kKeyFiles) {
-    if (std::find(copied.begin(), copied.end(), name) == copied.end()) {
+    if (include_keys && std::find(copied.begin(), copied.end(), name) == copied.end()) {
       std::cerr << "note: " << (fs::path(data) / name).string() << " does not exist, so it is not in the backup\n";
     }
   }
   return kExitOk;
 }
 
+namespace {
+
+// Where a restore takes the key files from: --keys-from, else the backup when it was made with
+// --include-keys. Refuses, naming what is missing, before anything is written.
+fs::path key_source(const std::string& from, const std::string& keys_from) {
+  const std::string both =
+      "pass --keys-from DIR (the directory holding master.key and signing.key, and introspection.secret "
+      "when you have it) or restore from a backup made with --include-keys";
+  if (!keys_from.empty()) {
+    const auto missing = missing_key_files(keys_from);
+    if (!missing.empty()) throw Failure("--keys-from " + keys_from + " lacks " + join(missing) + "; " + both);
+    return keys_from;
+  }
+  const auto missing = missing_key_files(from);
+  if (missing.empty()) return from;
+  throw Failure("no key files to restore with: the backup in " + from + " lacks " + join(missing) +
+                " (made without --include-keys?); " + both +
+                ". A restored database must not start with freshly generated keys: its tokens and "
+                "signed checkpoints need the old ones.");
+}
+
+struct RestoreOutcome {
+  rocksdb::BackupID backup_id = 0;
+  std::string backup_head;  // the head the backup recorded ("seq HASH"), may be empty
+  VerifyReport report;
+  CheckpointReport signatures;
+  std::string database_id;         // the restored database's; empty when it has none
+  std::string backup_database_id;  // BACKUP_DIR/database_id; empty for older backups
+  std::vector<std::string> copied;
+  fs::path keys_from;
+  bool same_head = false;
+  bool same_id = false;
+  bool ok() const { return report.ok && signatures.ok && same_head && same_id; }
+};
+
+void print_restore(bool json, const std::string& from, const std::string& data, const RestoreOutcome& r) {
+  if (json) {
+    JsonWriter w;
+    w.begin_object().key("ok").value(r.ok()).key("backup_id").value(static_cast<std::uint64_t>(r.backup_id));
+    w.key("data").value(data).key("verified").value(r.report.ok).key("checkpoints_verified").value(r.signatures.ok);
+    w.key("head").begin_object().key("seq").value(r.report.head.seq).key("hash").value(r.report.head.hash).end_object();
+    w.key("backup_head").value(r.backup_head).key("database_id").value(r.database_id);
+    w.key("backup_database_id").value(r.backup_database_id).key("keys_from").value(r.keys_from.string());
+    w.key("key_files").begin_array();
+    for (const auto& name : r.copied) w.value(name);
+    w.end_array().end_object();
+    std::cout << std::move(w).str() << "\n";
+    return;
+  }
+  const std::string chain =
+      r.report.ok ? "ok" : "FAILED at seq " + std::to_string(r.report.first_bad_seq) + ": " + r.report.problem;
+  const std::string checkpoints =
+      r.signatures.ok ? std::to_string(r.signatures.checkpoints) + " signed checkpoints verified"
+                      : "FAILED at seq " + std::to_string(r.signatures.first_bad_seq) + ": " + r.signatures.problem;
+  std::cout << (r.ok() ? "Restored" : "FAILED: restored, but the copy is not sound:") << " backup " << r.backup_id
+            << " from " << from << " into " << data << ".\n"
+            << "  verify       " << chain << "\n"
+            << "  checkpoints  " << checkpoints << "\n"
+            << "  head seq     " << r.report.head.seq << "\n"
+            << "  head hash    " << r.report.head.hash
+            << (r.same_head ? " (the head the backup recorded)" : " (the backup recorded " + r.backup_head + ")")
+            << "\n  database id  " << (r.database_id.empty() ? "-" : r.database_id)
+            << (r.same_id ? "" : " (the backup directory records " + r.backup_database_id + ")")
+            << "\n  key files    " << join(r.copied) << " from " << r.keys_from.string() << " (mode 0600)\n";
+}
+
+}  // namespace
+
 int cmd_restore(int argc, char** argv) {
-  std::string data, from;
+  std::string data, from, keys_from;
   std::uint32_t backup_id = 0;
   bool json = false;
-  Command cmd("restore", "--from BACKUP_DIR --data DIR [--backup-id N] [--json]",
+  Command cmd("restore", "--from BACKUP_DIR --data DIR [--keys-from KEY_DIR] [--backup-id N] [--json]",
               "Restores a backup written by `tokenledger-admin backup` into DIR, which must be new or\n"
-              "empty: the RocksDB database into DIR/db, and master.key, introspection.secret and\n"
-              "signing.key (mode 0600). Then verifies the restored log and its signed checkpoints, and\n"
-              "checks that its head is the one the backup recorded. Start the server on DIR afterwards.");
+              "empty: the RocksDB database into DIR/db, and master.key, signing.key and (when present)\n"
+              "introspection.secret, mode 0600, from --keys-from KEY_DIR, or from BACKUP_DIR when the\n"
+              "backup was made with --include-keys. Without master.key and signing.key it refuses and\n"
+              "writes nothing: a database with history must never start with freshly generated keys\n"
+              "(its tokens and signed checkpoints need the old ones). Then verifies the\n"
+              "restored log and its signed checkpoints (against the restored signing key), and checks\n"
+              "that its head and database id are the ones the backup recorded. Start the server on DIR\n"
+              "afterwards.");
   cmd.data_option(data).json_option(json);
   cmd.options()("from", po::value(&from)->value_name("BACKUP_DIR")->required(), "the backup directory")(
+      "keys-from", po::value(&keys_from)->value_name("KEY_DIR"),
+      "the directory holding master.key, signing.key (and introspection.secret)")(
       "backup-id", po::value(&backup_id)->value_name("N"), "which backup (default: the latest)");
   if (!cmd.parse(argc, argv)) return kExitOk;
   if (!cmd.given("data")) throw UsageError("--data: say where to restore to (a new or empty directory)");
@@ -153,6 +301,8 @@ int cmd_restore(int argc, char** argv) {
     if (database_locked(target.db())) throw Failure(server_running_message(target));
     throw Failure(data + " is not empty; restore only into a new or empty directory (move the old one aside first)");
   }
+  RestoreOutcome r;
+  r.keys_from = key_source(from, keys_from);
 
   rocksdb::BackupEngineReadOnly* raw_engine = nullptr;
   auto io = rocksdb::BackupEngineReadOnly::Open(rocksdb::Env::Default(), rocksdb::BackupEngineOptions(engine_dir(from)),
@@ -172,40 +322,20 @@ int cmd_restore(int argc, char** argv) {
   make_private_dir(data);
   io = engine->RestoreDBFromBackup(chosen->backup_id, target.db(), target.db());
   if (!io.ok()) throw Failure("the restore failed: " + io.ToString() + " (remove " + data + " before trying again)");
-  const auto copied = copy_key_files(from, data);
+  r.copied = copy_key_files(r.keys_from, data);
 
   auto store = open_store(target, Access::read_only, /*log_only=*/true);
-  const VerifyReport report = store->verify();
-  const CheckpointReport signatures = verify_checkpoints(*store, public_key_of(target.signing_key()));
+  r.report = store->verify();
+  r.signatures = verify_checkpoints(*store, public_key_of(target.signing_key()));
+  if (auto id = read_database_id(*store); id && *id) r.database_id = **id;
   store->close();
-  const std::string restored = head_metadata(report.head);
-  const bool same_head = chosen->app_metadata.empty() || chosen->app_metadata == restored;
-  const bool ok = report.ok && signatures.ok && same_head;
-  if (json) {
-    JsonWriter w;
-    w.begin_object().key("ok").value(ok).key("backup_id").value(static_cast<std::uint64_t>(chosen->backup_id));
-    w.key("data").value(data).key("verified").value(report.ok).key("checkpoints_verified").value(signatures.ok);
-    w.key("head").begin_object().key("seq").value(report.head.seq).key("hash").value(report.head.hash).end_object();
-    w.key("backup_head").value(chosen->app_metadata).key("key_files").begin_array();
-    for (const auto& name : copied) w.value(name);
-    w.end_array().end_object();
-    std::cout << std::move(w).str() << "\n";
-  } else {
-    const std::string chain =
-        report.ok ? "ok" : "FAILED at seq " + std::to_string(report.first_bad_seq) + ": " + report.problem;
-    const std::string checkpoints =
-        signatures.ok ? std::to_string(signatures.checkpoints) + " signed checkpoints verified"
-                      : "FAILED at seq " + std::to_string(signatures.first_bad_seq) + ": " + signatures.problem;
-    std::cout << (ok ? "Restored" : "FAILED: restored, but the copy is not sound:") << " backup " << chosen->backup_id
-              << " from " << from << " into " << data << ".\n"
-              << "  verify       " << chain << "\n"
-              << "  checkpoints  " << checkpoints << "\n"
-              << "  head seq     " << report.head.seq << "\n"
-              << "  head hash    " << report.head.hash
-              << (same_head ? " (the head the backup recorded)" : " (the backup recorded " + chosen->app_metadata + ")")
-              << "\n  key files    " << join(copied) << " (mode 0600)\n";
-  }
-  return ok ? kExitOk : kExitFinding;
+  r.backup_id = chosen->backup_id;
+  r.backup_head = chosen->app_metadata;
+  r.same_head = r.backup_head.empty() || r.backup_head == head_metadata(r.report.head);
+  if (fs::exists(id_file(from), ec)) r.backup_database_id = trimmed(read_all(id_file(from)));
+  r.same_id = r.backup_database_id.empty() || r.backup_database_id == r.database_id;
+  print_restore(json, from, data, r);
+  return r.ok() ? kExitOk : kExitFinding;
 }
 
 }  // namespace tl::admin

@@ -20,8 +20,11 @@ namespace tl::admin {
 namespace {
 
 constexpr const char* kWriting =
-    "Appends the same audited event as the server, naming you ($SUDO_USER or $USER) as the actor\n"
-    "via admin_tool. Needs the database to itself: stop the server first, or use the HTTP API.";
+    "Appends the same audited event as the server, naming you as the actor via admin_tool: the\n"
+    "account of your real user id (not $USER or $SUDO_USER, which anyone can set), with your login\n"
+    "account (/proc/self/loginuid, which sudo keeps) and the host name; under sudo, $SUDO_USER is\n"
+    "recorded as the hint sudo_user only. Needs the database to itself: stop the server first, or\n"
+    "use the HTTP API.";
 
 // The store and the read model the user service works on, loaded from the last checkpoint.
 struct Session {

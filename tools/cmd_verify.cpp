@@ -32,12 +32,19 @@ constexpr const char* kAbout =
     "the data directory may hold that key too, so pin the key you kept. Opens the database\n"
     "read-only, so it works while the server is running.\n\n"
     "With --file, checks an export written by `tokenledger-admin audit --format jsonl` (or\n"
-    "GET /api/v1/audit/export?format=jsonl) without the database: each line's own hash, and\n"
-    "the prev_hash link wherever two lines have consecutive seq. An unfiltered export from seq 1\n"
-    "is thereby checked as a whole chain; a filtered one is a subset whose gaps cannot be checked\n"
-    "without the database. The output says which the file was. With --checkpoints, also checks\n"
+    "GET /api/v1/audit/export?format=jsonl) without the database: each line's own hash and the\n"
+    "prev_hash link wherever two lines have consecutive seq. An export is taken to be complete\n"
+    "(--complete, the default): every record from seq 1 without a gap (a missing seq is named),\n"
+    "each stream's versions continuous (1, 2, 3 …), and, with --checkpoints, reaching every saved\n"
+    "signed checkpoint (an export that ends before one fails: records were cut from its end).\n"
+    "An export of a filtered query is checked as a subset, whose gaps cannot be checked without\n"
+    "the database, only with --filtered or when its manifest names a filter. --checkpoints checks\n"
     "saved signed checkpoints (from `tokenledger-admin checkpoints --format jsonl` or\n"
-    "GET /api/v1/audit/checkpoints) and the records of the file they signed.\n\n"
+    "GET /api/v1/audit/checkpoints) and the records of the file they signed. --manifest checks\n"
+    "the manifest saved beside the export (GET /api/v1/audit/export/manifest or `audit\n"
+    "--manifest F`): the record count, first and last seq; for an unfiltered export the head\n"
+    "(last seq and hash); and its signed checkpoint (with --public-key, else the key it names)\n"
+    "and, for an unfiltered export, the record it signed. The output lists the checks that ran.\n\n"
     "Exit status: 0 verified, 1 a record or checkpoint is bad (the first one is named), 2 bad usage.";
 
 struct DataCheck {
@@ -136,7 +143,8 @@ int cmd_verify(int argc, char** argv) {
   VerifyFileOptions file;
   bool json = false;
   Command cmd("verify",
-              "[--data DIR | --file EXPORT.jsonl [--checkpoints FILE] [--complete]] [--public-key HEX] [--json]",
+              "[--data DIR | --file EXPORT.jsonl [--checkpoints FILE] [--manifest FILE] [--complete | --filtered]]"
+              " [--public-key HEX] [--json]",
               kAbout);
   cmd.data_option(data).json_option(json);
   cmd.options()("witness", po::value(&witness)->value_name("FILE"),
@@ -147,8 +155,12 @@ int cmd_verify(int argc, char** argv) {
                 "check an exported JSON Lines file instead of the database")(
       "checkpoints", po::value(&file.checkpoints_path)->value_name("FILE"),
       "with --file: signed checkpoints saved beside the export")(
-      "complete", po::bool_switch(&file.require_complete),
-      "with --file: fail unless the file is the whole chain from seq 1")(
+      "manifest", po::value(&file.manifest_path)->value_name("FILE"),
+      "with --file: the export's manifest (counts, head, signed checkpoint; says whether it was filtered)")(
+      "complete", po::bool_switch(&file.complete_given),
+      "with --file: the whole chain from seq 1 (the default; kept for scripts)")(
+      "filtered", po::bool_switch(&file.filtered),
+      "with --file: an export of a filtered query, checked as a subset")(
       "public-key", po::value(&public_key)->value_name("HEX"),
       "check checkpoint signatures against this Ed25519 public key (64 hex digits)");
   cmd.epilog(
@@ -156,7 +168,8 @@ int cmd_verify(int argc, char** argv) {
       "  tokenledger-admin verify --data /var/lib/tokenledger\n"
       "  tokenledger-admin audit --data /var/lib/tokenledger --format jsonl > trail.jsonl\n"
       "  tokenledger-admin checkpoints --data /var/lib/tokenledger --format jsonl > checkpoints.jsonl\n"
-      "  tokenledger-admin verify --file trail.jsonl --complete --checkpoints checkpoints.jsonl --public-key HEX");
+      "  tokenledger-admin verify --file trail.jsonl --checkpoints checkpoints.jsonl --public-key HEX\n"
+      "  tokenledger-admin verify --file alice.jsonl --filtered");
   if (!cmd.parse(argc, argv)) return kExitOk;
   if (cmd.given("file")) {
     if (cmd.given("data")) throw UsageError("--data and --file exclude each other: check the database or a file");
@@ -164,7 +177,9 @@ int cmd_verify(int argc, char** argv) {
     file.json = json;
     return verify_file(file);
   }
-  if (file.require_complete) throw UsageError("--complete goes with --file");
+  for (const char* option : {"complete", "filtered", "manifest"}) {
+    if (cmd.given(option)) throw UsageError(std::string("--") + option + " goes with --file");
+  }
   if (cmd.given("checkpoints"))
     throw UsageError("--checkpoints goes with --file (with --data they are in the database)");
   if (!witness.empty() && cmd.given("file")) throw UsageError("--witness goes with --data");

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <filesystem>
 
+#include "eventstore/database_id.hpp"
 #include "projections/read_model.hpp"
 #include "tools/cli.hpp"
 
@@ -61,6 +62,10 @@ std::unique_ptr<EventStore> open_store(const DataDir& data, Access access, bool 
       throw Failure(server_running_message(data));
     }
     throw Failure(message);
+  }
+  if (!read_only) {
+    // A data directory gets its identity on its first writable open (backups tell databases apart by it).
+    if (auto id = ensure_database_id(**store); !id) throw Failure(id.error().message);
   }
   return std::move(store).value();
 }

@@ -27,7 +27,8 @@ enum class Access {
 // Opens the log, with the read model's column families unless `log_only` (read-only opens
 // only: a read-only open replays the write-ahead log only into the families it opens, so the
 // log alone opens much faster). Throws UsageError when DIR holds no database, Failure when it
-// cannot be opened (naming a running server when it holds the lock).
+// cannot be opened (naming a running server when it holds the lock). A writable open gives the
+// database its id when it has none yet (eventstore/database_id.hpp).
 std::unique_ptr<EventStore> open_store(const DataDir& data, Access access, bool log_only = false);
 
 // True when another process holds RocksDB's lock on the database in `db_dir` (a server).

@@ -1,6 +1,7 @@
 #include "admin_harness.hpp"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <rocksdb/db.h>
 #include <signal.h>
 #include <spawn.h>
@@ -35,7 +36,7 @@ int decode_status(int status) {
 
 // The test's environment without what would change how the binaries run, plus a known
 // operator name.
-std::vector<std::string> child_environment() {
+std::vector<std::string> child_environment(const std::vector<std::string>& extra) {
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string_view var(*e);
@@ -45,13 +46,18 @@ std::vector<std::string> child_environment() {
     }
     env.emplace_back(var);
   }
-  env.push_back(std::string("USER=") + kOperator);
+  env.push_back(std::string("USER=") + kEnvUser);
+  for (const auto& var : extra) {
+    const auto name = var.substr(0, var.find('=') + 1);
+    std::erase_if(env, [&](const std::string& e) { return e.starts_with(name); });
+    env.push_back(var);
+  }
   return env;
 }
 
 pid_t spawn(std::vector<std::string> args, const std::string& in_path, const std::string& out_path,
-            const std::string& err_path) {
-  std::vector<std::string> env = child_environment();
+            const std::string& err_path, const std::vector<std::string>& extra_env = {}) {
+  std::vector<std::string> env = child_environment(extra_env);
   std::vector<char*> argv, envp;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -128,12 +134,15 @@ std::vector<std::string> lines(const std::string& text) {
   return result;
 }
 
-RunResult admin(const std::vector<std::string>& args, const std::string& input, std::chrono::seconds limit) {
+namespace {
+
+RunResult run_admin(const std::vector<std::string>& extra_env, const std::vector<std::string>& args,
+                    const std::string& input, std::chrono::seconds limit) {
   TempDir io;
   write_file(io.sub("in"), input);
   std::vector<std::string> argv = {TOKENLEDGER_ADMIN_BIN};
   argv.insert(argv.end(), args.begin(), args.end());
-  const pid_t pid = spawn(argv, io.sub("in"), io.sub("out"), io.sub("err"));
+  const pid_t pid = spawn(argv, io.sub("in"), io.sub("out"), io.sub("err"), extra_env);
   auto status = wait_until(pid, std::chrono::steady_clock::now() + limit);
   if (!status) {
     ::kill(pid, SIGKILL);
@@ -142,6 +151,27 @@ RunResult admin(const std::vector<std::string>& args, const std::string& input, 
                              " s; its output:\n" + read_file(io.sub("out")) + read_file(io.sub("err")));
   }
   return {*status, read_file(io.sub("out")), read_file(io.sub("err"))};
+}
+
+}  // namespace
+
+RunResult admin(const std::vector<std::string>& args, const std::string& input, std::chrono::seconds limit) {
+  return run_admin({}, args, input, limit);
+}
+
+RunResult admin_env(const std::vector<std::string>& extra_env, const std::vector<std::string>& args,
+                    const std::string& input) {
+  return run_admin(extra_env, args, input, std::chrono::seconds(60));
+}
+
+std::string operator_account() {
+  std::vector<char> buffer(16384);
+  passwd entry{};
+  passwd* found = nullptr;
+  if (getpwuid_r(::getuid(), &entry, buffer.data(), buffer.size(), &found) == 0 && found != nullptr) {
+    return found->pw_name;
+  }
+  return "uid:" + std::to_string(::getuid());
 }
 
 std::string describe(const RunResult& run) {

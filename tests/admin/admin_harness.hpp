@@ -14,8 +14,11 @@
 
 namespace admin_test {
 
-// The user name the tool runs as in the tests (it becomes the audit actor).
-inline constexpr const char* kOperator = "test-operator";
+// $USER in the tool's environment in the tests. The tool must not believe it: the audit actor
+// is the account of the real uid (operator_account()).
+inline constexpr const char* kEnvUser = "test-operator";
+// The account name of the real uid running the tests (getpwuid_r), as the tool records it.
+std::string operator_account();
 
 class TempDir {
  public:
@@ -40,6 +43,9 @@ struct RunResult {
 // Runs tokenledger-admin with `args` (and `input` on stdin), killing it after `limit`.
 RunResult admin(const std::vector<std::string>& args, const std::string& input = {},
                 std::chrono::seconds limit = std::chrono::seconds(60));
+// The same with `extra_env` ("NAME=value") added to (and overriding) the tool's environment.
+RunResult admin_env(const std::vector<std::string>& extra_env, const std::vector<std::string>& args,
+                    const std::string& input = {});
 // A description of a run for assertion messages.
 std::string describe(const RunResult& run);
 

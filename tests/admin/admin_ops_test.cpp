@@ -63,9 +63,9 @@ TEST_F(AdminTest, BackupThenRestoreGivesTheSameHeadAndTokens) {
   RunResult run = admin({"backup", "--data", data(), "--to", backup});
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_NE(run.out.find(scenario.head_hash), std::string::npos) << run.out;
-  EXPECT_EQ(mode_of(backup + "/master.key"), 0600u);
+  EXPECT_FALSE(fs::exists(backup + "/master.key")) << "keys stay out of a backup unless asked for";
 
-  run = admin({"restore", "--from", backup, "--data", restored});
+  run = admin({"restore", "--from", backup, "--keys-from", data(), "--data", restored});
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   for (const char* key : {"/master.key", "/signing.key"}) {
     EXPECT_EQ(mode_of(restored + key), 0600u) << key;
@@ -86,7 +86,7 @@ TEST_F(AdminTest, BackupThenRestoreGivesTheSameHeadAndTokens) {
   EXPECT_EQ(projections_of(restored), projections_of(data()));
 
   // The restored directory is not empty any more: a second restore into it is refused.
-  run = admin({"restore", "--from", backup, "--data", restored});
+  run = admin({"restore", "--from", backup, "--keys-from", data(), "--data", restored});
   EXPECT_EQ(run.exit_code, 1) << describe(run);
   EXPECT_NE(run.err.find("not empty"), std::string::npos) << describe(run);
 }
@@ -106,7 +106,8 @@ TEST_F(AdminTest, UserAddShowsInListAndInTheAuditAsAdminTool) {
   const auto created = lines(run.out);
   ASSERT_EQ(created.size(), 4u) << run.out;  // admin, alice, bob, carol
   EXPECT_NE(created.back().find(R"("stream":"user:carol")"), std::string::npos) << created.back();
-  EXPECT_NE(created.back().find(R"("actor":{"user":"test-operator","via":"admin_tool"})"), std::string::npos)
+  EXPECT_NE(created.back().find(R"("actor":{"user":")" + operator_account() + R"(","via":"admin_tool")"),
+            std::string::npos)
       << created.back();
   EXPECT_NE(created.back().find(R"("user_agent":"tokenledger-admin")"), std::string::npos) << created.back();
   EXPECT_TRUE(authenticates(data(), "carol", "carol-password-1"));
@@ -134,13 +135,13 @@ TEST_F(AdminTest, UserGeneratedPasswordGroupsPasswdDelete) {
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_EQ(admin({"user", "list", "--data", data()}).out.find("dave"), std::string::npos);
 
-  run = admin({"audit", "--data", data(), "--actor", kOperator, "--format", "csv"});
+  run = admin({"audit", "--data", data(), "--actor", operator_account(), "--format", "csv"});
   const auto rows = lines(run.out);
   ASSERT_EQ(rows.size(), 5u) << run.out;
   const char* types[] = {",UserCreated,", ",UserGroupsChanged,", ",UserPasswordChanged,", ",UserDeleted,"};
   for (std::size_t i = 0; i < 4; ++i) {
     EXPECT_NE(rows[i + 1].find(types[i]), std::string::npos) << rows[i + 1];
-    EXPECT_NE(rows[i + 1].find(",test-operator,admin_tool,"), std::string::npos) << rows[i + 1];
+    EXPECT_NE(rows[i + 1].find("," + operator_account() + ",admin_tool,"), std::string::npos) << rows[i + 1];
   }
 
   // Mistakes: no such user (1), an unknown group (2); nothing is appended for either.
@@ -197,7 +198,8 @@ TEST_F(AdminTest, RevokeTokensAndDeleteUserRevokeWithTheReason) {
   run = admin({"user", "revoke-tokens", "bob", "--reason", "left the company", "--data", data(), "--json"});
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_NE(run.out.find(R"("revoked":2)"), std::string::npos) << run.out;
-  run = admin({"audit", "--data", data(), "--type", "TokenDeleted", "--actor", "test-operator", "--format", "jsonl"});
+  run = admin({"audit", "--data", data(), "--type", "TokenDeleted", "--actor", operator_account(), "--format",
+               "jsonl"});
   const auto revoked = lines(run.out);
   ASSERT_EQ(revoked.size(), 2u) << run.out;
   for (const auto& line : revoked) EXPECT_NE(line.find(R"("reason":"left the company")"), std::string::npos) << line;

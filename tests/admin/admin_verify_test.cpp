@@ -135,12 +135,21 @@ TEST_F(AdminTest, ExportVerifiesOfflineAndFailsAfterOneEditedLine) {
     if (i != 6) removed += records[i] + "\n";
   }
   write_file(file, removed);
+  // An export is complete by default (issue 11): the gap fails, naming the missing seq.
+  run = admin({"verify", "--file", file});
+  EXPECT_EQ(run.exit_code, 1) << "a gap is not taken for a filter: " << describe(run);
+  EXPECT_NE(run.out.find("seq 7 is missing"), std::string::npos) << run.out;
   run = admin({"verify", "--file", file, "--json"});
-  EXPECT_EQ(run.exit_code, 0) << "a gap alone looks like a filter: " << describe(run);
+  EXPECT_EQ(run.exit_code, 1) << describe(run);
   EXPECT_NE(run.out.find("\"complete_chain\":false"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("\"problem_seq\":7,"), std::string::npos) << run.out;
   run = admin({"verify", "--file", file, "--complete"});
   EXPECT_EQ(run.exit_code, 1) << describe(run);
-  EXPECT_NE(run.out.find("records are missing after seq 6"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("seq 7 is missing"), std::string::npos) << run.out;
+  // Only when the export is said to be filtered is the gap a filter's.
+  run = admin({"verify", "--file", file, "--filtered"});
+  EXPECT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_NE(run.out.find("filtered subset"), std::string::npos) << run.out;
 
   // Two lines swapped.
   std::string swapped;
@@ -157,12 +166,16 @@ TEST_F(AdminTest, FilteredExportVerifiesAsASubset) {
   ASSERT_EQ(exported.exit_code, 0) << describe(exported);
   const std::string file = dir.sub("alice.jsonl");
   write_file(file, exported.out);
-  RunResult run = admin({"verify", "--file", file});
+  RunResult run = admin({"verify", "--file", file, "--filtered"});
   EXPECT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_NE(run.out.find("filtered subset"), std::string::npos) << run.out;
-  run = admin({"verify", "--file", file, "--complete"});
+  // Without being told it was filtered, it is held to be complete, and is not.
+  run = admin({"verify", "--file", file});
   EXPECT_EQ(run.exit_code, 1) << describe(run);
-  EXPECT_NE(run.out.find("not a complete chain from seq 1"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("is missing"), std::string::npos) << run.out;
+  run = admin({"verify", "--file", file, "--complete", "--filtered"});
+  EXPECT_EQ(run.exit_code, 2) << describe(run);
+  EXPECT_NE(run.err.find("exclude each other"), std::string::npos) << describe(run);
 }
 
 }  // namespace

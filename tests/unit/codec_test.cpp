@@ -170,6 +170,65 @@ TEST(CodecTest, DecodingIntoAReusedRecordLeavesNothingBehind) {
   EXPECT_EQ(e.timeout_days, 3);
 }
 
+// The admin tool records who ran it from the operating system (issue 11): the login account,
+// the host and sudo's hint, each beside the actor's user, each written only when set.
+TEST(CodecTest, AdminToolActorFieldsRoundTrip) {
+  Record r = sample();
+  r.actor = {"carol", "admin_tool", {}, "carol-login", "host-1", "alice"};
+  encode_record(r);
+  EXPECT_NE(
+      r.raw.find(
+          R"("actor":{"user":"carol","via":"admin_tool","login_user":"carol-login","host":"host-1","sudo_user":"alice"})"),
+      std::string::npos)
+      << r.raw;
+  auto back = decode_record(r.raw);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->actor.user, "carol");
+  EXPECT_EQ(back->actor.login_user, "carol-login");
+  EXPECT_EQ(back->actor.host, "host-1");
+  EXPECT_EQ(back->actor.sudo_user, "alice");
+  Record again = *back;
+  encode_record(again);
+  EXPECT_EQ(again.raw, r.raw);
+  // A reused record does not keep them for the next record that has none.
+  Record reused;
+  Record plain = sample();
+  encode_record(plain);
+  ASSERT_TRUE(decode_record_into(r.raw, reused).ok());
+  ASSERT_TRUE(decode_record_into(plain.raw, reused).ok());
+  EXPECT_TRUE(reused.actor.login_user.empty());
+  EXPECT_TRUE(reused.actor.host.empty());
+  EXPECT_TRUE(reused.actor.sudo_user.empty());
+}
+
+// Records written before these fields existed keep their exact bytes, so their hashes hold.
+TEST(CodecTest, ActorWithoutOsFieldsKeepsItsBytes) {
+  Record r = sample();
+  encode_record(r);
+  EXPECT_NE(r.raw.find(R"("actor":{"user":"alice","via":"api_token","token_id":"tok_0"},"source")"),
+            std::string::npos)
+      << r.raw;
+}
+
+TEST(CodecTest, AdminToolActorFieldsAreDecodedStrictly) {
+  Record r = sample();
+  r.actor = {"carol", "admin_tool", {}, "carol", "host-1", {}};
+  encode_record(r);
+  auto with = [&](std::string_view from, std::string_view to) {
+    std::string bad = r.raw;
+    const auto at = bad.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    bad.replace(at, from.size(), to);
+    return bad;
+  };
+  ASSERT_TRUE(decode_record(r.raw).ok());
+  EXPECT_FALSE(decode_record(with(R"("host":"host-1")", R"("host":"")")).ok());    // never written empty
+  EXPECT_FALSE(decode_record(with(R"("host":"host-1")", R"("host":1)")).ok());     // not a string
+  EXPECT_FALSE(decode_record(with(R"("host":"host-1")", R"("host":null)")).ok());  // not a string
+  EXPECT_FALSE(decode_record(with(R"("login_user":"carol")", R"("login_user":[])")).ok());
+  EXPECT_FALSE(decode_record(with(R"("host":"host-1")", R"("host":"h","sudo_user":"")")).ok());
+}
+
 TEST(TimeFormatTest, FormatsAndParsesRfc3339) {
   const auto t = parse_rfc3339("2026-11-27T18:04:14.107Z");
   ASSERT_TRUE(t);

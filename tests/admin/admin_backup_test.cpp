@@ -1,0 +1,171 @@
+// backup and restore (issue 11): the keys stay out of a backup unless asked for, a restore needs
+// them from somewhere and refuses without, and a BACKUP_DIR belongs to one database, told apart
+// by the database id kept in the database itself.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "admin_fixture.hpp"
+#include "eventstore/database_id.hpp"
+#include "eventstore/event_store.hpp"
+
+namespace admin_test {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kKeys[] = {"master.key", "signing.key", "introspection.secret"};
+
+unsigned mode_of(const std::string& path) {
+  struct stat st {};
+  ::stat(path.c_str(), &st);
+  return st.st_mode & 0777;
+}
+
+std::string json_string(const std::string& json, const char* key) {
+  simdjson::dom::parser parser;
+  return std::string(parse_json(parser, json)[key].get_string().value());
+}
+
+bool is_database_id(const std::string& id) {
+  return id.size() == 32 && id.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+class AdminBackupTest : public AdminTest {
+ protected:
+  void SetUp() override {
+    AdminTest::SetUp();
+    write_file(data() + "/introspection.secret", "introspection-secret-of-the-test\n");  // as the server makes it
+    ::chmod((data() + "/introspection.secret").c_str(), 0600);
+  }
+};
+
+TEST_F(AdminBackupTest, KeysStayOutOfABackupUnlessIncludeKeys) {
+  const std::string backup = dir.sub("backup"), with_keys = dir.sub("with-keys");
+  RunResult run = admin({"backup", "--data", data(), "--to", backup});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  for (const char* key : kKeys) {
+    EXPECT_FALSE(fs::exists(backup + "/" + key)) << key;
+    EXPECT_NE(run.out.find(key), std::string::npos) << "the output names what was left out: " << run.out;
+  }
+  EXPECT_NE(run.out.find("left out"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("Keep them elsewhere"), std::string::npos) << run.out;
+
+  run = admin({"backup", "--data", data(), "--to", backup, "--json"});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_NE(run.out.find(R"("key_files":[],"keys_left_out":["master.key","introspection.secret","signing.key"])"),
+            std::string::npos)
+      << run.out;
+
+  run = admin({"backup", "--data", data(), "--to", with_keys, "--include-keys"});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  for (const char* key : kKeys) {
+    EXPECT_EQ(read_file(with_keys + "/" + key), read_file(data() + "/" + key)) << key;
+    EXPECT_EQ(mode_of(with_keys + "/" + key), 0600u) << key;
+  }
+}
+
+TEST_F(AdminBackupTest, RestoreRefusesWithoutKeysAndWritesNothing) {
+  const std::string backup = dir.sub("backup"), restored = dir.sub("restored");
+  ASSERT_EQ(admin({"backup", "--data", data(), "--to", backup}).exit_code, 0);
+
+  RunResult run = admin({"restore", "--from", backup, "--data", restored});
+  EXPECT_EQ(run.exit_code, 1) << describe(run);
+  for (const char* named : {"master.key", "signing.key", "--keys-from", "--include-keys"}) {
+    EXPECT_NE(run.err.find(named), std::string::npos) << named << "\n" << describe(run);
+  }
+  EXPECT_FALSE(fs::exists(restored)) << "nothing is written when the keys are missing";
+
+  // A key directory without signing.key is refused too, naming it.
+  const std::string partial = dir.sub("partial-keys");
+  fs::create_directories(partial);
+  fs::copy_file(data() + "/master.key", partial + "/master.key");
+  run = admin({"restore", "--from", backup, "--keys-from", partial, "--data", restored});
+  EXPECT_EQ(run.exit_code, 1) << describe(run);
+  EXPECT_NE(run.err.find("lacks signing.key"), std::string::npos) << describe(run);
+  EXPECT_FALSE(fs::exists(restored));
+
+  run = admin({"restore", "--from", backup, "--keys-from", data(), "--data", restored});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  for (const char* key : kKeys) {
+    EXPECT_EQ(read_file(restored + "/" + key), read_file(data() + "/" + key)) << key;
+    EXPECT_EQ(mode_of(restored + "/" + key), 0600u) << key;
+  }
+  EXPECT_EQ(admin({"verify", "--data", restored}).exit_code, 0);
+}
+
+TEST_F(AdminBackupTest, RestoreTakesTheKeysOfABackupMadeWithIncludeKeys) {
+  const std::string backup = dir.sub("backup"), restored = dir.sub("restored");
+  ASSERT_EQ(admin({"backup", "--data", data(), "--to", backup, "--include-keys"}).exit_code, 0);
+  const RunResult run = admin({"restore", "--from", backup, "--data", restored});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  for (const char* key : kKeys) EXPECT_EQ(read_file(restored + "/" + key), read_file(data() + "/" + key)) << key;
+  EXPECT_NE(run.out.find("2 signed checkpoints verified"), std::string::npos) << run.out;
+}
+
+TEST_F(AdminBackupTest, TheDatabaseIdIsKeptAcrossBackupAndRestore) {
+  const std::string backup = dir.sub("backup"), restored = dir.sub("restored");
+  RunResult run = admin({"backup", "--data", data(), "--to", backup, "--json"});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  const std::string id = json_string(run.out, "database_id");
+  EXPECT_TRUE(is_database_id(id)) << id;
+  EXPECT_EQ(read_file(backup + "/database_id"), id + "\n");
+
+  run = admin({"restore", "--from", backup, "--keys-from", data(), "--data", restored, "--json"});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_EQ(json_string(run.out, "database_id"), id);
+  EXPECT_EQ(json_string(run.out, "backup_database_id"), id);
+
+  // The restored database is the same database: its next backup goes into the same BACKUP_DIR.
+  run = admin({"backup", "--data", restored, "--to", backup, "--json"});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_EQ(json_string(run.out, "database_id"), id);
+}
+
+TEST_F(AdminBackupTest, AnotherDatabaseIsRefusedByIdEvenWithTheSameKeys) {
+  const std::string backup = dir.sub("backup"), other = dir.sub("other");
+  build_scenario(other);
+  // Keys copied from one deployment to another do not make them one database.
+  fs::copy_file(data() + "/master.key", other + "/master.key", fs::copy_options::overwrite_existing);
+  ASSERT_EQ(admin({"backup", "--data", data(), "--to", backup, "--include-keys"}).exit_code, 0);
+  const std::string before = read_file(backup + "/database_id");
+
+  const RunResult run = admin({"backup", "--data", other, "--to", backup});
+  EXPECT_EQ(run.exit_code, 1) << describe(run);
+  EXPECT_NE(run.err.find("holds backups of another database"), std::string::npos) << describe(run);
+  EXPECT_NE(run.err.find(before.substr(0, 32)), std::string::npos) << "names the id it holds: " << describe(run);
+  EXPECT_EQ(read_file(backup + "/database_id"), before);
+}
+
+TEST(DatabaseIdTest, CreatedOnceThenReadBack) {
+  TempDir dir;
+  auto store = tl::EventStore::open(dir.sub("db"), {});
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto none = tl::read_database_id(**store);
+  ASSERT_TRUE(none.ok()) << none.error().message;
+  EXPECT_FALSE(none->has_value()) << "a new database has no id until ensure_database_id";
+  auto id = tl::ensure_database_id(**store);
+  ASSERT_TRUE(id.ok()) << id.error().message;
+  EXPECT_TRUE(is_database_id(*id)) << *id;
+  auto again = tl::ensure_database_id(**store);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *id) << "an existing id is kept";
+  (*store)->close();
+
+  auto reopened = tl::EventStore::open(dir.sub("db"), {.read_only = true});
+  ASSERT_TRUE(reopened.ok()) << reopened.error().message;
+  auto read = tl::read_database_id(**reopened);
+  ASSERT_TRUE(read.ok() && read->has_value());
+  EXPECT_EQ(**read, *id);
+
+  TempDir other;
+  auto second = tl::EventStore::open(other.sub("db"), {});
+  ASSERT_TRUE(second.ok());
+  auto other_id = tl::ensure_database_id(**second);
+  ASSERT_TRUE(other_id.ok());
+  EXPECT_NE(*other_id, *id) << "each database gets its own random id";
+}
+
+}  // namespace
+}  // namespace admin_test
