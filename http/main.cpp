@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "eventstore/codec.hpp"
+#include "eventstore/database_id.hpp"
 #include "eventstore/signed_checkpoints.hpp"
 #include "eventstore/token_secrets.hpp"
 #include "http/server.hpp"
@@ -167,6 +168,7 @@ int run(const tl::ServerOptions& o) {
     spdlog::error("projections folded only to seq {}: {}", model.folded_seq(), loaded.error().message);
   }
   must(tl::check_master_key(*store, secrets, o.master_key_file, writable), "master key");
+  if (writable) must(tl::ensure_database_id(*store), "database id");
 
   tl::UsageTracker usage(*store, model.tokens(), std::chrono::minutes(o.usage_log_minutes));
   tl::TokenService tokens(*store, model, secrets, o.max_tokens, &usage);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "eventstore/codec.hpp"
+#include "eventstore/event_store.hpp"
 #include "eventstore/hex.hpp"
 #include "eventstore/json_writer.hpp"
 #include "test_server.hpp"
@@ -28,13 +29,13 @@ namespace {
 using e2e::HttpClient;
 using e2e::Json;
 
-struct Run {
+struct Outcome {
   int exit_code = -1;
   std::string out;
 };
 
 // Runs argv (no shell), both output streams into one string; bounded by `limit`.
-Run run(const std::vector<std::string>& args, std::chrono::seconds limit = std::chrono::seconds(120)) {
+Outcome run(const std::vector<std::string>& args, std::chrono::seconds limit = std::chrono::seconds(120)) {
   const fs::path out_file = fs::temp_directory_path() / ("tamper-run-" + std::to_string(::getpid()) + ".out");
   const pid_t pid = ::fork();
   if (pid == 0) {
@@ -47,7 +48,7 @@ Run run(const std::vector<std::string>& args, std::chrono::seconds limit = std::
     ::execvp(argv[0], argv.data());
     ::_exit(127);
   }
-  Run result;
+  Outcome result;
   int status = 0;
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (::waitpid(pid, &status, WNOHANG) == 0) {
@@ -71,14 +72,14 @@ std::string hex_of(std::string_view bytes) {
 std::string seq_key(std::uint64_t seq) { return hex_of(tl::encode_be64(seq)); }
 
 // ldb on a column family of DIR/db, keys and values in hex.
-Run ldb(const std::string& data, const std::string& family, std::vector<std::string> args) {
+Outcome ldb(const std::string& data, const std::string& family, std::vector<std::string> args) {
   std::vector<std::string> argv{"ldb", "--db=" + data + "/db", "--column_family=" + family, "--hex"};
   argv.insert(argv.end(), args.begin(), args.end());
   return run(argv);
 }
 
 std::string ldb_get(const std::string& data, const std::string& family, const std::string& hex_key) {
-  const Run r = ldb(data, family, {"get", hex_key});
+  const Outcome r = ldb(data, family, {"get", hex_key});
   EXPECT_EQ(r.exit_code, 0) << r.out;
   std::string hex = r.out;
   while (!hex.empty() && (hex.back() == '\n' || hex.back() == ' ')) hex.pop_back();
@@ -88,18 +89,18 @@ std::string ldb_get(const std::string& data, const std::string& family, const st
 }
 
 void ldb_put(const std::string& data, const std::string& family, const std::string& hex_key, std::string_view value) {
-  const Run r = ldb(data, family, {"put", hex_key, hex_of(value)});
+  const Outcome r = ldb(data, family, {"put", hex_key, hex_of(value)});
   ASSERT_EQ(r.exit_code, 0) << r.out;
 }
 
 void ldb_delete(const std::string& data, const std::string& family, const std::string& hex_key) {
-  const Run r = ldb(data, family, {"delete", hex_key});
+  const Outcome r = ldb(data, family, {"delete", hex_key});
   ASSERT_EQ(r.exit_code, 0) << r.out;
 }
 
 // Every key of a column family (hex, as ldb prints them), in order.
 std::vector<std::string> ldb_keys(const std::string& data, const std::string& family) {
-  const Run r = ldb(data, family, {"scan", "--no_value"});
+  const Outcome r = ldb(data, family, {"scan", "--no_value"});
   EXPECT_EQ(r.exit_code, 0) << r.out;
   std::vector<std::string> keys;
   std::istringstream lines(r.out);
@@ -109,14 +110,14 @@ std::vector<std::string> ldb_keys(const std::string& data, const std::string& fa
   return keys;
 }
 
-Run verify(const std::string& data, std::vector<std::string> extra = {}) {
+Outcome verify(const std::string& data, std::vector<std::string> extra = {}) {
   std::vector<std::string> args{TOKENLEDGER_ADMIN_BIN, "verify", "--data", data, "--json"};
   args.insert(args.end(), extra.begin(), extra.end());
   return run(args);
 }
 
 // The JSON report of `verify --json`.
-Json report_of(const Run& r) { return Json::parse(r.out.substr(r.out.find('{'))); }
+Json report_of(const Outcome& r) { return Json::parse(r.out.substr(r.out.find('{'))); }
 
 // A signed checkpoint line, as the server writes them, signed with the seed in `key_file`.
 std::string signed_checkpoint(const std::string& key_file, std::uint64_t seq, const std::string& hash,
@@ -155,7 +156,7 @@ class FaultTamper : public ::testing::Test {
     head_ = static_cast<std::uint64_t>(head["seq"].num());
     ASSERT_EQ(server_.stop(), 0);
     data_ = server_.data_dir();
-    const Run clean = verify(data_, {"--witness", witness_});
+    const Outcome clean = verify(data_, {"--witness", witness_});
     ASSERT_EQ(clean.exit_code, 0) << clean.out;
     checkpoints_ = ldb_keys(data_, "meta");
   }
@@ -241,7 +242,7 @@ TEST_F(FaultTamper, TwoSwappedRecordsAreNamed) {
 
 TEST_F(FaultTamper, CuttingTheNewestEventsIsRefusedAtStart) {
   // Every events key after the newest checkpoint but the one at shutdown, as `deleterange`.
-  const Run cut = ldb(data_, "events", {"deleterange", seq_key(head_ - 5), seq_key(head_ + 1)});
+  const Outcome cut = ldb(data_, "events", {"deleterange", seq_key(head_ - 5), seq_key(head_ + 1)});
   ASSERT_EQ(cut.exit_code, 0) << cut.out;
   const Json report = report_of(verify(data_, {"--quick"}));
   EXPECT_FALSE(report["ok"].boolean());
