@@ -66,6 +66,7 @@ constexpr std::array kRoutes = {
     Route{verb::get,    "/api/v1/audit/checkpoints",       Access::group,     kAuditors,  true,  handle_list_checkpoints},
     Route{verb::post,   "/api/v1/audit/checkpoints",       Access::group,     kAuditors,  true,  handle_create_checkpoint},
     Route{verb::get,    "/api/v1/audit/export",            Access::group,     kAuditors,  true,  handle_audit_export},
+    Route{verb::get,    "/api/v1/audit/export/manifest",   Access::group,     kAuditors,  true,  handle_audit_export_manifest},
     Route{verb::get,    "/api/v1/audit/stream",            Access::group,     kAuditors,  true,  handle_audit_stream},
 };
 // clang-format on
