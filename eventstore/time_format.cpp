@@ -2,16 +2,14 @@
 
 #include <date/date.h>
 
-#include <sstream>
-
 namespace tl {
 namespace {
 
 // Every record carries one timestamp (TokenUsed two), so formatting and parsing sit on the
 // append and fold paths: date.h's stream-based format/parse cost ~1-2 us each (callgrind on the
-// fold showed parse_rfc3339 as the largest single item). The exact shape this program writes,
-// "YYYY-MM-DDTHH:MM:SS.mmmZ", is handled by hand with std::chrono's calendar; anything else
-// (offsets, other precisions) still goes through date.h, so accepted inputs do not change.
+// fold showed parse_rfc3339 as the largest single item), so both are done by hand with
+// std::chrono's calendar. date.h's %Ez also shifted out-of-range offsets ("+99:99", "+00:60")
+// instead of refusing them, and its microsecond parse floored finer digits.
 
 bool digits(std::string_view s, std::size_t at, std::size_t n, int& out) {
   int v = 0;
@@ -26,24 +24,6 @@ bool digits(std::string_view s, std::size_t at, std::size_t n, int& out) {
 
 void put(char* at, unsigned value, int width) {
   for (int i = width - 1; i >= 0; --i, value /= 10) at[i] = static_cast<char>('0' + value % 10);
-}
-
-std::optional<Timestamp> parse_fixed(std::string_view s) {
-  // "YYYY-MM-DDTHH:MM:SS.mmmZ" or "YYYY-MM-DDTHH:MM:SSZ"
-  if (s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s.back() != 'Z') {
-    return std::nullopt;
-  }
-  int y, mo, d, h, mi, sec, ms = 0;
-  if (!digits(s, 0, 4, y) || !digits(s, 5, 2, mo) || !digits(s, 8, 2, d) || !digits(s, 11, 2, h) ||
-      !digits(s, 14, 2, mi) || !digits(s, 17, 2, sec)) {
-    return std::nullopt;
-  }
-  if (s.size() == 24 && (s[19] != '.' || !digits(s, 20, 3, ms))) return std::nullopt;
-  const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(mo)},
-                                        std::chrono::day{static_cast<unsigned>(d)}};
-  if (!ymd.ok() || h > 23 || mi > 59 || sec > 59) return std::nullopt;
-  return Timestamp{std::chrono::sys_days{ymd}} + std::chrono::hours{h} + std::chrono::minutes{mi} +
-         std::chrono::seconds{sec} + std::chrono::milliseconds{ms};
 }
 
 }  // namespace
@@ -73,21 +53,58 @@ std::string format_rfc3339(Timestamp t) {
   return out;
 }
 
-std::optional<Timestamp> parse_rfc3339(std::string_view text) {
-  if (text.size() < 20 || text.size() > 40) return std::nullopt;
-  if (text.size() == 24 || text.size() == 20) {
-    if (auto fixed = parse_fixed(text)) return fixed;
+std::optional<PreciseTime> parse_rfc3339_precise(std::string_view s) {
+  // date-time = YYYY-MM-DD "T" HH:MM:SS [ "." 1*DIGIT ] ( "Z" / ("+" / "-") HH:MM ), "T" and "Z"
+  // in either case (RFC 3339 §5.6 and its note on case).
+  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
+      s[16] != ':') {
+    return std::nullopt;
   }
-  // %Ez accepts "+02:00"; a trailing 'Z' is handled by the first format.
-  for (const char* format : {"%FT%TZ", "%FT%T%Ez"}) {
-    std::istringstream in{std::string(text)};
-    date::sys_time<std::chrono::microseconds> parsed;
-    in >> date::parse(format, parsed);
-    if (!in.fail() && in.peek() == std::char_traits<char>::eof()) {
-      return std::chrono::floor<std::chrono::milliseconds>(parsed);
+  int y, mo, d, h, mi, sec;
+  if (!digits(s, 0, 4, y) || !digits(s, 5, 2, mo) || !digits(s, 8, 2, d) || !digits(s, 11, 2, h) ||
+      !digits(s, 14, 2, mi) || !digits(s, 17, 2, sec)) {
+    return std::nullopt;
+  }
+  const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(mo)},
+                                        std::chrono::day{static_cast<unsigned>(d)}};
+  // A leap second (":60") cannot be told apart from the next second in milliseconds since the
+  // epoch, so it is refused rather than shifted.
+  if (!ymd.ok() || h > 23 || mi > 59 || sec > 59) return std::nullopt;
+  std::size_t at = 19;
+  int ms = 0;
+  bool sub_ms = false;
+  if (s[at] == '.') {
+    const std::size_t first = ++at;
+    for (; at < s.size() && s[at] >= '0' && s[at] <= '9'; ++at) {
+      const std::size_t place = at - first;
+      if (place < 3) {
+        ms += (s[at] - '0') * (place == 0 ? 100 : place == 1 ? 10 : 1);
+      } else if (s[at] != '0') {
+        sub_ms = true;
+      }
     }
+    if (at == first) return std::nullopt;  // "." needs at least one digit
   }
-  return std::nullopt;
+  std::chrono::minutes offset{0};
+  const std::string_view zone = s.substr(at);
+  if (zone != "Z" && zone != "z") {
+    // time-numoffset: ("+" / "-") time-hour (00-23) ":" time-minute (00-59).
+    int oh, om;
+    if (zone.size() != 6 || (zone[0] != '+' && zone[0] != '-') || zone[3] != ':' || !digits(zone, 1, 2, oh) ||
+        !digits(zone, 4, 2, om) || oh > 23 || om > 59) {
+      return std::nullopt;
+    }
+    offset = std::chrono::minutes{(zone[0] == '-' ? -1 : 1) * (oh * 60 + om)};
+  }
+  const Timestamp local = Timestamp{std::chrono::sys_days{ymd}} + std::chrono::hours{h} + std::chrono::minutes{mi} +
+                          std::chrono::seconds{sec} + std::chrono::milliseconds{ms};
+  return PreciseTime{local - offset, sub_ms};
+}
+
+std::optional<Timestamp> parse_rfc3339(std::string_view text) {
+  auto t = parse_rfc3339_precise(text);
+  if (!t) return std::nullopt;
+  return t->floor;
 }
 
 Timestamp now_ms() {

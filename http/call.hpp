@@ -109,6 +109,7 @@ net::Response handle_introspect(App&, Call&);
 net::Response handle_audit_query(App&, Call&);
 net::Response handle_audit_verify(App&, Call&);
 net::Response handle_audit_export(App&, Call&);
+net::Response handle_audit_export_manifest(App&, Call&);
 net::Response handle_list_checkpoints(App&, Call&);
 net::Response handle_create_checkpoint(App&, Call&);
 net::Response handle_audit_stream(App&, Call&);

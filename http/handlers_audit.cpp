@@ -1,6 +1,9 @@
 // Audit (group auditors): the trail, filtered and paged, and the chain's verification.
+#include <algorithm>
 #include <charconv>
+#include <limits>
 
+#include "domain/text_rules.hpp"
 #include "eventstore/json_writer.hpp"
 #include "eventstore/time_format.hpp"
 #include "http/audit_params.hpp"
@@ -8,6 +11,14 @@
 
 namespace tl {
 using net::http::status;
+
+namespace {
+
+// A client-supplied name quoted for an error message: valid UTF-8, at most 64 bytes, so the
+// JSON answer stays valid whatever bytes the query string carried.
+std::string printable_name(std::string_view name) { return "'" + to_valid_utf8(name, 64) + "'"; }
+
+}  // namespace
 
 Result<std::uint64_t> parse_count(const std::string& text, std::string_view name) {
   std::uint64_t n = 0;
@@ -18,39 +29,86 @@ Result<std::uint64_t> parse_count(const std::string& text, std::string_view name
   return n;
 }
 
+Result<std::uint64_t> parse_seq(const std::string& text, std::string_view name) {
+  auto n = parse_count(text, name);
+  if (!n || *n > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    // 2^64-1 once wrapped to 0 in after_seq + 1 and replayed the trail from seq 1.
+    return Error::invalid_field(std::string(name) + ": must be a whole number from 0 to 9223372036854775807.");
+  }
+  return n;
+}
+
+Status only_params(const Call& call, std::initializer_list<std::string_view> route_params) {
+  std::string unknown;
+  for (const auto& [name, value] : call.query) {
+    if (std::find(route_params.begin(), route_params.end(), name) != route_params.end()) continue;
+    unknown += (unknown.empty() ? "" : ", ") + printable_name(name);
+  }
+  if (unknown.empty()) return {};
+  std::string accepted;
+  for (std::string_view p : route_params) accepted += (accepted.empty() ? "" : ", ") + std::string(p);
+  return Error::invalid_field("Unknown query parameter " + unknown + "; this route accepts " + accepted + ".");
+}
+
 namespace {
 
-Result<std::optional<Timestamp>> parse_time(const Call& call, std::string_view name) {
+// A window bound: sub-millisecond digits round up, so at >= since and at < until compare at
+// full precision against millisecond record times (eventstore/time_format.hpp, PreciseTime).
+Result<std::optional<Timestamp>> parse_window_bound(const Call& call, std::string_view name) {
   const std::string* text = call.query_param(name);
   if (text == nullptr) return std::optional<Timestamp>{};
-  auto t = parse_rfc3339(*text);
-  if (!t) return Error::invalid_field(std::string(name) + ": must be an RFC 3339 time, like 2026-11-27T18:04:14Z.");
-  return std::optional<Timestamp>{*t};
+  auto t = parse_rfc3339_precise(*text);
+  if (!t) {
+    return Error::invalid_field(std::string(name) +
+                                ": must be an RFC 3339 time, like 2026-11-27T18:04:14Z or 2026-11-27T19:04:14.5+01:00.");
+  }
+  return std::optional<Timestamp>{t->ceil()};
+}
+
+Status check_type(const std::string& type) {
+  const auto& known = known_event_types();
+  if (type.empty() || std::find(known.begin(), known.end(), type) != known.end()) return {};
+  std::string list;
+  for (const auto& t : known) list += (list.empty() ? "" : ", ") + t;
+  return Error::invalid_field("type: " + printable_name(type) + " is not an event type; one of " + list + ".");
 }
 
 }  // namespace
 
-Result<AuditFilter> parse_audit_filter(const Call& call) {
+Result<AuditFilter> parse_audit_filter(const Call& call, bool with_head) {
   AuditFilter filter;
   for (auto [name, field] : {std::pair{"token_id", &filter.token_id}, std::pair{"actor", &filter.actor},
                              std::pair{"type", &filter.type}}) {
-    if (const auto* v = call.query_param(name)) *field = *v;
+    const auto* v = call.query_param(name);
+    if (v == nullptr) continue;
+    // A manifest echoes the filters as given: they must be text a JSON document can hold.
+    if (!utf8_length(*v)) return Error::invalid_field(std::string(name) + ": must be valid UTF-8.");
+    *field = *v;
   }
-  auto since = parse_time(call, "since");
+  if (auto known = check_type(filter.type); !known) return std::move(known).error();
+  auto since = parse_window_bound(call, "since");
   if (!since) return std::move(since).error();
-  auto until = parse_time(call, "until");
+  auto until = parse_window_bound(call, "until");
   if (!until) return std::move(until).error();
   filter.since = *since;
   filter.until = *until;
   if (const auto* v = call.query_param("after_seq")) {
-    auto n = parse_count(*v, "after_seq");
+    auto n = parse_seq(*v, "after_seq");
     if (!n) return std::move(n).error();
     filter.after_seq = *n;
+  }
+  if (const auto* v = with_head ? call.query_param("head_seq") : nullptr) {
+    auto n = parse_seq(*v, "head_seq");
+    if (!n) return std::move(n).error();
+    filter.head_seq = *n;
   }
   return filter;
 }
 
 net::Response handle_audit_query(App& app, Call& call) {
+  if (auto known = only_params(call, {"token_id", "actor", "type", "since", "until", "after_seq", "limit"}); !known) {
+    return error_response(known.error());
+  }
   auto filter = parse_audit_filter(call);
   if (!filter) return error_response(filter.error());
   std::size_t limit = kDefaultAuditLimit;

@@ -1,10 +1,11 @@
-// The audit trail as a stream: the whole filtered trail as a download (JSON Lines or CSV), and
-// the live trail as Server-Sent Events. Both page through the index, so memory stays constant
+// The audit trail as a stream: the whole filtered trail as a download (JSON Lines or CSV) with
+// its manifest beside it, and the live trail as Server-Sent Events. Both page through the index, so memory stays constant
 // however long the trail.
 #include "eventstore/json_writer.hpp"
 #include "eventstore/time_format.hpp"
 #include "http/audit_params.hpp"
 #include "http/responses.hpp"
+#include "projections/audit_manifest.hpp"
 
 namespace tl {
 namespace {
@@ -53,24 +54,53 @@ std::function<bool(std::string&)> pager(App& app, AuditFilter filter, Format for
   };
 }
 
+// The filters as the client wrote them, for the manifest, in the order the manifest lists them.
+std::vector<std::pair<std::string, std::string>> given_filters(const Call& call) {
+  std::vector<std::pair<std::string, std::string>> given;
+  for (std::string_view name : kAuditFilterParams) {
+    if (const auto* v = call.query_param(name)) given.emplace_back(name, *v);
+  }
+  if (const auto* v = call.query_param("head_seq")) given.emplace_back("head_seq", *v);
+  return given;
+}
+
+// The filter of an export or its manifest, bounded at head_seq or, when none is given, at the
+// log's head now, so that what is appended while the export streams is not in it.
+Result<std::pair<AuditFilter, Head>> bounded_filter(App& app, const Call& call, bool with_format) {
+  auto known = with_format ? only_params(call, {"token_id", "actor", "type", "since", "until", "after_seq",
+                                                "head_seq", "format"})
+                           : only_params(call, {"token_id", "actor", "type", "since", "until", "after_seq",
+                                                "head_seq"});
+  if (!known) return std::move(known).error();
+  auto filter = parse_audit_filter(call, /*with_head=*/true);
+  if (!filter) return std::move(filter).error();
+  auto head = export_head(app.store, filter->head_seq);
+  if (!head) return std::move(head).error();
+  filter->head_seq = head->seq;
+  return std::pair{std::move(*filter), std::move(*head)};
+}
+
 }  // namespace
 
 net::Response handle_audit_export(App& app, Call& call) {
-  auto filter = parse_audit_filter(call);
-  if (!filter) return error_response(filter.error());
+  auto bounded = bounded_filter(app, call, /*with_format=*/true);
+  if (!bounded) return error_response(bounded.error());
+  auto& [filter, bound] = *bounded;
   const std::string* format = call.query_param("format");
   const std::string chosen = format ? *format : "jsonl";
   net::Response head{status::ok, 11};
+  // The manifest fetched with head_seq=N describes exactly this export.
+  head.set("Tokenledger-Export-Head", "seq=" + std::to_string(bound.seq) + ", hash=" + bound.hash);
   if (chosen == "jsonl") {
     call.stream = StreamBody{"application/x-ndjson; charset=utf-8",
-                             pager(app, *filter, [](std::string& out, const Record& r) {
+                             pager(app, filter, [](std::string& out, const Record& r) {
                                out += r.raw;
                                out.push_back('\n');
                              })};
     head.set(net::http::field::content_disposition, "attachment; filename=\"audit.jsonl\"");
   } else if (chosen == "csv") {
     bool header_written = false;
-    auto rows = pager(app, *filter, csv_line);
+    auto rows = pager(app, filter, csv_line);
     call.stream = StreamBody{"text/csv; charset=utf-8", [header_written, rows](std::string& out) mutable {
                                if (!header_written) {
                                  out += "seq,at,type,stream,version,actor,via,ip,user_agent,request_id,token_id,owner,hash\r\n";
@@ -85,12 +115,23 @@ net::Response handle_audit_export(App& app, Call& call) {
   return head;
 }
 
+net::Response handle_audit_export_manifest(App& app, Call& call) {
+  auto bounded = bounded_filter(app, call, /*with_format=*/false);
+  if (!bounded) return error_response(bounded.error());
+  auto& [filter, bound] = *bounded;
+  auto manifest = export_manifest(app.store, app.model.audit(), filter, bound, given_filters(call), call.now);
+  if (!manifest) return error_response(manifest.error());
+  return json_response(status::ok, std::move(*manifest));
+}
+
 net::Response handle_audit_stream(App& app, Call& call) {
+  auto known = only_params(call, {"token_id", "actor", "type", "since", "until", "after_seq"});
+  if (!known) return error_response(known.error());
   auto filter = parse_audit_filter(call);
   if (!filter) return error_response(filter.error());
   // A reconnecting EventSource sends the last id it saw; it wins over the query string.
   if (std::string_view last = call.req["Last-Event-ID"]; !last.empty()) {
-    auto n = parse_count(std::string(last), "Last-Event-ID");
+    auto n = parse_seq(std::string(last), "Last-Event-ID");
     if (!n) return error_response(n.error());
     filter->after_seq = *n;
   }

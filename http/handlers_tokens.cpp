@@ -7,6 +7,7 @@
 #include "eventstore/json_writer.hpp"
 #include "eventstore/time_format.hpp"
 #include "projections/point_in_time.hpp"
+#include "http/audit_params.hpp"
 #include "http/call.hpp"
 #include "http/json_requests.hpp"
 #include "http/request_checks.hpp"
@@ -46,6 +47,7 @@ net::Response list_tokens_as_of(App& app, Call& call) {
   if (!call.user->in_group(kGroupAuditors)) {
     return error_response(Error::forbidden("You need to be in the auditors group to see other users' tokens."));
   }
+  if (auto known = only_params(call, {"owner", "as_of"}); !known) return error_response(known.error());
   const std::string* owner = call.query_param("owner");
   if (owner == nullptr || owner->empty()) return error_response(Error::invalid_field("owner: required with as_of."));
   AsOf as_of{.owner = *owner};

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "domain/text_rules.hpp"
 #include "eventstore/passwords.hpp"
 #include "eventstore/token_secrets.hpp"
 #include "http/responses.hpp"
@@ -32,6 +33,8 @@ using net::http::verb;
 constexpr std::string_view kApiTokens = kGroupApiTokens;
 constexpr std::string_view kAuditors = kGroupAuditors;
 constexpr std::string_view kAdmins = kGroupAdmins;
+// The most bytes of a header value (User-Agent, the client address) a record keeps.
+constexpr std::size_t kMaxSourceBytes = 512;
 
 // clang-format off
 constexpr std::array kRoutes = {
@@ -63,6 +66,7 @@ constexpr std::array kRoutes = {
     Route{verb::get,    "/api/v1/audit/checkpoints",       Access::group,     kAuditors,  true,  handle_list_checkpoints},
     Route{verb::post,   "/api/v1/audit/checkpoints",       Access::group,     kAuditors,  true,  handle_create_checkpoint},
     Route{verb::get,    "/api/v1/audit/export",            Access::group,     kAuditors,  true,  handle_audit_export},
+    Route{verb::get,    "/api/v1/audit/export/manifest",   Access::group,     kAuditors,  true,  handle_audit_export_manifest},
     Route{verb::get,    "/api/v1/audit/stream",            Access::group,     kAuditors,  true,  handle_audit_stream},
 };
 // clang-format on
@@ -178,8 +182,13 @@ Routed route_request(App& app, const net::Request& req, std::string client_ip, T
   Routed routed(req);
   Call& call = routed.call;
   call.now = now;
-  std::string_view agent = req[net::http::field::user_agent];
-  call.ctx.source = {std::move(client_ip), std::string(agent.substr(0, 512)), request_id_of(req)};
+  // Everything of the request that reaches a record enters as valid UTF-8, cut on a code-point
+  // boundary: a record the decoder cannot read back would make the whole log unreadable. The
+  // address is the socket's (ASCII today) and goes through the same gate, so no later change of
+  // where it comes from (a proxy header) can bypass it; the request id is restricted to
+  // [A-Za-z0-9._-]{1,64} by request_id_of.
+  call.ctx.source = {to_valid_utf8(client_ip, kMaxSourceBytes),
+                     to_valid_utf8(req[net::http::field::user_agent], kMaxSourceBytes), request_id_of(req)};
 
   auto target = boost::urls::parse_origin_form(req.target());
   if (!target) {

@@ -2,6 +2,9 @@
 
 #include "eventstore/codec.hpp"
 
+#include <utility>
+#include <variant>
+
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
@@ -21,6 +24,11 @@ bool matches(const AuditFilter& f, const Record& r) {
          (f.type.empty() || event_type(r.event) == f.type);
 }
 
+template <std::size_t... I>
+std::vector<std::string> event_types(std::index_sequence<I...>) {
+  return {std::string(event_type(Event(std::in_place_index<I>)))...};
+}
+
 }  // namespace
 
 void AuditIndex::keys_of(const Record& record, std::vector<std::string>& out) {
@@ -32,6 +40,11 @@ void AuditIndex::keys_of(const Record& record, std::vector<std::string>& out) {
 
 std::uint64_t AuditIndex::seq_of_key(std::string_view key) {
   return key.size() < 8 ? 0 : decode_be64(key.substr(key.size() - 8));
+}
+
+const std::vector<std::string>& known_event_types() {
+  static const auto types = event_types(std::make_index_sequence<std::variant_size_v<Event>>{});
+  return types;
 }
 
 void AuditIndex::index(const Record& record, rocksdb::WriteBatch& batch) {
@@ -58,6 +71,8 @@ std::uint64_t AuditIndex::first_seq_at_or_after(Timestamp t) const {
 Status AuditIndex::scan(const AuditFilter& filter, const std::function<bool(const Record&)>& visit) const {
   std::uint64_t lo = filter.after_seq + 1;
   std::uint64_t hi = store_.head().seq;
+  if (filter.head_seq) hi = std::min(hi, *filter.head_seq);
+  if (filter.after_seq >= hi) return {};  // also keeps after_seq + 1 from wrapping
   if (filter.since) lo = std::max(lo, first_seq_at_or_after(*filter.since));
   if (filter.until) hi = std::min(hi, first_seq_at_or_after(*filter.until) - 1);
   if (lo > hi) return {};

@@ -18,14 +18,21 @@ namespace tl {
 inline constexpr std::size_t kDefaultAuditLimit = 100;
 inline constexpr std::size_t kMaxAuditLimit = 1000;
 
+// A window over the trail: half-open in time, [since, until), and in seq, (after_seq, head_seq].
+// A bound given with sub-millisecond digits is rounded up to the millisecond (PreciseTime::ceil
+// in eventstore/time_format.hpp), which keeps both comparisons exactly what full precision gives.
 struct AuditFilter {
   std::string token_id;
   std::string actor;
-  std::string type;
+  std::string type;  // one of known_event_types(), or empty for any
   std::optional<Timestamp> since;  // at >= since
   std::optional<Timestamp> until;  // at < until
-  std::uint64_t after_seq = 0;
+  std::uint64_t after_seq = 0;     // seq > after_seq
+  std::optional<std::uint64_t> head_seq;  // seq <= head_seq: an export bounded at a head
 };
+
+// Every event type the codec knows (domain/events.hpp), in the order of the Event variant.
+const std::vector<std::string>& known_event_types();
 
 struct AuditPage {
   std::vector<Record> events;

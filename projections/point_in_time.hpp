@@ -15,7 +15,7 @@
 namespace tl {
 
 struct AsOf {
-  std::optional<Timestamp> until;        // records with at <= until
+  std::optional<Timestamp> until;        // records with at <= until (a point in time; a finer bound floors)
   std::optional<std::uint64_t> until_seq;  // records with seq <= until_seq
   std::string owner;                     // only this owner's tokens, when set
   std::string token_id;                  // only this token, when set

@@ -16,7 +16,10 @@ constexpr const char* kAbout =
     "Prints the tokens as they stood at a moment: the log folded up to --until TIME (records\n"
     "at or before it) or --until-seq N, or up to its end. Deleted tokens are absent, as the\n"
     "server showed them then. EXPIRED says whether the token had expired at that moment.\n"
-    "Token codes are never printed. Opens the database read-only (works beside the server).";
+    "Token codes are never printed. Opens the database read-only (works beside the server).\n\n"
+    "--until is a point in time: a record at exactly that time is included (\"as it stood at\n"
+    "T\"), as with GET /api/v1/tokens?as_of=. `audit --since/--until` is instead a half-open\n"
+    "window. Times are compared at full precision.";
 
 // The last seq whose time is at or before `t` (0 when none); the log's times never decrease.
 std::uint64_t last_seq_at_or_before(const EventStore& store, Timestamp t) {
@@ -34,6 +37,8 @@ std::uint64_t last_seq_at_or_before(const EventStore& store, Timestamp t) {
   return lo;
 }
 
+// Floored to the millisecond: a record time (whole ms) is at or before T exactly when it is at
+// or before T's millisecond.
 Timestamp parse_time(const std::string& text, const char* option) {
   auto t = parse_rfc3339(text);
   if (!t) {
@@ -51,7 +56,7 @@ int cmd_replay(int argc, char** argv) {
   bool json = false;
   Command cmd("replay", "[--data DIR] [--until TIME | --until-seq N] [--owner USER] [--token ID] [--json]", kAbout);
   cmd.data_option(data).json_option(json);
-  cmd.options()("until", po::value(&until)->value_name("TIME"), "the moment, RFC 3339 (e.g. 2026-11-27T18:00:00Z)")(
+  cmd.options()("until", po::value(&until)->value_name("TIME"), "the moment, RFC 3339 (e.g. 2026-11-27T18:00:00Z); inclusive")(
       "until-seq", po::value(&until_seq)->value_name("N"), "fold records up to this seq")(
       "owner", po::value(&owner)->value_name("USER"), "only this user's tokens")(
       "token", po::value(&token)->value_name("ID"), "only this token");

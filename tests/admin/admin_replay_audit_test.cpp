@@ -110,6 +110,83 @@ TEST_F(AdminTest, AuditJsonlIsTheStoredRecords) {
   EXPECT_EQ(run.out, stored);
 }
 
+// "…SS.mmmZ" with `digits` appended to the fraction.
+std::string finer(const std::string& at, const std::string& digits) {
+  return at.substr(0, at.size() - 1) + digits + "Z";
+}
+
+// Both meanings of a time, at full precision: audit's window [since, until) and replay's point.
+TEST_F(AdminTest, TimesCompareAtFullPrecision) {
+  const Snapshot& deleted = scenario.snapshots[8];  // after the delete of t1, the record at deleted.at
+  // until is exclusive: at .mmm9 the record at .mmm is before it (a floored bound lost it).
+  RunResult run = admin({"audit", "--data", data(), "--since", deleted.at, "--until", finer(deleted.at, "9"), "--json"});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_NE(run.out.find("\"type\":\"TokenDeleted\""), std::string::npos) << run.out;
+  // since is inclusive: at .mmm1 the record at .mmm is not at or after it.
+  run = admin({"audit", "--data", data(), "--since", finer(deleted.at, "1"), "--until", finer(deleted.at, "9"), "--json"});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_NE(run.out.find("\"count\":0}"), std::string::npos) << run.out;
+  // replay --until is a point in time: at .mmm9 the table is the one recorded at .mmm.
+  std::string lower = finer(deleted.at, "9");
+  lower[10] = 't';
+  lower.back() = 'z';
+  run = admin({"replay", "--data", data(), "--until", lower, "--json"});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_EQ(to_string(replay_tokens(run.out)), to_string(deleted.tokens));
+  for (const char* bad : {"2026-11-27T18:04:14+24:00", "2026-11-27T18:04:14+00:60", "2026-11-27T18:04:14+99:99"}) {
+    run = admin({"audit", "--data", data(), "--until", bad});
+    EXPECT_EQ(run.exit_code, 2) << bad << ": " << describe(run);
+    EXPECT_NE(run.err.find("--until"), std::string::npos) << run.err;
+    run = admin({"replay", "--data", data(), "--until", bad});
+    EXPECT_EQ(run.exit_code, 2) << bad << ": " << describe(run);
+  }
+}
+
+// The manifest written beside a jsonl export describes exactly that export.
+TEST_F(AdminTest, AuditManifestDescribesTheExport) {
+  const std::string path = dir.sub("t1.manifest.json");
+  RunResult run = admin({"audit", "--data", data(), "--token-id", scenario.t1, "--format", "jsonl", "--manifest", path});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  const auto rows = lines(run.out);
+  ASSERT_EQ(rows.size(), 3u) << run.out;  // created, revealed, deleted
+  simdjson::dom::parser parser;
+  const std::string text = read_file(path);
+  auto m = parse_json(parser, text);
+  EXPECT_EQ(m["manifest"].get_string().value(), "tokenledger-audit-export");
+  EXPECT_EQ(m["version"].get_int64().value(), 1);
+  EXPECT_TRUE(tl::parse_rfc3339(m["generated_at"].get_string().value())) << text;
+  EXPECT_EQ(m["filters"].get_object().size(), 1u) << text;
+  EXPECT_EQ(m["filters"]["token_id"].get_string().value(), scenario.t1);
+  EXPECT_EQ(m["count"].get_uint64().value(), 3u);
+  simdjson::dom::parser line_parser;
+  EXPECT_EQ(m["first_seq"].get_uint64().value(), parse_json(line_parser, rows.front())["seq"].get_uint64().value());
+  EXPECT_EQ(m["last_seq"].get_uint64().value(), parse_json(line_parser, rows.back())["seq"].get_uint64().value());
+  ASSERT_FALSE(scenario.checkpoint_seqs.empty());
+  EXPECT_EQ(m["checkpoint"]["seq"].get_uint64().value(), scenario.checkpoint_seqs.back()) << text;
+  EXPECT_EQ(m["checkpoint"]["signature"].get_string().value().size(), 128u) << text;
+
+  // Unfiltered: the whole log up to its head, hash included.
+  run = admin({"audit", "--data", data(), "--format", "jsonl", "--manifest", path});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  const auto all = lines(run.out);
+  const std::string whole = read_file(path);
+  auto w = parse_json(parser, whole);
+  EXPECT_EQ(w["filters"].get_object().size(), 0u) << whole;
+  EXPECT_EQ(w["count"].get_uint64().value(), all.size());
+  EXPECT_EQ(w["head"]["seq"].get_uint64().value(), all.size());
+  EXPECT_EQ(std::string(w["head"]["hash"].get_string().value()), hash_of(all.back()));
+  EXPECT_EQ(w["first_seq"].get_uint64().value(), 1u);
+
+  for (std::vector<std::string> bad : {std::vector<std::string>{"--manifest", path},
+                                       {"--format", "csv", "--manifest", path},
+                                       {"--format", "jsonl", "--limit", "2", "--manifest", path}}) {
+    bad.insert(bad.begin(), {"audit", "--data", data()});
+    run = admin(bad);
+    EXPECT_EQ(run.exit_code, 2) << describe(run);
+    EXPECT_NE(run.err.find("--manifest"), std::string::npos) << run.err;
+  }
+}
+
 TEST_F(AdminTest, NoOutputShowsACode) {
   ASSERT_EQ(scenario.codes.size(), 2u);
   std::vector<std::vector<std::string>> commands = {{"replay"},

@@ -140,5 +140,97 @@ TEST_F(AuditStreamE2E, VerifyChecksSignedCheckpoints) {
   EXPECT_EQ(login(server, "carol").post("/api/v1/audit/checkpoints").status, 403);
 }
 
+// The seqs of a JSON Lines export, in order.
+std::vector<std::int64_t> export_seqs(const std::string& body) {
+  std::vector<std::int64_t> seqs;
+  for (std::size_t at = 0, end; (end = body.find('\n', at)) != std::string::npos; at = end + 1) {
+    seqs.push_back(Json::parse(body.substr(at, end - at))["seq"].integer());
+  }
+  return seqs;
+}
+
+// A manifest fetched separately with the same filters and head_seq describes the export exactly.
+TEST_F(AuditStreamE2E, ManifestDescribesTheExportBoundAtTheSameHead) {
+  HttpClient alice = login(server, "alice");
+  const std::string id = create_token(alice, "manifest", 5)["id"].str();
+  reveal(alice, id);
+  reveal(alice, id);
+  const Response whole = alice.get("/api/v1/audit/export");
+  ASSERT_EQ(whole.status, 200) << describe(whole);
+  const std::string head_header = whole.header("tokenledger-export-head");
+  const Json verified = alice.get("/api/v1/audit/verify").json();
+  EXPECT_EQ(head_header, "seq=" + std::to_string(verified["head"]["seq"].integer()) +
+                             ", hash=" + verified["head"]["hash"].str());
+
+  // More happens after the export: bound at the export's head, the manifest does not see it.
+  const std::int64_t head = verified["head"]["seq"].integer();
+  create_token(alice, "after the export", 5);
+  const std::string query = "?type=TokenRevealed&token_id=" + id + "&head_seq=" + std::to_string(head);
+  const Response exported = alice.get("/api/v1/audit/export" + query);
+  ASSERT_EQ(exported.status, 200) << describe(exported);
+  EXPECT_EQ(exported.header("tokenledger-export-head"), head_header);
+  const std::vector<std::int64_t> seqs = export_seqs(exported.body);
+  ASSERT_EQ(seqs.size(), 2u) << exported.body;
+
+  const Response res = alice.get("/api/v1/audit/export/manifest" + query);
+  ASSERT_EQ(res.status, 200) << describe(res);
+  const Json m = res.json();
+  EXPECT_EQ(m["manifest"].str(), "tokenledger-audit-export");
+  EXPECT_EQ(m["version"].integer(), 1);
+  EXPECT_NO_THROW(unix_ms(m["generated_at"].str()));
+  EXPECT_EQ(m["filters"].keys(), (std::vector<std::string>{"token_id", "type", "head_seq"}));
+  EXPECT_EQ(m["filters"]["token_id"].str(), id);
+  EXPECT_EQ(m["filters"]["type"].str(), "TokenRevealed");
+  EXPECT_EQ(m["filters"]["head_seq"].str(), std::to_string(head));
+  EXPECT_EQ("seq=" + std::to_string(m["head"]["seq"].integer()) + ", hash=" + m["head"]["hash"].str(), head_header);
+  EXPECT_EQ(m["count"].integer(), 2);
+  EXPECT_EQ(m["first_seq"].integer(), seqs.front());
+  EXPECT_EQ(m["last_seq"].integer(), seqs.back());
+  EXPECT_TRUE(m["checkpoint"].is_null()) << "none signed yet";
+
+  // Unbounded, the whole trail; nothing matched, null seqs; past the head, refused by name.
+  const Json all = alice.get("/api/v1/audit/export/manifest").json();
+  EXPECT_EQ(all["filters"].size(), 0u);
+  EXPECT_EQ(all["count"].integer(), all["head"]["seq"].integer());
+  EXPECT_EQ(all["first_seq"].integer(), 1);
+  const Json none = alice.get("/api/v1/audit/export/manifest?token_id=tok_none").json();
+  EXPECT_EQ(none["count"].integer(), 0);
+  EXPECT_TRUE(none["first_seq"].is_null());
+  EXPECT_TRUE(none["last_seq"].is_null());
+  for (const char* route : {"/api/v1/audit/export", "/api/v1/audit/export/manifest"}) {
+    const Response past = alice.get(std::string(route) + "?head_seq=" + std::to_string(all["head"]["seq"].integer() + 1));
+    EXPECT_EQ(past.status, 400) << route << ": " << describe(past);
+    EXPECT_NE(past.body.find("head_seq"), std::string::npos) << past.body;
+  }
+  EXPECT_EQ(login(server, "carol").get("/api/v1/audit/export/manifest").status, 403);
+}
+
+TEST_F(AuditStreamE2E, ManifestCarriesTheNewestCheckpointAtOrBeforeItsHead) {
+  HttpClient alice = login(server, "alice");
+  create_token(alice, "signed", 5);
+  const Response signed_head = alice.post("/api/v1/audit/checkpoints");
+  ASSERT_EQ(signed_head.status, 201) << describe(signed_head);
+  const Json checkpoint = signed_head.json();
+  const Json m = alice.get("/api/v1/audit/export/manifest").json();
+  ASSERT_TRUE(m["checkpoint"].is_object()) << m["checkpoint"].is_null();
+  for (const char* key : {"seq", "hash", "at", "prev", "public_key", "signature"}) {
+    EXPECT_TRUE(m["checkpoint"].has(key)) << key;
+  }
+  EXPECT_EQ(m["checkpoint"]["seq"].integer(), checkpoint["seq"].integer());
+  EXPECT_EQ(m["checkpoint"]["signature"].str(), checkpoint["signature"].str());
+  EXPECT_EQ(m["checkpoint"]["hash"].str(), m["head"]["hash"].str());
+  // Bounded before it, the export cannot be checked against it: none.
+  const Json earlier =
+      alice.get("/api/v1/audit/export/manifest?head_seq=" + std::to_string(checkpoint["seq"].integer() - 1)).json();
+  EXPECT_TRUE(earlier["checkpoint"].is_null());
+}
+
+TEST_F(AuditStreamE2E, LastEventIdPastTwoToTheSixtyThreeIsRefused) {
+  HttpClient alice = login(server, "alice");
+  const Response res = alice.get("/api/v1/audit/stream", {{"Last-Event-ID", "18446744073709551615"}});
+  EXPECT_EQ(res.status, 400) << describe(res);
+  EXPECT_NE(res.body.find("Last-Event-ID"), std::string::npos) << res.body;
+}
+
 }  // namespace
 }  // namespace e2e

@@ -122,6 +122,7 @@ TEST_F(AuthzMatrixE2E, EveryRouteAndCallerGetsExactlyItsAnswer) {
       {"GET",    "/api/v1/audit/checkpoints",     "", {401, 403, 403, 403, 200, 403, 403}},
       {"POST",   "/api/v1/audit/checkpoints",     "", {401, 403, 403, 403, 201, 403, 403}},
       {"GET",    "/api/v1/audit/export",          "", {401, 403, 403, 403, 200, 403, 403}},
+      {"GET",    "/api/v1/audit/export/manifest", "", {401, 403, 403, 403, 200, 403, 403}},
       {"GET",    "/api/v1/audit/stream",          "", {401, 403, 403, 403, 200, 403, 403}},
       {"POST",   "/api/v1/session/reauth",        "{pw}", {401, 204, 204, 204, 204, 204, 403}},
       // Last: signing out ends the sessions the rows above used.
