@@ -137,7 +137,7 @@ net::Response handle_audit_stream(App& app, Call& call) {
   }
   auto events = pager(app, *filter, [](std::string& out, const Record& r) {
     out += "id: " + std::to_string(r.seq) + "\nevent: " + std::string(event_type(r.event)) + "\ndata: ";
-    out += r.raw;
+    append_record_json(out, r);  // readers get valid UTF-8; the export keeps the stored bytes
     out += "\n\n";
   });
   call.stream = StreamBody{"text/event-stream", std::move(events), true};

@@ -1,5 +1,7 @@
 #include "http/responses.hpp"
 
+#include "eventstore/codec.hpp"
+
 #include "eventstore/json_writer.hpp"
 #include "eventstore/time_format.hpp"
 
@@ -106,7 +108,7 @@ std::string events_json(const std::vector<Record>& records, std::string_view tra
   std::string out = R"({"events":[)";
   for (std::size_t i = 0; i < records.size(); ++i) {
     if (i > 0) out.push_back(',');
-    out += records[i].raw;
+    append_record_json(out, records[i]);  // valid UTF-8 even for a record stored before the boundary check
   }
   out += "]";
   out += trailer;
