@@ -45,7 +45,7 @@ bool check_checkpoint(const EventStore& store, const SignedCheckpoint& c, std::s
   const std::string what = kind == "witness" ? "witnessed checkpoint" : "signed checkpoint";
   if (!checkpoint_signature_valid(c, key_hex.empty() ? std::string_view(c.public_key) : key_hex)) {
     return fail(r, c.seq, std::string(kind),
-                "the " + what + " at seq " + std::to_string(c.seq) + " does not verify with the public key " +
+                "the " + what + " at seq " + std::to_string(c.seq) + ": its signature does not verify with the public key " +
                     std::string(key_hex.empty() ? c.public_key : key_hex));
   }
   const Head head = store.head();
@@ -58,13 +58,14 @@ bool check_checkpoint(const EventStore& store, const SignedCheckpoint& c, std::s
   if (!raw) return fail(r, c.seq, std::string(kind), raw.error().message);
   if (!*raw) {
     return fail(r, c.seq, std::string(kind),
-                "the log has no record at the " + what + "'s seq " + std::to_string(c.seq) + ": records were cut");
+                "the log has no record at the " + what + "'s seq " + std::to_string(c.seq) +
+                    " (no record at the checkpoint's seq): records were cut");
   }
   auto record = decode_record(**raw);
   if (!record || record->hash != c.hash || !record_hash_matches(**raw)) {
     return fail(r, c.seq, std::string(kind),
-                "the log's record at seq " + std::to_string(c.seq) + " is not the one the " + what +
-                    " signed: history was rewritten");
+                "the log's record at seq " + std::to_string(c.seq) + " is not the one that was signed (" + what +
+                    "): history was rewritten");
   }
   return true;
 }
@@ -82,6 +83,7 @@ bool check_checkpoints(const EventStore& store, const std::vector<SignedCheckpoi
                       " does not name the one before it: a checkpoint was removed or replaced");
     }
     ++r.checkpoints;
+    r.last_checkpoint_seq = c.seq;
   }
   return true;
 }
@@ -106,10 +108,25 @@ bool check_projection(const EventStore& store, IntegrityReport& r) {
   return true;
 }
 
+// Every cheap check, each on its own; the report names the problem with the lowest seq (on a tie,
+// the first in this order), so that e.g. a rewrite below a checkpoint is blamed on the checkpoint
+// it broke, not on the head marker it also changed.
 bool check_cheap(const EventStore& store, const IntegrityOptions& o, std::size_t first_checkpoint,
                  const std::vector<SignedCheckpoint>& checkpoints, IntegrityReport& r) {
-  return check_head_marker(store, r) && check_checkpoints(store, checkpoints, first_checkpoint, o.trusted_public_key, r) &&
-         check_witnessed(store, o, r) && check_projection(store, r);
+  IntegrityReport signed_part = r, witnessed = r, marker = r, projection = r;
+  check_checkpoints(store, checkpoints, first_checkpoint, o.trusted_public_key, signed_part);
+  check_witnessed(store, o, witnessed);
+  check_head_marker(store, marker);
+  check_projection(store, projection);
+  r.checkpoints = signed_part.checkpoints;
+  r.last_checkpoint_seq = signed_part.last_checkpoint_seq;
+  r.witnessed = witnessed.witnessed;
+  const IntegrityReport* worst = nullptr;
+  for (const IntegrityReport* part : {&signed_part, &witnessed, &marker, &projection}) {
+    if (!part->ok && (worst == nullptr || part->first_bad_seq < worst->first_bad_seq)) worst = part;
+  }
+  if (worst == nullptr) return true;
+  return fail(r, worst->first_bad_seq, worst->kind, worst->problem);
 }
 
 // The record a stream-index entry points at must carry that stream and version.
@@ -180,8 +197,7 @@ IntegrityReport check_integrity(const EventStore& store, const IntegrityOptions&
     fail(r, 0, "checkpoint", checkpoints.error().message);
     return r;
   }
-  if (!check_cheap(store, o, 0, *checkpoints, r)) return r;
-
+  // The walk first: damage to a record is named at that record, before what it breaks further on.
   std::uint64_t audit_expected = 0;
   RecordCheck audit_check;
   if (o.indexes) {
@@ -208,7 +224,7 @@ IntegrityReport check_integrity(const EventStore& store, const IntegrityOptions&
     fail(r, r.chain.first_bad_seq, r.chain.kind, r.chain.problem);
     return r;
   }
-  if (!o.indexes || r.stopped) return r;
+  if (r.stopped || !check_cheap(store, o, 0, *checkpoints, r) || !o.indexes) return r;
   const std::uint64_t walked = r.chain.head.seq;
   if (!check_no_extra(
           store, "streams", "stream_index", walked, walked,

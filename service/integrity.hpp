@@ -45,6 +45,7 @@ struct IntegrityReport {
   std::string kind;          // see VerifyReport::kind
   std::string problem;
   std::uint64_t checkpoints = 0;        // signed checkpoints verified
+  std::uint64_t last_checkpoint_seq = 0;  // the newest of them
   std::uint64_t witnessed = 0;          // witnessed checkpoints matched
   std::uint64_t stream_entries = 0;     // counted when options.indexes
   std::uint64_t audit_entries = 0;

@@ -102,20 +102,25 @@ int verify_data(const std::string& dir, const std::string& public_key, const std
     return r.ok ? kExitOk : kExitFinding;
   }
   if (!r.ok) {
-    std::cout << "FAILED: the data directory " << dir << " does not verify.\n"
-              << "  first bad seq  " << r.first_bad_seq << "\n"
+    const bool signatures = r.kind == "checkpoint" || r.kind == "witness";
+    std::cout << "FAILED: the event log in " << dir
+              << (r.kind == "checkpoint" ? " does not match its signed checkpoints.\n"
+                  : r.kind == "witness"  ? " does not match the checkpoints its witness saw.\n"
+                                         : " does not verify.\n");
+    if (signatures) std::cout << "  checkpoint seq " << r.first_bad_seq << "\n";
+    std::cout << "  first bad seq  " << r.first_bad_seq << "\n"
               << "  kind           " << r.kind << "\n"
               << "  problem        " << r.problem << "\n";
-    if (r.chain.events > 0) {
+    if (r.chain.events > 0 && !signatures) {
       std::cout << "  good before it " << r.chain.events << " events (last good hash " << r.chain.head.hash << ")\n";
     }
-    if (r.kind == "checkpoint" || r.kind == "witness") {
+    if (signatures) {
       std::cout << "  public key     " << (c.key.hex.empty() ? "-" : c.key.hex) << " (" << c.key.source << ")\n";
     }
     if (!c.note.empty()) std::cout << "  note           " << c.note << "\n";
     return kExitFinding;
   }
-  std::cout << "OK: the data directory " << dir << " verifies (every record from seq 1 checked).\n"
+  std::cout << "OK: the event log in " << dir << " verifies (every record from seq 1 checked).\n"
             << "  events       " << r.chain.events << "\n"
             << "  head seq     " << r.chain.head.seq << "\n"
             << "  head hash    " << r.chain.head.hash << "\n";
@@ -128,7 +133,8 @@ int verify_data(const std::string& dir, const std::string& public_key, const std
   if (r.checkpoints == 0) {
     std::cout << "  checkpoints  none signed yet (the server signs the head at start, periodically and at shutdown)\n";
   } else {
-    std::cout << "  checkpoints  " << r.checkpoints << " signed checkpoints verified, the log reaches and matches each\n"
+    std::cout << "  checkpoints  " << r.checkpoints << " signed checkpoints verified, the last at seq "
+              << r.last_checkpoint_seq << "; the log reaches and matches each\n"
               << "  public key   " << (c.key.hex.empty() ? "-" : c.key.hex) << " (" << c.key.source << ")\n";
   }
   if (!witness.empty()) std::cout << "  witness      " << r.witnessed << " witnessed checkpoints matched (" << witness << ")\n";

@@ -42,6 +42,9 @@ Scenario build_scenario(const std::string& data_dir) {
   std::filesystem::create_directories(data_dir);  // as the server does: owner-only
   std::filesystem::permissions(data_dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace);
   const auto key = must(tl::load_or_create_key_file(data_dir + "/master.key"), "master key");
+  // All three key files, as the server makes them: it refuses to start on a database with history
+  // when one is missing.
+  must(tl::load_or_create_secret_file(data_dir + "/introspection.secret"), "introspection secret");
   auto store =
       must(tl::EventStore::open(data_dir + "/db", {.extra_column_families = tl::ReadModel::column_families()}), "open");
   tl::ReadModel model(*store);

@@ -191,10 +191,16 @@ TEST_F(IntegrityTest, IndexEntriesPointingPastTheHeadAreACut) {
 }
 
 TEST_F(IntegrityTest, ACutBelowASignedCheckpointOrARewriteIsACheckpointProblem) {
-  Record rewritten = *store_->read(6).value();
-  rewritten.source.user_agent = "forged";
-  encode_record(rewritten);  // its own hash recomputed; the link to seq 5 still holds
-  ASSERT_TRUE(db().Put({}, cf("events"), encode_be64(6), rewritten.raw).ok());
+  // A forger's rewrite from seq 6 on: the edit, then every later record re-linked and re-hashed.
+  std::string prev = store_->read(5).value()->hash;
+  for (std::uint64_t seq = 6; seq <= 8; ++seq) {
+    Record rewritten = *store_->read(seq).value();
+    if (seq == 6) rewritten.source.user_agent = "forged";
+    rewritten.prev_hash = prev;
+    encode_record(rewritten);
+    prev = rewritten.hash;
+    ASSERT_TRUE(db().Put({}, cf("events"), encode_be64(seq), rewritten.raw).ok());
+  }
   const IntegrityReport r = check();
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.kind, "checkpoint");
