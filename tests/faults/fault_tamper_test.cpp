@@ -3,11 +3,8 @@
 // naming the seq: by `tokenledger-admin verify --data`, by the server's start where the cheap
 // start-up checks can see it, and otherwise by the background scrub (the server then refuses
 // writes and /readyz answers 503 naming the seq).
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sodium.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -20,6 +17,7 @@
 #include "eventstore/event_store.hpp"
 #include "eventstore/hex.hpp"
 #include "eventstore/json_writer.hpp"
+#include "ldb_tool.hpp"
 #include "test_server.hpp"
 
 namespace fs = std::filesystem;
@@ -28,87 +26,7 @@ namespace {
 
 using e2e::HttpClient;
 using e2e::Json;
-
-struct Outcome {
-  int exit_code = -1;
-  std::string out;
-};
-
-// Runs argv (no shell), both output streams into one string; bounded by `limit`.
-Outcome run(const std::vector<std::string>& args, std::chrono::seconds limit = std::chrono::seconds(120)) {
-  const fs::path out_file = fs::temp_directory_path() / ("tamper-run-" + std::to_string(::getpid()) + ".out");
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int fd = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execvp(argv[0], argv.data());
-    ::_exit(127);
-  }
-  Outcome result;
-  int status = 0;
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (::waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  std::ifstream in(out_file);
-  result.out.assign(std::istreambuf_iterator<char>(in), {});
-  fs::remove(out_file);
-  return result;
-}
-
-std::string hex_of(std::string_view bytes) {
-  return "0x" + tl::to_hex(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-}
-std::string seq_key(std::uint64_t seq) { return hex_of(tl::encode_be64(seq)); }
-
-// ldb on a column family of DIR/db, keys and values in hex.
-Outcome ldb(const std::string& data, const std::string& family, std::vector<std::string> args) {
-  std::vector<std::string> argv{"ldb", "--db=" + data + "/db", "--column_family=" + family, "--hex"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return run(argv);
-}
-
-std::string ldb_get(const std::string& data, const std::string& family, const std::string& hex_key) {
-  const Outcome r = ldb(data, family, {"get", hex_key});
-  EXPECT_EQ(r.exit_code, 0) << r.out;
-  std::string hex = r.out;
-  while (!hex.empty() && (hex.back() == '\n' || hex.back() == ' ')) hex.pop_back();
-  auto bytes = tl::from_hex(hex.starts_with("0x") ? hex.substr(2) : hex);
-  EXPECT_TRUE(bytes) << r.out;
-  return bytes ? std::string(bytes->begin(), bytes->end()) : std::string();
-}
-
-void ldb_put(const std::string& data, const std::string& family, const std::string& hex_key, std::string_view value) {
-  const Outcome r = ldb(data, family, {"put", hex_key, hex_of(value)});
-  ASSERT_EQ(r.exit_code, 0) << r.out;
-}
-
-void ldb_delete(const std::string& data, const std::string& family, const std::string& hex_key) {
-  const Outcome r = ldb(data, family, {"delete", hex_key});
-  ASSERT_EQ(r.exit_code, 0) << r.out;
-}
-
-// Every key of a column family (hex, as ldb prints them), in order.
-std::vector<std::string> ldb_keys(const std::string& data, const std::string& family) {
-  const Outcome r = ldb(data, family, {"scan", "--no_value"});
-  EXPECT_EQ(r.exit_code, 0) << r.out;
-  std::vector<std::string> keys;
-  std::istringstream lines(r.out);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.starts_with("0x")) keys.push_back(line.substr(0, line.find(' ')));
-  }
-  return keys;
-}
+using namespace faults;
 
 Outcome verify(const std::string& data, std::vector<std::string> extra = {}) {
   std::vector<std::string> args{TOKENLEDGER_ADMIN_BIN, "verify", "--data", data, "--json"};
