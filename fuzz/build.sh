@@ -5,7 +5,7 @@
 # (fuzz/corpus/<target>/); a crash fails the script and leaves the input in build/fuzz.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-targets=(json_requests introspect_form token_code decode_record)
+targets=(json_requests introspect_form token_code decode_record record_round_trip)
 cmake -S fuzz -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address -fno-omit-frame-pointer" >/dev/null

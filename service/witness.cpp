@@ -40,51 +40,66 @@ Result<std::vector<SignedCheckpoint>> read_witness_file(const std::string& path,
 Witnesses::Witnesses(std::string file, std::function<bool(const std::string&)> post)
     : file_(std::move(file)), post_(std::move(post)) {}
 
-bool Witnesses::append_to_file(const std::string& line) {
+bool Witnesses::append_to_file(const std::string& line, std::string& error) {
   const int fd = ::open(file_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
-    status_.last_error = "witness file " + file_ + ": " + std::strerror(errno);
+    error = "witness file " + file_ + ": " + std::strerror(errno);
     return false;
   }
   const std::string out = line + "\n";
   const bool ok = ::write(fd, out.data(), out.size()) == static_cast<ssize_t>(out.size()) && ::fsync(fd) == 0;
-  if (!ok) status_.last_error = "witness file " + file_ + ": " + std::strerror(errno);
+  if (!ok) error = "witness file " + file_ + ": " + std::strerror(errno);
   ::close(fd);
   return ok;
 }
 
 void Witnesses::deliver_pending() {
-  while (!pending_.empty()) {
-    Pending& p = pending_.front();
-    if (p.to_file && append_to_file(p.line)) p.to_file = false, ++status_.delivered;
+  for (;;) {
+    Pending p;
+    {
+      std::lock_guard lock(mutex_);
+      if (pending_.empty()) break;
+      p = pending_.front();
+    }
+    std::string error;
+    std::uint64_t delivered = 0;
+    if (p.to_file && append_to_file(p.line, error)) p.to_file = false, ++delivered;
     if (p.to_url) {
       if (post_(p.line)) {
-        p.to_url = false, ++status_.delivered;
+        p.to_url = false, ++delivered;
       } else {
-        status_.last_error = "witness URL: delivery failed";
+        error = "witness URL: delivery failed";
       }
     }
+    std::lock_guard lock(mutex_);
+    status_.delivered += delivered;
     if (p.to_file || p.to_url) {
+      pending_.front() = p;
       ++status_.failures;
-      spdlog::warn("checkpoint at seq {} not yet witnessed ({}); retried later", parse_checkpoint(p.line)->seq,
-                   status_.last_error);
+      status_.last_error = error;
+      spdlog::warn("a signed checkpoint is not yet witnessed ({}); retried at the next checkpoint", error);
       break;  // in order: a witness never sees a newer checkpoint before an older one
     }
     pending_.pop_front();
     status_.last_error.clear();
   }
+  std::lock_guard lock(mutex_);
   status_.pending = pending_.size();
 }
 
 void Witnesses::witness(const SignedCheckpoint& checkpoint) {
   if (!configured()) return;
-  std::lock_guard lock(mutex_);
-  pending_.push_back({checkpoint.raw, !file_.empty(), static_cast<bool>(post_)});
+  std::lock_guard delivery(delivery_mutex_);
+  {
+    std::lock_guard lock(mutex_);
+    pending_.push_back({checkpoint.raw, !file_.empty(), static_cast<bool>(post_)});
+  }
   deliver_pending();
 }
 
 void Witnesses::retry() {
-  std::lock_guard lock(mutex_);
+  if (!configured()) return;
+  std::lock_guard delivery(delivery_mutex_);
   deliver_pending();
 }
 

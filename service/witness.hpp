@@ -43,15 +43,17 @@ class Witnesses {
  private:
   struct Pending {
     std::string line;
-    bool to_file;
-    bool to_url;
+    bool to_file = false;
+    bool to_url = false;
   };
-  void deliver_pending();  // mutex_ held
-  bool append_to_file(const std::string& line);
+  void deliver_pending();  // delivery_mutex_ held
+  bool append_to_file(const std::string& line, std::string& error);
 
   std::string file_;
   std::function<bool(const std::string&)> post_;
-  mutable std::mutex mutex_;
+  // One delivery at a time, in order; status readers (/readyz, /metrics) never wait for one.
+  std::mutex delivery_mutex_;
+  mutable std::mutex mutex_;  // pending_ and status_
   std::deque<Pending> pending_;
   WitnessStatus status_;
 };

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -159,6 +160,65 @@ TEST(WebhookE2E, ExpiryNoticesAreSignedRetriedRecordedAndSentOnce) {
   delivered = receiver.wait_delivered(2, std::chrono::seconds(20));
   ASSERT_EQ(delivered.size(), 2u) << server.log();
   EXPECT_NE(body_of(delivered[1]).find(R"("event":"token.expired")"), std::string::npos) << body_of(delivered[1]);
+}
+
+// Witnesses (issue 11): every signed checkpoint goes to the witness file (one fsynced JSON line
+// naming the public key) and to the witness URL; one that cannot be written is retried at the
+// next checkpoint, named in /readyz and counted in /metrics, and serving goes on.
+TEST(WitnessE2E, EveryCheckpointReachesTheWitnessesAndAFailingOneIsRetried) {
+  Receiver receiver(/*fail_first=*/1);
+  TestServer server;
+  const std::string witness = server.root_dir() + "/later/witness.jsonl";  // its folder is not there yet
+  server.start({.extra_args = {"--witness-file", witness, "--witness-url",
+                               "http://127.0.0.1:" + std::to_string(receiver.port()) + "/witness",
+                               "--checkpoint-seconds", "1"}});
+  HttpClient admin = login(server, "admin", kAdminPassword);
+  ASSERT_EQ(receiver.wait_delivered(1, std::chrono::seconds(20)).size(), 1u) << server.log();
+  Response ready = server.client().get("/readyz");
+  EXPECT_EQ(ready.status, 200) << "a witness that fails does not stop serving";
+  EXPECT_EQ(ready.json()["witness"]["pending"].num(), 1) << ready.body;
+  EXPECT_NE(ready.json()["witness"]["last_error"].str().find(witness), std::string::npos) << ready.body;
+  const std::string metrics = admin.get("/metrics").body;
+  EXPECT_NE(metrics.find("tokenledger_witness_pending 1"), std::string::npos) << metrics;
+  EXPECT_EQ(metrics.find("tokenledger_witness_failures_total 0"), std::string::npos) << metrics;
+
+  std::filesystem::create_directories(server.root_dir() + "/later");
+  create_user(admin, "alice", {"auditors"});  // the log grows: the next checkpoint is signed
+  for (int i = 0; i < 100 && server.client().get("/readyz").json().has("witness"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_FALSE(server.client().get("/readyz").json().has("witness")) << "retried and delivered";
+  const Json checkpoints = login(server, "alice").get("/api/v1/audit/checkpoints").json();
+  ASSERT_EQ(server.stop(), 0);  // the log did not grow since: no new checkpoint at shutdown
+  std::ifstream in(witness);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_GE(lines.size(), 2u) << "the one signed at start (retried) and the one after the new user";
+  // In order, the same checkpoints the server lists.
+  ASSERT_EQ(lines.size(), checkpoints["checkpoints"].size());
+  for (std::size_t i = 0; i < checkpoints["checkpoints"].size(); ++i) {
+    EXPECT_EQ(Json::parse(lines[i])["seq"].num(), checkpoints["checkpoints"][i]["seq"].num()) << lines[i];
+    EXPECT_EQ(Json::parse(lines[i])["signature"].str(), checkpoints["checkpoints"][i]["signature"].str());
+  }
+  for (const auto& line : lines) {
+    const Json c = Json::parse(line);
+    EXPECT_EQ(c["public_key"].str(), checkpoints["public_key"].str());
+    EXPECT_TRUE(c.has("signature") && c.has("seq") && c.has("hash")) << line;
+  }
+  const auto posted = receiver.wait_delivered(lines.size(), std::chrono::seconds(5));
+  ASSERT_EQ(posted.size(), lines.size()) << "the URL got the same checkpoints";
+  for (std::size_t i = 0; i < lines.size(); ++i) EXPECT_EQ(body_of(posted[i]), lines[i]);
+}
+
+TEST(WitnessE2E, CheckpointSecondsAndMinutesExcludeEachOther) {
+  TestServer server;
+  try {
+    server.start({.extra_args = {"--checkpoint-seconds", "30", "--checkpoint-minutes", "1"}});
+    server.stop();
+    ADD_FAILURE() << "the server started with both";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("not both"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
