@@ -63,13 +63,18 @@ DataCheck check_data(const std::string& dir, const std::string& public_key, cons
     auto store = open_store(data, Access::read_only);
     out.key = trusted_key(public_key, data.signing_key());
     IntegrityOptions options;
-    options.trusted_public_key = out.key.hex;
     options.indexes = !quick;
     if (!witness.empty()) {
       auto witnessed = read_witness_file(witness, /*missing_ok=*/false);
       if (!witnessed) throw UsageError(witnessed.error().message);
       options.witnessed = std::move(*witnessed);
+      // The witness carries the key it saw: it pins the key unless --public-key does, so that a
+      // signing.key replaced in DIR cannot vouch for checkpoints signed again with it.
+      if (public_key.empty() && !options.witnessed.empty()) {
+        out.key = {options.witnessed.front().public_key, "the witness file " + witness};
+      }
     }
+    options.trusted_public_key = out.key.hex;
     Progress progress("verifying", store->head().seq);
     options.progress = [&](std::uint64_t n) { progress.update(n); };
     out.report = check_integrity(*store, options);
@@ -155,7 +160,7 @@ int cmd_verify(int argc, char** argv) {
   cmd.data_option(data).json_option(json);
   cmd.options()("witness", po::value(&witness)->value_name("FILE"),
                 "with --data: the checkpoints a witness received (--witness-file of the server); the log must "
-                "reach and match each")("quick", po::bool_switch(&quick),
+                "reach and match each, and without --public-key the key the witness names is pinned")("quick", po::bool_switch(&quick),
                                         "with --data: skip the entry-by-entry cross-check of the stream and audit indexes");
   cmd.options()("file", po::value(&file.path)->value_name("EXPORT.jsonl"),
                 "check an exported JSON Lines file instead of the database")(

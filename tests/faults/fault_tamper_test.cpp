@@ -112,6 +112,9 @@ class FaultTamper : public ::testing::Test {
                                   {{"Content-Type", "application/json"}});
     EXPECT_EQ(write.status, 503) << e2e::describe(write);
     EXPECT_EQ(admin.get("/api/v1/users").status, 200);
+    // And no checkpoint is signed over the damaged log.
+    const auto signing = e2e::login(server_, "alice").post("/api/v1/audit/checkpoints");
+    EXPECT_EQ(signing.status, 503) << e2e::describe(signing);
     const auto metrics = client.get("/metrics").body;
     EXPECT_NE(metrics.find("tokenledger_integrity_damaged 1"), std::string::npos);
     EXPECT_NE(metrics.find("tokenledger_scrub_last_ok 0"), std::string::npos);
