@@ -185,6 +185,9 @@ class EventStore {
                    const std::function<bool(std::string_view, std::string_view)>& visit) const;
   // True when `key` exists in the column family.
   Result<bool> side_has(const std::string& column_family, const std::string& key) const;
+  // The greatest key of the column family that starts with `prefix`, or nullopt (one seek).
+  Result<std::optional<std::string>> last_key_with_prefix(const std::string& column_family,
+                                                          const std::string& prefix) const;
 
   // From now on every append is refused (unavailable, nothing written) with `reason`: the
   // integrity check found damage, and nothing may be chained onto it. Reads go on.

@@ -78,4 +78,13 @@ Result<bool> EventStore::side_has(const std::string& family, const std::string& 
   return true;
 }
 
+Result<std::optional<std::string>> EventStore::last_key_with_prefix(const std::string& family,
+                                                                     const std::string& prefix) const {
+  std::unique_ptr<rocksdb::Iterator> it(db().NewIterator({}, column_family(family)));
+  it->SeekForPrev(prefix + std::string(16, '\xff'));
+  if (!it->status().ok()) return Error::unavailable(family + ": " + it->status().ToString());
+  if (!it->Valid() || !it->key().starts_with(prefix)) return std::optional<std::string>{};
+  return std::optional<std::string>{it->key().ToString()};
+}
+
 }  // namespace tl

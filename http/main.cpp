@@ -95,6 +95,15 @@ void check_log_on_start(tl::EventStore& store, const tl::ServerOptions& o, tl::I
     }
     spdlog::info("event log verified ({}): {} records from seq {}", o.verify_on_start, report.chain.events, from);
   }
+  // A small log is checked in full before serving (well under a second), so checkpoints can be
+  // signed at once; a larger one is vouched for by the first background scrub.
+  if (store.head().seq <= o.start_full_check_limit) {
+    const tl::IntegrityReport full = tl::check_integrity(store, check);
+    if (!full.ok) return refuse_or_mark(o, guard, full);
+    guard.vouch();
+  } else if (o.verify_on_start == "full" || o.scrub_hours == 0) {
+    guard.vouch();  // the whole chain was walked, or no scrub will come: the start-up checks are all there is
+  }
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   spdlog::info("start-up checks passed in {} ms: head marker, {} signed and {} witnessed checkpoints, projection "
                "checkpoint",
@@ -106,6 +115,18 @@ void check_log_on_start(tl::EventStore& store, const tl::ServerOptions& o, tl::I
   }
 }
 // ---------------------------------------------------------------------------------------------
+
+// A signing key that is not the one the database's checkpoints were signed with is a key
+// problem, not damage to the log: say so, naming both public keys.
+void check_signing_key(const tl::EventStore& store, const tl::CheckpointSigner& signer, const tl::ServerOptions& o) {
+  auto checkpoints = tl::list_checkpoints(store);
+  if (!checkpoints || checkpoints->empty() || checkpoints->back().public_key == signer.public_key_hex()) return;
+  const std::string what = "the signing key " + o.signing_key_file + " (public key " + signer.public_key_hex() +
+                           ") is not the one this database's checkpoints are signed with (public key " +
+                           checkpoints->back().public_key + "). Restore this database's signing.key";
+  if (!o.read_only) throw std::runtime_error(what);
+  spdlog::error("{}", what);
+}
 
 std::string load_introspection_secret(const tl::EventStore& store, const tl::ServerOptions& o) {
   if (const char* env = std::getenv("TOKENLEDGER_INTROSPECTION_SECRET"); env != nullptr && *env != '\0') return env;
@@ -155,7 +176,10 @@ int run(const tl::ServerOptions& o) {
   std::unique_ptr<tl::WebhookClient> witness_client;
   tl::Witnesses witnesses(o.witness_file, witness_poster(o, witness_client));
   tl::IntegrityGuard guard(*store, *signer, witnesses,
-                           {.witness_file = o.witness_file, .scrub_interval = std::chrono::hours(o.scrub_hours)});
+                           {.witness_file = o.witness_file,
+                            .scrub_interval = std::chrono::hours(o.scrub_hours),
+                            .read_only = o.read_only});
+  check_signing_key(*store, *signer, o);
   tl::IntegrityOptions check;
   check.trusted_public_key = signer->public_key_hex();
   if (!o.witness_file.empty()) check.witnessed = must(tl::read_witness_file(o.witness_file, true), "--witness-file");
@@ -181,9 +205,10 @@ int run(const tl::ServerOptions& o) {
   std::optional<std::string> bootstrap;
   if (writable) bootstrap = must(users.bootstrap_admin(admin_env ? admin_env : ""), "first admin account");
   if (o.read_only) spdlog::warn("read-only: every write answers 503 unavailable");
-  // The head as it stands is signed (and witnessed) now: at the first start this hands the
-  // witness the public key, and after a crash it vouches for what the last run wrote.
-  if (writable) {
+  // The head as it stands is signed (and witnessed) now, once a full check vouched for the log: at
+  // the first start this hands the witness the public key, after a crash it covers what the last
+  // run wrote. Otherwise the first scrub signs it when it passes.
+  if (writable && guard.vouched()) {
     if (auto signed_head = guard.sign_checkpoint(); !signed_head) {
       spdlog::warn("checkpoint not signed: {}", signed_head.error().message);
     }
@@ -224,7 +249,7 @@ int run(const tl::ServerOptions& o) {
     checkpoint_timer.async_wait([&](const boost::system::error_code& ec) {
       if (ec) return;
       tl::net::asio::post(workers, [&] {
-        if (store->head().seq == 0) return;
+        if (store->head().seq == 0 || !guard.vouched()) return;
         if (auto signed_head = guard.sign_checkpoint(); !signed_head) {
           spdlog::warn("checkpoint not signed: {}", signed_head.error().message);
         }

@@ -34,6 +34,9 @@ std::optional<ServerOptions> parse_server_options(int argc, char** argv, int& ex
        "must reach and match every checkpoint in it at each start")
       ("witness-url", po::value(&o.witness_url),
        "also POST every signed checkpoint (the same JSON) to this http:// URL, retried until delivered")
+      ("start-full-check-limit", po::value(&o.start_full_check_limit)->default_value(o.start_full_check_limit),
+       "a log of at most this many records is checked in full (chain and indexes) before serving, so checkpoints "
+       "are signed at once; a larger one waits for the first scrub; 0: always wait")
       ("scrub-hours", po::value(&o.scrub_hours)->default_value(o.scrub_hours),
        "check the whole log and its indexes in the background at start and this often; damage turns the server "
        "read-only; 0: never")

@@ -20,6 +20,7 @@ struct ServerOptions {
   std::string witness_file;
   std::string witness_url;
   int scrub_hours = 24;
+  std::uint64_t start_full_check_limit = 50000;
   int usage_log_minutes = 60;
   int reveal_reauth_minutes = 0;
   std::string webhook_url;

@@ -4,6 +4,7 @@
 #include "eventstore/json_writer.hpp"
 #include "projections/audit_index.hpp"
 #include "projections/read_model.hpp"
+#include "service/key_material.hpp"
 
 namespace tl {
 namespace {
@@ -23,7 +24,14 @@ bool fail(IntegrityReport& r, std::uint64_t seq, std::string kind, std::string p
 bool check_head_marker(const EventStore& store, IntegrityReport& r) {
   const auto marker = store.head_marker();
   const Head head = store.head();
-  if (!marker) return true;  // written before the marker existed; the next append writes it
+  if (!marker) {
+    // Written before the marker existed (the next append writes it), unless this release wrote
+    // here already: its first start records the key check value, and with it the marker.
+    if (store.stream_version(std::string(kKeyCheckStream)) == kNoStream) return true;
+    return fail(r, head.seq + 1, "head_marker",
+                "the head marker is missing from meta although this release wrote to the log: it was removed, "
+                "perhaps to hide records cut after seq " + std::to_string(head.seq));
+  }
   if (marker->seq > head.seq) {
     return fail(r, head.seq + 1, "head_marker",
                 "the log ends at seq " + std::to_string(head.seq) + ", but records were written up to seq " +
@@ -96,6 +104,23 @@ bool check_witnessed(const EventStore& store, const IntegrityOptions& o, Integri
   return true;
 }
 
+// The newest audit index entry of each event type, one seek each: none may point past the head
+// (a cut of the newest records leaves them behind).
+bool check_type_index_tails(const EventStore& store, IntegrityReport& r) {
+  const Head head = store.head();
+  for (const std::string& type : known_event_types()) {
+    const std::string prefix = "y" + type + std::string(1, '\0');
+    auto last = store.last_key_with_prefix(AuditIndex::kColumnFamily, prefix);
+    if (!last) return fail(r, 0, "audit_index", last.error().message);
+    if (*last && AuditIndex::seq_of_key(**last) > head.seq) {
+      return fail(r, head.seq + 1, "audit_index",
+                  "the audit index names a " + type + " at seq " + std::to_string(AuditIndex::seq_of_key(**last)) +
+                      ", past the log's head " + std::to_string(head.seq) + ": records were cut");
+    }
+  }
+  return true;
+}
+
 bool check_projection(const EventStore& store, IntegrityReport& r) {
   auto saved = ReadModel::saved_checkpoint_seq(store);
   if (!saved) return fail(r, 0, "projection", saved.error().message);
@@ -113,16 +138,17 @@ bool check_projection(const EventStore& store, IntegrityReport& r) {
 // it broke, not on the head marker it also changed.
 bool check_cheap(const EventStore& store, const IntegrityOptions& o, std::size_t first_checkpoint,
                  const std::vector<SignedCheckpoint>& checkpoints, IntegrityReport& r) {
-  IntegrityReport signed_part = r, witnessed = r, marker = r, projection = r;
+  IntegrityReport signed_part = r, witnessed = r, marker = r, projection = r, tails = r;
   check_checkpoints(store, checkpoints, first_checkpoint, o.trusted_public_key, signed_part);
   check_witnessed(store, o, witnessed);
   check_head_marker(store, marker);
   check_projection(store, projection);
+  check_type_index_tails(store, tails);
   r.checkpoints = signed_part.checkpoints;
   r.last_checkpoint_seq = signed_part.last_checkpoint_seq;
   r.witnessed = witnessed.witnessed;
   const IntegrityReport* worst = nullptr;
-  for (const IntegrityReport* part : {&signed_part, &witnessed, &marker, &projection}) {
+  for (const IntegrityReport* part : {&signed_part, &witnessed, &marker, &projection, &tails}) {
     if (!part->ok && (worst == nullptr || part->first_bad_seq < worst->first_bad_seq)) worst = part;
   }
   if (worst == nullptr) return true;
@@ -153,11 +179,12 @@ std::string audit_entry_problem(const EventStore& store, std::string_view key, s
 template <class SeqOf, class ProblemOf>
 bool check_no_extra(const EventStore& store, const std::string& family, std::string_view kind,
                     std::uint64_t walked_to, std::uint64_t expected, SeqOf seq_of, ProblemOf problem_of,
-                    std::uint64_t& counted, IntegrityReport& r) {
+                    bool valueless, std::uint64_t& counted, IntegrityReport& r) {
   counted = 0;
-  std::uint64_t past_head = 0;
+  std::uint64_t past_head = 0, valued = 0;
   auto scanned = store.scan_side(family, [&](std::string_view key, std::string_view value) {
     const std::uint64_t seq = seq_of(key, value);
+    if (valueless && !value.empty() && valued == 0) valued = seq;
     if (seq <= walked_to) {
       ++counted;
     } else if (past_head == 0 && seq > store.head().seq) {
@@ -169,7 +196,12 @@ bool check_no_extra(const EventStore& store, const std::string& family, std::str
   if (past_head != 0) {
     return fail(r, past_head, std::string(kind),
                 "an entry of the " + family + " index points at seq " + std::to_string(past_head) +
-                    ", past the log's head " + std::to_string(store.head().seq) + ": records were cut");
+                    ", past the log's head " + std::to_string(store.head().seq) +
+                    ": records were cut, or the entry was added");
+  }
+  if (valued != 0) {
+    return fail(r, valued, std::string(kind), "an entry of the " + family + " index for seq " +
+                                                  std::to_string(valued) + " carries a value: it was altered");
   }
   if (counted == expected) return true;
   // More entries than the records imply: find the first one no record explains.
@@ -230,14 +262,14 @@ IntegrityReport check_integrity(const EventStore& store, const IntegrityOptions&
           store, "streams", "stream_index", walked, walked,
           [](std::string_view, std::string_view value) { return decode_be64(value); },
           [&store](std::string_view key, std::uint64_t seq) { return stream_entry_problem(store, key, seq); },
-          r.stream_entries, r)) {
+          /*valueless=*/false, r.stream_entries, r)) {
     return r;
   }
   check_no_extra(
       store, AuditIndex::kColumnFamily, "audit_index", walked, audit_expected,
       [](std::string_view key, std::string_view) { return AuditIndex::seq_of_key(key); },
       [&store](std::string_view key, std::uint64_t seq) { return audit_entry_problem(store, key, seq); },
-      r.audit_entries, r);
+      /*valueless=*/true, r.audit_entries, r);
   return r;
 }
 

@@ -34,6 +34,11 @@ Result<SignedCheckpoint> IntegrityGuard::sign_checkpoint() {
     return Error::unavailable("No checkpoint is signed over a damaged log (seq " + std::to_string(d->seq) + ", " +
                               d->kind + ").");
   }
+  if (!vouched()) {
+    return Error::unavailable(
+        "No checkpoint is signed yet: the first full check of the log in this run (the background scrub) has not "
+        "finished; it signs one as soon as it passes. Try again shortly.");
+  }
   const auto newest_before = list_checkpoints(store_);
   auto signed_head = signer_.sign_head(store_);
   if (!signed_head) return signed_head;
@@ -128,6 +133,11 @@ void IntegrityGuard::scrub_once() {
   if (report.ok) {
     spdlog::info("scrub passed: {} records, {} signed and {} witnessed checkpoints, indexes exact, in {:.1f} s",
                  report.chain.events, report.checkpoints, report.witnessed, seconds);
+    vouch();
+    if (options_.read_only || store_.head().seq == 0) return;
+    if (auto signed_head = sign_checkpoint(); !signed_head) {
+      spdlog::warn("checkpoint not signed after the scrub: {}", signed_head.error().message);
+    }
   } else {
     report_damage(report);
   }

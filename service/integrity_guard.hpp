@@ -43,6 +43,7 @@ class IntegrityGuard {
     std::string trusted_public_key;
     std::chrono::hours scrub_interval{24};  // 0: no background scrub
     double scrub_duty = 0.25;               // share of one core the scrub may use
+    bool read_only = false;                 // --read-only: the scrub signs nothing
   };
 
   IntegrityGuard(EventStore& store, CheckpointSigner& signer, Witnesses& witnesses, Options options);
@@ -52,8 +53,16 @@ class IntegrityGuard {
   void report_damage(const IntegrityReport& report);
   std::optional<Damage> damage() const;
 
+  // A full check of the whole log passed in this run (a full check at start, or the first scrub):
+  // only then are checkpoints signed, so that no signature vouches for damage the start-up checks
+  // cannot see (they read only a few records). Without a scrub (--scrub-hours 0) the start-up
+  // checks are all there is, and the caller vouches after them.
+  void vouch() { vouched_ = true; }
+  bool vouched() const { return vouched_; }
+
   // Signs the head (unless the newest checkpoint already names it) and witnesses it; refused
-  // (unavailable) when damage was found. Called by the timer, at shutdown and by the HTTP route.
+  // (unavailable) when damage was found, or before a full check passed in this run. Called by the
+  // timer, after the first scrub, at shutdown and by the HTTP route.
   Result<SignedCheckpoint> sign_checkpoint();
   // Seconds since the newest checkpoint was signed; nullopt when none exists.
   std::optional<double> checkpoint_age_seconds() const;
@@ -78,6 +87,7 @@ class IntegrityGuard {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::optional<Damage> damage_;
+  std::atomic<bool> vouched_{false};
   ScrubStatus scrub_;
   bool stopping_ = false;
   std::thread thread_;

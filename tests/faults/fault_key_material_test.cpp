@@ -72,6 +72,19 @@ TEST_F(FaultKeyMaterial, AnotherDatabasesMasterKeyIsRefusedAtStart) {
   EXPECT_EQ(e2e::reveal(again, token["id"].str()).rfind("tlk_", 0), 0u);
 }
 
+TEST_F(FaultKeyMaterial, AnotherDatabasesSigningKeyIsNamedAsAKeyProblem) {
+  ASSERT_EQ(server.stop(), 0);
+  e2e::TestServer other;
+  other.start();
+  ASSERT_EQ(other.stop(), 0);
+  const std::string ours = server.data_dir() + "/signing.key";
+  fs::rename(ours, ours + ".kept");
+  fs::copy_file(other.data_dir() + "/signing.key", ours);
+  const std::string said = failed_start();
+  EXPECT_NE(said.find("is not the one this database's checkpoints are signed with"), std::string::npos) << said;
+  EXPECT_EQ(said.find("damaged"), std::string::npos) << "the log is intact: " << said;
+}
+
 TEST_F(FaultKeyMaterial, ARevealWhoseCodeDoesNotOpenAnswers500AndRecordsNothing) {
   HttpClient alice = e2e::login(server, "alice");
   const std::string id = e2e::create_token(alice, "CI")["id"].str();

@@ -94,9 +94,11 @@ class FaultTamper : public ::testing::Test {
     return "(the server started)";
   }
 
-  // Starts (the start-up checks pass) with the scrub on; waits for the scrub to find the damage.
+  // Starts (the cheap start-up checks pass; the full check before serving is off) with the scrub on;
+  // waits for the scrub to find the damage. Nothing is signed over it, at start or after.
   Json scrub_finds_damage() {
-    server_.start({.extra_args = {"--witness-file", witness_, "--scrub-hours", "1"}});
+    const auto checkpoints_before = ldb_keys(data_, "meta");
+    server_.start({.extra_args = {"--witness-file", witness_, "--scrub-hours", "1", "--start-full-check-limit", "0"}});
     HttpClient client = server_.client();
     Json ready;
     for (int i = 0; i < 200; ++i) {
@@ -120,6 +122,7 @@ class FaultTamper : public ::testing::Test {
     EXPECT_NE(metrics.find("tokenledger_scrub_last_ok 0"), std::string::npos);
     server_.stop();
     EXPECT_NE(server_.log().find("integrity check found damage at seq"), std::string::npos);
+    EXPECT_EQ(ldb_keys(data_, "meta"), checkpoints_before) << "a checkpoint was signed over the damaged log";
     return ready["damage"];
   }
 
@@ -138,7 +141,9 @@ TEST_F(FaultTamper, AChangedByteIsNamedByVerifyAFullStartAndTheScrub) {
   EXPECT_EQ(report["first_bad_seq"].num(), 5);
   EXPECT_EQ(report["kind"].str(), "chain");
   EXPECT_NE(failed_start({"--verify-on-start", "full"}).find("first bad seq 5"), std::string::npos);
-  const Json damage = scrub_finds_damage();  // the default start walks only from the newest checkpoint
+  // A log this small is checked in full before serving, whatever --verify-on-start says.
+  EXPECT_NE(failed_start({"--verify-on-start", "off"}).find("first bad seq 5"), std::string::npos);
+  const Json damage = scrub_finds_damage();  // without that, the tail walk passes and the scrub finds it
   EXPECT_EQ(damage["seq"].num(), 5);
 }
 
@@ -180,9 +185,9 @@ TEST_F(FaultTamper, CuttingTheNewestEventsIsRefusedAtStart) {
   server_.stop();
 }
 
-TEST_F(FaultTamper, ACutMadeConsistentAgainIsCaughtOnlyByTheWitness) {
-  // The attacker removes the tail and everything that remembers it: the newest checkpoint, the head
-  // marker, the projection checkpoint, and the index entries past the new end.
+TEST_F(FaultTamper, AHalfHiddenCutIsRefusedAtStartInEveryMode) {
+  // The tail is cut and the newest checkpoint, the head marker and the projection checkpoint are
+  // removed, but the index entries past the new end are left behind; or the marker alone is removed.
   const std::uint64_t keep = head_ - 6;
   ASSERT_EQ(ldb(data_, "events", {"deleterange", seq_key(keep + 1), seq_key(head_ + 1)}).exit_code, 0);
   for (const auto& key : checkpoints_) {
@@ -193,16 +198,46 @@ TEST_F(FaultTamper, ACutMadeConsistentAgainIsCaughtOnlyByTheWitness) {
     }
   }
   ldb_delete(data_, "projection_state", hex_of("checkpoint"));
-  const Json quick = report_of(verify(data_, {"--quick"}));
-  EXPECT_TRUE(quick["ok"].boolean()) << "without a witness and the index cross-check, the cut is invisible";
-  const Json witnessed = report_of(verify(data_, {"--quick", "--witness", witness_}));
+  for (const char* mode : {"tail", "full", "off"}) {
+    const std::string said = failed_start({"--verify-on-start", mode, "--start-full-check-limit", "0"});
+    EXPECT_NE(said.find("first bad seq " + std::to_string(keep + 1)), std::string::npos) << mode << ": " << said;
+  }
+}
+
+TEST_F(FaultTamper, ARemovedHeadMarkerIsNamed) {
+  ldb_delete(data_, "meta", hex_of("head"));
+  const Json report = report_of(verify(data_, {"--quick"}));
+  EXPECT_FALSE(report["ok"].boolean());
+  EXPECT_EQ(report["kind"].str(), "head_marker");
+  EXPECT_NE(failed_start({"--start-full-check-limit", "0"}).find("head marker is missing"), std::string::npos);
+}
+
+TEST_F(FaultTamper, ACutMadeConsistentAgainIsCaughtOnlyByTheWitness) {
+  // The attacker removes the tail and everything that remembers it: the newest checkpoint, the
+  // projection checkpoint, the index entries past the new end, and writes a head marker that fits.
+  const std::uint64_t keep = head_ - 6;
+  ASSERT_EQ(ldb(data_, "events", {"deleterange", seq_key(keep + 1), seq_key(head_ + 1)}).exit_code, 0);
+  for (const auto& key : checkpoints_) {
+    const auto bytes = tl::from_hex(key.substr(2));
+    const std::string k(bytes->begin(), bytes->end());
+    if (k.starts_with("checkpoint/") && tl::decode_be64(k.substr(11)) > keep) ldb_delete(data_, "meta", key);
+  }
+  const std::string kept_hash = tl::decode_record(ldb_get(data_, "events", seq_key(keep)))->hash;
+  ldb_put(data_, "meta", hex_of("head"), tl::encode_be64(keep) + kept_hash);
+  ldb_put(data_, "projection_state", hex_of("checkpoint"), tl::encode_be64(keep));
+  for (const auto& [key, value] : ldb_entries(data_, "streams")) {
+    if (tl::decode_be64(value) > keep) ldb_delete(data_, "streams", hex_of(key));
+  }
+  for (const auto& [key, value] : ldb_entries(data_, "audit_index")) {
+    if (tl::decode_be64(key.substr(key.size() - 8)) > keep) ldb_delete(data_, "audit_index", hex_of(key));
+  }
+  const Json full = report_of(verify(data_));
+  EXPECT_TRUE(full["ok"].boolean()) << "without a witness the cut is invisible: " << full["problem"].str();
+  const Json witnessed = report_of(verify(data_, {"--witness", witness_}));
   EXPECT_FALSE(witnessed["ok"].boolean());
   EXPECT_EQ(witnessed["kind"].str(), "witness");
   EXPECT_EQ(witnessed["first_bad_seq"].num(), static_cast<double>(keep + 1));
   EXPECT_NE(failed_start().find("witness"), std::string::npos);
-  // The index entries past the new end give it away too.
-  const Json full = report_of(verify(data_));
-  EXPECT_FALSE(full["ok"].boolean());
 }
 
 TEST_F(FaultTamper, ACutBelowASignedCheckpointIsNamed) {

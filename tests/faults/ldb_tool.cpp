@@ -91,4 +91,22 @@ std::vector<std::string> ldb_keys(const std::string& data, const std::string& fa
   return keys;
 }
 
+std::vector<std::pair<std::string, std::string>> ldb_entries(const std::string& data, const std::string& family) {
+  const Outcome r = ldb(data, family, {"scan"});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  std::vector<std::pair<std::string, std::string>> entries;
+  auto bytes = [](const std::string& hex) {
+    auto b = tl::from_hex(hex.substr(2));
+    return b ? std::string(b->begin(), b->end()) : std::string();
+  };
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    const auto sep = line.find(" : ");
+    if (!line.starts_with("0x") || sep == std::string::npos) continue;
+    const std::string value = line.substr(sep + 3);
+    entries.emplace_back(bytes(line.substr(0, sep)), value.starts_with("0x") ? bytes(value) : std::string());
+  }
+  return entries;
+}
+
 }  // namespace faults

@@ -28,5 +28,7 @@ std::string ldb_get(const std::string& data, const std::string& family, const st
 void ldb_put(const std::string& data, const std::string& family, const std::string& hex_key, std::string_view value);
 void ldb_delete(const std::string& data, const std::string& family, const std::string& hex_key);
 std::vector<std::string> ldb_keys(const std::string& data, const std::string& family);  // hex, in order
+// Every key and value (as bytes), in order.
+std::vector<std::pair<std::string, std::string>> ldb_entries(const std::string& data, const std::string& family);
 
 }  // namespace faults
