@@ -238,5 +238,56 @@ TEST_F(VerifyFileTest, AManifestsTimeWindowIsHalfOpenAtFullPrecision) {
       << run.out;
 }
 
+// What `jq .` makes of compact JSON: a line per member, two spaces of indent, a space after ':'.
+std::string pretty(const std::string& json) {
+  std::string out, indent;
+  bool in_string = false;
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    out += c;
+    if (in_string) {
+      if (c == '\\') out += json[++i];
+      if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      indent += "  ";
+      out += "\n" + indent;
+    } else if (c == ',') {
+      out += "\n" + indent;
+    } else if (c == ':') {
+      out += ' ';
+    }
+  }
+  return out;
+}
+
+// A manifest or checkpoints file reformatted by a JSON tool is the same document (issue 11).
+TEST_F(VerifyFileTest, PrettyPrintedManifestAndCheckpointsVerify) {
+  write_file(trail(), read_file_lines(records));
+  write_whole_manifest(checkpoint_lines.back());
+  write_file(manifest(), pretty(read_file(manifest())));
+  std::string pretty_checkpoints;
+  for (const auto& c : checkpoint_lines) pretty_checkpoints += pretty(c) + "\n";
+  write_file(checkpoints(), pretty_checkpoints);
+  RunResult run = admin({"verify", "--file", trail(), "--manifest", manifest(), "--checkpoints", checkpoints(),
+                         "--public-key", scenario.public_key});
+  EXPECT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_NE(run.out.find("2 signed checkpoints verified"), std::string::npos) << run.out;
+  // The HTTP API's document, pretty-printed.
+  std::string document = R"({"public_key":")" + scenario.public_key + R"(","checkpoints":[)";
+  for (std::size_t i = 0; i < checkpoint_lines.size(); ++i) document += (i ? "," : "") + checkpoint_lines[i];
+  write_file(checkpoints(), pretty(document + "]}"));
+  run = admin({"verify", "--file", trail(), "--checkpoints", checkpoints(), "--public-key", scenario.public_key});
+  EXPECT_EQ(run.exit_code, 0) << describe(run);
+  // A reformatted checkpoint with a changed field still fails.
+  std::string forged = pretty_checkpoints;
+  forged.replace(forged.find("\"at\": \"") + 7, 4, "2001");
+  write_file(checkpoints(), forged);
+  run = admin({"verify", "--file", trail(), "--checkpoints", checkpoints(), "--public-key", scenario.public_key});
+  EXPECT_EQ(run.exit_code, 1) << describe(run);
+  EXPECT_NE(run.out.find("signature does not verify"), std::string::npos) << run.out;
+}
+
 }  // namespace
 }  // namespace admin_test
