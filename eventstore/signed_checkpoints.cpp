@@ -74,7 +74,17 @@ Result<SignedCheckpoint> parse_checkpoint(std::string_view raw) {
     return Error::invalid_json("a checkpoint lacks a field");
   }
   c.hash = hash, c.at = at, c.prev = prev, c.public_key = key, c.signature = signature;
-  c.raw = raw;
+  // The canonical bytes, written as sign_head writes them: the signature and the next
+  // checkpoint's prev cover these, so a checkpoint a JSON tool reformatted (jq .) still verifies.
+  JsonWriter w;
+  w.begin_object()
+      .key("seq").value(c.seq)
+      .key("hash").value(c.hash)
+      .key("at").value(c.at)
+      .key("prev").value(c.prev)
+      .key("public_key").value(c.public_key)
+      .key("signature").value(c.signature);
+  c.raw = std::move(w.end_object()).str();
   return c;
 }
 

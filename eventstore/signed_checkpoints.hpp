@@ -55,6 +55,8 @@ class CheckpointSigner {
 
 // Every checkpoint, oldest first.
 Result<std::vector<SignedCheckpoint>> list_checkpoints(const EventStore& store);
+// One checkpoint object in any JSON layout; `raw` is set to its canonical bytes (as sign_head
+// writes them), which its signature and the next checkpoint's prev cover.
 Result<SignedCheckpoint> parse_checkpoint(std::string_view raw);
 
 // True when `c`'s Ed25519 signature over every byte before `,"signature":` verifies with the

@@ -46,6 +46,7 @@ bool ChainChecker::add(std::string_view raw) {
   report_.last_hash = record->hash;
   report_.last_stream = record->stream;
   report_.last_version = record->version;
+  last_ = std::move(record).value();
   return true;
 }
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "eventstore/record.hpp"
+
 namespace tl::admin {
 
 struct ChainReport {
@@ -36,11 +38,14 @@ class ChainChecker {
   // Checks the next record; false (and the report names it) at the first bad one.
   bool add(std::string_view raw);
   const ChainReport& report() const { return report_; }
+  // The last good record, decoded (for checks beyond the chain, e.g. a manifest's filters).
+  const Record& last_record() const { return last_; }
 
  private:
   bool fail(std::uint64_t seq, std::string problem);
 
   ChainReport report_;
+  Record last_;
 };
 
 }  // namespace tl::admin

@@ -1,7 +1,9 @@
 #include "tools/checkpoint_check.hpp"
 
+#include <simdjson.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -13,30 +15,33 @@
 namespace tl::admin {
 namespace {
 
-// The exact bytes of each object in the array that follows `key` in `text` (the signature
-// covers the bytes, so they are cut out rather than parsed and written again).
-std::vector<std::string> array_objects(const std::string& text, std::string_view key) {
+// Each checkpoint object of `text`, minified: the elements of "checkpoints" in the document of
+// GET /api/v1/audit/checkpoints, or every JSON document of a JSON Lines file (one per line, or
+// reformatted over several by a JSON tool). parse_checkpoint rebuilds the signed bytes, so the
+// layout does not matter.
+std::vector<std::string> checkpoint_objects(const std::string& text, const std::string& path) {
+  simdjson::dom::parser parser;
+  const simdjson::padded_string padded(text);
   std::vector<std::string> objects;
-  auto pos = text.find(key);
-  if (pos == std::string::npos) return objects;
-  std::size_t start = 0;
-  int depth = 0;
-  bool in_string = false;
-  for (pos += key.size(); pos < text.size(); ++pos) {
-    const char c = text[pos];
-    if (in_string) {
-      if (c == '\\')
-        ++pos;
-      else if (c == '"')
-        in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{') {
-      if (depth++ == 0) start = pos;
-    } else if (c == '}') {
-      if (--depth == 0) objects.push_back(text.substr(start, pos - start + 1));
-    } else if (c == ']' && depth == 0) {
-      break;
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return objects;  // no checkpoints yet
+  // One batch for the whole file: a document longer than the batch would not parse.
+  const std::size_t batch = std::max<std::size_t>(text.size(), simdjson::dom::DEFAULT_BATCH_SIZE);
+  simdjson::dom::document_stream docs;
+  if (parser.parse_many(padded, batch).get(docs) != simdjson::SUCCESS) throw Failure(path + " is not JSON");
+  std::size_t n = 0;
+  for (auto doc : docs) {
+    ++n;
+    simdjson::dom::element e;
+    if (doc.get(e) != simdjson::SUCCESS) {
+      throw Failure(path + ": document " + std::to_string(n) + " is not JSON: " + simdjson::error_message(doc.error()));
+    }
+    simdjson::dom::array list;
+    if (e.is_object() && e["checkpoints"].get_array().get(list) == simdjson::SUCCESS) {  // the HTTP document
+      for (auto c : list) objects.push_back(simdjson::minify(c));
+    } else if (e.is_object() && e["checkpoints"].error() != simdjson::NO_SUCH_FIELD) {
+      throw Failure(path + " is not the checkpoints document of the HTTP API (\"checkpoints\" is not an array)");
+    } else {
+      objects.push_back(simdjson::minify(e));
     }
   }
   return objects;
@@ -70,19 +75,7 @@ std::vector<SignedCheckpoint> read_checkpoints_file(const std::string& path) {
   std::ostringstream all;
   all << in.rdbuf();
   const std::string text = all.str();
-  std::vector<std::string> raws;
-  if (text.starts_with(R"({"public_key")")) {  // GET /api/v1/audit/checkpoints
-    raws = array_objects(text, R"("checkpoints":[)");
-    if (raws.empty() && text.find(R"("checkpoints":[])") == std::string::npos) {
-      throw Failure(path + " is not the checkpoints document of the HTTP API");
-    }
-  } else {
-    std::istringstream lines(text);
-    for (std::string line; std::getline(lines, line);) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (!line.empty()) raws.push_back(line);
-    }
-  }
+  const std::vector<std::string> raws = checkpoint_objects(text, path);
   std::vector<SignedCheckpoint> checkpoints;
   for (std::size_t i = 0; i < raws.size(); ++i) {
     auto c = parse_checkpoint(raws[i]);

@@ -15,6 +15,8 @@
 #include "eventstore/database_id.hpp"
 #include "eventstore/json_writer.hpp"
 #include "eventstore/signed_checkpoints.hpp"
+#include "eventstore/token_secrets.hpp"
+#include "service/key_material.hpp"
 #include "tools/checkpoint_check.hpp"
 #include "tools/cli.hpp"
 #include "tools/commands.hpp"
@@ -26,11 +28,12 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kKeyFiles[] = {"master.key", "introspection.secret", "signing.key"};
-// What a restored database with history cannot do without: master.key unwraps the tokens' data
-// keys, signing.key continues the chain of signed checkpoints. introspection.secret is only the
-// resource servers' credential (it may come from TOKENLEDGER_INTROSPECTION_SECRET instead), so it
-// is restored when present but not required.
-constexpr const char* kRequiredKeyFiles[] = {"master.key", "signing.key"};
+// What a restored database with history cannot start without: master.key unwraps the tokens'
+// data keys, signing.key continues the chain of signed checkpoints, introspection.secret is the
+// resource servers' credential. Only the last may come from elsewhere
+// (TOKENLEDGER_INTROSPECTION_SECRET), which restore --without-introspection-secret says.
+constexpr const char* kRequiredKeyFiles[] = {"master.key", "signing.key", "introspection.secret"};
+constexpr std::string_view kOptionalSecret = "introspection.secret";
 
 std::string engine_dir(const std::string& backup_dir) { return (fs::path(backup_dir) / "rocksdb").string(); }
 
@@ -56,11 +59,12 @@ std::vector<std::string> copy_key_files(const fs::path& from, const fs::path& to
   return copied;
 }
 
-// The required key files that `dir` lacks.
-std::vector<std::string> missing_key_files(const fs::path& dir) {
+// The required key files that `dir` lacks; introspection.secret only unless `without_secret`.
+std::vector<std::string> missing_key_files(const fs::path& dir, bool without_secret) {
   std::vector<std::string> missing;
   std::error_code ec;
   for (const char* name : kRequiredKeyFiles) {
+    if (without_secret && name == kOptionalSecret) continue;
     if (!fs::exists(dir / name, ec)) missing.emplace_back(name);
   }
   return missing;
@@ -207,16 +211,17 @@ namespace {
 
 // Where a restore takes the key files from: --keys-from, else the backup when it was made with
 // --include-keys. Refuses, naming what is missing, before anything is written.
-fs::path key_source(const std::string& from, const std::string& keys_from) {
+fs::path key_source(const std::string& from, const std::string& keys_from, bool without_secret) {
   const std::string both =
-      "pass --keys-from DIR (the directory holding master.key and signing.key, and introspection.secret "
-      "when you have it) or restore from a backup made with --include-keys";
+      "pass --keys-from DIR (the directory holding master.key, signing.key and introspection.secret) or "
+      "restore from a backup made with --include-keys. introspection.secret may be left out only when the "
+      "server will get TOKENLEDGER_INTROSPECTION_SECRET: then say --without-introspection-secret";
   if (!keys_from.empty()) {
-    const auto missing = missing_key_files(keys_from);
+    const auto missing = missing_key_files(keys_from, without_secret);
     if (!missing.empty()) throw Failure("--keys-from " + keys_from + " lacks " + join(missing) + "; " + both);
     return keys_from;
   }
-  const auto missing = missing_key_files(from);
+  const auto missing = missing_key_files(from, without_secret);
   if (missing.empty()) return from;
   throw Failure("no key files to restore with: the backup in " + from + " lacks " + join(missing) +
                 " (made without --include-keys?); " + both +
@@ -235,7 +240,8 @@ struct RestoreOutcome {
   fs::path keys_from;
   bool same_head = false;
   bool same_id = false;
-  bool ok() const { return report.ok && signatures.ok && same_head && same_id; }
+  std::string master_key_problem;  // check_master_key's refusal; empty when the key is this database's
+  bool ok() const { return report.ok && signatures.ok && same_head && same_id && master_key_problem.empty(); }
 };
 
 void print_restore(bool json, const std::string& from, const std::string& data, const RestoreOutcome& r) {
@@ -243,6 +249,8 @@ void print_restore(bool json, const std::string& from, const std::string& data, 
     JsonWriter w;
     w.begin_object().key("ok").value(r.ok()).key("backup_id").value(static_cast<std::uint64_t>(r.backup_id));
     w.key("data").value(data).key("verified").value(r.report.ok).key("checkpoints_verified").value(r.signatures.ok);
+    w.key("master_key_ok").value(r.master_key_problem.empty());
+    if (!r.master_key_problem.empty()) w.key("problem").value(r.master_key_problem);
     w.key("head").begin_object().key("seq").value(r.report.head.seq).key("hash").value(r.report.head.hash).end_object();
     w.key("backup_head").value(r.backup_head).key("database_id").value(r.database_id);
     w.key("backup_database_id").value(r.backup_database_id).key("keys_from").value(r.keys_from.string());
@@ -261,34 +269,79 @@ void print_restore(bool json, const std::string& from, const std::string& data, 
             << " from " << from << " into " << data << ".\n"
             << "  verify       " << chain << "\n"
             << "  checkpoints  " << checkpoints << "\n"
+            << "  master key   " << (r.master_key_problem.empty() ? "ok" : "FAILED: " + r.master_key_problem) << "\n"
             << "  head seq     " << r.report.head.seq << "\n"
             << "  head hash    " << r.report.head.hash
             << (r.same_head ? " (the head the backup recorded)" : " (the backup recorded " + r.backup_head + ")")
             << "\n  database id  " << (r.database_id.empty() ? "-" : r.database_id)
             << (r.same_id ? "" : " (the backup directory records " + r.backup_database_id + ")")
             << "\n  key files    " << join(r.copied) << " from " << r.keys_from.string() << " (mode 0600)\n";
+  if (!r.ok()) std::cout << "  removed      " << data << " (what the restore wrote there)\n";
 }
+
+// The master key the restore copied against the check value the log records: a foreign key
+// would restore "fine" and then keep the server from starting. Empty when it is this database's.
+std::string master_key_problem(EventStore& store, const DataDir& target) {
+  auto key = load_or_create_key_file(target.master_key());  // copied just before: only read
+  if (!key) return "cannot read " + target.master_key() + ": " + key.error().message;
+  const TokenSecrets secrets(*key);
+  auto checked = check_master_key(store, secrets, target.master_key(), /*may_record=*/false);
+  return checked ? std::string() : checked.error().message;
+}
+
+// A failed restore leaves nothing behind: the directory it created, or what it wrote into the
+// empty one it was given, is removed unless the restore succeeded.
+class UndoOnFailure {
+ public:
+  explicit UndoOnFailure(fs::path dir) : dir_(std::move(dir)) {
+    std::error_code ec;
+    existed_ = fs::exists(dir_, ec);
+  }
+  ~UndoOnFailure() {
+    if (succeeded_) return;
+    std::error_code ec;
+    if (!existed_) {
+      fs::remove_all(dir_, ec);
+      return;
+    }
+    for (const auto& entry : fs::directory_iterator(dir_, ec)) fs::remove_all(entry.path(), ec);
+  }
+  UndoOnFailure(const UndoOnFailure&) = delete;
+  UndoOnFailure& operator=(const UndoOnFailure&) = delete;
+  void succeeded() { succeeded_ = true; }
+
+ private:
+  fs::path dir_;
+  bool existed_ = false;
+  bool succeeded_ = false;
+};
 
 }  // namespace
 
 int cmd_restore(int argc, char** argv) {
   std::string data, from, keys_from;
   std::uint32_t backup_id = 0;
-  bool json = false;
-  Command cmd("restore", "--from BACKUP_DIR --data DIR [--keys-from KEY_DIR] [--backup-id N] [--json]",
+  bool json = false, without_secret = false;
+  Command cmd("restore",
+              "--from BACKUP_DIR --data DIR [--keys-from KEY_DIR] [--without-introspection-secret]\n"
+              "                         [--backup-id N] [--json]",
               "Restores a backup written by `tokenledger-admin backup` into DIR, which must be new or\n"
-              "empty: the RocksDB database into DIR/db, and master.key, signing.key and (when present)\n"
+              "empty: the RocksDB database into DIR/db, and master.key, signing.key and\n"
               "introspection.secret, mode 0600, from --keys-from KEY_DIR, or from BACKUP_DIR when the\n"
-              "backup was made with --include-keys. Without master.key and signing.key it refuses and\n"
-              "writes nothing: a database with history must never start with freshly generated keys\n"
-              "(its tokens and signed checkpoints need the old ones). Then verifies the\n"
-              "restored log and its signed checkpoints (against the restored signing key), and checks\n"
-              "that its head and database id are the ones the backup recorded. Start the server on DIR\n"
-              "afterwards.");
+              "backup was made with --include-keys. Without them it refuses and writes nothing: a\n"
+              "database with history must never start with freshly generated keys (its tokens, signed\n"
+              "checkpoints and gateways need the old ones). introspection.secret may be left out only\n"
+              "when the server gets TOKENLEDGER_INTROSPECTION_SECRET: --without-introspection-secret.\n"
+              "Then verifies the restored log and its signed checkpoints (against the restored signing\n"
+              "key), checks the master key against the check value the log records, and that its head\n"
+              "and database id are the ones the backup recorded. When any of that fails it removes what\n"
+              "it wrote (exit 1). Start the server on DIR afterwards.");
   cmd.data_option(data).json_option(json);
   cmd.options()("from", po::value(&from)->value_name("BACKUP_DIR")->required(), "the backup directory")(
       "keys-from", po::value(&keys_from)->value_name("KEY_DIR"),
-      "the directory holding master.key, signing.key (and introspection.secret)")(
+      "the directory holding master.key, signing.key and introspection.secret")(
+      "without-introspection-secret", po::bool_switch(&without_secret),
+      "restore without introspection.secret (the server will get TOKENLEDGER_INTROSPECTION_SECRET)")(
       "backup-id", po::value(&backup_id)->value_name("N"), "which backup (default: the latest)");
   if (!cmd.parse(argc, argv)) return kExitOk;
   if (!cmd.given("data")) throw UsageError("--data: say where to restore to (a new or empty directory)");
@@ -302,7 +355,7 @@ int cmd_restore(int argc, char** argv) {
     throw Failure(data + " is not empty; restore only into a new or empty directory (move the old one aside first)");
   }
   RestoreOutcome r;
-  r.keys_from = key_source(from, keys_from);
+  r.keys_from = key_source(from, keys_from, without_secret);
 
   rocksdb::BackupEngineReadOnly* raw_engine = nullptr;
   auto io = rocksdb::BackupEngineReadOnly::Open(rocksdb::Env::Default(), rocksdb::BackupEngineOptions(engine_dir(from)),
@@ -319,15 +372,17 @@ int cmd_restore(int argc, char** argv) {
     if (chosen == nullptr) throw Failure("there is no backup " + std::to_string(backup_id) + " in " + from);
   }
 
+  UndoOnFailure undo(data);
   make_private_dir(data);
   io = engine->RestoreDBFromBackup(chosen->backup_id, target.db(), target.db());
-  if (!io.ok()) throw Failure("the restore failed: " + io.ToString() + " (remove " + data + " before trying again)");
+  if (!io.ok()) throw Failure("the restore failed: " + io.ToString() + " (nothing is left in " + data + ")");
   r.copied = copy_key_files(r.keys_from, data);
 
   auto store = open_store(target, Access::read_only, /*log_only=*/true);
   r.report = store->verify();
   r.signatures = verify_checkpoints(*store, public_key_of(target.signing_key()));
   if (auto id = read_database_id(*store); id && *id) r.database_id = **id;
+  r.master_key_problem = master_key_problem(*store, target);
   store->close();
   r.backup_id = chosen->backup_id;
   r.backup_head = chosen->app_metadata;
@@ -335,6 +390,7 @@ int cmd_restore(int argc, char** argv) {
   if (fs::exists(id_file(from), ec)) r.backup_database_id = trimmed(read_all(id_file(from)));
   r.same_id = r.backup_database_id.empty() || r.backup_database_id == r.database_id;
   print_restore(json, from, data, r);
+  if (r.ok()) undo.succeeded();
   return r.ok() ? kExitOk : kExitFinding;
 }
 

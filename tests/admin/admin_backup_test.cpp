@@ -167,5 +167,58 @@ TEST(DatabaseIdTest, CreatedOnceThenReadBack) {
   EXPECT_NE(*other_id, *id) << "each database gets its own random id";
 }
 
+// A restore that could not start a server is no restore (issue 11): a foreign master.key is
+// refused by the check value the log records, naming the file, and what the restore wrote is gone.
+TEST_F(AdminBackupTest, RestoreRefusesAForeignMasterKeyAndLeavesNothing) {
+  {
+    Server server(data());  // its first start records the master key's check value
+    server.start();
+    ASSERT_EQ(server.stop(), 0) << server.log();
+  }
+  const std::string backup = dir.sub("backup"), restored = dir.sub("restored"), foreign = dir.sub("foreign-keys");
+  ASSERT_EQ(admin({"backup", "--data", data(), "--to", backup}).exit_code, 0);
+  fs::create_directories(foreign);
+  fs::copy_file(data() + "/signing.key", foreign + "/signing.key");
+  fs::copy_file(data() + "/introspection.secret", foreign + "/introspection.secret");
+  write_file(foreign + "/master.key", std::string(64, 'a') + "\n");
+  RunResult run = admin({"restore", "--from", backup, "--keys-from", foreign, "--data", restored});
+  EXPECT_EQ(run.exit_code, 1) << describe(run);
+  EXPECT_NE(run.out.find("master key   FAILED: the master key in " + restored + "/master.key is not the one"),
+            std::string::npos)
+      << run.out;
+  EXPECT_FALSE(fs::exists(restored)) << "a failed restore removes the directory it created";
+  // Into an empty directory that was there before: the directory stays, empty.
+  fs::create_directories(restored);
+  run = admin({"restore", "--from", backup, "--keys-from", foreign, "--data", restored, "--json"});
+  EXPECT_EQ(run.exit_code, 1) << describe(run);
+  EXPECT_NE(run.out.find(R"("master_key_ok":false)"), std::string::npos) << run.out;
+  EXPECT_TRUE(fs::exists(restored) && fs::is_empty(restored)) << "what the restore wrote is removed";
+  // The database's own key restores, and the server starts on it.
+  fs::remove(restored);
+  run = admin({"restore", "--from", backup, "--keys-from", data(), "--data", restored});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_NE(run.out.find("master key   ok"), std::string::npos) << run.out;
+}
+
+// introspection.secret is required too: without it the server refuses a database with history,
+// unless it gets TOKENLEDGER_INTROSPECTION_SECRET, which --without-introspection-secret says.
+TEST_F(AdminBackupTest, RestoreRequiresTheIntrospectionSecretUnlessToldOtherwise) {
+  const std::string backup = dir.sub("backup"), restored = dir.sub("restored"), keys = dir.sub("two-keys");
+  ASSERT_EQ(admin({"backup", "--data", data(), "--to", backup}).exit_code, 0);
+  fs::create_directories(keys);
+  fs::copy_file(data() + "/master.key", keys + "/master.key");
+  fs::copy_file(data() + "/signing.key", keys + "/signing.key");
+  RunResult run = admin({"restore", "--from", backup, "--keys-from", keys, "--data", restored});
+  EXPECT_EQ(run.exit_code, 1) << describe(run);
+  for (const char* named : {"lacks introspection.secret", "TOKENLEDGER_INTROSPECTION_SECRET",
+                            "--without-introspection-secret"}) {
+    EXPECT_NE(run.err.find(named), std::string::npos) << named << "\n" << describe(run);
+  }
+  EXPECT_FALSE(fs::exists(restored));
+  run = admin({"restore", "--from", backup, "--keys-from", keys, "--data", restored, "--without-introspection-secret"});
+  EXPECT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_FALSE(fs::exists(restored + "/introspection.secret"));
+}
+
 }  // namespace
 }  // namespace admin_test

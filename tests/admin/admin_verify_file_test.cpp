@@ -172,5 +172,122 @@ TEST_F(VerifyFileTest, AFilteredManifestMakesASubsetCheck) {
   EXPECT_NE(run.err.find("\"manifest\" is not \"tokenledger-audit-export\""), std::string::npos) << describe(run);
 }
 
+// The reviewer's forgery (issue 11): a whole-log export with a record removed, passed off as a
+// filtered one by a manifest (it is not signed) naming a filter the records do not match.
+TEST_F(VerifyFileTest, AManifestsFiltersMustMatchEveryRecord) {
+  std::vector<std::string> forged = records;
+  forged.erase(forged.begin() + 4);  // line 5
+  write_file(trail(), read_file_lines(forged));
+  const std::string head = std::to_string(scenario.head_seq);
+  write_manifest(R"({"actor":"alice","head_seq":")" + head + R"("})", scenario.head_seq, scenario.head_hash,
+                 forged.size(), "1", head, "null");
+  RunResult run = admin({"verify", "--file", trail(), "--manifest", manifest()});
+  EXPECT_EQ(run.exit_code, 1) << describe(run);
+  EXPECT_NE(run.out.find("does not match the manifest's filter \"actor\":\"alice\" (the record's actor is"),
+            std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("line "), std::string::npos) << run.out;
+  run = admin({"verify", "--file", trail(), "--manifest", manifest(), "--json"});
+  EXPECT_EQ(run.exit_code, 1) << describe(run);
+  EXPECT_NE(run.out.find("\"ok\":false"), std::string::npos) << run.out;
+  // A seq filter: after_seq 2 leaves seq 1 and 2 out.
+  write_manifest(R"({"after_seq":"2"})", scenario.head_seq, scenario.head_hash, forged.size(), "1", head, "null");
+  run = admin({"verify", "--file", trail(), "--manifest", manifest()});
+  EXPECT_EQ(run.exit_code, 1) << describe(run);
+  EXPECT_NE(run.out.find("line 1 (seq 1) does not match the manifest's filter \"after_seq\":\"2\""), std::string::npos)
+      << run.out;
+  // A filter value that is no time is named.
+  write_manifest(R"({"since":"yesterday"})", scenario.head_seq, scenario.head_hash, forged.size(), "1", head, "null");
+  run = admin({"verify", "--file", trail(), "--manifest", manifest()});
+  EXPECT_EQ(run.exit_code, 1) << describe(run);
+  EXPECT_NE(run.err.find("filter \"since\" is not an RFC 3339 time"), std::string::npos) << describe(run);
+}
+
+// since/until are the half-open window [since, until) at full precision, as the audit routes
+// compare them: a record at exactly until is out, one a fraction of a millisecond before since too.
+TEST_F(VerifyFileTest, AManifestsTimeWindowIsHalfOpenAtFullPrecision) {
+  const auto alice = lines(admin({"audit", "--data", data(), "--actor", "alice", "--format", "jsonl"}).out);
+  ASSERT_GE(alice.size(), 2u);
+  write_file(trail(), read_file_lines(alice));
+  const auto field = [](const std::string& r, const std::string& name) {
+    const auto at = r.find("\"" + name + "\":") + name.size() + 3;
+    const bool quoted = r[at] == '"';
+    return quoted ? r.substr(at + 1, r.find('"', at + 1) - at - 1) : r.substr(at, r.find(',', at) - at);
+  };
+  const std::string first_at = field(alice.front(), "at"), last_at = field(alice.back(), "at");
+  ASSERT_EQ(first_at.back(), 'Z');
+  const auto sub_ms = [](std::string t) { return t.insert(t.size() - 1, "1"); };  // .123Z -> .1231Z
+  const auto with = [&](const std::string& filters) {
+    write_manifest(filters, scenario.head_seq, scenario.head_hash, alice.size(), field(alice.front(), "seq"),
+                   field(alice.back(), "seq"), "null");
+    return admin({"verify", "--file", trail(), "--manifest", manifest()});
+  };
+  RunResult run = with(R"({"actor":"alice","since":")" + first_at + R"(","until":")" + sub_ms(last_at) + R"("})");
+  EXPECT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_NE(run.out.find("checked      every record matches the manifest's filters"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("cannot be detected\n               without the database"), std::string::npos) << run.out;
+  run = with(R"({"actor":"alice","until":")" + last_at + R"("})");
+  EXPECT_EQ(run.exit_code, 1) << describe(run);
+  EXPECT_NE(run.out.find("(seq " + field(alice.back(), "seq") + ") does not match the manifest's filter \"until\""),
+            std::string::npos)
+      << run.out;
+  run = with(R"({"actor":"alice","since":")" + sub_ms(first_at) + R"("})");
+  EXPECT_EQ(run.exit_code, 1) << describe(run);
+  EXPECT_NE(run.out.find("line 1 (seq " + field(alice.front(), "seq") + ") does not match the manifest's filter \"since\""),
+            std::string::npos)
+      << run.out;
+}
+
+// What `jq .` makes of compact JSON: a line per member, two spaces of indent, a space after ':'.
+std::string pretty(const std::string& json) {
+  std::string out, indent;
+  bool in_string = false;
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    out += c;
+    if (in_string) {
+      if (c == '\\') out += json[++i];
+      if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      indent += "  ";
+      out += "\n" + indent;
+    } else if (c == ',') {
+      out += "\n" + indent;
+    } else if (c == ':') {
+      out += ' ';
+    }
+  }
+  return out;
+}
+
+// A manifest or checkpoints file reformatted by a JSON tool is the same document (issue 11).
+TEST_F(VerifyFileTest, PrettyPrintedManifestAndCheckpointsVerify) {
+  write_file(trail(), read_file_lines(records));
+  write_whole_manifest(checkpoint_lines.back());
+  write_file(manifest(), pretty(read_file(manifest())));
+  std::string pretty_checkpoints;
+  for (const auto& c : checkpoint_lines) pretty_checkpoints += pretty(c) + "\n";
+  write_file(checkpoints(), pretty_checkpoints);
+  RunResult run = admin({"verify", "--file", trail(), "--manifest", manifest(), "--checkpoints", checkpoints(),
+                         "--public-key", scenario.public_key});
+  EXPECT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_NE(run.out.find("2 signed checkpoints verified"), std::string::npos) << run.out;
+  // The HTTP API's document, pretty-printed.
+  std::string document = R"({"public_key":")" + scenario.public_key + R"(","checkpoints":[)";
+  for (std::size_t i = 0; i < checkpoint_lines.size(); ++i) document += (i ? "," : "") + checkpoint_lines[i];
+  write_file(checkpoints(), pretty(document + "]}"));
+  run = admin({"verify", "--file", trail(), "--checkpoints", checkpoints(), "--public-key", scenario.public_key});
+  EXPECT_EQ(run.exit_code, 0) << describe(run);
+  // A reformatted checkpoint with a changed field still fails.
+  std::string forged = pretty_checkpoints;
+  forged.replace(forged.find("\"at\": \"") + 7, 4, "2001");
+  write_file(checkpoints(), forged);
+  run = admin({"verify", "--file", trail(), "--checkpoints", checkpoints(), "--public-key", scenario.public_key});
+  EXPECT_EQ(run.exit_code, 1) << describe(run);
+  EXPECT_NE(run.out.find("signature does not verify"), std::string::npos) << run.out;
+}
+
 }  // namespace
 }  // namespace admin_test

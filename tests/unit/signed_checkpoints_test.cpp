@@ -76,5 +76,27 @@ TEST_F(SignedCheckpointsTest, AnotherKeyOrAMissingCheckpointIsCaught) {
   EXPECT_EQ(report.first_bad_seq, 3u);
 }
 
+// A checkpoint reformatted by a JSON tool (`jq .`: other whitespace, other key order) is the same
+// checkpoint: its raw bytes are rebuilt canonically, so the signature and the chain still hold.
+TEST_F(SignedCheckpointsTest, AReformattedCheckpointParsesToTheCanonicalBytes) {
+  append(2);
+  auto first = signer_->sign_head(*store_);
+  ASSERT_TRUE(first.ok());
+  const std::string pretty = "{\n  \"signature\": \"" + first->signature + "\",\n  \"seq\": " +
+                             std::to_string(first->seq) + ",\n  \"hash\": \"" + first->hash + "\",\n  \"at\": \"" +
+                             first->at + "\",\n  \"prev\": \"" + first->prev + "\",\n  \"public_key\": \"" +
+                             first->public_key + "\"\n}\n";
+  auto parsed = parse_checkpoint(pretty);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->raw, first->raw);
+  EXPECT_TRUE(checkpoint_signature_valid(*parsed, signer_->public_key_hex()));
+  // A changed field still breaks the signature.
+  std::string forged = pretty;
+  forged.replace(forged.find(first->at), first->at.size(), "2001-01-01T00:00:00.000Z");
+  auto changed = parse_checkpoint(forged);
+  ASSERT_TRUE(changed.ok());
+  EXPECT_FALSE(checkpoint_signature_valid(*changed, signer_->public_key_hex()));
+}
+
 }  // namespace
 }  // namespace tl
