@@ -186,8 +186,18 @@ TEST_F(IntegrityTest, IndexEntriesPointingPastTheHeadAreACut) {
   ASSERT_TRUE(db().Put({}, cf("projection_state"), "checkpoint", encode_be64(7)).ok());
   const IntegrityReport index = check();
   EXPECT_FALSE(index.ok);
-  EXPECT_EQ(index.kind, "stream_index") << index.problem;
+  EXPECT_EQ(index.kind, "audit_index") << index.problem;  // the newest entry by type, one seek
   EXPECT_EQ(index.first_bad_seq, 8u);
+  // With the audit index cleaned too, the stream index still points past the head.
+  std::vector<std::string> keys;
+  Record cut;
+  cut.seq = 8, cut.token_id = "tok_1", cut.actor.user = "alice", cut.event = TokenRevealed{};
+  AuditIndex::keys_of(cut, keys);
+  for (const auto& key : keys) ASSERT_TRUE(db().Delete({}, cf("audit_index"), key).ok());
+  const IntegrityReport streams = check();
+  EXPECT_FALSE(streams.ok);
+  EXPECT_EQ(streams.kind, "stream_index") << streams.problem;
+  EXPECT_EQ(streams.first_bad_seq, 8u);
 }
 
 TEST_F(IntegrityTest, ACutBelowASignedCheckpointOrARewriteIsACheckpointProblem) {
@@ -232,8 +242,14 @@ TEST_F(IntegrityTest, AWitnessedCheckpointTheLogNoLongerReachesIsACut) {
   model_.reset();
   store_.reset();
   store_ = EventStore::open(dir_.path(), {.extra_column_families = ReadModel::column_families()}).value();
+  // ...and the audit index's entries of seq 9, so nothing in the directory remembers it.
+  Record cut;
+  cut.seq = 9, cut.token_id = "tok_1", cut.actor.user = "alice", cut.event = TokenRevealed{};
+  std::vector<std::string> keys;
+  AuditIndex::keys_of(cut, keys);
+  for (const auto& key : keys) ASSERT_TRUE(db().Delete({}, cf("audit_index"), key).ok());
   IntegrityOptions o{.trusted_public_key = signer_->public_key_hex(), .indexes = false};
-  EXPECT_TRUE(check_integrity(*store_, o).ok);
+  EXPECT_TRUE(check_integrity(*store_, o).ok) << check_integrity(*store_, o).problem;
   o.witnessed = {newest};
   const IntegrityReport r = check_integrity(*store_, o);
   EXPECT_FALSE(r.ok);
