@@ -339,8 +339,9 @@ TEST_F(TokensE2E, UnknownQueryParametersAreRefusedOnEveryApiRoute) {
     EXPECT_NE(message.find(query.find("ownr") != std::string::npos ? "'ownr'" : "'foo'"), std::string::npos) << message;
     EXPECT_NE(message.find("owner, as_of, expiring_within"), std::string::npos) << message;
   }
-  for (const std::string target : {"/api/v1/tokens/" + id + "?x=1", "/api/v1/tokens/" + id + "/history?x=1",
-                                   "/api/v1/me?x=1", "/api/v1/audit/verify?x=1", "/api/v1/audit/checkpoints?x=1"}) {
+  for (const std::string& target : std::vector<std::string>{"/api/v1/tokens/" + id + "?x=1", "/api/v1/tokens/" + id + "/history?x=1",
+                                                            "/api/v1/me?x=1", "/api/v1/audit/verify?x=1",
+                                                            "/api/v1/audit/checkpoints?x=1"}) {
     const Response res = alice->get(target);
     ASSERT_EQ(res.status, 400) << target << ": " << describe(res);
     EXPECT_NE(res.json()["error"]["message"].str().find("takes no query parameters"), std::string::npos) << res.body;
