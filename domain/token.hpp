@@ -16,6 +16,7 @@ namespace tl {
 inline constexpr int kMinTimeoutDays = 1;
 inline constexpr int kMaxTimeoutDays = 365;
 inline constexpr std::size_t kMaxDescriptionLength = 200;
+inline constexpr std::size_t kMaxReasonLength = 200;  // code points, as a description
 
 struct TokenState {
   std::string id;
@@ -42,6 +43,9 @@ void apply(TokenState& state, const Event& event, Timestamp at);
 
 // Validated, trimmed description, or invalid_field.
 Result<std::string> normalize_description(std::string_view raw);
+// A revocation's reason under the description's rules (valid UTF-8, not blank, no control
+// characters, at most kMaxReasonLength code points), trimmed; invalid_field naming "reason".
+Result<std::string> normalize_reason(std::string_view raw);
 // The timeout as whole days in [1, 365], or invalid_field.
 Result<int> validate_timeout_days(std::int64_t days);
 
@@ -76,7 +80,8 @@ std::string_view notice_window(ExpiryNotice notice) noexcept;
 // The most urgent notice due at `now` that was not sent yet.
 std::optional<ExpiryNotice> due_expiry_notice(const TokenState& token, Timestamp now) noexcept;
 
-// An admin's revocation (offboarding): any owner's live token, with a reason.
+// An admin's revocation (offboarding): any owner's live token, with a reason that
+// normalize_reason accepts (stored as it returns it).
 Result<TokenDeleted> decide_revoke(const TokenState& token, std::string reason);
 
 }  // namespace tl

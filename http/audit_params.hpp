@@ -5,6 +5,7 @@
 
 #include <array>
 #include <initializer_list>
+#include <string>
 #include <string_view>
 
 #include "domain/result.hpp"
@@ -27,6 +28,11 @@ Status only_params(const Call& call, std::initializer_list<std::string_view> rou
 // (seqs from 0 to 2^63-1). invalid_field naming the parameter otherwise. head_seq is not
 // checked against the log's head here.
 Result<AuditFilter> parse_audit_filter(const Call& call, bool with_head = false);
+
+// The sentence added to a refused time parameter: when `text` holds a space, the '+' of an
+// offset was most likely sent unencoded (a URL query reads '+' as a space, RFC 3986 / HTML
+// form encoding), so it says to send %2B; otherwise "".
+std::string plus_sign_hint(std::string_view text);
 
 // A whole decimal number; invalid_field naming `name` otherwise.
 Result<std::uint64_t> parse_count(const std::string& text, std::string_view name);

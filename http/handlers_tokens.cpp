@@ -54,7 +54,10 @@ net::Response list_tokens_as_of(App& app, Call& call) {
   Timestamp moment = call.now;
   if (const std::string* text = call.query_param("as_of")) {
     auto t = parse_rfc3339(*text);
-    if (!t) return error_response(Error::invalid_field("as_of: must be an RFC 3339 time, like 2026-11-27T18:04:14Z."));
+    if (!t) {
+      return error_response(
+          Error::invalid_field("as_of: must be an RFC 3339 time, like 2026-11-27T18:04:14Z." + plus_sign_hint(*text)));
+    }
     moment = *t;
   }
   as_of.until = moment;

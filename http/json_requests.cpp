@@ -44,9 +44,23 @@ Status for_each_field(std::string_view body, const FieldHandler& handle) {
   return {};
 }
 
+// A JSON string that does not decode to text: an escape of a lone surrogate ("\ud800"), which
+// RFC 8259 §8.2 allows in the syntax but which names no character (RFC 3629 §3).
+bool is_undecodable_string(value& v) {
+  simdjson::ondemand::json_type type;
+  return !v.type().get(type) && type == simdjson::ondemand::json_type::string;
+}
+
+Error not_a_string(value& v, const std::string& what) {
+  if (is_undecodable_string(v)) {
+    return Error::invalid_field(what + " valid UTF-8 text (a \\u escape of a lone surrogate names no character).");
+  }
+  return Error::invalid_field(what + " a string.");
+}
+
 Status read_string(value v, std::string_view name, std::string& out) {
   std::string_view s;
-  if (v.get_string().get(s)) return Error::invalid_field(std::string(name) + ": must be a string.");
+  if (v.get_string().get(s)) return not_a_string(v, std::string(name) + ": must be");
   out.assign(s);
   return {};
 }
@@ -56,7 +70,9 @@ Status read_groups(value v, std::vector<std::string>& out) {
   if (v.get_array().get(array)) return Error::invalid_field("groups: must be an array of strings.");
   for (auto item : array) {
     std::string_view s;
-    if (item.get_string().get(s)) return Error::invalid_field("groups: must be an array of strings.");
+    value element;
+    if (item.get(element)) return Error::invalid_field("groups: must be an array of strings.");
+    if (element.get_string().get(s)) return not_a_string(element, "groups: each must be");
     out.emplace_back(s);
   }
   return {};

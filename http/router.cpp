@@ -24,6 +24,9 @@ struct Route {
   std::string_view group;
   bool blocking;  // touches the disk or spends CPU on purpose (Argon2id)
   Handler handler;
+  // The query parameters the route reads, separated by spaces ("" = none: any is refused), or
+  // kQueryNotRead for the UI's files and the probes, which never read it and ignore it.
+  std::string_view query;
 };
 
 namespace {
@@ -35,39 +38,45 @@ constexpr std::string_view kAuditors = kGroupAuditors;
 constexpr std::string_view kAdmins = kGroupAdmins;
 // The most bytes of a header value (User-Agent, the client address) a record keeps.
 constexpr std::size_t kMaxSourceBytes = 512;
+constexpr std::string_view kQueryNotRead = "*";
+constexpr std::string_view kAuditQuery = "token_id actor type since until after_seq limit";
+constexpr std::string_view kExportQuery = "token_id actor type since until after_seq head_seq format";
+constexpr std::string_view kManifestQuery = "token_id actor type since until after_seq head_seq";
+constexpr std::string_view kStreamQuery = "token_id actor type since until after_seq";
+constexpr std::string_view kTokensQuery = "owner as_of expiring_within";
 
 // clang-format off
 constexpr std::array kRoutes = {
-    Route{verb::get,    "/healthz",                        Access::open,      {},         false, handle_healthz},
-    Route{verb::get,    "/readyz",                         Access::open,      {},         false, handle_readyz},
-    Route{verb::get,    "/api/v1/openapi.json",            Access::open,      {},         false, handle_openapi},
-    Route{verb::get,    "/metrics",                        Access::open,      {},         false, handle_metrics},
-    Route{verb::get,    "/",                               Access::open,      {},         false, handle_web_asset},
-    Route{verb::get,    "/{}",                             Access::open,      {},         false, handle_web_asset},
-    Route{verb::post,   "/api/v1/session",                 Access::open,      {},         true,  handle_login},
-    Route{verb::delete_, "/api/v1/session",                Access::signed_in, {},         false, handle_logout},
-    Route{verb::post,   "/api/v1/session/reauth",          Access::signed_in, {},         true,  handle_reauth},
-    Route{verb::get,    "/api/v1/me",                      Access::signed_in, {},         false, handle_me},
-    Route{verb::get,    "/api/v1/users",                   Access::group,     kAdmins,    false, handle_list_users},
-    Route{verb::post,   "/api/v1/users",                   Access::group,     kAdmins,    true,  handle_create_user},
-    Route{verb::patch,  "/api/v1/users/{}",                Access::group,     kAdmins,    true,  handle_patch_user},
-    Route{verb::delete_, "/api/v1/users/{}",               Access::group,     kAdmins,    true,  handle_delete_user},
-    Route{verb::post,   "/api/v1/users/{}/revoke-tokens",  Access::group,     kAdmins,    true,  handle_revoke_user_tokens},
-    Route{verb::get,    "/api/v1/tokens",                  Access::signed_in, {},         true,  handle_list_tokens},
-    Route{verb::post,   "/api/v1/tokens",                  Access::group,     kApiTokens, true,  handle_create_token},
-    Route{verb::get,    "/api/v1/tokens/{}",               Access::group,     kApiTokens, false, handle_get_token},
-    Route{verb::patch,  "/api/v1/tokens/{}",               Access::group,     kApiTokens, true,  handle_update_token},
-    Route{verb::delete_, "/api/v1/tokens/{}",              Access::group,     kApiTokens, true,  handle_delete_token},
-    Route{verb::post,   "/api/v1/tokens/{}/reveal",        Access::group,     kApiTokens, false, handle_reveal_token},
-    Route{verb::get,    "/api/v1/tokens/{}/history",       Access::group,     kApiTokens, true,  handle_token_history},
-    Route{verb::post,   "/api/v1/introspect",              Access::open,      {},         false, handle_introspect},
-    Route{verb::get,    "/api/v1/audit",                   Access::group,     kAuditors,  true,  handle_audit_query},
-    Route{verb::get,    "/api/v1/audit/verify",            Access::group,     kAuditors,  true,  handle_audit_verify},
-    Route{verb::get,    "/api/v1/audit/checkpoints",       Access::group,     kAuditors,  true,  handle_list_checkpoints},
-    Route{verb::post,   "/api/v1/audit/checkpoints",       Access::group,     kAuditors,  true,  handle_create_checkpoint},
-    Route{verb::get,    "/api/v1/audit/export",            Access::group,     kAuditors,  true,  handle_audit_export},
-    Route{verb::get,    "/api/v1/audit/export/manifest",   Access::group,     kAuditors,  true,  handle_audit_export_manifest},
-    Route{verb::get,    "/api/v1/audit/stream",            Access::group,     kAuditors,  true,  handle_audit_stream},
+    Route{verb::get,    "/healthz",                        Access::open,      {},         false, handle_healthz, kQueryNotRead},
+    Route{verb::get,    "/readyz",                         Access::open,      {},         false, handle_readyz, kQueryNotRead},
+    Route{verb::get,    "/api/v1/openapi.json",            Access::open,      {},         false, handle_openapi, kQueryNotRead},
+    Route{verb::get,    "/metrics",                        Access::open,      {},         false, handle_metrics, kQueryNotRead},
+    Route{verb::get,    "/",                               Access::open,      {},         false, handle_web_asset, kQueryNotRead},
+    Route{verb::get,    "/{}",                             Access::open,      {},         false, handle_web_asset, kQueryNotRead},
+    Route{verb::post,   "/api/v1/session",                 Access::open,      {},         true, handle_login, {}},
+    Route{verb::delete_, "/api/v1/session",                Access::signed_in, {},         false, handle_logout, {}},
+    Route{verb::post,   "/api/v1/session/reauth",          Access::signed_in, {},         true, handle_reauth, {}},
+    Route{verb::get,    "/api/v1/me",                      Access::signed_in, {},         false, handle_me, {}},
+    Route{verb::get,    "/api/v1/users",                   Access::group,     kAdmins,    false, handle_list_users, {}},
+    Route{verb::post,   "/api/v1/users",                   Access::group,     kAdmins,    true, handle_create_user, {}},
+    Route{verb::patch,  "/api/v1/users/{}",                Access::group,     kAdmins,    true, handle_patch_user, {}},
+    Route{verb::delete_, "/api/v1/users/{}",               Access::group,     kAdmins,    true, handle_delete_user, {}},
+    Route{verb::post,   "/api/v1/users/{}/revoke-tokens",  Access::group,     kAdmins,    true, handle_revoke_user_tokens, {}},
+    Route{verb::get,    "/api/v1/tokens",                  Access::signed_in, {},         true, handle_list_tokens, kTokensQuery},
+    Route{verb::post,   "/api/v1/tokens",                  Access::group,     kApiTokens, true, handle_create_token, {}},
+    Route{verb::get,    "/api/v1/tokens/{}",               Access::group,     kApiTokens, false, handle_get_token, {}},
+    Route{verb::patch,  "/api/v1/tokens/{}",               Access::group,     kApiTokens, true, handle_update_token, {}},
+    Route{verb::delete_, "/api/v1/tokens/{}",              Access::group,     kApiTokens, true, handle_delete_token, {}},
+    Route{verb::post,   "/api/v1/tokens/{}/reveal",        Access::group,     kApiTokens, false, handle_reveal_token, {}},
+    Route{verb::get,    "/api/v1/tokens/{}/history",       Access::group,     kApiTokens, true, handle_token_history, {}},
+    Route{verb::post,   "/api/v1/introspect",              Access::open,      {},         false, handle_introspect, {}},
+    Route{verb::get,    "/api/v1/audit",                   Access::group,     kAuditors,  true, handle_audit_query, kAuditQuery},
+    Route{verb::get,    "/api/v1/audit/verify",            Access::group,     kAuditors,  true, handle_audit_verify, {}},
+    Route{verb::get,    "/api/v1/audit/checkpoints",       Access::group,     kAuditors,  true, handle_list_checkpoints, {}},
+    Route{verb::post,   "/api/v1/audit/checkpoints",       Access::group,     kAuditors,  true, handle_create_checkpoint, {}},
+    Route{verb::get,    "/api/v1/audit/export",            Access::group,     kAuditors,  true, handle_audit_export, kExportQuery},
+    Route{verb::get,    "/api/v1/audit/export/manifest",   Access::group,     kAuditors,  true, handle_audit_export_manifest, kManifestQuery},
+    Route{verb::get,    "/api/v1/audit/stream",            Access::group,     kAuditors,  true, handle_audit_stream, kStreamQuery},
 };
 // clang-format on
 
@@ -151,6 +160,46 @@ bool cross_site(const net::Request& req, bool tls) {
   return origin != expected;
 }
 
+bool accepts(std::string_view accepted, std::string_view name) {
+  while (!accepted.empty()) {
+    const auto space = accepted.find(' ');
+    if (accepted.substr(0, space) == name) return true;
+    if (space == std::string_view::npos) break;
+    accepted.remove_prefix(space + 1);
+  }
+  return false;
+}
+
+// A client-supplied name quoted for an error message: valid UTF-8, at most 64 bytes, so the
+// JSON answer stays valid whatever bytes the query string carried.
+std::string quoted(std::string_view name) { return "'" + to_valid_utf8(name, 64) + "'"; }
+
+// The query string of `route`, refused as invalid_field (400) naming the parameter: one the
+// route does not read (the answer lists those it does), one given twice (a map keeps only one
+// of them: the answer would silently ignore the other) or one without a value (which read as
+// "no filter" and answered with everything).
+std::optional<Error> check_query(const Route& route, const Call& call, const std::vector<std::string>& repeated) {
+  if (route.query == kQueryNotRead) return std::nullopt;
+  std::string unknown;
+  for (const auto& [name, value] : call.query) {
+    if (!accepts(route.query, name)) unknown += (unknown.empty() ? "" : ", ") + quoted(name);
+  }
+  if (!unknown.empty()) {
+    std::string accepted(route.query);
+    for (std::size_t at = accepted.find(' '); at != std::string::npos; at = accepted.find(' ', at + 2)) {
+      accepted.replace(at, 1, ", ");
+    }
+    return Error::invalid_field("Unknown query parameter " + unknown +
+                                (accepted.empty() ? "; this route takes no query parameters."
+                                                  : "; this route accepts " + accepted + "."));
+  }
+  if (!repeated.empty()) return Error::invalid_field(quoted(repeated.front()) + ": given more than once.");
+  for (const auto& [name, value] : call.query) {
+    if (value.empty()) return Error::invalid_field(quoted(name) + ": needs a value (or leave the parameter out).");
+  }
+  return std::nullopt;
+}
+
 Error unauthenticated() { return Error::unauthenticated("Sign in, or present an API token as a Bearer token."); }
 
 // Resolves the caller from an API token or the session cookie.
@@ -197,7 +246,12 @@ Routed route_request(App& app, const net::Request& req, std::string client_ip, T
   }
   std::vector<std::string> segments;
   for (auto segment : target->segments()) segments.emplace_back(segment);
-  for (auto param : target->params()) call.query.emplace(param.key, param.value);
+  std::vector<std::string> repeated;
+  for (auto param : target->params()) {
+    // "?" and "&&" hold a parameter without a name or a value: nothing was given.
+    if (param.key.empty() && !param.has_value) continue;
+    if (!call.query.emplace(param.key, param.value).second) repeated.push_back(param.key);
+  }
 
   bool path_known = false;
   for (const Route& route : kRoutes) {
@@ -235,6 +289,7 @@ Routed route_request(App& app, const net::Request& req, std::string client_ip, T
     routed.answer = error_response({ErrorCode::csrf, "Cross-site requests are refused."});
     return routed;
   }
+  if (auto refused = check_query(route, call, repeated)) routed.answer = error_response(*refused);
   return routed;
 }
 

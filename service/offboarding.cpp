@@ -1,12 +1,13 @@
 #include "service/offboarding.hpp"
 
-#include "domain/text_rules.hpp"
+#include "domain/token.hpp"
 
 namespace tl {
 
 Result<std::size_t> revoke_tokens(EventStore& store, ReadModel& model, const RequestContext& ctx,
                                   const std::string& owner, const std::string& reason) {
-  if (trim(reason).empty()) return Error::invalid_field("reason: say why the tokens are revoked.");
+  // Checked before the first token too, so that a user without tokens gets the same answer.
+  if (auto normalized = normalize_reason(reason); !normalized) return std::move(normalized).error();
   constexpr int kMaxAttempts = 16;
   std::size_t revoked = 0;
   for (const TokenRow& listed : model.tokens().list(owner)) {

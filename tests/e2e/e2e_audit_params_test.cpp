@@ -109,5 +109,71 @@ TEST_F(AuditParamsE2E, UnknownParametersAndTypesAreRefusedByName) {
   EXPECT_NE(tokens.json()["error"]["message"].str().find("owner, as_of"), std::string::npos) << tokens.body;
 }
 
+// The message of a 400, which must name `name`; fails the test on another status.
+std::string refused(const Response& res, const std::string& what) {
+  EXPECT_EQ(res.status, 400) << what << ": " << describe(res);
+  return res.status == 400 ? res.json()["error"]["message"].str() : std::string{};
+}
+
+// An empty value read as "no filter" and answered with everything; a repeated parameter kept
+// one value and silently dropped the other. Both are refused by name on every audit route.
+TEST_F(AuditParamsE2E, EmptyAndRepeatedParametersAreRefusedByName) {
+  for (const std::string route : {"/api/v1/audit", "/api/v1/audit/export", "/api/v1/audit/export/manifest",
+                                  "/api/v1/audit/stream"}) {
+    for (const std::string name : {"type", "actor", "token_id", "since", "until", "after_seq"}) {
+      const std::string other = name == "actor" ? "type=TokenCreated" : "actor=alice";  // a valid neighbour
+      for (const std::string query : {"?" + name + "=", "?" + name, "?" + other + "&" + name + "="}) {
+        const std::string message = refused(alice->get(route + query), route + query);
+        EXPECT_NE(message.find("'" + name + "'"), std::string::npos) << route << query << ": " << message;
+        EXPECT_NE(message.find("needs a value"), std::string::npos) << route << query << ": " << message;
+      }
+    }
+    for (const std::string query : {"?type=TokenRevealed&type=Bogus", "?type=TokenRevealed&type=TokenRevealed",
+                                    "?actor=alice&actor=bob", "?since=2026-01-01T00:00:00Z&since=bogus",
+                                    "?after_seq=1&token_id=x&after_seq=2"}) {
+      const std::string message = refused(alice->get(route + query), route + query);
+      const std::string name = query.substr(1, query.find('=') - 1);
+      EXPECT_NE(message.find("'" + name + "': given more than once"), std::string::npos) << route << query << ": "
+                                                                                         << message;
+    }
+  }
+  for (const std::string query : {"?limit=5&limit=6", "?limit="}) {
+    EXPECT_NE(refused(alice->get("/api/v1/audit" + query), query).find("'limit'"), std::string::npos) << query;
+  }
+  for (const std::string query : {"?format=csv&format=jsonl", "?head_seq=1&head_seq=2", "?format="}) {
+    const std::string name = query.substr(1, query.find('=') - 1);
+    EXPECT_NE(refused(alice->get("/api/v1/audit/export" + query), query).find("'" + name + "'"), std::string::npos)
+        << query;
+  }
+  // What stays allowed: a bare "?" and one value of each.
+  EXPECT_EQ(alice->get("/api/v1/audit?").status, 200);
+  EXPECT_EQ(alice->get("/api/v1/audit?type=TokenCreated&actor=alice&limit=5").status, 200);
+}
+
+// GET /api/v1/tokens: the same rules for owner, as_of and expiring_within.
+TEST_F(AuditParamsE2E, TokenListParametersAreNeitherEmptyNorRepeated) {
+  for (const std::string query : {"?owner=", "?owner", "?as_of=", "?owner=alice&as_of=", "?expiring_within="}) {
+    const std::string message = refused(alice->get("/api/v1/tokens" + query), query);
+    EXPECT_NE(message.find("needs a value"), std::string::npos) << query << ": " << message;
+  }
+  for (const std::string query : {"?owner=alice&owner=bob", "?owner=alice&as_of=2026-11-27T18:04:14Z&as_of=bogus",
+                                  "?expiring_within=7d&expiring_within=1d"}) {
+    const std::string message = refused(alice->get("/api/v1/tokens" + query), query);
+    EXPECT_NE(message.find("given more than once"), std::string::npos) << query << ": " << message;
+  }
+}
+
+// curl sends a '+' unencoded, and a URL query reads it as a space: the refusal says how to send it.
+TEST_F(AuditParamsE2E, AnUnencodedPlusInATimeIsExplained) {
+  for (const std::string target : {"/api/v1/audit?since=2026-11-27T19:04:14+01:00",
+                                   "/api/v1/audit/export?until=2026-11-27T19:04:14.5+01:00",
+                                   "/api/v1/tokens?owner=alice&as_of=2026-11-27T19:04:14+01:00"}) {
+    const std::string message = refused(alice->get(target), target);
+    EXPECT_NE(message.find("%2B"), std::string::npos) << target << ": " << message;
+  }
+  // A time that is wrong for another reason gets no such hint.
+  EXPECT_EQ(refused(alice->get("/api/v1/audit?since=yesterday"), "yesterday").find("%2B"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace e2e

@@ -307,5 +307,28 @@ TEST_F(IdentityE2E, IntrospectionForGateways) {
   EXPECT_EQ(introspect(server, carol_code).body, R"({"active":false})");
 }
 
+// The revocation's reason is stored in every TokenDeleted: it follows the description's rules
+// (no control characters, at most 200 characters, not blank), refused by name with nothing appended.
+TEST_F(IdentityE2E, RevokeReasonFollowsTheTextRules) {
+  HttpClient alice = login(server, "alice");
+  create_token(alice, "to revoke");
+  const std::int64_t before = audit_event_count(alice);
+  const std::string too_long(201, 'r');
+  for (const std::string& reason : {std::string(R"(left\u0000)"), std::string(R"(ding\u0007)"),
+                                    std::string(R"(\u202eevil)"), std::string(700, 'x'), too_long,
+                                    std::string("   ")}) {
+    for (const char* user : {"alice", "bob"}) {  // bob holds no token: the same answer
+      const Response res = admin->post(std::string("/api/v1/users/") + user + "/revoke-tokens",
+                                       R"({"reason":")" + reason + R"("})");
+      ASSERT_EQ(res.status, 400) << reason.substr(0, 20) << ": " << describe(res);
+      EXPECT_TRUE(res.json()["error"]["message"].str().starts_with("reason:")) << res.body;
+    }
+  }
+  EXPECT_EQ(audit_event_count(alice), before);
+  const Response ok = admin->post("/api/v1/users/alice/revoke-tokens", R"({"reason":")" + std::string(200, 'r') + R"("})");
+  ASSERT_EQ(ok.status, 200) << describe(ok);
+  EXPECT_EQ(ok.json()["revoked"].integer(), 1);
+}
+
 }  // namespace
 }  // namespace e2e

@@ -327,5 +327,34 @@ TEST_F(TokensE2E, ExpiredTokenRefusesEditsButRevealsAndDeletes) {
   EXPECT_EQ(a.get("/api/v1/tokens").json()["tokens"].size(), 1u);
 }
 
+// A misspelt parameter ("ownr") answered 200 with the caller's own tokens, as if it had been
+// obeyed. Every API route now refuses a parameter it does not read, naming it and listing those
+// it accepts; the probes and the UI's files, which read no query, still ignore one.
+TEST_F(TokensE2E, UnknownQueryParametersAreRefusedOnEveryApiRoute) {
+  const std::string id = create_token(*alice)["id"].str();
+  for (const std::string query : {"?ownr=bob", "?foo=1", "?expiring_within=7d&foo=1"}) {
+    const Response res = alice->get("/api/v1/tokens" + query);
+    ASSERT_EQ(res.status, 400) << query << ": " << describe(res);
+    const std::string message = res.json()["error"]["message"].str();
+    EXPECT_NE(message.find(query.find("ownr") != std::string::npos ? "'ownr'" : "'foo'"), std::string::npos) << message;
+    EXPECT_NE(message.find("owner, as_of, expiring_within"), std::string::npos) << message;
+  }
+  for (const std::string& target : std::vector<std::string>{"/api/v1/tokens/" + id + "?x=1", "/api/v1/tokens/" + id + "/history?x=1",
+                                                            "/api/v1/me?x=1", "/api/v1/audit/verify?x=1",
+                                                            "/api/v1/audit/checkpoints?x=1"}) {
+    const Response res = alice->get(target);
+    ASSERT_EQ(res.status, 400) << target << ": " << describe(res);
+    EXPECT_NE(res.json()["error"]["message"].str().find("takes no query parameters"), std::string::npos) << res.body;
+  }
+  const Response created = alice->post("/api/v1/tokens?description=x", token_body("query", 3));
+  EXPECT_EQ(created.status, 400) << describe(created);
+  EXPECT_EQ(alice->get("/api/v1/tokens").json()["tokens"].size(), 1u);  // nothing was created
+  EXPECT_EQ(alice->get("/api/v1/tokens?expiring_within=30d").status, 200);
+  EXPECT_EQ(alice->get("/api/v1/tokens?").status, 200);
+  for (const char* target : {"/healthz?probe=1", "/readyz?x", "/?v=2"}) {
+    EXPECT_EQ(alice->get(target).status, 200) << target;
+  }
+}
+
 }  // namespace
 }  // namespace e2e

@@ -64,5 +64,33 @@ TEST(JsonRequestsTest, UsersAndLogin) {
   EXPECT_EQ(parse_login(R"({"username":"a"})").error().code, ErrorCode::invalid_field);
 }
 
+template <class T>
+Status status_of(const Result<T>& r) {
+  if (r.ok()) return {};
+  return r.error();
+}
+
+// A lone surrogate escape is JSON syntax but no text: the answer names the field and says so,
+// not "must be a string" (the old message, which named the wrong fault).
+TEST(JsonRequestsTest, LoneSurrogateIsNamedAsInvalidText) {
+  const std::pair<Status, std::string> cases[] = {
+      {status_of(parse_revoke(R"({"reason":"\ud800"})")), "reason:"},
+      {status_of(parse_create_token(R"({"description":"a\udc00b","timeout":{"value":1}})")), "description:"},
+      {status_of(parse_update_token(R"({"description":"\ud800"})")), "description:"},
+      {status_of(parse_create_user(R"({"username":"\ud800","password":"p"})")), "username:"},
+      {status_of(parse_create_user(R"({"username":"a","password":"p","groups":["\udfff"]})")), "groups:"},
+  };
+  for (const auto& [status, field] : cases) {
+    ASSERT_FALSE(status.ok()) << field;
+    EXPECT_EQ(status.error().code, ErrorCode::invalid_field) << field;
+    EXPECT_TRUE(status.error().message.starts_with(field)) << status.error().message;
+    EXPECT_NE(status.error().message.find("valid UTF-8 text"), std::string::npos) << status.error().message;
+  }
+  // A value of another type keeps its message.
+  EXPECT_EQ(parse_revoke(R"({"reason":5})").error().message, "reason: must be a string.");
+  // A correct pair of surrogates is one character.
+  EXPECT_EQ(parse_revoke(R"({"reason":"\ud83d\ude00"})").value(), "\xF0\x9F\x98\x80");
+}
+
 }  // namespace
 }  // namespace tl
