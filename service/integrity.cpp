@@ -7,6 +7,7 @@
 
 #include "eventstore/codec.hpp"
 #include "eventstore/json_writer.hpp"
+#include "eventstore/token_secrets.hpp"
 #include "projections/audit_index.hpp"
 #include "projections/read_model.hpp"
 #include "service/key_material.hpp"
@@ -269,6 +270,7 @@ IntegrityReport check_integrity(const EventStore& store, const IntegrityOptions&
   // The walk first: damage to a record is named at that record, before what it breaks further on.
   // It sums the audit index keys each record implies; one scan of the index is compared with that.
   unsigned char secret[crypto_shorthash_siphashx24_KEYBYTES];
+  ensure_sodium();
   randombytes_buf(secret, sizeof secret);
   KeySum audit_expected(secret);
   std::vector<std::string> keys;
