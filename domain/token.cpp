@@ -56,31 +56,12 @@ void apply(TokenState& state, const Event& event, Timestamp at) {
   ++state.version;
 }
 
-namespace {
-
-// Text a person typed for others to read later, as it enters a record: every free-text field
-// that reaches the log passes here, so none holds a NUL, a bell or a bidi override.
-Result<std::string> normalize_text(std::string_view raw, std::string_view field, std::string_view blank,
-                                   std::size_t max_length) {
-  const std::string name(field);
-  if (!utf8_length(raw)) return Error::invalid_field(name + ": must be valid UTF-8.");
-  const std::string_view trimmed = trim(raw);
-  if (trimmed.empty()) return Error::invalid_field(name + ": " + std::string(blank));
-  if (has_control_characters(trimmed)) return Error::invalid_field(name + ": must not contain control characters.");
-  if (*utf8_length(trimmed) > max_length) {
-    return Error::invalid_field(name + ": at most " + std::to_string(max_length) + " characters.");
-  }
-  return std::string(trimmed);
-}
-
-}  // namespace
-
 Result<std::string> normalize_description(std::string_view raw) {
-  return normalize_text(raw, "description", "must not be empty.", kMaxDescriptionLength);
+  return normalize_line(raw, "description", kMaxDescriptionLength, "must not be empty.");
 }
 
 Result<std::string> normalize_reason(std::string_view raw) {
-  return normalize_text(raw, "reason", "say why the tokens are revoked.", kMaxReasonLength);
+  return normalize_line(raw, "reason", kMaxReasonLength, "say why the tokens are revoked.");
 }
 
 Result<int> validate_timeout_days(std::int64_t days) {

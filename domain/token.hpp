@@ -16,7 +16,7 @@ namespace tl {
 inline constexpr int kMinTimeoutDays = 1;
 inline constexpr int kMaxTimeoutDays = 365;
 inline constexpr std::size_t kMaxDescriptionLength = 200;
-inline constexpr std::size_t kMaxReasonLength = 200;  // code points, as a description
+inline constexpr std::size_t kMaxReasonLength = 500;  // code points (issue 12)
 
 struct TokenState {
   std::string id;
@@ -41,10 +41,11 @@ struct TokenState {
 // Folds one event of the token's stream, recorded at `at`, into `state`.
 void apply(TokenState& state, const Event& event, Timestamp at);
 
-// Validated, trimmed description, or invalid_field.
+// The description under normalize_line's rules (domain/text_rules.hpp), at most
+// kMaxDescriptionLength code points, or invalid_field naming "description".
 Result<std::string> normalize_description(std::string_view raw);
-// A revocation's reason under the description's rules (valid UTF-8, not blank, no control
-// characters, at most kMaxReasonLength code points), trimmed; invalid_field naming "reason".
+// A revocation's reason under normalize_line's rules, at most kMaxReasonLength code points;
+// invalid_field naming "reason".
 Result<std::string> normalize_reason(std::string_view raw);
 // The timeout as whole days in [1, 365], or invalid_field.
 Result<int> validate_timeout_days(std::int64_t days);

@@ -3,7 +3,15 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "domain/text_rules.hpp"
+
 namespace tl {
+
+namespace {
+
+constexpr std::size_t kMaxUsernameLength = 64;
+
+}  // namespace
 
 bool UserState::in_group(std::string_view group) const noexcept {
   return active && std::find(groups.begin(), groups.end(), group) != groups.end();
@@ -31,16 +39,25 @@ void apply(UserState& state, const Event& event, Timestamp at) {
   ++state.version;
 }
 
-Result<std::string> validate_username(std::string_view username) {
+Result<std::string> validate_username(std::string_view raw) {
+  auto line = normalize_line(raw, "username", kMaxUsernameLength, "required.");
+  if (!line) return std::move(line).error();
+  const std::string username = fold_case(*line);
   auto ok_char = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
   };
-  if (username.empty() || username.size() > 64 || !std::all_of(username.begin(), username.end(), ok_char) ||
+  if (username.empty() || username.size() > kMaxUsernameLength || !std::all_of(username.begin(), username.end(), ok_char) ||
       !((username[0] >= 'a' && username[0] <= 'z') || (username[0] >= '0' && username[0] <= '9'))) {
     return Error::invalid_field(
-        "username: 1 to 64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.");
+        "username: 1 to 64 characters of a-z (case does not matter), 0-9, '.', '_' or '-', starting with a letter "
+        "or digit.");
   }
-  return std::string(username);
+  return username;
+}
+
+std::string canonical_username(std::string_view raw) {
+  if (!utf8_length(raw)) return std::string(raw);  // validate_username names the fault
+  return std::string(trim(fold_case(raw)));
 }
 
 Result<std::vector<std::string>> normalize_groups(std::vector<std::string> groups) {

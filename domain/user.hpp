@@ -37,7 +37,14 @@ std::string user_stream(std::string_view username);
 
 void apply(UserState& state, const Event& event, Timestamp at);
 
+// A user name as typed, made valid (normalize_line: no invisible, bidi or control characters,
+// trimmed) and case-folded, then held to 1–64 of a-z, 0-9, '.', '_', '-' starting with a letter
+// or digit. Returns the folded name, the one stored and the one streams are named by; invalid_field
+// naming "username" otherwise.
 Result<std::string> validate_username(std::string_view username);
+// The form a user name is looked up in (sign-in, /users/{u}, the admin tool, token owners): NFC,
+// case-folded, trimmed. Names in the log are stored folded already, so "ALICE" finds "alice".
+std::string canonical_username(std::string_view raw);
 Result<std::vector<std::string>> normalize_groups(std::vector<std::string> groups);
 Status validate_password(std::string_view password);
 

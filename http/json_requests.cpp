@@ -8,6 +8,8 @@
 #include <functional>
 #include <set>
 
+#include "domain/user.hpp"
+
 namespace tl {
 namespace {
 
@@ -128,6 +130,7 @@ Result<LoginBody> parse_login(std::string_view body) {
   if (!s) return std::move(s).error();
   if (auto r = require(user, "username"); !r) return std::move(r).error();
   if (auto r = require(pass, "password"); !r) return std::move(r).error();
+  out.username = canonical_username(out.username);  // the throttle and the look-up see one spelling
   return out;
 }
 
@@ -227,10 +230,16 @@ Result<std::string> parse_introspect_form(std::string_view body) {
   if (!boost::urls::parse_query(terminated)) return Error::invalid_field("The form body is malformed.");
   boost::urls::encoding_opts form;
   form.space_as_plus = true;
+  // RFC 7662 §2.1 has one token per request; a second one is refused rather than one of them
+  // silently chosen, as the JSON twin refuses a repeated field.
+  std::optional<std::string> token;
   for (auto param : boost::urls::params_view(terminated, form)) {
-    if (param.key == "token") return std::string(param.value);
+    if (param.key != "token") continue;
+    if (token) return Error::invalid_field("token: given more than once.");
+    token.emplace(param.value);
   }
-  return Error::invalid_field("token: required.");
+  if (!token) return Error::invalid_field("token: required.");
+  return std::move(*token);
 }
 
 }  // namespace tl

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "domain/text_rules.hpp"
+#include "domain/user.hpp"
 #include "eventstore/passwords.hpp"
 #include "eventstore/token_secrets.hpp"
 #include "http/responses.hpp"
@@ -268,6 +269,8 @@ Routed route_request(App& app, const net::Request& req, std::string client_ip, T
     return routed;
   }
   const Route& route = *routed.route;
+  // User names are looked up case-folded (domain/user.hpp), so sessions and tokens are found by the stored name.
+  if (std::string_view(route.pattern).starts_with("/api/v1/users/{}")) call.params[0] = canonical_username(call.params[0]);
   routed.route_name = route.pattern;
   routed.blocking = route.blocking;
   routed.handler = route.handler;

@@ -1,11 +1,13 @@
 #include "service/offboarding.hpp"
 
 #include "domain/token.hpp"
+#include "domain/user.hpp"
 
 namespace tl {
 
 Result<std::size_t> revoke_tokens(EventStore& store, ReadModel& model, const RequestContext& ctx,
-                                  const std::string& owner, const std::string& reason) {
+                                  const std::string& typed_owner, const std::string& reason) {
+  const std::string owner = canonical_username(typed_owner);
   // Checked before the first token too, so that a user without tokens gets the same answer.
   if (auto normalized = normalize_reason(reason); !normalized) return std::move(normalized).error();
   constexpr int kMaxAttempts = 16;

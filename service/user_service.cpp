@@ -9,7 +9,8 @@ constexpr const char* kCredentials = "credentials";
 
 }  // namespace
 
-Result<UserState> UserService::authenticate(const std::string& username, std::string_view password) const {
+Result<UserState> UserService::authenticate(const std::string& typed, std::string_view password) const {
+  const std::string username = canonical_username(typed);
   const Error refused = Error::unauthenticated("Wrong user name or password.");
   auto user = model_.users().get(username);
   auto hash = store_.get_side(kCredentials, username);
@@ -24,14 +25,15 @@ Result<UserState> UserService::authenticate(const std::string& username, std::st
 
 std::vector<UserState> UserService::list() const { return model_.users().list(); }
 
-std::optional<UserState> UserService::get(const std::string& username) const {
-  auto user = model_.users().get(username);
+std::optional<UserState> UserService::get(const std::string& typed) const {
+  auto user = model_.users().get(canonical_username(typed));
   if (!user || !user->active) return std::nullopt;
   return user;
 }
 
-Result<UserState> UserService::create(const RequestContext& ctx, const std::string& username,
+Result<UserState> UserService::create(const RequestContext& ctx, const std::string& typed,
                                       std::string_view password, std::vector<std::string> groups) {
+  const std::string username = canonical_username(typed);
   const UserState existing = model_.users().get(username).value_or(UserState{});
   auto created = decide_create_user(existing, username, std::move(groups));
   if (!created) return std::move(created).error();
@@ -53,9 +55,10 @@ Status UserService::set_password(const RequestContext& ctx, const std::string& u
   return {};
 }
 
-Result<UserState> UserService::update(const RequestContext& ctx, const std::string& username,
+Result<UserState> UserService::update(const RequestContext& ctx, const std::string& typed,
                                       std::optional<std::vector<std::string>> groups,
                                       std::optional<std::string> password) {
+  const std::string username = canonical_username(typed);
   const UserState user = model_.users().get(username).value_or(UserState{});
   AppendRequest req{user_stream(username), user.version, {}, ctx.actor, ctx.source, {}, {}};
   if (groups) {
@@ -76,7 +79,8 @@ Result<UserState> UserService::update(const RequestContext& ctx, const std::stri
   return *model_.users().get(username);
 }
 
-Status UserService::remove(const RequestContext& ctx, const std::string& username) {
+Status UserService::remove(const RequestContext& ctx, const std::string& typed) {
+  const std::string username = canonical_username(typed);
   const UserState user = model_.users().get(username).value_or(UserState{});
   auto deleted = decide_delete_user(user, ctx.actor.user);
   if (!deleted) return std::move(deleted).error();
