@@ -60,6 +60,17 @@ void write_data(JsonWriter& w, const Event& event) {
   w.end_object();
 }
 
+// Removes the member that starts with `key` (`,"name":"`) and its string value from the JSON
+// text `json`. Structural: inside a JSON string every quote is escaped, so `,"` never starts there.
+void drop_string_member(std::string& json, std::string_view key) {
+  const auto at = json.find(key);
+  if (at == std::string::npos) return;
+  std::size_t end = at + key.size();
+  while (end < json.size() && json[end] != '"') end += json[end] == '\\' ? 2 : 1;
+  if (end >= json.size()) return;
+  json.erase(at, end + 1 - at);
+}
+
 void write_optional(JsonWriter& w, std::string_view key, const std::string& v) {
   w.key(key);
   if (v.empty()) {
@@ -135,12 +146,26 @@ Status check_round_trip(const Record& record, RecordDecoder& decoder) {
   return {};
 }
 
-void append_record_json(std::string& out, const Record& record) {
-  if (simdjson::validate_utf8(record.raw)) {
-    out += record.raw;
-  } else {
-    out += to_valid_utf8(record.raw);
+void append_record_json(std::string& out, const Record& record, std::optional<std::string_view> token_description) {
+  const bool holds_secrets = std::holds_alternative<TokenCreated>(record.event);
+  const bool valid = simdjson::validate_utf8(record.raw);
+  if (valid && !holds_secrets && !token_description) {
+    out += record.raw;  // the common case: no copy
+    return;
   }
+  std::string view = valid ? record.raw : to_valid_utf8(record.raw);
+  if (holds_secrets) {
+    for (std::string_view key : {R"(,"code_lookup":")", R"(,"code_sealed":")"}) drop_string_member(view, key);
+  }
+  if (token_description) {
+    JsonWriter w;
+    w.begin_object().key("token_description").value(*token_description).end_object();
+    std::string member = std::move(w).str();             // {"token_description":"…"}
+    member = member.substr(1, member.size() - 2) + ",";  // "token_description":"…",
+    const auto data = view.find(R"(,"data":{)");
+    view.insert(data == std::string::npos ? 1 : data + 1, member);
+  }
+  out += view;
 }
 
 bool record_hash_matches(std::string_view raw) {

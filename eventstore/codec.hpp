@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,10 +30,17 @@ std::string encode_record_body(const Record& record);
 class RecordDecoder;
 Status check_round_trip(const Record& record, RecordDecoder& decoder);
 
-// Appends a stored record to `out` as JSON for readers (the audit API and its stream): the
-// stored bytes, except that in a record holding bytes that are not UTF-8 (written before strings
-// were checked at the boundary) each such byte is shown as U+FFFD. Exports keep the stored bytes.
-void append_record_json(std::string& out, const Record& record);
+// Appends a stored record to `out` as JSON for readers (the audit API, its stream, a token's
+// history): the stored bytes, except that
+// - in a record holding bytes that are not UTF-8 (written before strings were checked at the
+//   boundary) each such byte is shown as U+FFFD;
+// - a TokenCreated's data goes without "code_lookup" and "code_sealed" (issue 12: readers see no
+//   ciphertext and no lookup hash of a code);
+// - `token_description`, when given, is added as the member "token_description" before "data".
+// So the view's `hash` no longer covers the view's bytes: the export (/audit/export, the admin
+// tool) keeps the stored bytes, whose hashes check.
+void append_record_json(std::string& out, const Record& record,
+                        std::optional<std::string_view> token_description = std::nullopt);
 
 // Which fields a decode fills. `fold` is for the projections' fold over records this program
 // wrote and chained: it fills seq, at, stream, version, owner, token_id and the event, leaves

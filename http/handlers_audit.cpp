@@ -127,7 +127,8 @@ net::Response handle_audit_query(App& app, Call& call) {
   if (!page) return error_response(page.error());
   std::string trailer = R"(,"next_after_seq":)";
   trailer += page->next_after_seq ? std::to_string(*page->next_after_seq) : "null";
-  return json_response(status::ok, events_json(page->events, trailer));
+  TokenDescriptions descriptions(app.store);
+  return json_response(status::ok, events_json(page->events, trailer, &descriptions));
 }
 
 net::Response handle_audit_verify(App& app, Call&) {

@@ -1,6 +1,8 @@
 // The audit trail as a stream: the whole filtered trail as a download (JSON Lines or CSV) with
 // its manifest beside it, and the live trail as Server-Sent Events. Both page through the index, so memory stays constant
 // however long the trail.
+#include <memory>
+
 #include "eventstore/json_writer.hpp"
 #include "eventstore/time_format.hpp"
 #include "http/audit_params.hpp"
@@ -135,9 +137,10 @@ net::Response handle_audit_stream(App& app, Call& call) {
     if (!n) return error_response(n.error());
     filter->after_seq = *n;
   }
-  auto events = pager(app, *filter, [](std::string& out, const Record& r) {
+  auto descriptions = std::make_shared<TokenDescriptions>(app.store);
+  auto events = pager(app, *filter, [descriptions](std::string& out, const Record& r) {
     out += "id: " + std::to_string(r.seq) + "\nevent: " + std::string(event_type(r.event)) + "\ndata: ";
-    append_record_json(out, r);  // readers get valid UTF-8; the export keeps the stored bytes
+    append_record_json(out, r, descriptions->at(r));  // readers' view; the export keeps the stored bytes
     out += "\n\n";
   });
   call.stream = StreamBody{"text/event-stream", std::move(events), true};

@@ -215,7 +215,8 @@ net::Response handle_reveal_token(App& app, Call& call) {
 net::Response handle_token_history(App& app, Call& call) {
   auto records = app.tokens.history(owner_of(call), call.params[0]);
   if (!records) return error_response(records.error());
-  return json_response(status::ok, events_json(*records));
+  TokenDescriptions descriptions(app.store);
+  return json_response(status::ok, events_json(*records, {}, &descriptions));
 }
 
 net::Response handle_introspect(App& app, Call& call) {

@@ -104,11 +104,13 @@ std::string user_json(const UserState& user) {
   return std::move(w).str();
 }
 
-std::string events_json(const std::vector<Record>& records, std::string_view trailer) {
+std::string events_json(const std::vector<Record>& records, std::string_view trailer,
+                        TokenDescriptions* descriptions) {
   std::string out = R"({"events":[)";
   for (std::size_t i = 0; i < records.size(); ++i) {
     if (i > 0) out.push_back(',');
-    append_record_json(out, records[i]);  // valid UTF-8 even for a record stored before the boundary check
+    const auto description = descriptions ? descriptions->at(records[i]) : std::nullopt;
+    append_record_json(out, records[i], description);  // valid UTF-8 even for a record stored before the boundary check
   }
   out += "]";
   out += trailer;

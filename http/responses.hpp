@@ -9,6 +9,7 @@
 #include "domain/user.hpp"
 #include "eventstore/record.hpp"
 #include "http/net.hpp"
+#include "projections/token_descriptions.hpp"
 #include "projections/token_table.hpp"
 
 namespace tl {
@@ -27,7 +28,9 @@ std::string wire_bytes(const net::Response& res);
 // The token resource of API.md (never the code).
 std::string token_json(const TokenRow& row, Timestamp now);
 std::string user_json(const UserState& user);
-// {"events":[…]} from stored records: the stored bytes are the audit event.
-std::string events_json(const std::vector<Record>& records, std::string_view trailer = {});
+// {"events":[…]} from stored records: each as append_record_json shows it to readers (no code's
+// ciphertext or lookup hash), with "token_description" when `descriptions` is given.
+std::string events_json(const std::vector<Record>& records, std::string_view trailer = {},
+                        TokenDescriptions* descriptions = nullptr);
 
 }  // namespace tl
