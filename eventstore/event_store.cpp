@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "eventstore/codec.hpp"
+#include "eventstore/shredder.hpp"
 #include "eventstore/time_format.hpp"
 
 namespace tl {
@@ -88,6 +89,7 @@ struct EventStore::Impl {
   std::vector<Pending> queue;
   bool stopping = false;
   std::thread appender;
+  std::unique_ptr<Shredder> shredder;  // writable stores only
 
   rocksdb::ColumnFamilyHandle* cf(const std::string& name) const { return families.at(name); }
 
@@ -169,6 +171,7 @@ struct EventStore::Impl {
     std::vector<std::optional<Result<AppendResult>>> outcomes(pending.size());
     std::unordered_map<std::string, std::uint64_t> versions;
     std::unique_ptr<rocksdb::Iterator> stream_it;
+    bool shreds = false;  // the batch deletes a secret (SideWrite without a value)
     Head next = [&] {
       std::lock_guard lock(head_mutex);
       return head;
@@ -244,6 +247,7 @@ struct EventStore::Impl {
           batch.Put(cf(side.column_family), side.key, *side.value);
         } else {
           batch.Delete(cf(side.column_family), side.key);
+          shreds = true;
         }
       }
       result.last_seq = next.seq;
@@ -303,6 +307,7 @@ struct EventStore::Impl {
         }
         last_at = at;
         remember_versions(versions);
+        if (shreds && shredder) shredder->deleted();
         for (Subscriber* subscriber : subscribers) subscriber->on_committed(records);
       }
     }
@@ -372,7 +377,14 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
     return storage_error(got);
   }
 
-  if (!opened.options.read_only) opened.appender = std::thread([&opened] { opened.run(); });
+  if (!opened.options.read_only) {
+    std::vector<rocksdb::ColumnFamilyHandle*> all;
+    for (const auto& [name, handle] : opened.families) all.push_back(handle);
+    opened.shredder = std::make_unique<Shredder>(*opened.db, std::move(all),
+                                                 std::vector{opened.cf("keys"), opened.cf("credentials")},
+                                                 std::max(opened.options.shred_after, std::chrono::seconds(1)));
+    opened.appender = std::thread([&opened] { opened.run(); });
+  }
   return store;
 }
 
@@ -516,6 +528,7 @@ void EventStore::stop_appender() {
 void EventStore::close() {
   if (!impl_) return;
   stop_appender();
+  impl_->shredder.reset();  // a shred still due runs now, before the database closes
   if (impl_->db) {
     for (auto& [name, handle] : impl_->families) impl_->db->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
     impl_->families.clear();

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -91,6 +92,9 @@ struct StoreOptions {
   // Streams whose version the appender remembers (it is the only writer, so they stay exact),
   // sparing a RocksDB seek per fresh stream in each batch; cleared when full. 0: none.
   std::size_t stream_version_cache = 65536;
+  // Bounded shredding (eventstore/shredder.hpp): within this time of a committed delete of a
+  // "keys" or "credentials" entry, no file of the database holds the old value. At least 1 s.
+  std::chrono::seconds shred_after{60};
 };
 
 // Counters of the appender since start, for /metrics.

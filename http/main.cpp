@@ -5,6 +5,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/stat.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
@@ -128,18 +130,27 @@ void check_signing_key(const tl::EventStore& store, const tl::CheckpointSigner& 
   spdlog::error("{}", what);
 }
 
+// A secret file as it is (private, long enough: service/key_material.hpp), or made 0600 when missing.
+std::string load_secret(const std::string& path, std::string_view what) {
+  if (fs::exists(path)) return must(tl::read_secret_file(path, what), "key file");
+  return must(tl::load_or_create_secret_file(path), std::string(what));
+}
+
 std::string load_introspection_secret(const tl::EventStore& store, const tl::ServerOptions& o) {
-  if (const char* env = std::getenv("TOKENLEDGER_INTROSPECTION_SECRET"); env != nullptr && *env != '\0') return env;
+  if (const char* env = std::getenv("TOKENLEDGER_INTROSPECTION_SECRET"); env != nullptr && *env != '\0') {
+    must(tl::check_secret_length(env, "TOKENLEDGER_INTROSPECTION_SECRET"), "introspection secret");
+    return env;
+  }
   must(tl::require_key_file(store, o.introspection_secret_file, "introspection secret (--introspection-secret-file)"),
        "introspection secret");
-  return must(tl::load_or_create_secret_file(o.introspection_secret_file), "introspection secret");
+  return load_secret(o.introspection_secret_file, "introspection secret (--introspection-secret-file)");
 }
 
 std::function<bool(const std::string&)> witness_poster(const tl::ServerOptions& o,
                                                        std::unique_ptr<tl::WebhookClient>& client) {
   if (o.witness_url.empty()) return {};
   client = std::make_unique<tl::WebhookClient>(must(tl::parse_webhook_url(o.witness_url), "--witness-url"),
-                                               must(tl::load_or_create_secret_file(o.webhook_secret_file), "webhook secret"),
+                                               load_secret(o.webhook_secret_file, "webhook secret (--webhook-secret-file)"),
                                                3, std::chrono::milliseconds(500));
   return [&client](const std::string& line) { return client->deliver(line, "checkpoint"); };
 }
@@ -158,16 +169,22 @@ int run(const tl::ServerOptions& o) {
   if (!o.tls_cert.empty()) tls = tl::make_tls_context(o.tls_cert, o.tls_key);
   fs::create_directories(o.data);
   fs::permissions(o.data, fs::perms::owner_all, fs::perm_options::replace);
+  if (auto loosened = tl::make_data_dir_private(o.data); loosened > 0) {
+    spdlog::warn("{} files or folders under {} were readable by other users; made them 0600/0700", loosened, o.data);
+  }
 
   auto store = must(tl::EventStore::open((fs::path(o.data) / "db").string(),
                                          {.extra_column_families = tl::ReadModel::column_families(),
                                           .read_only = o.read_only,
-                                          .min_free_bytes = o.min_free_mb * 1024 * 1024}),
+                                          .min_free_bytes = o.min_free_mb * 1024 * 1024,
+                                          .shred_after = std::chrono::seconds(o.shred_seconds)}),
                     "event log");
   // Key material of a database with history is never created again (service/key_material.hpp).
   must(tl::require_key_file(*store, o.master_key_file, "master key (--master-key-file)"), "master key");
   must(tl::require_key_file(*store, o.signing_key_file, "checkpoint signing key (--signing-key-file)"), "signing key");
   const std::string introspection_secret = load_introspection_secret(*store, o);
+  must(tl::require_private_file(o.master_key_file, "master key (--master-key-file)"), "master key");
+  must(tl::require_private_file(o.signing_key_file, "checkpoint signing key (--signing-key-file)"), "signing key");
   const bool new_signing_key = !fs::exists(o.signing_key_file);
   const auto master_key = must(tl::load_or_create_key_file(o.master_key_file), "master key");
   auto signer = must(tl::CheckpointSigner::load_or_create(o.signing_key_file), "checkpoint signing key");
@@ -221,7 +238,7 @@ int run(const tl::ServerOptions& o) {
   std::unique_ptr<tl::ExpiryNotifier> notifier;
   if (!o.webhook_url.empty()) {
     auto target = must(tl::parse_webhook_url(o.webhook_url), "webhook");
-    webhook = std::make_unique<tl::WebhookClient>(target, must(tl::load_or_create_secret_file(o.webhook_secret_file), "webhook secret"),
+    webhook = std::make_unique<tl::WebhookClient>(target, load_secret(o.webhook_secret_file, "webhook secret (--webhook-secret-file)"),
                                                   o.webhook_attempts, std::chrono::milliseconds(o.webhook_backoff_ms));
     notifier = std::make_unique<tl::ExpiryNotifier>(
         *store, model, [&webhook](const std::string& body, const std::string& id) { return webhook->deliver(body, id); },
@@ -311,6 +328,8 @@ int run(const tl::ServerOptions& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Everything the server writes (RocksDB's files and logs included) is for its own user only.
+  ::umask(077);
   int exit_code = 0;
   auto options = tl::parse_server_options(argc, argv, exit_code);
   if (!options) return exit_code;

@@ -72,6 +72,9 @@ std::optional<ServerOptions> parse_server_options(int argc, char** argv, int& ex
       ("min-free-mb", po::value(&o.min_free_mb)->default_value(o.min_free_mb),
        "refuse writes (503 unavailable, nothing written) while the data directory's disk has less "
        "free space than this; 0: no check")
+      ("shred-seconds", po::value(&o.shred_seconds)->default_value(o.shred_seconds),
+       "within this many seconds (1 or more) of a token's deletion no file of the data directory, write-ahead "
+       "log included, still holds its data key (a flush and a compaction)")
       ("read-only", po::bool_switch(&o.read_only),
        "serve reads only, even from a damaged log (for investigation); every write answers 503");
   po::variables_map vm;
@@ -107,6 +110,11 @@ std::optional<ServerOptions> parse_server_options(int argc, char** argv, int& ex
   }
   if (o.checkpoint_seconds < 0 || o.scrub_hours < 0) {
     std::cerr << "tokenledger: --checkpoint-seconds and --scrub-hours must be 0 or more\n";
+    exit_code = 2;
+    return std::nullopt;
+  }
+  if (o.shred_seconds < 1) {
+    std::cerr << "tokenledger: --shred-seconds must be 1 or more\n";
     exit_code = 2;
     return std::nullopt;
   }

@@ -40,6 +40,8 @@ struct ServerOptions {
   std::string verify_on_start = "tail";
   bool read_only = false;
   std::uint64_t min_free_mb = 32;
+  // Within this many seconds of a token's deletion no file of DATA/db holds its data key (issue 12).
+  int shred_seconds = 60;
 };
 
 // Parses argv. nullopt when the process should exit with `exit_code` (after --help, or on bad

@@ -1,6 +1,12 @@
 #include "service/key_material.hpp"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 
 namespace tl {
@@ -13,6 +19,58 @@ Status require_key_file(const EventStore& store, const std::string& path, std::s
       std::to_string(store.head().seq) +
       " events: it is never created again for a database with history. Restore the file from where it was kept "
       "(or from a backup made with `tokenledger-admin backup --include-keys`), or point the matching option at it");
+}
+
+Status require_private_file(const std::string& path, std::string_view what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  if ((st.st_mode & 077) == 0) return {};
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  return Error::unavailable("the " + std::string(what) + " " + path + " is accessible by other users (mode " + mode +
+                            "): a key file must be private to the server's user. Run `chmod 600 " + path + "`");
+}
+
+Result<std::string> read_secret_file(const std::string& path, std::string_view what) {
+  if (auto private_file = require_private_file(path, what); !private_file) return std::move(private_file).error();
+  std::ifstream in(path);
+  if (!in) {
+    return Error::unavailable("cannot read the " + std::string(what) + " " + path + ": " + std::strerror(errno));
+  }
+  std::string secret;
+  std::getline(in, secret);
+  if (!secret.empty() && secret.back() == '\r') secret.pop_back();
+  if (auto long_enough = check_secret_length(secret, std::string(what) + " " + path); !long_enough) {
+    return std::move(long_enough).error();
+  }
+  return secret;
+}
+
+std::size_t make_data_dir_private(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::size_t changed = 0;
+  auto tighten = [&](const fs::path& path, fs::perms wanted) {
+    std::error_code ec;
+    const auto status = fs::symlink_status(path, ec);
+    if (ec || fs::is_symlink(status)) return;
+    if ((status.permissions() & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none) return;
+    fs::permissions(path, wanted, fs::perm_options::replace, ec);
+    if (!ec) ++changed;
+  };
+  tighten(dir, fs::perms::owner_all);
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const bool folder = it->is_directory(ec);
+    tighten(it->path(), folder ? fs::perms::owner_all : fs::perms::owner_read | fs::perms::owner_write);
+  }
+  return changed;
+}
+
+Status check_secret_length(std::string_view secret, std::string_view what) {
+  if (secret.size() >= kMinSecretBytes) return {};
+  return Error::unavailable("the " + std::string(what) + " holds " + std::to_string(secret.size()) +
+                            " bytes; a secret needs at least " + std::to_string(kMinSecretBytes) +
+                            " (e.g. `openssl rand -hex 32`)");
 }
 
 Status check_master_key(EventStore& store, const TokenSecrets& secrets, const std::string& key_file, bool may_record) {

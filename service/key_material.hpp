@@ -5,6 +5,7 @@
 // key would silently make every code unopenable, every checkpoint "forged", every gateway 401.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -25,5 +26,28 @@ Status require_key_file(const EventStore& store, const std::string& path, std::s
 Status check_master_key(EventStore& store, const TokenSecrets& secrets, const std::string& key_file, bool may_record);
 
 inline constexpr std::string_view kKeyCheckStream = "system:keys";
+
+// Secrets shorter than this (bytes) are refused from every source: a guessable credential
+// guards the gateways' view of every token (issue 12).
+inline constexpr std::size_t kMinSecretBytes = 16;
+
+// Like ssh with a private key: OK when `path` is not readable, writable or executable by group or
+// others (mode & 077 == 0). Otherwise an error naming `what`, the file, its mode and `chmod 600`.
+// A file that does not exist is OK (it is made 0600 when needed).
+Status require_private_file(const std::string& path, std::string_view what);
+
+// The secret held in the key file `path` (its first line, without the line end), for every
+// --*-file secret (introspection, webhook, metrics). Errors name `what` and the file: missing or
+// unreadable, group- or world-accessible (require_private_file), or shorter than kMinSecretBytes.
+Result<std::string> read_secret_file(const std::string& path, std::string_view what);
+
+// Every file under `dir` made 0600 and every folder 0700 where group or others had any access
+// (a data directory written before issue 12, or copied with a loose umask); returns how many were
+// changed, for a warning. Entries that cannot be changed are left (the start goes on).
+std::size_t make_data_dir_private(const std::string& dir);
+
+// `secret` from a source that is not a file (e.g. TOKENLEDGER_INTROSPECTION_SECRET), or an error
+// naming `what` when it is shorter than kMinSecretBytes.
+Status check_secret_length(std::string_view secret, std::string_view what);
 
 }  // namespace tl

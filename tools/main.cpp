@@ -4,6 +4,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/stat.h>
+
 #include <cstring>
 #include <iostream>
 #include <map>
@@ -49,6 +51,9 @@ std::string command_name(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // What the tool writes into a data directory (RocksDB's files, backups, key files) is for its
+  // user only, as the server's (issue 12).
+  ::umask(077);
   if (argc < 2) {
     std::cerr << kUsage;
     return kExitUsage;
