@@ -24,7 +24,8 @@ TEST(UserTest, RejectsUnknownGroups) {
 }
 
 TEST(UserTest, RejectsBadUsernames) {
-  for (const char* bad : {"", "Alice", "-x", "a b", "ä", "x/y"}) {
+  // "Alice" is no longer among them: names are case-folded (issue 12), see TextLineRuleTest.
+  for (const char* bad : {"", "-x", "a b", "ä", "x/y"}) {
     EXPECT_FALSE(decide_create_user({}, bad, {}).ok()) << bad;
   }
   EXPECT_FALSE(decide_create_user({}, std::string(65, 'a'), {}).ok());
