@@ -130,6 +130,17 @@ void check_signing_key(const tl::EventStore& store, const tl::CheckpointSigner& 
   spdlog::error("{}", what);
 }
 
+// Key files others can read stop the start, like ssh with such a private key (issue 12).
+void check_key_files_private(const tl::ServerOptions& o) {
+  must(tl::require_private_file(o.master_key_file, "master key (--master-key-file)"), "master key");
+  must(tl::require_private_file(o.signing_key_file, "checkpoint signing key (--signing-key-file)"), "signing key");
+  must(tl::require_private_file(o.webhook_secret_file, "webhook secret (--webhook-secret-file)"), "webhook secret");
+  if (const char* env = std::getenv("TOKENLEDGER_INTROSPECTION_SECRET"); env == nullptr || *env == '\0') {
+    must(tl::require_private_file(o.introspection_secret_file, "introspection secret (--introspection-secret-file)"),
+         "introspection secret");
+  }
+}
+
 // A secret file as it is (private, long enough: service/key_material.hpp), or made 0600 when missing.
 std::string load_secret(const std::string& path, std::string_view what) {
   if (fs::exists(path)) return must(tl::read_secret_file(path, what), "key file");
@@ -169,6 +180,7 @@ int run(const tl::ServerOptions& o) {
   if (!o.tls_cert.empty()) tls = tl::make_tls_context(o.tls_cert, o.tls_key);
   fs::create_directories(o.data);
   fs::permissions(o.data, fs::perms::owner_all, fs::perm_options::replace);
+  check_key_files_private(o);  // before the data directory is tightened, which would hide a loose key file
   if (auto loosened = tl::make_data_dir_private(o.data); loosened > 0) {
     spdlog::warn("{} files or folders under {} were readable by other users; made them 0600/0700", loosened, o.data);
   }
@@ -183,8 +195,6 @@ int run(const tl::ServerOptions& o) {
   must(tl::require_key_file(*store, o.master_key_file, "master key (--master-key-file)"), "master key");
   must(tl::require_key_file(*store, o.signing_key_file, "checkpoint signing key (--signing-key-file)"), "signing key");
   const std::string introspection_secret = load_introspection_secret(*store, o);
-  must(tl::require_private_file(o.master_key_file, "master key (--master-key-file)"), "master key");
-  must(tl::require_private_file(o.signing_key_file, "checkpoint signing key (--signing-key-file)"), "signing key");
   const bool new_signing_key = !fs::exists(o.signing_key_file);
   const auto master_key = must(tl::load_or_create_key_file(o.master_key_file), "master key");
   auto signer = must(tl::CheckpointSigner::load_or_create(o.signing_key_file), "checkpoint signing key");
