@@ -35,6 +35,7 @@ struct PatchUserBody {
   std::optional<std::string> password;
 };
 
+// The username comes back as canonical_username (domain/user.hpp) makes it.
 Result<LoginBody> parse_login(std::string_view body);
 Result<CreateTokenBody> parse_create_token(std::string_view body);
 Result<UpdateTokenBody> parse_update_token(std::string_view body);
@@ -46,7 +47,8 @@ Result<std::string> parse_reauth(std::string_view body);
 Result<std::string> parse_revoke(std::string_view body);
 // {"token": "…"}
 Result<std::string> parse_introspect_json(std::string_view body);
-// token=… (application/x-www-form-urlencoded)
+// token=… (application/x-www-form-urlencoded, RFC 7662 §2.1); a second `token` parameter is
+// refused (invalid_field naming token), as the JSON twin refuses a repeated field.
 Result<std::string> parse_introspect_form(std::string_view body);
 
 }  // namespace tl
