@@ -33,6 +33,7 @@ struct CreateUserBody {
 struct PatchUserBody {
   std::optional<std::vector<std::string>> groups;
   std::optional<std::string> password;
+  std::optional<bool> disabled;  // true: UserDisabled, false: UserEnabled
 };
 
 Result<LoginBody> parse_login(std::string_view body);
