@@ -28,6 +28,8 @@ std::string_view event_type(const Event& event) noexcept {
           [](const UserReauthenticated&) { return std::string_view{"UserReauthenticated"}; },
           [](const UserDeleted&) { return std::string_view{"UserDeleted"}; },
           [](const KeyCheckRecorded&) { return std::string_view{"KeyCheckRecorded"}; },
+          [](const UserDisabled&) { return std::string_view{"UserDisabled"}; },
+          [](const UserEnabled&) { return std::string_view{"UserEnabled"}; },
       },
       event);
 }

@@ -46,6 +46,9 @@ struct UserPasswordChanged {};
 // The user typed their password again to show a code (reveal with recent login).
 struct UserReauthenticated {};
 struct UserDeleted {};
+// An admin disabled the account: no sign-in, no session, no active token until UserEnabled.
+struct UserDisabled {};
+struct UserEnabled {};
 
 // The owner was told (by webhook) that the token is about to expire or has expired.
 struct TokenExpiryNotified {
@@ -62,7 +65,8 @@ struct KeyCheckRecorded {
 
 using Event = std::variant<TokenCreated, TokenDescriptionChanged, TokenTimeoutChanged,
                            TokenRevealed, TokenDeleted, TokenUsed, TokenExpiryNotified, UserCreated, UserGroupsChanged,
-                           UserPasswordChanged, UserReauthenticated, UserDeleted, KeyCheckRecorded>;
+                           UserPasswordChanged, UserReauthenticated, UserDeleted, KeyCheckRecorded, UserDisabled,
+                           UserEnabled>;
 
 // The stable type name recorded in the log ("TokenCreated", ...).
 std::string_view event_type(const Event& event) noexcept;

@@ -17,6 +17,8 @@ bool UserState::in_group(std::string_view group) const noexcept {
   return active && std::find(groups.begin(), groups.end(), group) != groups.end();
 }
 
+bool UserState::may_hold_tokens() const noexcept { return !disabled && in_group(kGroupApiTokens); }
+
 std::string user_stream(std::string_view username) { return "user:" + std::string(username); }
 
 void apply(UserState& state, const Event& event, Timestamp at) {
@@ -27,12 +29,17 @@ void apply(UserState& state, const Event& event, Timestamp at) {
           state.username = e.username;
           state.groups = e.groups;
           state.active = true;
+          state.disabled = false;
           state.created_at = at;
         } else if constexpr (std::is_same_v<E, UserGroupsChanged>) {
           state.groups = e.groups;
         } else if constexpr (std::is_same_v<E, UserDeleted>) {
           state.active = false;
           state.groups.clear();
+        } else if constexpr (std::is_same_v<E, UserDisabled>) {
+          state.disabled = true;
+        } else if constexpr (std::is_same_v<E, UserEnabled>) {
+          state.disabled = false;
         }
       },
       event);
@@ -113,6 +120,16 @@ Result<UserDeleted> decide_delete_user(const UserState& user, std::string_view a
   if (!user.active) return Error::not_found("No such user.");
   if (user.username == actor) return Error::conflict("You cannot delete your own account.");
   return UserDeleted{};
+}
+
+Result<std::optional<Event>> decide_set_disabled(const UserState& user, bool disabled, std::string_view actor) {
+  if (!user.active) return Error::not_found("No such user.");
+  if (disabled && user.username == actor) {
+    return Error::conflict("disabled: you cannot disable your own account; ask another admin.");
+  }
+  if (user.disabled == disabled) return std::optional<Event>{};
+  if (disabled) return std::optional<Event>{UserDisabled{}};
+  return std::optional<Event>{UserEnabled{}};
 }
 
 }  // namespace tl

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,10 +27,16 @@ struct UserState {
   std::string username;
   std::vector<std::string> groups;  // sorted, unique, known
   bool active = false;              // created and not deleted since
+  bool disabled = false;            // UserDisabled without a UserEnabled since (reset by UserCreated)
+  // The seq of the UserCreated that began this incarnation of the name: the user's identity. Set
+  // by the projection (apply() sees no seq). A token is this user's only if created after it.
+  std::uint64_t created_seq = 0;
   std::uint64_t version = 0;
   Timestamp created_at{};
 
   bool in_group(std::string_view group) const noexcept;
+  // May hold live API tokens now: exists, not disabled, in api-tokens.
+  bool may_hold_tokens() const noexcept;
 };
 
 // The stream that holds a user's events.
@@ -55,5 +62,9 @@ Result<UserGroupsChanged> decide_change_groups(const UserState& user,
                                                std::string_view actor);
 Result<UserPasswordChanged> decide_change_password(const UserState& user);
 Result<UserDeleted> decide_delete_user(const UserState& user, std::string_view actor);
+// {"disabled": true|false}: UserDisabled / UserEnabled, or nothing (nullopt) when the account
+// already is so. Errors: not_found (no such user), conflict (an admin disabling herself: there
+// would be no way back for her, and the last enabled admin is always the one acting).
+Result<std::optional<Event>> decide_set_disabled(const UserState& user, bool disabled, std::string_view actor);
 
 }  // namespace tl

@@ -185,17 +185,30 @@ struct EventStore::Impl {
         outcomes[i] = Error::internal("append without events");
         continue;
       }
-      auto [pos, fresh] = versions.try_emplace(req.stream, 0);
-      if (fresh) {
-        if (auto cached = version_cache.find(req.stream); cached != version_cache.end()) {
-          pos->second = cached->second;
-        } else {
-          // One iterator for the whole batch: creating one costs more than the seek.
-          if (!stream_it) stream_it.reset(db->NewIterator({}, cf("streams")));
-          pos->second = stored_stream_version(req.stream, *stream_it);
+      // The version of a stream as of this point of the batch (earlier requests included).
+      auto version_of = [&](const std::string& stream) -> std::uint64_t& {
+        auto [pos, fresh] = versions.try_emplace(stream, 0);
+        if (fresh) {
+          if (auto cached = version_cache.find(stream); cached != version_cache.end()) {
+            pos->second = cached->second;
+          } else {
+            // One iterator for the whole batch: creating one costs more than the seek.
+            if (!stream_it) stream_it.reset(db->NewIterator({}, cf("streams")));
+            pos->second = stored_stream_version(stream, *stream_it);
+          }
+        }
+        return pos->second;
+      };
+      if (req.condition) {
+        const std::uint64_t at_version = version_of(req.condition->stream);
+        if (at_version != req.condition->version) {
+          outcomes[i] = Error::version_conflict("The stream " + req.condition->stream + " is at version " +
+                                                std::to_string(at_version) + ", not " +
+                                                std::to_string(req.condition->version) + ".");
+          continue;
         }
       }
-      std::uint64_t& version = pos->second;
+      std::uint64_t& version = version_of(req.stream);
       if (req.expected_version != kAnyVersion && req.expected_version != version) {
         outcomes[i] = Error::version_conflict("The stream " + req.stream + " is at version " +
                                               std::to_string(version) + ", not " +

@@ -42,6 +42,13 @@ struct SideWrite {
   std::optional<std::string> value;
 };
 
+// Another stream that must stand at `version` for an append to land, checked by the appender
+// atomically with the append (kNoStream: the stream must not exist).
+struct StreamCondition {
+  std::string stream;
+  std::uint64_t version = kNoStream;
+};
+
 struct AppendRequest {
   std::string stream;
   std::uint64_t expected_version = kAnyVersion;
@@ -50,6 +57,10 @@ struct AppendRequest {
   Source source;
   std::string owner;  // token events: the token's owner
   std::vector<SideWrite> side_writes;
+  // A token's creation names its owner's user stream at the version it was checked at, so that
+  // no creation lands after the owner was deleted, disabled or left api-tokens. A mismatch fails
+  // the append alone with version_conflict; nothing of it is written.
+  std::optional<StreamCondition> condition;
 };
 
 struct AppendResult {

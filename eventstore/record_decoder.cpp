@@ -249,6 +249,10 @@ struct Decoder {
       event.emplace<UserReauthenticated>();
     } else if (type == "UserDeleted") {
       event.emplace<UserDeleted>();
+    } else if (type == "UserDisabled") {
+      event.emplace<UserDisabled>();
+    } else if (type == "UserEnabled") {
+      event.emplace<UserEnabled>();
     } else {
       return false;
     }

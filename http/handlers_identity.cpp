@@ -92,13 +92,13 @@ net::Response handle_me(App&, Call& call) {
   return json_response(status::ok, std::move(w).str());
 }
 
-net::Response handle_list_users(App& app, Call&) {
+net::Response handle_list_users(App& app, Call& call) {
   std::string body = R"({"users":[)";
   bool first = true;
   for (const auto& user : app.users.list()) {
     if (!first) body.push_back(',');
     first = false;
-    body += user_json(user);
+    body += user_json(user, app.tokens.live_tokens(user.username, call.now));
   }
   body += "]}";
   return json_response(status::ok, std::move(body));
@@ -110,7 +110,7 @@ net::Response handle_create_user(App& app, Call& call) {
   if (!body) return error_response(body.error());
   auto user = app.users.create(call.ctx, body->username, body->password, std::move(body->groups));
   if (!user) return error_response(user.error());
-  auto res = json_response(status::created, user_json(*user));
+  auto res = json_response(status::created, user_json(*user, 0));
   res.set(net::http::field::location, "/api/v1/users/" + user->username);
   return res;
 }
@@ -119,21 +119,23 @@ net::Response handle_patch_user(App& app, Call& call) {
   if (auto json = require_json_body(call); !json) return error_response(json.error());
   auto body = parse_patch_user(call.req.body());
   if (!body) return error_response(body.error());
-  const std::string& username = call.params[0];
+  const std::string username = canonical_username(call.params[0]);  // "ALICE" is alice
   const bool password_changes = body->password.has_value();
-  auto user = app.users.update(call.ctx, username, std::move(body->groups), std::move(body->password));
+  auto user = app.users.update(call.ctx, username, std::move(body->groups), std::move(body->password),
+                               body->disabled);
   if (!user) return error_response(user.error());
-  if (password_changes) app.sessions.remove_user(username);  // a new password ends every old session
-  return json_response(status::ok, user_json(*user));
+  // A new password ends every old session; so does disabling (also when she already was).
+  if (password_changes || user->disabled) app.sessions.remove_user(username);
+  return json_response(status::ok, user_json(*user, app.tokens.live_tokens(username, call.now)));
 }
 
 net::Response handle_delete_user(App& app, Call& call) {
-  const std::string& username = call.params[0];
+  const std::string username = canonical_username(call.params[0]);
   // A deleted user's tokens stop working at once; revoking them also records why.
-  if (auto deleted = delete_user(app.users, app.store, app.model, call.ctx, username); !deleted) {
-    return error_response(deleted.error());
-  }
-  app.sessions.remove_user(username);
+  auto deleted = delete_user(app.users, app.store, app.model, call.ctx, username);
+  // Once the user is gone her sessions are too, even if revoking a token failed afterwards.
+  if (!app.users.find(username)) app.sessions.remove_user(username);
+  if (!deleted) return error_response(deleted.error());
   return no_content();
 }
 
@@ -141,11 +143,15 @@ net::Response handle_revoke_user_tokens(App& app, Call& call) {
   if (auto json = require_json_body(call); !json) return error_response(json.error());
   auto reason = parse_revoke(call.req.body());
   if (!reason) return error_response(reason.error());
-  if (!app.users.get(call.params[0])) return error_response(Error::not_found("No such user."));
-  auto revoked = app.tokens.revoke_all(call.ctx, call.params[0], *reason);
+  const std::string username = canonical_username(call.params[0]);
+  if (!app.users.find(username)) return error_response(Error::not_found("No such user."));
+  auto revoked = app.tokens.revoke_all(call.ctx, username, *reason);
+  // Her sessions end too (before answering, also after a partial failure): whoever holds her
+  // tokens may hold a session as well.
+  app.sessions.remove_user(username);
   if (!revoked) return error_response(revoked.error());
   JsonWriter w;
-  w.begin_object().key("username").value(call.params[0]).key("revoked").value(static_cast<std::uint64_t>(*revoked));
+  w.begin_object().key("username").value(username).key("revoked").value(static_cast<std::uint64_t>(*revoked));
   w.end_object();
   return json_response(status::ok, std::move(w).str());
 }

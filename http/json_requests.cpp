@@ -179,10 +179,16 @@ Result<PatchUserBody> parse_patch_user(std::string_view body) {
   auto s = for_each_field(body, [&](std::string_view key, value v) -> Status {
     if (key == "groups") return read_groups(v, out.groups.emplace());
     if (key == "password") return read_string(v, key, out.password.emplace());
+    if (key == "disabled") {
+      if (v.get_bool().get(out.disabled.emplace())) return Error::invalid_field("disabled: must be true or false.");
+      return Status{};
+    }
     return unknown(key);
   });
   if (!s) return std::move(s).error();
-  if (!out.groups && !out.password) return Error::invalid_field("Give groups and/or password.");
+  if (!out.groups && !out.password && !out.disabled) {
+    return Error::invalid_field("Give groups, password and/or disabled.");
+  }
   return out;
 }
 

@@ -33,6 +33,7 @@ struct CreateUserBody {
 struct PatchUserBody {
   std::optional<std::vector<std::string>> groups;
   std::optional<std::string> password;
+  std::optional<bool> disabled;  // true: UserDisabled, false: UserEnabled
 };
 
 // The username comes back as canonical_username (domain/user.hpp) makes it.

@@ -96,11 +96,13 @@ std::string token_json(const TokenRow& row, Timestamp now) {
   return std::move(w).str();
 }
 
-std::string user_json(const UserState& user) {
+std::string user_json(const UserState& user, std::size_t live_tokens) {
   JsonWriter w;
   w.begin_object().key("username").value(user.username).key("groups").begin_array();
   for (const auto& g : user.groups) w.value(g);
-  w.end_array().key("created_at").value(format_rfc3339(user.created_at)).end_object();
+  w.end_array().key("created_at").value(format_rfc3339(user.created_at));
+  w.key("disabled").value(user.disabled).key("live_tokens").value(static_cast<std::uint64_t>(live_tokens));
+  w.end_object();
   return std::move(w).str();
 }
 

@@ -27,7 +27,10 @@ std::string wire_bytes(const net::Response& res);
 
 // The token resource of API.md (never the code).
 std::string token_json(const TokenRow& row, Timestamp now);
-std::string user_json(const UserState& user);
+// A user resource: username, groups, created_at, disabled, and live_tokens (her tokens neither
+// expired nor deleted, as the caller counted them; inactive ones while she is disabled or out of
+// api-tokens included, since they come back when she returns).
+std::string user_json(const UserState& user, std::size_t live_tokens);
 // {"events":[…]} from stored records: each as append_record_json shows it to readers (no code's
 // ciphertext or lookup hash), with "token_description" when `descriptions` is given.
 std::string events_json(const std::vector<Record>& records, std::string_view trailer = {},

@@ -77,6 +77,9 @@ Status ReadModel::load(const std::function<void(std::uint64_t)>& progress) {
     } else if (key.starts_with(kUserPrefix)) {
       auto row = UserTable::decode(value);
       if (!row) return Error::internal("projection state: bad user row " + std::string(key));
+      if (row->active && row->created_seq == 0) {
+        if (auto found = find_created_seq(*row); !found) return found;
+      }
       users_.load_row(std::move(*row));
     }
   }
@@ -89,6 +92,15 @@ Status ReadModel::load(const std::function<void(std::uint64_t)>& progress) {
   spdlog::info("projections loaded: checkpoint at seq {}, folded {} newer events, {} tokens", saved,
                folded_seq() - saved, tokens_.size());
   return {};
+}
+
+Status ReadModel::find_created_seq(UserState& user) const {
+  // A row saved before the user's identity was kept: its latest UserCreated is in its stream
+  // (a few records), cheaper than folding everything again.
+  return store_.read_stream(user_stream(user.username), [&](const Record& r) {
+    if (std::holds_alternative<UserCreated>(r.event)) user.created_seq = r.seq;
+    return true;
+  });
 }
 
 Status ReadModel::rebuild(const std::function<void(std::uint64_t)>& progress) {

@@ -64,6 +64,7 @@ class ReadModel final : public Subscriber {
  private:
   void fold(const Record& record);
   Status fold_from(std::uint64_t seq, const std::function<void(std::uint64_t)>& progress);
+  Status find_created_seq(UserState& user) const;
 
   EventStore& store_;
   TokenTable tokens_;

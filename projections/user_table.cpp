@@ -16,7 +16,9 @@ void UserTable::apply(const Record& record) {
   } else if (std::holds_alternative<UserGroupsChanged>(record.event) ||
              std::holds_alternative<UserPasswordChanged>(record.event) ||
              std::holds_alternative<UserReauthenticated>(record.event) ||
-             std::holds_alternative<UserDeleted>(record.event)) {
+             std::holds_alternative<UserDeleted>(record.event) ||
+             std::holds_alternative<UserDisabled>(record.event) ||
+             std::holds_alternative<UserEnabled>(record.event)) {
     username = record.stream.substr(user_stream("").size());
   } else {
     return;
@@ -25,6 +27,7 @@ void UserTable::apply(const Record& record) {
   UserState& user = users_[username];
   user.username = username;
   tl::apply(user, record.event, record.at);
+  if (std::holds_alternative<UserCreated>(record.event)) user.created_seq = record.seq;
   dirty_.insert(username);
 }
 
@@ -78,6 +81,8 @@ std::string UserTable::encode(const UserState& user) {
       .key("active").value(user.active)
       .key("version").value(user.version)
       .key("created_at").value(static_cast<std::int64_t>(user.created_at.time_since_epoch().count()))
+      .key("disabled").value(user.disabled)
+      .key("created_seq").value(user.created_seq)
       .end_object();
   return std::move(w).str();
 }
@@ -103,6 +108,18 @@ std::optional<UserState> UserTable::decode(std::string_view bytes) {
     return std::nullopt;
   }
   user.created_at = Timestamp{std::chrono::milliseconds{created}};
+  // Rows saved before accounts could be disabled have neither field: such a user was never
+  // disabled, and created_seq stays 0 for ReadModel::load to look up in the user's stream.
+  if (auto disabled = doc["disabled"].get_bool(); !disabled.error()) {
+    user.disabled = disabled.value_unsafe();
+  } else if (disabled.error() != simdjson::NO_SUCH_FIELD) {
+    return std::nullopt;
+  }
+  if (auto seq = doc["created_seq"].get_uint64(); !seq.error()) {
+    user.created_seq = seq.value_unsafe();
+  } else if (seq.error() != simdjson::NO_SUCH_FIELD) {
+    return std::nullopt;
+  }
   return user;
 }
 

@@ -17,6 +17,9 @@ Result<std::size_t> revoke_tokens(EventStore& store, ReadModel& model, const Req
                                   const std::string& owner, const std::string& reason);
 
 // Deletes the user, then revokes their tokens with the reason "user deleted". Returns how many.
+// The UserDeleted lands first and closes the user's stream: every token creation is conditioned
+// on that stream's version (TokenService::create), so none lands after it, and every token that
+// landed before it is listed and revoked here.
 Result<std::size_t> delete_user(UserService& users, EventStore& store, ReadModel& model, const RequestContext& ctx,
                                 const std::string& username);
 

@@ -22,23 +22,51 @@ Result<TokenRow> TokenService::create(const RequestContext& ctx, std::string des
   std::string code = secrets_.generate_code();
   SealedCode sealed = secrets_.seal(id, code);
   CreateToken cmd{owner, std::move(description), timeout_days, secrets_.lookup_hash(code), sealed.code_sealed};
-  auto created = decide_create(cmd, model_.tokens().live_count(owner, now), max_live_tokens_);
-  if (!created) return std::move(created).error();
-  if (!model_.tokens().reserve(owner, now, max_live_tokens_)) {
-    return Error::limit_exceeded("You already hold the most live tokens allowed; delete one first.");
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    // The owner as she stands now; the append lands only if her stream is still at this version,
+    // so a deletion, disabling or removal from api-tokens that lands first refuses the creation.
+    auto user = model_.users().get(owner);
+    if (!user || !user->active) return Error::unauthenticated("Your account no longer exists.");
+    if (user->disabled) return Error::forbidden("This account is disabled.");
+    if (!user->may_hold_tokens()) return Error::forbidden("You are not in the api-tokens group.");
+    auto created = decide_create(cmd, model_.tokens().live_count(owner, now), max_live_tokens_);
+    if (!created) return std::move(created).error();
+    if (!model_.tokens().reserve(owner, now, max_live_tokens_)) {
+      return Error::limit_exceeded("You already hold the most live tokens allowed; delete one first.");
+    }
+    AppendRequest req{id, kNoStream, {std::move(created).value()}, ctx.actor, ctx.source, owner,
+                      {{"keys", id, sealed.wrapped_data_key}}};
+    req.condition = StreamCondition{user_stream(owner), user->version};
+    auto appended = store_.append(std::move(req));
+    model_.tokens().release(owner);
+    if (!appended) {
+      if (appended.error().code == ErrorCode::version_conflict) continue;
+      return std::move(appended).error();
+    }
+    auto row = model_.tokens().get(id);
+    if (!row) return Error::internal("a created token is missing from the projection");
+    return *row;
   }
-  AppendRequest req{id, kNoStream, {std::move(created).value()}, ctx.actor, ctx.source, owner,
-                    {{"keys", id, std::move(sealed.wrapped_data_key)}}};
-  auto appended = store_.append(std::move(req));
-  model_.tokens().release(owner);
-  if (!appended) return std::move(appended).error();
-  auto row = model_.tokens().get(id);
-  if (!row) return Error::internal("a created token is missing from the projection");
-  return *row;
+  return Error::version_conflict("Your account is changing too often; try again.");
+}
+
+bool TokenService::of_current_owner(const TokenRow& row) const {
+  auto owner = model_.users().get(row.state.owner);
+  return owner && owner->active && row.created_seq > owner->created_seq;
+}
+
+std::size_t TokenService::live_tokens(const std::string& owner, Timestamp now) const {
+  std::size_t live = 0;
+  for (const TokenRow& row : list(owner)) live += row.state.expired(now) ? 0 : 1;
+  return live;
 }
 
 std::vector<TokenRow> TokenService::list(const std::string& owner) const {
   auto rows = model_.tokens().list(owner);
+  // Tokens of an earlier user of the same name are not hers (see of_current_owner).
+  const auto user = model_.users().get(owner);
+  const std::uint64_t since = user && user->active ? user->created_seq : UINT64_MAX;
+  std::erase_if(rows, [&](const TokenRow& row) { return row.created_seq <= since; });
   if (usage_ != nullptr) {
     for (auto& row : rows) row = usage_->with_latest_use(std::move(row));
   }
@@ -47,13 +75,13 @@ std::vector<TokenRow> TokenService::list(const std::string& owner) const {
 
 Result<TokenRow> TokenService::get(const std::string& owner, const std::string& id) const {
   auto row = model_.tokens().get(id);
-  if (!row || row->state.owner != owner) return gone();
+  if (!row || row->state.owner != owner || !of_current_owner(*row)) return gone();
   return usage_ != nullptr ? usage_->with_latest_use(std::move(*row)) : *row;
 }
 
 Result<RevealPlan> TokenService::plan_reveal(const RequestContext& ctx, const std::string& id) const {
   auto row = model_.tokens().get(id);
-  if (!row) return gone();
+  if (!row || !of_current_owner(*row)) return gone();
   auto revealed = decide_reveal(row->state, ctx.actor.user);
   if (!revealed) return std::move(revealed).error();
   // Read before the append: at this version the data key exists; the append's version check
@@ -101,7 +129,7 @@ Result<TokenRow> TokenService::update(const RequestContext& ctx, const std::stri
                                       Timestamp now) {
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     auto row = model_.tokens().get(id);
-    if (!row) return gone();
+    if (!row || !of_current_owner(*row)) return gone();
     auto events = decide_update(row->state, cmd, ctx.actor.user, now);
     if (!events) return std::move(events).error();
     if (events->empty()) return *row;
@@ -123,7 +151,7 @@ Result<TokenRow> TokenService::update(const RequestContext& ctx, const std::stri
 Status TokenService::remove(const RequestContext& ctx, const std::string& id) {
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     auto row = model_.tokens().get(id);
-    if (!row) return gone();
+    if (!row || !of_current_owner(*row)) return gone();
     auto deleted = decide_delete(row->state, ctx.actor.user);
     if (!deleted) return std::move(deleted).error();
     // Destroying the wrapped data key with the event makes the sealed code unrecoverable.
@@ -155,8 +183,10 @@ Introspection TokenService::introspect(std::string_view code, Timestamp now, con
   if (!code_well_formed(code)) return {};
   auto row = model_.tokens().find_by_lookup(secrets_.lookup_hash(code));
   if (!row || row->state.expired(now)) return {};
+  // Access follows membership: the owner must exist as the user who created it (not a later
+  // user of the same name), be in api-tokens and not be disabled, at this moment.
   auto owner = model_.users().get(row->state.owner);
-  if (!owner || !owner->active) return {};
+  if (!owner || !owner->may_hold_tokens() || row->created_seq <= owner->created_seq) return {};
   if (usage_ != nullptr) usage_->record(*row, ip, now);
   using std::chrono::duration_cast;
   using std::chrono::seconds;

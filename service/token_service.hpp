@@ -72,7 +72,12 @@ class TokenService {
   Status remove(const RequestContext& ctx, const std::string& id);
   Result<std::vector<Record>> history(const std::string& owner, const std::string& id) const;
 
-  // Anything but a well-formed code of a live, unexpired token of an active user is inactive.
+  // Live (not expired, not deleted) tokens of the current user named `owner`: the count the
+  // admin's user list shows.
+  std::size_t live_tokens(const std::string& owner, Timestamp now) const;
+
+  // Anything but a well-formed code of a live, unexpired token whose owner exists as the user who
+  // created it, is in api-tokens and is not disabled, is inactive.
   // An active answer counts as a use of the token, from `ip`.
   Introspection introspect(std::string_view code, Timestamp now, const std::string& ip);
 
@@ -81,6 +86,10 @@ class TokenService {
   Result<std::size_t> revoke_all(const RequestContext& ctx, const std::string& owner, const std::string& reason);
 
  private:
+  // A user name can be deleted and created again: a token belongs to the user whose UserCreated
+  // came before its TokenCreated, so a later user of the name never inherits it.
+  bool of_current_owner(const TokenRow& row) const;
+
   EventStore& store_;
   ReadModel& model_;
   const TokenSecrets& secrets_;

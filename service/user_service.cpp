@@ -20,12 +20,19 @@ Result<UserState> UserService::authenticate(const std::string& typed, std::strin
     return refused;
   }
   if (!verify_password(**hash, password)) return refused;
+  if (user->disabled) return Error::forbidden("This account is disabled; ask an admin to enable it.");
   return *user;
 }
 
 std::vector<UserState> UserService::list() const { return model_.users().list(); }
 
 std::optional<UserState> UserService::get(const std::string& typed) const {
+  auto user = find(typed);
+  if (!user || user->disabled) return std::nullopt;
+  return user;
+}
+
+std::optional<UserState> UserService::find(const std::string& typed) const {
   auto user = model_.users().get(canonical_username(typed));
   if (!user || !user->active) return std::nullopt;
   return user;
@@ -57,7 +64,7 @@ Status UserService::set_password(const RequestContext& ctx, const std::string& u
 
 Result<UserState> UserService::update(const RequestContext& ctx, const std::string& typed,
                                       std::optional<std::vector<std::string>> groups,
-                                      std::optional<std::string> password) {
+                                      std::optional<std::string> password, std::optional<bool> disabled) {
   const std::string username = canonical_username(typed);
   const UserState user = model_.users().get(username).value_or(UserState{});
   AppendRequest req{user_stream(username), user.version, {}, ctx.actor, ctx.source, {}, {}};
@@ -73,7 +80,15 @@ Result<UserState> UserService::update(const RequestContext& ctx, const std::stri
     req.events.emplace_back(*changed);
     req.side_writes.push_back({kCredentials, username, hash_password(*password)});
   }
-  if (req.events.empty()) return Error::invalid_field("Give groups and/or password.");
+  if (disabled) {
+    auto changed = decide_set_disabled(user, *disabled, ctx.actor.user);
+    if (!changed) return std::move(changed).error();
+    if (*changed) req.events.push_back(std::move(**changed));
+  }
+  if (req.events.empty()) {
+    if (disabled) return user;  // already so: nothing to record
+    return Error::invalid_field("Give groups and/or password.");
+  }
   auto appended = store_.append(std::move(req));
   if (!appended) return std::move(appended).error();
   return *model_.users().get(username);

@@ -18,19 +18,28 @@ class UserService {
  public:
   UserService(EventStore& store, ReadModel& model) : store_(store), model_(model) {}
 
-  // Slow on purpose (Argon2id). Unknown users and wrong passwords look the same.
+  // Slow on purpose (Argon2id). Unknown users and wrong passwords look the same (unauthenticated);
+  // a disabled account is refused (forbidden) only after its password was right, so that the
+  // account's state is told to no one who does not know the password.
   Result<UserState> authenticate(const std::string& username, std::string_view password) const;
 
   std::vector<UserState> list() const;
+  // A user who may act now: exists and is not disabled (what authentication resolves a session or
+  // token owner with, so a sign-in that raced the disabling gets no access).
   std::optional<UserState> get(const std::string& username) const;
+  // Any existing user, disabled or not (the admin's view).
+  std::optional<UserState> find(const std::string& username) const;
   Result<UserState> create(const RequestContext& ctx, const std::string& username, std::string_view password,
                            std::vector<std::string> groups);
   Result<UserState> set_groups(const RequestContext& ctx, const std::string& username,
                                std::vector<std::string> groups);
   Status set_password(const RequestContext& ctx, const std::string& username, std::string_view password);
-  // Groups and/or password in one append: both change, or (on any error) neither.
+  // Groups, password and/or disabled in one append: all change, or (on any error) none.
+  // disabled: UserDisabled / UserEnabled (nothing when already so); an admin cannot disable
+  // herself (conflict). The caller ends the user's sessions when she is disabled.
   Result<UserState> update(const RequestContext& ctx, const std::string& username,
-                           std::optional<std::vector<std::string>> groups, std::optional<std::string> password);
+                           std::optional<std::vector<std::string>> groups, std::optional<std::string> password,
+                           std::optional<bool> disabled = std::nullopt);
   Status remove(const RequestContext& ctx, const std::string& username);
 
   // Checks the password of a signed-in user again and records a UserReauthenticated event.

@@ -49,7 +49,7 @@ TEST(CodecTest, EveryEventTypeRoundTrips) {
                                      TokenTimeoutChanged{7}, TokenRevealed{}, TokenDeleted{"offboarding"},
                                      TokenUsed{*parse_rfc3339("2026-11-27T18:04:14.107Z"), "10.0.0.1"},
                                      UserCreated{"bob", {"auditors"}}, UserGroupsChanged{{"admins"}},
-                                     UserPasswordChanged{}, UserDeleted{}};
+                                     UserPasswordChanged{}, UserDeleted{}, UserDisabled{}, UserEnabled{}};
   for (const Event& event : events) {
     Record r = sample();
     r.event = event;

@@ -72,5 +72,55 @@ TEST(UserTest, PasswordLength) {
   EXPECT_FALSE(validate_password(std::string(1025, 'x')).ok());
 }
 
+
+TEST(UserTest, DisabledFollowsEventsAndStopsTokens) {
+  UserState u = user("alice", {"api-tokens"});
+  EXPECT_TRUE(u.may_hold_tokens());
+  apply(u, UserDisabled{}, kT0);
+  EXPECT_TRUE(u.disabled);
+  EXPECT_TRUE(u.active);
+  EXPECT_FALSE(u.may_hold_tokens());
+  apply(u, UserEnabled{}, kT0);
+  EXPECT_FALSE(u.disabled);
+  EXPECT_TRUE(u.may_hold_tokens());
+  apply(u, UserGroupsChanged{{"auditors"}}, kT0);
+  EXPECT_FALSE(u.may_hold_tokens());
+}
+
+TEST(UserTest, RecreatedUserIsNotDisabled) {
+  UserState u = user("alice", {"api-tokens"});
+  apply(u, UserDisabled{}, kT0);
+  apply(u, UserDeleted{}, kT0);
+  apply(u, UserCreated{"alice", {"api-tokens"}}, kT0);
+  EXPECT_FALSE(u.disabled);
+  EXPECT_TRUE(u.may_hold_tokens());
+}
+
+TEST(UserTest, DecideSetDisabled) {
+  UserState u = user("alice", {"api-tokens"});
+  auto off = decide_set_disabled(u, true, "root1");
+  ASSERT_TRUE(off.ok());
+  ASSERT_TRUE(off->has_value());
+  EXPECT_TRUE(std::holds_alternative<UserDisabled>(**off));
+  auto same = decide_set_disabled(u, false, "root1");
+  ASSERT_TRUE(same.ok());
+  EXPECT_FALSE(same->has_value());  // already enabled: nothing to record
+  apply(u, UserDisabled{}, kT0);
+  auto on = decide_set_disabled(u, false, "root1");
+  ASSERT_TRUE(on.ok());
+  ASSERT_TRUE(on->has_value());
+  EXPECT_TRUE(std::holds_alternative<UserEnabled>(**on));
+  EXPECT_EQ(decide_set_disabled(UserState{}, true, "root1").error().code, ErrorCode::not_found);
+}
+
+TEST(UserTest, AdminCannotDisableHerself) {
+  const UserState admin = user("root1", {"admins"});
+  auto refused = decide_set_disabled(admin, true, "root1");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::conflict);
+  EXPECT_NE(refused.error().message.find("disabled"), std::string::npos);
+  EXPECT_TRUE(decide_set_disabled(admin, true, "root2").ok());
+}
+
 }  // namespace
 }  // namespace tl

@@ -82,6 +82,53 @@ TEST(EventStoreTest, SideWritesLandWithTheEvents) {
   EXPECT_FALSE(store->get_side("keys", "tok_1").value());
 }
 
+TEST(EventStoreTest, AConditionOnAnotherStreamIsCheckedWithTheAppend) {
+  testing::TempDir dir;
+  auto store = open_store(dir.path());
+  ASSERT_TRUE(store->append(reveal("user:alice", kNoStream)).ok());
+  AppendRequest create = reveal("tok_1", kNoStream);
+  create.condition = StreamCondition{"user:alice", 1};
+  create.side_writes = {{"keys", "tok_1", std::string("wrapped")}};
+  ASSERT_TRUE(store->append(create).ok());
+  ASSERT_TRUE(store->append(reveal("user:alice", 1)).ok());  // the user changed meanwhile
+  AppendRequest stale = reveal("tok_2", kNoStream);
+  stale.condition = StreamCondition{"user:alice", 1};
+  stale.side_writes = {{"keys", "tok_2", std::string("wrapped")}};
+  auto refused = store->append(stale);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::version_conflict);
+  EXPECT_NE(refused.error().message.find("user:alice"), std::string::npos);
+  // Nothing of it landed: no record, no stream, no side write.
+  EXPECT_EQ(store->head().seq, 3u);
+  EXPECT_EQ(store->stream_version("tok_2"), kNoStream);
+  EXPECT_FALSE(store->get_side("keys", "tok_2").value());
+  // A condition on a stream that does not exist holds only for kNoStream.
+  AppendRequest absent = reveal("tok_3", kNoStream);
+  absent.condition = StreamCondition{"user:bob", kNoStream};
+  EXPECT_TRUE(store->append(absent).ok());
+}
+
+TEST(EventStoreTest, AConditionSeesAnEarlierAppendOfTheSameBatch) {
+  testing::TempDir dir;
+  auto store = open_store(dir.path());
+  ASSERT_TRUE(store->append(reveal("user:alice", kNoStream)).ok());
+  // Queued back to back, so that they usually share a batch: the change queued first wins, and
+  // the conditioned append must see it whether or not the two were written together.
+  for (int round = 0; round < 20; ++round) {
+    const std::uint64_t version = store->stream_version("user:alice");
+    std::promise<Result<AppendResult>> first, second;
+    store->append_async(reveal("user:alice", version), [&](Result<AppendResult> r) { first.set_value(std::move(r)); });
+    AppendRequest create = reveal("tok_" + std::to_string(round), kNoStream);
+    create.condition = StreamCondition{"user:alice", version};
+    store->append_async(std::move(create), [&](Result<AppendResult> r) { second.set_value(std::move(r)); });
+    EXPECT_TRUE(first.get_future().get().ok());
+    auto refused = second.get_future().get();
+    ASSERT_FALSE(refused.ok()) << round;
+    EXPECT_EQ(refused.error().code, ErrorCode::version_conflict);
+  }
+  EXPECT_EQ(store->head().seq, 21u);
+}
+
 TEST(EventStoreTest, HashChainVerifies) {
   testing::TempDir dir;
   auto store = open_store(dir.path());

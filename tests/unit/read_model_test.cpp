@@ -33,6 +33,13 @@ Snapshot snapshot(const ReadModel& model) {
   return s;
 }
 
+// Token owners exist, in api-tokens, before they create tokens (access follows membership).
+void add_token_users(EventStore& store, ReadModel& model, std::initializer_list<const char*> names) {
+  UserService users(store, model);
+  const RequestContext admin{{"admin", "session", {}}, {}};
+  for (const char* name : names) ASSERT_TRUE(users.create(admin, name, "password-of-user", {"api-tokens"}).ok());
+}
+
 class ReadModelTest : public ::testing::Test {
  protected:
   std::unique_ptr<EventStore> open() {
@@ -153,6 +160,7 @@ TEST_F(ReadModelTest, TokenTableIndexesByOwnerAndLookup) {
   TokenSecrets secrets(test_key());
   TokenService tokens(*store, model, secrets, 3);
   const RequestContext alice{{"alice", "session", {}}, {}};
+  add_token_users(*store, model, {"alice"});
   auto first = tokens.create(alice, "one", 10, now_ms());
   auto second = tokens.create(alice, "two", 10, now_ms());
   ASSERT_TRUE(first.ok() && second.ok());
@@ -209,6 +217,7 @@ TEST_F(ReadModelTest, ExpiryNotifierSendsEachNoticeOnceAndRecordsIt) {
   TokenSecrets secrets(test_key());
   TokenService tokens(*store, model, secrets, 100);
   const RequestContext alice{{"alice", "session", {}}, {}};
+  add_token_users(*store, model, {"alice"});
   const Timestamp t0 = now_ms();
   auto row = tokens.create(alice, "soon", 10, t0).value();
   ASSERT_TRUE(tokens.create(alice, "later", 100, t0).ok());
@@ -249,6 +258,7 @@ TEST_F(ReadModelTest, AuditQueriesFilterAndPage) {
   TokenService tokens(*store, model, secrets, 100);
   const RequestContext alice{{"alice", "session", {}}, {}};
   const RequestContext bob{{"bob", "session", {}}, {}};
+  add_token_users(*store, model, {"alice", "bob"});
   auto a = tokens.create(alice, "a", 10, now_ms()).value();
   auto b = tokens.create(bob, "b", 10, now_ms()).value();
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(tokens.reveal(alice, a.state.id).ok());
@@ -271,7 +281,7 @@ TEST_F(ReadModelTest, AuditQueriesFilterAndPage) {
 
   const Timestamp future = now_ms() + std::chrono::hours{1};
   EXPECT_TRUE(model.audit().query({.since = future}, 100).value().events.empty());
-  EXPECT_EQ(model.audit().query({.until = future}, 100).value().events.size(), 8u);
+  EXPECT_EQ(model.audit().query({.until = future}, 100).value().events.size(), 10u);  // 2 UserCreated
 }
 
 }  // namespace
