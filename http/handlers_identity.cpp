@@ -145,10 +145,9 @@ net::Response handle_revoke_user_tokens(App& app, Call& call) {
   if (!reason) return error_response(reason.error());
   if (!app.users.find(call.params[0])) return error_response(Error::not_found("No such user."));
   auto revoked = app.tokens.revoke_all(call.ctx, call.params[0], *reason);
-  // Her sessions end too (before answering, also after a partial failure): whoever holds her
-  // tokens may hold a session as well.
+  if (!revoked) return error_response(revoked.error());  // a refused request ends no session
+  // Her sessions end too: whoever holds her tokens may hold a session as well.
   app.sessions.remove_user(call.params[0]);
-  if (!revoked) return error_response(revoked.error());
   JsonWriter w;
   w.begin_object().key("username").value(call.params[0]).key("revoked").value(static_cast<std::uint64_t>(*revoked));
   w.end_object();
