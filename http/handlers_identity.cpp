@@ -146,10 +146,9 @@ net::Response handle_revoke_user_tokens(App& app, Call& call) {
   const std::string username = canonical_username(call.params[0]);
   if (!app.users.find(username)) return error_response(Error::not_found("No such user."));
   auto revoked = app.tokens.revoke_all(call.ctx, username, *reason);
-  // Her sessions end too (before answering, also after a partial failure): whoever holds her
-  // tokens may hold a session as well.
+  if (!revoked) return error_response(revoked.error());  // a refused request ends no session
+  // Her sessions end too: whoever holds her tokens may hold a session as well.
   app.sessions.remove_user(username);
-  if (!revoked) return error_response(revoked.error());
   JsonWriter w;
   w.begin_object().key("username").value(username).key("revoked").value(static_cast<std::uint64_t>(*revoked));
   w.end_object();

@@ -56,8 +56,12 @@ bool TokenService::of_current_owner(const TokenRow& row) const {
 }
 
 std::size_t TokenService::live_tokens(const std::string& owner, Timestamp now) const {
+  const auto user = model_.users().get(owner);
+  if (!user || !user->active) return 0;
   std::size_t live = 0;
-  for (const TokenRow& row : list(owner)) live += row.state.expired(now) ? 0 : 1;
+  for (const TokenRow& row : model_.tokens().list(owner)) {
+    live += row.created_seq > user->created_seq && !row.state.expired(now) ? 1 : 0;
+  }
   return live;
 }
 
