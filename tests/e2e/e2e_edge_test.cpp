@@ -145,7 +145,8 @@ TEST(EdgeE2E, AmbiguousFramingIsRefusedAndTheSmuggledRequestNeverAnswered) {
     EXPECT_EQ(status_of(got), c.status) << c.name << " => " << got;
     EXPECT_EQ(header_of(got, "connection"), "close") << c.name << " => " << got;
     EXPECT_TRUE(closed) << c.name << ": the connection stayed open";
-    EXPECT_EQ(count_of(got, "HTTP/1."), 1u) << c.name << ": the smuggled request was answered => " << got;
+    // Every response names the server; a second one would be the smuggled request's.
+    EXPECT_EQ(count_of(got, "\r\nServer: tokenledger\r\n"), 1u) << c.name << ": the smuggled request was answered => " << got;
   }
   // A framing error is answered before the Host check: a bad Host does not change it.
   Raw conn(server.port());
@@ -181,8 +182,8 @@ TEST(EdgeE2E, HostMustNameThisServer) {
   EXPECT_EQ(client.get("/no-such-page", {{"Host", "evil.example"}}).status, 421) << "not even a 404";
 
   // IP literals and localhost pass, with or without a port.
-  for (const std::string host : {"127.0.0.1", "127.0.0.1:" + port, "[::1]:" + port, "localhost", "LOCALHOST:" + port,
-                                 "192.0.2.1"}) {
+  for (const std::string& host : std::vector<std::string>{"127.0.0.1", "127.0.0.1:" + port, "[::1]:" + port, "localhost",
+                                                          "LOCALHOST:" + port, "192.0.2.1"}) {
     EXPECT_EQ(client.get("/healthz", {{"Host", host}}).status, 200) << host;
   }
   const Response local = client.post("/api/v1/session", login_body("admin", kAdminPassword),
@@ -190,7 +191,7 @@ TEST(EdgeE2E, HostMustNameThisServer) {
   EXPECT_EQ(local.status, 200) << describe(local);
 
   // Missing, repeated or malformed: 400.
-  for (const std::string raw : {"GET /healthz HTTP/1.1\r\n\r\n", "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: 127.0.0.1\r\n\r\n",
+  for (const char* raw : {"GET /healthz HTTP/1.1\r\n\r\n", "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: 127.0.0.1\r\n\r\n",
                                 "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n\r\n",
                                 "GET /healthz HTTP/1.1\r\nHost:\r\n\r\n", "GET /healthz HTTP/1.1\r\nHost: a@127.0.0.1\r\n\r\n"}) {
     const std::string got = exchange(server.port(), raw);
@@ -282,7 +283,9 @@ TEST_F(EdgeServerE2E, TheServerAlwaysMakesTheRequestIdAndKeepsTheClientsApart) {
                                         {{"X-Request-Id", "two words"}},
                                         {{"X-Request-Id", "caf\xc3\xa9"}}};
   for (const Headers& headers : dropped) {
-    const Response res = alice.patch("/api/v1/tokens/" + id, R"({"description":"renamed"})", headers);
+    // A new description each time, so that each PATCH records an event.
+    const std::string description = "renamed " + std::to_string(&headers - dropped.data());
+    const Response res = alice.patch("/api/v1/tokens/" + id, R"({"description":")" + description + "\"}", headers);
     ASSERT_EQ(res.status, 200) << describe(res);
     const std::string server_id = res.header("tokenledger-request-id");
     EXPECT_TRUE(is_server_id(server_id)) << server_id;
