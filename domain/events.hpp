@@ -87,9 +87,13 @@ struct Actor {
 
 // Where it came from.
 struct Source {
-  std::string ip;
+  std::string ip;          // the client: the socket peer, or the address a trusted proxy forwarded
   std::string user_agent;
-  std::string request_id;
+  std::string request_id;  // the server's own id of the request
+  // Empty fields below are not written, which keeps the bytes (and hashes) of records
+  // without them unchanged.
+  std::string client_request_id;  // the client's X-Request-Id, for correlation only (forgeable)
+  std::string peer;               // the socket peer (a proxy), when it differs from ip
 };
 
 }  // namespace tl

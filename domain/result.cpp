@@ -13,6 +13,7 @@ std::string_view code_name(ErrorCode code) noexcept {
     case ErrorCode::reauthentication_required: return "reauthentication_required";
     case ErrorCode::not_found: return "not_found";
     case ErrorCode::method_not_allowed: return "method_not_allowed";
+    case ErrorCode::misdirected_request: return "misdirected_request";
     case ErrorCode::token_expired: return "token_expired";
     case ErrorCode::version_conflict: return "version_conflict";
     case ErrorCode::precondition_failed: return "precondition_failed";

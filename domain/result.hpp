@@ -20,6 +20,7 @@ enum class ErrorCode {
   reauthentication_required,
   not_found,
   method_not_allowed,
+  misdirected_request,
   token_expired,
   version_conflict,
   precondition_failed,

@@ -117,6 +117,9 @@ std::string encode_record_body(const Record& r) {
   write_optional(w, "ip", r.source.ip);
   write_optional(w, "user_agent", r.source.user_agent);
   write_optional(w, "request_id", r.source.request_id);
+  // Written only when set, so older records keep their bytes.
+  if (!r.source.client_request_id.empty()) w.key("client_request_id").value(r.source.client_request_id);
+  if (!r.source.peer.empty()) w.key("peer").value(r.source.peer);
   w.end_object();
   write_optional(w, "token_id", r.token_id);
   write_optional(w, "owner", r.owner);

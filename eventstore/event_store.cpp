@@ -278,8 +278,9 @@ struct EventStore::Impl {
                       options.min_free_bytes, pending.size());
         for (auto& outcome : outcomes) {
           if (outcome->ok()) {
-            outcome = Error::unavailable("The disk holding the event log is full (" + std::to_string(free_bytes) +
-                                         " bytes free); nothing was changed.");
+            // No figures: a caller has no use for the free space, an attacker would watch it
+            // fill. The operator's log above has them.
+            outcome = Error::unavailable("The server cannot write at the moment; nothing was changed. Try again later.");
           }
         }
         record_stats(false, records.size(), {}, outcomes);

@@ -276,6 +276,7 @@ struct Decoder {
       s->clear();
     }
     for (std::string* s : {&r.actor.login_user, &r.actor.host, &r.actor.sudo_user}) s->clear();
+    for (std::string* s : {&r.source.client_request_id, &r.source.peer}) s->clear();
     for (auto item : root) {
       field f;
       if (std::move(item).get(f) != SUCCESS) return corrupt("bad key");
@@ -317,6 +318,9 @@ struct Decoder {
           if (g.key() == "ip") return get_optional_string(g.value(), r.source.ip);
           if (g.key() == "user_agent") return get_optional_string(g.value(), r.source.user_agent);
           if (g.key() == "request_id") return get_optional_string(g.value(), r.source.request_id);
+          // Written only when non-empty, like the actor's OS identity.
+          if (g.key() == "client_request_id") return get_nonempty_string(g.value(), r.source.client_request_id);
+          if (g.key() == "peer") return get_nonempty_string(g.value(), r.source.peer);
           return other(g);
         });
       } else if (key == "token_id") {

@@ -1,12 +1,17 @@
 // What the HTTP layer serves from: the services and its own settings.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "eventstore/event_store.hpp"
 #include "eventstore/signed_checkpoints.hpp"
+#include "http/client_address.hpp"
+#include "http/host_check.hpp"
 #include "http/metrics.hpp"
 #include "projections/read_model.hpp"
 #include "service/expiry_notifier.hpp"
@@ -24,6 +29,17 @@ struct HttpSettings {
   bool tls = false;
   // Reveal via a session needs the password typed within this many minutes; 0: off.
   int reveal_reauth_minutes = 0;
+  // --public-url: the names the server answers to besides IP literals and localhost, and the
+  // origins its pages have (http/host_check.hpp).
+  std::vector<PublicUrl> public_urls;
+  // --trusted-proxy: peers whose Forwarded / X-Forwarded-For is believed (http/client_address.hpp).
+  std::vector<Cidr> trusted_proxies;
+  // Over TLS, or when a public URL is https:// (a TLS-terminating proxy): the session cookie
+  // is Secure and named with the __Host- prefix (RFC 6265bis §4.1.3.2: no Domain, Path=/).
+  bool secure_cookie() const {
+    return tls || std::any_of(public_urls.begin(), public_urls.end(), [](const PublicUrl& u) { return u.https; });
+  }
+  std::string_view session_cookie_name() const { return secure_cookie() ? "__Host-tl_session" : "tl_session"; }
 };
 
 struct App {

@@ -36,7 +36,8 @@ void csv_field(std::string& out, std::string_view v) {
 void csv_line(std::string& out, const Record& r) {
   const std::string fields[] = {std::to_string(r.seq), format_rfc3339(r.at), std::string(event_type(r.event)),
                                 r.stream, std::to_string(r.version), r.actor.user, r.actor.via, r.source.ip,
-                                r.source.user_agent, r.source.request_id, r.token_id, r.owner, r.hash};
+                                r.source.user_agent, r.source.request_id, r.token_id, r.owner, r.hash,
+                                r.source.client_request_id, r.source.peer};
   for (std::size_t i = 0; i < std::size(fields); ++i) {
     if (i > 0) out.push_back(',');
     csv_field(out, fields[i]);
@@ -105,7 +106,9 @@ net::Response handle_audit_export(App& app, Call& call) {
     auto rows = pager(app, filter, csv_line);
     call.stream = StreamBody{"text/csv; charset=utf-8", [header_written, rows](std::string& out) mutable {
                                if (!header_written) {
-                                 out += "seq,at,type,stream,version,actor,via,ip,user_agent,request_id,token_id,owner,hash\r\n";
+                                 // Columns are only ever added at the end, so old readers keep working.
+                                 out += "seq,at,type,stream,version,actor,via,ip,user_agent,request_id,token_id,owner,hash,"
+                                        "client_request_id,peer\r\n";
                                  header_written = true;
                                }
                                return rows(out);

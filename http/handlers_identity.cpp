@@ -11,12 +11,12 @@ namespace {
 
 using net::http::status;
 
-constexpr std::string_view kSessionCookie = "tl_session";
-
+// Named __Host-tl_session when Secure (HttpSettings::session_cookie_name): that prefix makes
+// the browser refuse one set over plain http or for a Domain, so a neighbour cannot plant it.
 std::string session_cookie(const App& app, std::string_view value, std::chrono::seconds max_age) {
-  std::string cookie = std::string(kSessionCookie) + "=" + std::string(value) +
+  std::string cookie = std::string(app.settings.session_cookie_name()) + "=" + std::string(value) +
                        "; HttpOnly; SameSite=Strict; Path=/; Max-Age=" + std::to_string(max_age.count());
-  if (app.settings.tls) cookie += "; Secure";
+  if (app.settings.secure_cookie()) cookie += "; Secure";
   return cookie;
 }
 

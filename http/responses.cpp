@@ -20,6 +20,7 @@ status status_for(ErrorCode code) noexcept {
     case ErrorCode::reauthentication_required: return status::forbidden;
     case ErrorCode::not_found: return status::not_found;
     case ErrorCode::method_not_allowed: return status::method_not_allowed;
+    case ErrorCode::misdirected_request: return status::misdirected_request;
     case ErrorCode::token_expired:
     case ErrorCode::version_conflict:
     case ErrorCode::conflict:

@@ -127,13 +127,35 @@ std::string new_request_id() {
   return id;
 }
 
-std::string request_id_of(const net::Request& req) {
+// The client's own X-Request-Id, kept for correlation beside the server's id (a client may
+// send any, so it never names the request in the trail): 1-128 bytes of printable ASCII
+// (0x21-0x7E), given once; anything else is dropped ("").
+std::string client_request_id_of(const net::Request& req) {
+  if (req.count("X-Request-Id") != 1) return {};
   std::string_view given = req["X-Request-Id"];
-  const bool usable = !given.empty() && given.size() <= 64 &&
-                      std::all_of(given.begin(), given.end(), [](char c) {
-                        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-                      });
-  return usable ? std::string(given) : new_request_id();
+  const bool usable = !given.empty() && given.size() <= 128 &&
+                      std::all_of(given.begin(), given.end(), [](char c) { return c >= 0x21 && c <= 0x7E; });
+  return usable ? std::string(given) : std::string{};
+}
+
+// All field lines of `name` joined by ", " (a list split over lines is the same list).
+std::string joined(const net::Request& req, std::string_view name) {
+  std::string out;
+  const auto [first, last] = req.equal_range(name);
+  for (auto it = first; it != last; ++it) out += (out.empty() ? "" : ", ") + std::string(it->value());
+  return out;
+}
+
+// The audited client address: the peer, or what a --trusted-proxy peer forwarded.
+std::string client_ip_of(const HttpSettings& settings, const net::Request& req, const std::string& peer) {
+  if (settings.trusted_proxies.empty() || peer.empty()) return peer;
+  boost::system::error_code ec;
+  const auto address = net::asio::ip::make_address(peer, ec);
+  if (ec) return peer;
+  std::string ip =
+      client_address(address, settings.trusted_proxies, joined(req, "Forwarded"), joined(req, "X-Forwarded-For"));
+  // The peer itself (nothing usable forwarded) keeps the socket's spelling, so no `peer` is added.
+  return ip == client_address(address, {}, {}, {}) ? peer : ip;
 }
 
 std::string cookie_value(std::string_view cookies, std::string_view name) {
@@ -152,12 +174,19 @@ std::string cookie_value(std::string_view cookies, std::string_view name) {
 
 // A state-changing request made by a browser from another origin rides on the user's cookie:
 // refuse it. Requests without Origin (curl, scripts) cannot be cross-site browser requests.
-bool cross_site(const net::Request& req, bool tls) {
+// The page's origin is one of the --public-url origins, or, when the Host is an IP literal or
+// localhost (`host` local), the one the Host names.
+bool cross_site(const net::Request& req, const HttpSettings& settings, HostKind host) {
   std::string_view fetch_site = req["Sec-Fetch-Site"];
   if (fetch_site == "cross-site" || fetch_site == "same-site") return true;
   std::string_view origin = req[net::http::field::origin];
   if (origin.empty()) return false;
-  const std::string expected = std::string(tls ? "https://" : "http://") + std::string(req[net::http::field::host]);
+  for (const PublicUrl& url : settings.public_urls) {
+    if (net::beast::iequals(origin, url.origin)) return false;
+  }
+  if (host != HostKind::local) return true;
+  const std::string expected =
+      std::string(settings.tls ? "https://" : "http://") + std::string(req[net::http::field::host]);
   return origin != expected;
 }
 
@@ -216,7 +245,7 @@ std::optional<Error> authenticate(App& app, Call& call) {
     call.ctx.actor = {token.owner, "api_token", token.token_id};
     return std::nullopt;
   }
-  call.session_id = cookie_value(call.req[net::http::field::cookie], "tl_session");
+  call.session_id = cookie_value(call.req[net::http::field::cookie], app.settings.session_cookie_name());
   if (call.session_id.empty()) return unauthenticated();
   auto username = app.sessions.resolve(call.session_id, call.now);
   if (!username) return Error::unauthenticated("Your session has ended; sign in again.");
@@ -234,11 +263,21 @@ Routed route_request(App& app, const net::Request& req, std::string client_ip, T
   call.now = now;
   // Everything of the request that reaches a record enters as valid UTF-8, cut on a code-point
   // boundary: a record the decoder cannot read back would make the whole log unreadable. The
-  // address is the socket's (ASCII today) and goes through the same gate, so no later change of
-  // where it comes from (a proxy header) can bypass it; the request id is restricted to
-  // [A-Za-z0-9._-]{1,64} by request_id_of.
-  call.ctx.source = {to_valid_utf8(client_ip, kMaxSourceBytes),
-                     to_valid_utf8(req[net::http::field::user_agent], kMaxSourceBytes), request_id_of(req)};
+  // addresses go through the same gate although client_address only returns parsed addresses;
+  // the client's request id is printable ASCII by client_request_id_of.
+  const std::string ip = client_ip_of(app.settings, req, client_ip);
+  call.ctx.source = {to_valid_utf8(ip, kMaxSourceBytes),
+                     to_valid_utf8(req[net::http::field::user_agent], kMaxSourceBytes), new_request_id(),
+                     client_request_id_of(req), ip == client_ip ? std::string{} : to_valid_utf8(client_ip, kMaxSourceBytes)};
+
+  // Before the route is looked for: a misdirected request learns nothing, not even a 404.
+  std::vector<std::string_view> hosts;
+  for (auto [it, last] = req.equal_range(net::http::field::host); it != last; ++it) hosts.push_back(it->value());
+  const auto host = check_host(hosts, app.settings.public_urls);
+  if (!host) {
+    routed.answer = error_response(host.error());
+    return routed;
+  }
 
   auto target = boost::urls::parse_origin_form(req.target());
   if (!target) {
@@ -288,7 +327,7 @@ Routed route_request(App& app, const net::Request& req, std::string client_ip, T
   }
   const bool by_token = call.ctx.actor.via == "api_token";
   if (is_unsafe(req.method()) && !by_token && route.handler != handle_introspect &&
-      cross_site(req, app.settings.tls)) {
+      cross_site(req, app.settings, *host)) {
     routed.answer = error_response({ErrorCode::csrf, "Cross-site requests are refused."});
     return routed;
   }
@@ -305,7 +344,11 @@ std::vector<std::pair<std::string, std::string>> route_list() {
 void finish_response(net::Response& res, const Call& call, bool keep_alive) {
   using net::http::field;
   res.set(field::server, "tokenledger");
-  res.set("X-Request-Id", call.ctx.source.request_id);
+  // The client's id echoed when it sent a usable one (its correlation), else the server's;
+  // the server's own always in Tokenledger-Request-Id (the request_id of the trail and log).
+  const Source& source = call.ctx.source;
+  res.set("X-Request-Id", source.client_request_id.empty() ? source.request_id : source.client_request_id);
+  res.set("Tokenledger-Request-Id", source.request_id);
   res.set("X-Content-Type-Options", "nosniff");
   res.set("X-Frame-Options", "DENY");
   res.set("Referrer-Policy", "no-referrer");

@@ -7,6 +7,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "eventstore/time_format.hpp"
+#include "http/request_framing.hpp"
 #include "http/responses.hpp"
 #include "http/router.hpp"
 
@@ -281,6 +282,16 @@ awaitable<void> Server::session(Stream& stream, beast::flat_buffer buffer, const
     tcp_of(stream).expires_after(limits_.head_timeout);
     auto [read_ec, header_bytes] = co_await http::async_read_header(stream, buffer, parser, as_tuple);
     tcp_of(stream).expires_after(settings.read_timeout);  // the body
+    // Before anything else is answered (100-continue, the Host check): an ambiguous body may
+    // hold a smuggled request, so the connection ends here.
+    if (!read_ec) {
+      if (auto problem = framing_problem(parser.get().base())) {
+        spdlog::info("request framing refused ip={}: {}", ip, problem->message);
+        co_await refuse(ErrorCode::invalid_field,
+                        std::move(problem->message), problem->status);
+        break;
+      }
+    }
     if (!read_ec && beast::iequals(parser.get()[http::field::expect], "100-continue")) {
       http::response<http::empty_body> go_on{http::status::continue_, 11};
       auto [continue_ec, n] = co_await http::async_write(stream, go_on, as_tuple);

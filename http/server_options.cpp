@@ -4,6 +4,9 @@
 #include <filesystem>
 #include <iostream>
 
+#include "http/client_address.hpp"
+#include "http/host_check.hpp"
+
 namespace tl {
 
 namespace po = boost::program_options;
@@ -75,6 +78,13 @@ std::optional<ServerOptions> parse_server_options(int argc, char** argv, int& ex
       ("shred-seconds", po::value(&o.shred_seconds)->default_value(o.shred_seconds),
        "within this many seconds (1 or more) of a token's deletion no file of the data directory, write-ahead "
        "log included, still holds its data key (a flush and a compaction)")
+      ("public-url", po::value(&o.public_urls)->value_name("URL")->composing(),
+       "https://host[:port] (or http://) the server is reached at, repeatable: requests naming another host "
+       "than an IP address, localhost or these get 421; a browser page of it may write (CSRF check); an https "
+       "one makes the session cookie Secure and __Host- prefixed (behind a TLS-terminating proxy)")
+      ("trusted-proxy", po::value(&o.trusted_proxies)->value_name("CIDR")->composing(),
+       "a reverse proxy's address or range (10.0.0.0/8, ::1), repeatable: only from these peers is the "
+       "client address taken from Forwarded or X-Forwarded-For (the peer is recorded too)")
       ("read-only", po::bool_switch(&o.read_only),
        "serve reads only, even from a damaged log (for investigation); every write answers 503");
   po::variables_map vm;
@@ -122,6 +132,20 @@ std::optional<ServerOptions> parse_server_options(int argc, char** argv, int& ex
     std::cerr << "tokenledger: --tls-cert and --tls-key go together: give both to serve HTTPS, or neither\n";
     exit_code = 2;
     return std::nullopt;
+  }
+  for (const auto& url : o.public_urls) {
+    if (auto parsed = parse_public_url(url); !parsed) {
+      std::cerr << "tokenledger: " << parsed.error().message << "\n";
+      exit_code = 2;
+      return std::nullopt;
+    }
+  }
+  for (const auto& cidr : o.trusted_proxies) {
+    if (!parse_cidr(cidr)) {
+      std::cerr << "tokenledger: --trusted-proxy '" << cidr << "': give an address or a range like 10.0.0.0/8 or fd00::/8\n";
+      exit_code = 2;
+      return std::nullopt;
+    }
   }
   if (o.master_key_file.empty()) o.master_key_file = (fs::path(o.data) / "master.key").string();
   if (o.signing_key_file.empty()) o.signing_key_file = (fs::path(o.data) / "signing.key").string();

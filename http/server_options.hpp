@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace tl {
 
@@ -42,6 +43,10 @@ struct ServerOptions {
   std::uint64_t min_free_mb = 32;
   // Within this many seconds of a token's deletion no file of DATA/db holds its data key (issue 12).
   int shred_seconds = 60;
+  // The HTTP edge (issue 12): names and origins the server answers to, and the proxies whose
+  // forwarded client address is believed. Checked by parse_server_options.
+  std::vector<std::string> public_urls;
+  std::vector<std::string> trusted_proxies;
 };
 
 // Parses argv. nullopt when the process should exit with `exit_code` (after --help, or on bad

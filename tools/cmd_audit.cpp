@@ -35,7 +35,8 @@ constexpr const char* kAbout =
 
 const std::vector<std::string>& all_types() { return known_event_types(); }
 
-constexpr const char* kCsvHeader = "seq,at,type,stream,version,actor,via,ip,user_agent,request_id,token_id,owner,hash";
+constexpr const char* kCsvHeader =
+    "seq,at,type,stream,version,actor,via,ip,user_agent,request_id,token_id,owner,hash,client_request_id,peer";
 
 // The same CSV as GET /api/v1/audit/export?format=csv.
 void csv_field(std::string& out, std::string_view v) {
@@ -66,7 +67,9 @@ std::string csv_line(const Record& r) {
                                 r.source.request_id,
                                 r.token_id,
                                 r.owner,
-                                r.hash};
+                                r.hash,
+                                r.source.client_request_id,
+                                r.source.peer};
   std::string out;
   for (std::size_t i = 0; i < std::size(fields); ++i) {
     if (i > 0) out.push_back(',');

@@ -68,7 +68,8 @@ TEST_F(AdminTest, AuditFiltersAnswerWhoShowedWhichToken) {
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   auto rows = lines(run.out);
   ASSERT_EQ(rows.size(), 4u) << run.out;  // header, created, revealed, deleted
-  EXPECT_EQ(rows[0], "seq,at,type,stream,version,actor,via,ip,user_agent,request_id,token_id,owner,hash\r");
+  EXPECT_EQ(rows[0],
+            "seq,at,type,stream,version,actor,via,ip,user_agent,request_id,token_id,owner,hash,client_request_id,peer\r");
   EXPECT_NE(rows[2].find(",TokenRevealed,"), std::string::npos) << rows[2];
   EXPECT_NE(rows[2].find(",alice,session,192.0.2.7,scenario-agent/1.0,"), std::string::npos) << rows[2];
 

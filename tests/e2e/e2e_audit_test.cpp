@@ -57,7 +57,9 @@ TEST_F(AuditE2E, RevealAndDeleteShowWhoWhenAndFromWhere) {
     EXPECT_EQ(e["actor"]["via"].str(), "session");
     EXPECT_EQ(e["source"]["ip"].str(), "127.0.0.1");
     EXPECT_EQ(e["source"]["user_agent"].str(), "e2e-audit-agent/2.1 (alice's laptop)");
-    EXPECT_EQ(e["source"]["request_id"].str(), want.request_id);
+    // The client's id is kept apart; request_id is always the server's own (issue 12).
+    EXPECT_EQ(e["source"]["client_request_id"].str(), want.request_id);
+    EXPECT_NE(e["source"]["request_id"].str(), want.request_id);
     EXPECT_TRUE(is_sha256_hex(e["hash"].str())) << e["hash"].str();
     EXPECT_TRUE(is_sha256_hex(e["prev_hash"].str())) << e["prev_hash"].str();
     EXPECT_GE(e["seq"].integer(), 1);

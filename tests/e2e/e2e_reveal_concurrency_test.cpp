@@ -103,16 +103,22 @@ TEST_F(RevealConcurrencyE2E, AccessLogRecordsEveryRequestWithoutTheCode) {
   const Response r = alice->post("/api/v1/tokens/" + id + "/reveal", {}, {{"X-Request-Id", "req-log-reveal-7"}});
   ASSERT_EQ(r.status, 200) << describe(r);
   const std::string code = r.json()["token"].str();
+  // The log names a request by the server's own id (issue 12), sent as Tokenledger-Request-Id.
+  const std::string reveal_id = r.header("tokenledger-request-id");
+  std::vector<std::string> get_ids;
   for (int i = 0; i < 50; ++i) {
-    ASSERT_EQ(alice->get("/api/v1/tokens/" + id, {{"X-Request-Id", "req-log-get-" + std::to_string(i)}}).status, 200);
+    const Response got = alice->get("/api/v1/tokens/" + id, {{"X-Request-Id", "req-log-get-" + std::to_string(i)}});
+    ASSERT_EQ(got.status, 200);
+    get_ids.push_back(got.header("tokenledger-request-id"));
   }
   ASSERT_EQ(server.stop(), 0);  // lines still held in memory are written at shutdown
   const std::string log = server.log();
   EXPECT_NE(log.find("POST /api/v1/tokens/{}/reveal 200 "), std::string::npos) << log;
-  EXPECT_NE(log.find("id=req-log-reveal-7\n"), std::string::npos);
+  ASSERT_FALSE(reveal_id.empty());
+  EXPECT_NE(log.find("id=" + reveal_id + "\n"), std::string::npos);
   for (int i = 0; i < 50; ++i) {
     EXPECT_NE(log.find("GET /api/v1/tokens/{} 200 "), std::string::npos);
-    EXPECT_NE(log.find("id=req-log-get-" + std::to_string(i) + "\n"), std::string::npos) << i;
+    EXPECT_NE(log.find("id=" + get_ids[static_cast<std::size_t>(i)] + "\n"), std::string::npos) << i;
   }
   EXPECT_EQ(log.find(code), std::string::npos) << "the log holds a revealed code";
   EXPECT_EQ(log.find(alice->cookie("tl_session")), std::string::npos) << "the log holds a session id";

@@ -68,7 +68,10 @@ TEST(TlsTest, SignInOverHttpsSetsASecureCookieAndHsts) {
   const Response res = admin.post("/api/v1/session", login_body("admin", kAdminPassword), {{"Origin", server.origin()}});
   ASSERT_EQ(res.status, 200) << describe(res);
   const std::string cookie = res.header("set-cookie");
-  EXPECT_NE(cookie.find("tl_session="), npos) << cookie;
+  // Over TLS the cookie carries the __Host- prefix: Secure, Path=/, no Domain (issue 12).
+  EXPECT_TRUE(cookie.starts_with("__Host-tl_session=")) << cookie;
+  EXPECT_NE(cookie.find("; Path=/"), npos) << cookie;
+  EXPECT_EQ(cookie.find("Domain"), npos) << cookie;
   EXPECT_NE(cookie.find("; Secure"), npos) << cookie;
   EXPECT_NE(cookie.find("HttpOnly"), npos) << cookie;
   EXPECT_EQ(res.header("strict-transport-security"), "max-age=31536000");

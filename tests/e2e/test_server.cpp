@@ -267,7 +267,8 @@ HttpClient login(const TestServer& server, const std::string& user, const std::s
   HttpClient client = server.client();
   const Response res =
       client.post("/api/v1/session", R"({"username":)" + json_str(user) + R"(,"password":)" + json_str(password) + "}");
-  if (res.status != 200 || client.cookie("tl_session").empty()) {
+  // Over TLS the session cookie is named __Host-tl_session.
+  if (res.status != 200 || (client.cookie("tl_session").empty() && client.cookie("__Host-tl_session").empty())) {
     throw std::runtime_error("login as " + user + " failed: " + describe(res));
   }
   return client;
