@@ -8,6 +8,7 @@
 #include "eventstore/event_store.hpp"
 #include "eventstore/signed_checkpoints.hpp"
 #include "http/metrics.hpp"
+#include "http/stream_slots.hpp"
 #include "projections/read_model.hpp"
 #include "service/expiry_notifier.hpp"
 #include "service/integrity_guard.hpp"
@@ -24,6 +25,8 @@ struct HttpSettings {
   bool tls = false;
   // Reveal via a session needs the password typed within this many minutes; 0: off.
   int reveal_reauth_minutes = 0;
+  // Audit streams one user may hold open at once; 0: no limit.
+  std::size_t max_streams_per_user = 4;
 };
 
 struct App {
@@ -39,6 +42,7 @@ struct App {
   HttpSettings settings;
   RequestMetrics metrics;
   const ExpiryNotifier* notifier = nullptr;  // when webhooks are configured
+  StreamSlots streams;                         // audit streams held, per user
 };
 
 }  // namespace tl

@@ -230,6 +230,7 @@ int run(const tl::ServerOptions& o) {
     spdlog::info("expiry warnings go to {}", o.webhook_url);
   }
   app.notifier = notifier.get();
+  app.settings.max_streams_per_user = static_cast<std::size_t>(o.max_streams_per_user);
   tl::net::asio::io_context io(o.io_threads);
   tl::net::asio::thread_pool workers(static_cast<std::size_t>(o.workers));
   tl::Server server(app, io, workers);
