@@ -9,6 +9,7 @@ std::string_view code_name(ErrorCode code) noexcept {
     case ErrorCode::unknown_field: return "unknown_field";
     case ErrorCode::unauthenticated: return "unauthenticated";
     case ErrorCode::forbidden: return "forbidden";
+    case ErrorCode::insufficient_scope: return "insufficient_scope";
     case ErrorCode::csrf: return "csrf";
     case ErrorCode::reauthentication_required: return "reauthentication_required";
     case ErrorCode::not_found: return "not_found";

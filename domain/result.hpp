@@ -16,6 +16,7 @@ enum class ErrorCode {
   unknown_field,
   unauthenticated,
   forbidden,
+  insufficient_scope,  // an API token may not do this (RFC 6750 §3.1); its owner may
   csrf,
   reauthentication_required,
   not_found,

@@ -13,6 +13,7 @@
 #include "http/client_address.hpp"
 #include "http/host_check.hpp"
 #include "http/metrics.hpp"
+#include "http/stream_slots.hpp"
 #include "projections/read_model.hpp"
 #include "service/expiry_notifier.hpp"
 #include "service/integrity_guard.hpp"
@@ -40,6 +41,8 @@ struct HttpSettings {
     return tls || std::any_of(public_urls.begin(), public_urls.end(), [](const PublicUrl& u) { return u.https; });
   }
   std::string_view session_cookie_name() const { return secure_cookie() ? "__Host-tl_session" : "tl_session"; }
+  // Audit streams one user may hold open at once; 0: no limit.
+  std::size_t max_streams_per_user = 4;
 };
 
 struct App {
@@ -55,6 +58,7 @@ struct App {
   HttpSettings settings;
   RequestMetrics metrics;
   const ExpiryNotifier* notifier = nullptr;  // when webhooks are configured
+  StreamSlots streams;                         // audit streams held, per user
 };
 
 }  // namespace tl

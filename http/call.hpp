@@ -23,6 +23,10 @@ struct StreamBody {
   // A live stream (Server-Sent Events) asks `next` again after a short wait, until the client
   // leaves or the server stops; otherwise false from `next` ends the body.
   bool live = false;
+  // Asked before every call of `next` (a live stream's at least every 250 ms, on the worker
+  // pool) when set: false ends the body at once, without its final chunk, so the client sees it
+  // cut short (the caller lost access while it ran).
+  std::function<bool()> allowed;
 };
 
 struct Call;

@@ -7,6 +7,7 @@
 #include "eventstore/time_format.hpp"
 #include "http/audit_params.hpp"
 #include "http/responses.hpp"
+#include "http/router.hpp"
 #include "projections/audit_manifest.hpp"
 
 namespace tl {
@@ -55,6 +56,12 @@ std::function<bool(std::string&)> pager(App& app, AuditFilter filter, Format for
     if (!page->events.empty()) filter.after_seq = page->events.back().seq;
     return page->next_after_seq.has_value();
   };
+}
+
+// Asked before each piece of a long body: the caller must still be an auditor with a standing
+// session or an active token, or the body ends (a lost access does not keep reading the trail).
+std::function<bool()> while_auditor(App& app, const Call& call, std::shared_ptr<void> slot = nullptr) {
+  return [check = access_recheck(app, call, kGroupAuditors), slot = std::move(slot)] { return check(now_ms()); };
 }
 
 // The filters as the client wrote them, for the manifest, in the order the manifest lists them.
@@ -117,6 +124,7 @@ net::Response handle_audit_export(App& app, Call& call) {
   } else {
     return error_response(Error::invalid_field("format: jsonl or csv."));
   }
+  call.stream->allowed = while_auditor(app, call);
   return head;
 }
 
@@ -140,13 +148,22 @@ net::Response handle_audit_stream(App& app, Call& call) {
     if (!n) return error_response(n.error());
     filter->after_seq = *n;
   }
+  // Each stream holds a connection for as long as it is open: a few per user, so that one user
+  // (or one leaked code) cannot take the server's connections.
+  auto slot = app.streams.acquire(call.ctx.actor.user, app.settings.max_streams_per_user);
+  if (!slot) {
+    auto res = error_response(Error::rate_limited("You hold " + std::to_string(app.settings.max_streams_per_user) +
+                                                  " audit streams open, the most one user may; close one first."));
+    res.set(net::http::field::retry_after, "5");
+    return res;
+  }
   auto descriptions = std::make_shared<TokenDescriptions>(app.store);
   auto events = pager(app, *filter, [descriptions](std::string& out, const Record& r) {
     out += "id: " + std::to_string(r.seq) + "\nevent: " + std::string(event_type(r.event)) + "\ndata: ";
     append_record_json(out, r, descriptions->at(r));  // readers' view; the export keeps the stored bytes
     out += "\n\n";
   });
-  call.stream = StreamBody{"text/event-stream", std::move(events), true};
+  call.stream = StreamBody{"text/event-stream", std::move(events), true, while_auditor(app, call, std::move(slot))};
   net::Response head{status::ok, 11};
   head.set("X-Accel-Buffering", "no");
   return head;

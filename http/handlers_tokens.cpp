@@ -12,6 +12,7 @@
 #include "http/json_requests.hpp"
 #include "http/request_checks.hpp"
 #include "http/responses.hpp"
+#include "http/router.hpp"
 
 namespace tl {
 namespace {
@@ -222,10 +223,8 @@ net::Response handle_token_history(App& app, Call& call) {
 net::Response handle_introspect(App& app, Call& call) {
   // The service credential, compared in constant time (over fixed-size hashes, so that the
   // comparison does not even tell the length).
-  std::string_view auth = call.req[net::http::field::authorization];
-  constexpr std::string_view kBearer = "Bearer ";
   unsigned char given[crypto_hash_sha256_BYTES];
-  const std::string_view presented = auth.starts_with(kBearer) ? auth.substr(kBearer.size()) : std::string_view{};
+  const std::string_view presented = bearer_credentials(call.req[net::http::field::authorization]).value_or("");
   crypto_hash_sha256(given, reinterpret_cast<const unsigned char*>(presented.data()), presented.size());
   if (presented.empty() || sodium_memcmp(given, secret_hash(app).data(), sizeof given) != 0) {
     auto res = error_response(Error::unauthenticated("Present the introspection credential as a Bearer token."));

@@ -259,6 +259,7 @@ int run(const tl::ServerOptions& o) {
   app.notifier = notifier.get();
   for (const auto& url : o.public_urls) app.settings.public_urls.push_back(must(tl::parse_public_url(url), "--public-url"));
   for (const auto& cidr : o.trusted_proxies) app.settings.trusted_proxies.push_back(*tl::parse_cidr(cidr));
+  app.settings.max_streams_per_user = static_cast<std::size_t>(o.max_streams_per_user);
   tl::net::asio::io_context io(o.io_threads);
   tl::net::asio::thread_pool workers(static_cast<std::size_t>(o.workers));
   tl::Server server(app, io, workers);

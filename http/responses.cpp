@@ -16,6 +16,7 @@ status status_for(ErrorCode code) noexcept {
     case ErrorCode::unknown_field: return status::bad_request;
     case ErrorCode::unauthenticated: return status::unauthorized;
     case ErrorCode::forbidden:
+    case ErrorCode::insufficient_scope:
     case ErrorCode::csrf:
     case ErrorCode::reauthentication_required: return status::forbidden;
     case ErrorCode::not_found: return status::not_found;

@@ -4,7 +4,9 @@
 
 #include <boost/url/parse.hpp>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdint>
 #include <stdexcept>
 
@@ -18,6 +20,13 @@ namespace tl {
 
 enum class Access { open, signed_in, group };
 
+// What a request authenticated by an API token (Authorization: Bearer) may do on a route: a
+// leaked code must not be its owner's whole account. owner_reads: the owner's safe-method
+// requests only (a write route left at this default refuses tokens); manage: only a token with
+// the scope tokenledger:manage; never: user administration, sessions, checkpoints. Refusals
+// are 403 insufficient_scope (RFC 6750 §3.1).
+enum class BearerUse { owner_reads, manage, never };
+
 struct Route {
   net::http::verb method;
   std::string_view pattern;  // "{}" stands for one path segment
@@ -28,6 +37,7 @@ struct Route {
   // The query parameters the route reads, separated by spaces ("" = none: any is refused), or
   // kQueryNotRead for the UI's files and the probes, which never read it and ignore it.
   std::string_view query;
+  BearerUse bearer = BearerUse::owner_reads;
 };
 
 namespace {
@@ -55,26 +65,26 @@ constexpr std::array kRoutes = {
     Route{verb::get,    "/",                               Access::open,      {},         false, handle_web_asset, kQueryNotRead},
     Route{verb::get,    "/{}",                             Access::open,      {},         false, handle_web_asset, kQueryNotRead},
     Route{verb::post,   "/api/v1/session",                 Access::open,      {},         true, handle_login, {}},
-    Route{verb::delete_, "/api/v1/session",                Access::signed_in, {},         false, handle_logout, {}},
-    Route{verb::post,   "/api/v1/session/reauth",          Access::signed_in, {},         true, handle_reauth, {}},
+    Route{verb::delete_, "/api/v1/session",                Access::signed_in, {},         false, handle_logout, {}, BearerUse::never},
+    Route{verb::post,   "/api/v1/session/reauth",          Access::signed_in, {},         true, handle_reauth, {}, BearerUse::never},
     Route{verb::get,    "/api/v1/me",                      Access::signed_in, {},         false, handle_me, {}},
-    Route{verb::get,    "/api/v1/users",                   Access::group,     kAdmins,    false, handle_list_users, {}},
-    Route{verb::post,   "/api/v1/users",                   Access::group,     kAdmins,    true, handle_create_user, {}},
-    Route{verb::patch,  "/api/v1/users/{}",                Access::group,     kAdmins,    true, handle_patch_user, {}},
-    Route{verb::delete_, "/api/v1/users/{}",               Access::group,     kAdmins,    true, handle_delete_user, {}},
-    Route{verb::post,   "/api/v1/users/{}/revoke-tokens",  Access::group,     kAdmins,    true, handle_revoke_user_tokens, {}},
+    Route{verb::get,    "/api/v1/users",                   Access::group,     kAdmins,    false, handle_list_users, {}, BearerUse::never},
+    Route{verb::post,   "/api/v1/users",                   Access::group,     kAdmins,    true, handle_create_user, {}, BearerUse::never},
+    Route{verb::patch,  "/api/v1/users/{}",                Access::group,     kAdmins,    true, handle_patch_user, {}, BearerUse::never},
+    Route{verb::delete_, "/api/v1/users/{}",               Access::group,     kAdmins,    true, handle_delete_user, {}, BearerUse::never},
+    Route{verb::post,   "/api/v1/users/{}/revoke-tokens",  Access::group,     kAdmins,    true, handle_revoke_user_tokens, {}, BearerUse::never},
     Route{verb::get,    "/api/v1/tokens",                  Access::signed_in, {},         true, handle_list_tokens, kTokensQuery},
-    Route{verb::post,   "/api/v1/tokens",                  Access::group,     kApiTokens, true, handle_create_token, {}},
+    Route{verb::post,   "/api/v1/tokens",                  Access::group,     kApiTokens, true, handle_create_token, {}, BearerUse::manage},
     Route{verb::get,    "/api/v1/tokens/{}",               Access::group,     kApiTokens, false, handle_get_token, {}},
-    Route{verb::patch,  "/api/v1/tokens/{}",               Access::group,     kApiTokens, true, handle_update_token, {}},
-    Route{verb::delete_, "/api/v1/tokens/{}",              Access::group,     kApiTokens, true, handle_delete_token, {}},
-    Route{verb::post,   "/api/v1/tokens/{}/reveal",        Access::group,     kApiTokens, false, handle_reveal_token, {}},
+    Route{verb::patch,  "/api/v1/tokens/{}",               Access::group,     kApiTokens, true, handle_update_token, {}, BearerUse::manage},
+    Route{verb::delete_, "/api/v1/tokens/{}",              Access::group,     kApiTokens, true, handle_delete_token, {}, BearerUse::manage},
+    Route{verb::post,   "/api/v1/tokens/{}/reveal",        Access::group,     kApiTokens, false, handle_reveal_token, {}, BearerUse::manage},
     Route{verb::get,    "/api/v1/tokens/{}/history",       Access::group,     kApiTokens, true, handle_token_history, {}},
     Route{verb::post,   "/api/v1/introspect",              Access::open,      {},         false, handle_introspect, {}},
     Route{verb::get,    "/api/v1/audit",                   Access::group,     kAuditors,  true, handle_audit_query, kAuditQuery},
     Route{verb::get,    "/api/v1/audit/verify",            Access::group,     kAuditors,  true, handle_audit_verify, {}},
     Route{verb::get,    "/api/v1/audit/checkpoints",       Access::group,     kAuditors,  true, handle_list_checkpoints, {}},
-    Route{verb::post,   "/api/v1/audit/checkpoints",       Access::group,     kAuditors,  true, handle_create_checkpoint, {}},
+    Route{verb::post,   "/api/v1/audit/checkpoints",       Access::group,     kAuditors,  true, handle_create_checkpoint, {}, BearerUse::never},
     Route{verb::get,    "/api/v1/audit/export",            Access::group,     kAuditors,  true, handle_audit_export, kExportQuery},
     Route{verb::get,    "/api/v1/audit/export/manifest",   Access::group,     kAuditors,  true, handle_audit_export_manifest, kManifestQuery},
     Route{verb::get,    "/api/v1/audit/stream",            Access::group,     kAuditors,  true, handle_audit_stream, kStreamQuery},
@@ -232,18 +242,49 @@ std::optional<Error> check_query(const Route& route, const Call& call, const std
 
 Error unauthenticated() { return Error::unauthenticated("Sign in, or present an API token as a Bearer token."); }
 
-// Resolves the caller from an API token or the session cookie.
-std::optional<Error> authenticate(App& app, Call& call) {
+constexpr std::string_view kManageScope = "tokenledger:manage";
+
+// The scopes an API token carries: the one place the bearer rule reads them. Tokens carry none
+// until scopes arrive (API.md, "Additions under way"); then this returns the token's own.
+std::vector<std::string> token_scopes(const Introspection& /*token*/) { return {}; }
+
+// Whether `token` may be used on `route` (BearerUse); otherwise insufficient_scope (403).
+std::optional<Error> check_bearer_use(const Route& route, const Introspection& token) {
+  switch (route.bearer) {
+    case BearerUse::owner_reads:
+      if (!is_unsafe(route.method)) return std::nullopt;
+      break;
+    case BearerUse::manage: {
+      const auto scopes = token_scopes(token);
+      if (std::find(scopes.begin(), scopes.end(), kManageScope) != scopes.end()) return std::nullopt;
+      return Error{ErrorCode::insufficient_scope,
+                   "An API token needs the scope tokenledger:manage for this; sign in to do it yourself."};
+    }
+    case BearerUse::never: break;
+  }
+  return Error{ErrorCode::insufficient_scope, "An API token cannot do this; sign in to do it yourself."};
+}
+
+// The challenge sent with an insufficient_scope refusal (RFC 6750 §3): the scope is named only
+// where a token holding it would be let through.
+std::string_view scope_challenge(const Route& route) {
+  return route.bearer == BearerUse::manage ? R"(Bearer error="insufficient_scope", scope="tokenledger:manage")"
+                                           : R"(Bearer error="insufficient_scope")";
+}
+
+// Resolves the caller from an API token or the session cookie; a token is then held to what
+// `route` lets tokens do.
+std::optional<Error> authenticate(App& app, Call& call, const Route& route) {
   std::string_view auth = call.req[net::http::field::authorization];
   if (!auth.empty()) {
-    constexpr std::string_view kBearer = "Bearer ";
-    if (!auth.starts_with(kBearer)) return unauthenticated();
-    const Introspection token = app.tokens.introspect(auth.substr(kBearer.size()), call.now, call.ctx.source.ip);
+    const auto code = bearer_credentials(auth);
+    if (!code) return unauthenticated();
+    const Introspection token = app.tokens.introspect(*code, call.now, call.ctx.source.ip);
     if (!token.active) return Error::unauthenticated("The API token is unknown, expired or deleted.");
     call.user = app.users.get(token.owner);
     if (!call.user) return unauthenticated();
     call.ctx.actor = {token.owner, "api_token", token.token_id};
-    return std::nullopt;
+    return check_bearer_use(route, token);
   }
   call.session_id = cookie_value(call.req[net::http::field::cookie], app.settings.session_cookie_name());
   if (call.session_id.empty()) return unauthenticated();
@@ -315,8 +356,11 @@ Routed route_request(App& app, const net::Request& req, std::string client_ip, T
   routed.handler = route.handler;
 
   if (route.access != Access::open) {
-    if (auto refused = authenticate(app, call)) {
+    if (auto refused = authenticate(app, call, route)) {
       routed.answer = error_response(*refused);
+      if (refused->code == ErrorCode::insufficient_scope) {
+        routed.answer->set(net::http::field::www_authenticate, scope_challenge(route));
+      }
       return routed;
     }
     if (route.access == Access::group && !call.user->in_group(route.group)) {
@@ -333,6 +377,35 @@ Routed route_request(App& app, const net::Request& req, std::string client_ip, T
   }
   if (auto refused = check_query(route, call, repeated)) routed.answer = error_response(*refused);
   return routed;
+}
+
+std::optional<std::string_view> bearer_credentials(std::string_view authorization) {
+  constexpr std::string_view kScheme = "bearer";
+  if (authorization.size() <= kScheme.size() || authorization[kScheme.size()] != ' ') return std::nullopt;
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != kScheme[i]) return std::nullopt;
+  }
+  authorization.remove_prefix(kScheme.size());
+  while (!authorization.empty() && authorization.front() == ' ') authorization.remove_prefix(1);
+  return authorization;
+}
+
+std::function<bool(Timestamp)> access_recheck(App& app, const Call& call, std::string_view group) {
+  std::string code;
+  if (call.ctx.actor.via == "api_token") {
+    code = std::string(bearer_credentials(call.req[net::http::field::authorization]).value_or(""));
+  }
+  return [&app, code = std::move(code), session_id = call.session_id, user = call.ctx.actor.user,
+          token_id = call.ctx.actor.token_id, ip = call.ctx.source.ip, group = std::string(group)](Timestamp now) {
+    if (!token_id.empty()) {
+      const Introspection token = app.tokens.introspect(code, now, ip);
+      if (!token.active || token.token_id != token_id) return false;
+    } else if (!app.sessions.active(session_id, now)) {
+      return false;
+    }
+    const auto current = app.users.get(user);
+    return current && (group.empty() || current->in_group(group));
+  };
 }
 
 std::vector<std::pair<std::string, std::string>> route_list() {

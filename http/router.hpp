@@ -4,6 +4,7 @@
 // testable on its own, and the connection code only moves bytes.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,18 @@ struct Routed {
 };
 
 Routed route_request(App& app, const net::Request& req, std::string client_ip, Timestamp now);
+
+// The credentials of an Authorization header value in the Bearer scheme (RFC 6750 §2.1): the
+// scheme matched case-insensitively (RFC 9110 §11.1), then one or more spaces; nullopt for any
+// other scheme. The result may be empty (then no credential matches).
+std::optional<std::string_view> bearer_credentials(std::string_view authorization);
+
+// For a request that runs long (the audit stream, the export): whether the credential it came
+// with would still be let in to a route of `group` ("" = any signed-in user) at `now`: its
+// session still stands (asking does not extend it) or its token is still active, and its user
+// still exists and is in `group`. Copies what it needs from `call`; callable from any thread
+// while `app` lives.
+std::function<bool(Timestamp now)> access_recheck(App& app, const Call& call, std::string_view group);
 
 // Every route as (method, pattern), for checking the OpenAPI document against the server.
 std::vector<std::pair<std::string, std::string>> route_list();

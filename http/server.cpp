@@ -1,6 +1,7 @@
 #include "http/server.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast/core/detect_ssl.hpp>
@@ -62,7 +63,19 @@ void log_request(App& app, const net::Request& req, const Routed& routed, unsign
                              routed.call.ctx.source.request_id);
 }
 
-awaitable<bool> next_piece(StreamBody& body, std::string& out) { co_return body.next(out); }
+// Whether the client has closed its side (an orderly FIN, read without taking a byte): an idle
+// live stream learns it without writing, so its per-user slot (StreamSlots) is given back at
+// once rather than at the next keep-alive write.
+bool peer_closed(net::tcp::socket& socket) {
+  char byte = 0;
+  return ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+// nullopt when the caller lost access (StreamBody::allowed): the body ends there.
+awaitable<std::optional<bool>> next_piece(StreamBody& body, std::string& out) {
+  if (body.allowed && !body.allowed()) co_return std::nullopt;
+  co_return body.next(out);
+}
 
 // Over the connection limit: a short 503, written without waiting (it fits the fresh socket's
 // send buffer), then the connection is closed.
@@ -148,7 +161,9 @@ awaitable<bool> Server::write_stream(Stream& stream, net::Response& head, Routed
   int idle_polls = 0;
   for (;;) {
     std::string piece;
-    const bool more = co_await asio::co_spawn(workers_, next_piece(body, piece), use_awaitable);
+    const std::optional<bool> next = co_await asio::co_spawn(workers_, next_piece(body, piece), use_awaitable);
+    if (!next) co_return false;
+    const bool more = *next;
     if (!piece.empty()) {
       idle_polls = 0;
       tcp_of(stream).expires_after(app_.settings.read_timeout);
@@ -157,6 +172,7 @@ awaitable<bool> Server::write_stream(Stream& stream, net::Response& head, Routed
     }
     if (more) continue;
     if (!body.live || stopping_) break;
+    if (peer_closed(tcp_of(stream).socket())) co_return false;
     if (++idle_polls % 60 == 0) {  // about every 15 s
       tcp_of(stream).expires_after(app_.settings.read_timeout);
       auto [ec, n] = co_await asio::async_write(stream, http::make_chunk(asio::buffer(": keep-alive\n\n", 14)), as_tuple);

@@ -65,6 +65,8 @@ std::optional<ServerOptions> parse_server_options(int argc, char** argv, int& ex
       ("body-limit", po::value(&o.body_limit)->default_value(o.body_limit), "largest request body, bytes")
       ("max-connections", po::value(&o.max_connections)->default_value(o.max_connections),
        "open connections at most; beyond, a new one is answered 503 and closed")
+      ("max-streams-per-user", po::value(&o.max_streams_per_user)->default_value(o.max_streams_per_user),
+       "audit streams one user may hold open at once; one more is answered 429; 0: no limit")
       ("session-idle-minutes", po::value(&o.session_idle_minutes)->default_value(o.session_idle_minutes),
        "a session ends after this long unused")
       ("session-lifetime-minutes", po::value(&o.session_lifetime_minutes)->default_value(o.session_lifetime_minutes),
@@ -117,6 +119,11 @@ std::optional<ServerOptions> parse_server_options(int argc, char** argv, int& ex
       return std::nullopt;
     }
     o.checkpoint_seconds = vm["checkpoint-minutes"].as<int>() * 60;
+  }
+  if (o.max_streams_per_user < 0) {
+    std::cerr << "tokenledger: --max-streams-per-user must be 0 or more\n";
+    exit_code = 2;
+    return std::nullopt;
   }
   if (o.checkpoint_seconds < 0 || o.scrub_hours < 0) {
     std::cerr << "tokenledger: --checkpoint-seconds and --scrub-hours must be 0 or more\n";

@@ -35,6 +35,7 @@ struct ServerOptions {
   std::size_t max_tokens = 100;
   std::size_t body_limit = 64 * 1024;
   std::size_t max_connections = 1024;
+  int max_streams_per_user = 4;
   int session_idle_minutes = 30;
   int session_lifetime_minutes = 12 * 60;
   // Faults (issue 6): the start-up check of the chain, and an investigation mode.

@@ -31,6 +31,12 @@ std::optional<std::string> SessionStore::resolve(const std::string& session_id, 
   return it->second.username;
 }
 
+bool SessionStore::active(const std::string& session_id, Timestamp now) {
+  std::lock_guard lock(mutex_);
+  auto it = sessions_.find(sha256_hex(session_id));
+  return it != sessions_.end() && now - it->second.last_seen <= idle_ && now - it->second.created <= absolute_;
+}
+
 std::optional<Timestamp> SessionStore::authenticated_at(const std::string& session_id) {
   std::lock_guard lock(mutex_);
   auto it = sessions_.find(sha256_hex(session_id));

@@ -21,6 +21,9 @@ class SessionStore {
   std::string create(const std::string& username, Timestamp now);
   // The session's user, or nullopt when unknown or expired. Extends the idle time.
   std::optional<std::string> resolve(const std::string& session_id, Timestamp now);
+  // Whether the session still stands at `now`, without extending it: a long request (an audit
+  // stream) asks this while it runs, and must not keep an idle session alive by asking.
+  bool active(const std::string& session_id, Timestamp now);
   // When the session's user last typed their password (sign-in or re-authentication).
   std::optional<Timestamp> authenticated_at(const std::string& session_id);
   void reauthenticated(const std::string& session_id, Timestamp now);

@@ -1,7 +1,9 @@
 // End to end: the authorization matrix. Every route of http/router.cpp (kRoutes) is requested by
 // each kind of caller, and each must get exactly its allowed status: anonymous, a user in no
 // group, an api-tokens member (who owns the token under test), another api-tokens member, an
-// auditor, an admin, and a Bearer API token (of the owning member).
+// auditor, an admin, and two Bearer API tokens: the owning member's, and the token of a user in
+// every group (api-tokens, auditors, admins). A token may use the GET routes its owner may and
+// nothing else (no scopes yet): every other route answers 403 insufficient_scope (kScope).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -18,10 +20,12 @@
 namespace e2e {
 namespace {
 
-enum Role { kAnon, kPlain, kMember, kOther, kAuditor, kAdmin, kBearer, kRoles };
-constexpr std::array<const char*, kRoles> kRoleNames = {"anonymous", "plain user", "api-tokens member",
-                                                        "other member",  "auditor",    "admin",
-                                                        "api-token bearer"};
+enum Role { kAnon, kPlain, kMember, kOther, kAuditor, kAdmin, kBearer, kBossBearer, kRoles };
+constexpr std::array<const char*, kRoles> kRoleNames = {"anonymous",        "plain user", "api-tokens member",
+                                                        "other member",     "auditor",    "admin",
+                                                        "api-token bearer", "all-groups bearer"};
+// Expected 403 with code insufficient_scope and a Bearer challenge naming that error.
+constexpr int kScope = 4030;
 
 // Reads only the status line of a response (for the live SSE stream, which never ends).
 int status_only(unsigned short port, const std::string& raw) {
@@ -57,6 +61,7 @@ class AuthzMatrixE2E : public ServerTest {
     create_user(*admin, "dave", {"api-tokens"});
     create_user(*admin, "aud", {"auditors"});
     create_user(*admin, "vic", {});
+    create_user(*admin, "boss", {"api-tokens", "auditors", "admins"});
     clients.emplace(kAnon, server.client());
     clients.emplace(kPlain, login(server, "bob"));
     clients.emplace(kMember, login(server, "carol"));
@@ -66,6 +71,9 @@ class AuthzMatrixE2E : public ServerTest {
     const Json token = create_token(clients.at(kMember), "bearer");
     bearer_code = reveal(clients.at(kMember), token["id"].str());
     clients.emplace(kBearer, server.client());
+    HttpClient boss = login(server, "boss");
+    boss_code = reveal(boss, create_token(boss, "boss bearer")["id"].str());
+    clients.emplace(kBossBearer, server.client());
     target = create_token(clients.at(kMember), "target")["id"].str();
   }
 
@@ -78,7 +86,15 @@ class AuthzMatrixE2E : public ServerTest {
   }
 
   std::map<Role, HttpClient> clients;
+  // The Authorization header of a bearer role, or "" for the others.
+  std::string authorization(Role role) const {
+    if (role == kBearer) return "Bearer " + bearer_code;
+    if (role == kBossBearer) return "Bearer " + boss_code;
+    return {};
+  }
+
   std::string bearer_code;
+  std::string boss_code;
   std::string target;
   int users_made = 0;
 };
@@ -87,7 +103,7 @@ struct Cell {
   std::string method;
   std::string path;  // "{T}": the member's token; "{T*}": a fresh one; "{U*}": a fresh user
   std::string body;
-  std::array<int, kRoles> expected;  // anon, plain, member, other, auditor, admin, bearer
+  std::array<int, kRoles> expected;  // anon, plain, member, other, auditor, admin, bearer, all-groups bearer
 };
 
 TEST_F(AuthzMatrixE2E, EveryRouteAndCallerGetsExactlyItsAnswer) {
@@ -95,42 +111,43 @@ TEST_F(AuthzMatrixE2E, EveryRouteAndCallerGetsExactlyItsAnswer) {
   const std::string patch_token = R"({"description":"changed","timeout":{"value":20,"unit":"days"}})";
   // clang-format off
   const std::vector<Cell> cells = {
-      {"GET",    "/healthz",                      "", {200, 200, 200, 200, 200, 200, 200}},
-      {"GET",    "/readyz",                       "", {200, 200, 200, 200, 200, 200, 200}},
-      {"GET",    "/api/v1/openapi.json",          "", {200, 200, 200, 200, 200, 200, 200}},
-      {"GET",    "/metrics",                      "", {200, 200, 200, 200, 200, 200, 200}},
-      {"GET",    "/",                             "", {200, 200, 200, 200, 200, 200, 200}},
-      {"GET",    "/app.js",                       "", {200, 200, 200, 200, 200, 200, 200}},
-      {"POST",   "/api/v1/session",               bob_login, {200, 200, 200, 200, 200, 200, 200}},
-      {"GET",    "/api/v1/me",                    "", {401, 200, 200, 200, 200, 200, 200}},
-      {"GET",    "/api/v1/users",                 "", {401, 403, 403, 403, 403, 200, 403}},
-      {"POST",   "/api/v1/users",                 "{new}", {401, 403, 403, 403, 403, 201, 403}},
-      {"PATCH",  "/api/v1/users/vic",             R"({"groups":[]})", {401, 403, 403, 403, 403, 200, 403}},
-      {"DELETE", "/api/v1/users/{U*}",            "", {401, 403, 403, 403, 403, 204, 403}},
-      {"POST",   "/api/v1/users/vic/revoke-tokens", R"({"reason":"matrix"})", {401, 403, 403, 403, 403, 200, 403}},
-      {"GET",    "/api/v1/tokens",                "", {401, 403, 200, 200, 403, 403, 200}},
-      {"GET",    "/api/v1/tokens?owner=carol",    "", {401, 403, 403, 403, 200, 403, 403}},
-      {"POST",   "/api/v1/tokens",                token_body("matrix", 10), {401, 403, 201, 201, 403, 403, 201}},
-      {"GET",    "/api/v1/tokens/{T}",            "", {401, 403, 200, 404, 403, 403, 200}},
-      {"PATCH",  "/api/v1/tokens/{T}",            patch_token, {401, 403, 200, 404, 403, 403, 200}},
-      {"POST",   "/api/v1/tokens/{T}/reveal",     "", {401, 403, 200, 404, 403, 403, 200}},
-      {"GET",    "/api/v1/tokens/{T}/history",    "", {401, 403, 200, 404, 403, 403, 200}},
-      {"DELETE", "/api/v1/tokens/{T*}",           "", {401, 403, 204, 404, 403, 403, 204}},
-      {"POST",   "/api/v1/introspect",            "token=tlk_x", {401, 401, 401, 401, 401, 401, 401}},
-      {"GET",    "/api/v1/audit",                 "", {401, 403, 403, 403, 200, 403, 403}},
-      {"GET",    "/api/v1/audit/verify",          "", {401, 403, 403, 403, 200, 403, 403}},
-      {"GET",    "/api/v1/audit/checkpoints",     "", {401, 403, 403, 403, 200, 403, 403}},
-      {"POST",   "/api/v1/audit/checkpoints",     "", {401, 403, 403, 403, 201, 403, 403}},
-      {"GET",    "/api/v1/audit/export",          "", {401, 403, 403, 403, 200, 403, 403}},
-      {"GET",    "/api/v1/audit/export/manifest", "", {401, 403, 403, 403, 200, 403, 403}},
-      {"GET",    "/api/v1/audit/stream",          "", {401, 403, 403, 403, 200, 403, 403}},
-      {"POST",   "/api/v1/session/reauth",        "{pw}", {401, 204, 204, 204, 204, 204, 403}},
+      {"GET",    "/healthz",                      "", {200, 200, 200, 200, 200, 200, 200, 200}},
+      {"GET",    "/readyz",                       "", {200, 200, 200, 200, 200, 200, 200, 200}},
+      {"GET",    "/api/v1/openapi.json",          "", {200, 200, 200, 200, 200, 200, 200, 200}},
+      {"GET",    "/metrics",                      "", {200, 200, 200, 200, 200, 200, 200, 200}},
+      {"GET",    "/",                             "", {200, 200, 200, 200, 200, 200, 200, 200}},
+      {"GET",    "/app.js",                       "", {200, 200, 200, 200, 200, 200, 200, 200}},
+      {"POST",   "/api/v1/session",               bob_login, {200, 200, 200, 200, 200, 200, 200, 200}},
+      {"GET",    "/api/v1/me",                    "", {401, 200, 200, 200, 200, 200, 200, 200}},
+      {"GET",    "/api/v1/users",                 "", {401, 403, 403, 403, 403, 200, kScope, kScope}},
+      {"POST",   "/api/v1/users",                 "{new}", {401, 403, 403, 403, 403, 201, kScope, kScope}},
+      {"PATCH",  "/api/v1/users/vic",             R"({"groups":[]})", {401, 403, 403, 403, 403, 200, kScope, kScope}},
+      {"DELETE", "/api/v1/users/{U*}",            "", {401, 403, 403, 403, 403, 204, kScope, kScope}},
+      {"POST",   "/api/v1/users/vic/revoke-tokens", R"({"reason":"matrix"})", {401, 403, 403, 403, 403, 200, kScope, kScope}},
+      {"GET",    "/api/v1/tokens",                "", {401, 403, 200, 200, 403, 403, 200, 200}},
+      {"GET",    "/api/v1/tokens?owner=carol",    "", {401, 403, 403, 403, 200, 403, 403, 200}},
+      {"POST",   "/api/v1/tokens",                token_body("matrix", 10), {401, 403, 201, 201, 403, 403, kScope, kScope}},
+      {"GET",    "/api/v1/tokens/{T}",            "", {401, 403, 200, 404, 403, 403, 200, 404}},
+      {"PATCH",  "/api/v1/tokens/{T}",            patch_token, {401, 403, 200, 404, 403, 403, kScope, kScope}},
+      {"POST",   "/api/v1/tokens/{T}/reveal",     "", {401, 403, 200, 404, 403, 403, kScope, kScope}},
+      {"GET",    "/api/v1/tokens/{T}/history",    "", {401, 403, 200, 404, 403, 403, 200, 404}},
+      {"DELETE", "/api/v1/tokens/{T*}",           "", {401, 403, 204, 404, 403, 403, kScope, kScope}},
+      {"POST",   "/api/v1/introspect",            "token=tlk_x", {401, 401, 401, 401, 401, 401, 401, 401}},
+      {"GET",    "/api/v1/audit",                 "", {401, 403, 403, 403, 200, 403, 403, 200}},
+      {"GET",    "/api/v1/audit/verify",          "", {401, 403, 403, 403, 200, 403, 403, 200}},
+      {"GET",    "/api/v1/audit/checkpoints",     "", {401, 403, 403, 403, 200, 403, 403, 200}},
+      {"POST",   "/api/v1/audit/checkpoints",     "", {401, 403, 403, 403, 201, 403, kScope, kScope}},
+      {"GET",    "/api/v1/audit/export",          "", {401, 403, 403, 403, 200, 403, 403, 200}},
+      {"GET",    "/api/v1/audit/export/manifest", "", {401, 403, 403, 403, 200, 403, 403, 200}},
+      {"GET",    "/api/v1/audit/stream",          "", {401, 403, 403, 403, 200, 403, 403, 200}},
+      {"POST",   "/api/v1/session/reauth",        "{pw}", {401, 204, 204, 204, 204, 204, kScope, kScope}},
       // Last: signing out ends the sessions the rows above used.
-      {"DELETE", "/api/v1/session",               "", {401, 204, 204, 204, 204, 204, 204}},
+      {"DELETE", "/api/v1/session",               "", {401, 204, 204, 204, 204, 204, kScope, kScope}},
   };
   // clang-format on
   const std::map<Role, std::string> users = {{kPlain, "bob"},    {kMember, "carol"}, {kOther, "dave"},
-                                             {kAuditor, "aud"},  {kAdmin, "admin"},  {kBearer, "carol"}};
+                                             {kAuditor, "aud"},  {kAdmin, "admin"},  {kBearer, "carol"},
+                                             {kBossBearer, "boss"}};
   std::set<std::pair<std::string, std::string>> covered;
   int checked = 0;
   for (const Cell& cell : cells) {
@@ -150,14 +167,14 @@ TEST_F(AuthzMatrixE2E, EveryRouteAndCallerGetsExactlyItsAnswer) {
       int status = 0;
       if (cell.path == "/api/v1/audit/stream") {
         std::string raw = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
-        if (role == kBearer) raw += "Authorization: Bearer " + bearer_code + "\r\n";
-        if (const std::string sid = clients.at(role).cookie("tl_session"); !sid.empty() && role != kBearer) {
+        if (!authorization(role).empty()) raw += "Authorization: " + authorization(role) + "\r\n";
+        if (const std::string sid = clients.at(role).cookie("tl_session"); !sid.empty()) {
           raw += "Cookie: tl_session=" + sid + "\r\n";
         }
         status = status_only(server.port(), raw + "\r\n");
       } else {
         Headers headers;
-        if (role == kBearer) headers.emplace_back("Authorization", "Bearer " + bearer_code);
+        if (!authorization(role).empty()) headers.emplace_back("Authorization", authorization(role));
         if (cell.path == "/api/v1/introspect") headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
         // Signing in would change who the role's client is: sign in on a copy of it.
         const bool login_row = cell.method == "POST" && cell.path == "/api/v1/session";
@@ -167,6 +184,17 @@ TEST_F(AuthzMatrixE2E, EveryRouteAndCallerGetsExactlyItsAnswer) {
         }
         const Response res = (login_row ? copy : clients.at(role)).request(cell.method, path, body, headers);
         status = res.status;
+        if (cell.expected[r] == kScope) {
+          EXPECT_EQ(res.error_code(), "insufficient_scope") << cell.method << " " << cell.path << " as "
+                                                             << kRoleNames[r] << ": " << describe(res);
+          // RFC 6750 §3: the challenge names the error, and the scope only where it would help.
+          const std::string challenge = res.header("www-authenticate");
+          EXPECT_NE(challenge.find(R"(error="insufficient_scope")"), std::string::npos) << cell.path;
+          const bool manage = cell.path.starts_with("/api/v1/tokens");
+          EXPECT_EQ(challenge.find(R"(scope="tokenledger:manage")") != std::string::npos, manage)
+              << cell.method << " " << cell.path << ": " << challenge;
+          status = status == 403 ? kScope : status;
+        }
         EXPECT_EQ(status, cell.expected[r]) << cell.method << " " << cell.path << " as " << kRoleNames[r] << ": "
                                             << describe(res);
         ++checked;
