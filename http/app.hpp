@@ -11,6 +11,7 @@
 #include "projections/read_model.hpp"
 #include "service/expiry_notifier.hpp"
 #include "service/integrity_guard.hpp"
+#include "service/rate_limiter.hpp"
 #include "service/sessions.hpp"
 #include "service/token_service.hpp"
 #include "service/user_service.hpp"
@@ -24,6 +25,9 @@ struct HttpSettings {
   bool tls = false;
   // Reveal via a session needs the password typed within this many minutes; 0: off.
   int reveal_reauth_minutes = 0;
+  // /metrics on the main listener needs this as a Bearer secret; empty: refused there.
+  std::string metrics_secret;
+  bool metrics_listener = false;  // --metrics-listen serves /metrics on an address of its own
 };
 
 struct App {
@@ -39,6 +43,7 @@ struct App {
   HttpSettings settings;
   RequestMetrics metrics;
   const ExpiryNotifier* notifier = nullptr;  // when webhooks are configured
+  RateLimiter* reveal_limiter = nullptr;      // reveals per user (--reveal-rate); null: no limit
 };
 
 }  // namespace tl

@@ -62,6 +62,17 @@ std::optional<ServerOptions> parse_server_options(int argc, char** argv, int& ex
       ("body-limit", po::value(&o.body_limit)->default_value(o.body_limit), "largest request body, bytes")
       ("max-connections", po::value(&o.max_connections)->default_value(o.max_connections),
        "open connections at most; beyond, a new one is answered 503 and closed")
+      ("max-connections-per-ip", po::value(&o.max_connections_per_ip)->default_value(o.max_connections_per_ip),
+       "once more than half of --max-connections are open, one client address may hold at most this many "
+       "(beyond, 503 and closed); 0: a quarter of --max-connections")
+      ("reveal-rate", po::value(&o.reveal_rate)->default_value(o.reveal_rate),
+       "reveals per user a minute, with a burst of as many (beyond: 429 rate_limited with Retry-After, nothing "
+       "recorded); 0: no limit")
+      ("metrics-secret-file", po::value(&o.metrics_secret_file),
+       "serve /metrics on the main listener to the bearer of the secret in this file (Authorization: Bearer; "
+       "at least 16 bytes, not readable by group or others); without it or --metrics-listen /metrics answers 401")
+      ("metrics-listen", po::value(&o.metrics_listen),
+       "also listen on ADDR:PORT (plain HTTP) for /metrics, without a secret, and /healthz only")
       ("session-idle-minutes", po::value(&o.session_idle_minutes)->default_value(o.session_idle_minutes),
        "a session ends after this long unused")
       ("session-lifetime-minutes", po::value(&o.session_lifetime_minutes)->default_value(o.session_lifetime_minutes),
@@ -107,6 +118,11 @@ std::optional<ServerOptions> parse_server_options(int argc, char** argv, int& ex
   }
   if (o.checkpoint_seconds < 0 || o.scrub_hours < 0) {
     std::cerr << "tokenledger: --checkpoint-seconds and --scrub-hours must be 0 or more\n";
+    exit_code = 2;
+    return std::nullopt;
+  }
+  if (o.reveal_rate < 0) {
+    std::cerr << "tokenledger: --reveal-rate must be 0 (no limit) or more\n";
     exit_code = 2;
     return std::nullopt;
   }
