@@ -154,7 +154,11 @@ TOKENLEDGER_INTROSPECTION_SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d
 export TOKENLEDGER_INTROSPECTION_SECRET
 echo "$TOKENLEDGER_INTROSPECTION_SECRET" >"$WORK/secret"
 unset TOKENLEDGER_ADMIN_PASSWORD SPDLOG_LEVEL
-SERVER_ARGS=(--listen "127.0.0.1:$TL_PORT" --max-tokens-per-user 100000)
+# /metrics needs a secret (--metrics-secret-file, 0600); reveals run unthrottled (--reveal-rate 0),
+# since row 2 measures how many the server can do, not how many one user may.
+(umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/metrics.secret")
+SERVER_ARGS=(--listen "127.0.0.1:$TL_PORT" --max-tokens-per-user 100000 --reveal-rate 0
+  --metrics-secret-file "$WORK/metrics.secret")
 
 gbench() { # RUN LOG JSON RC TAKE...: parse one Google Benchmark run
   local run=$1 logf=$2 json=$3 rc=$4
@@ -408,7 +412,8 @@ if row_on 2 || row_on 3; then
   fi
   if [[ -n "$SERVER_PID" ]]; then
     # The server's own view of the load (latency by route, batch sizes, fsync), kept with --keep.
-    curl -fsS -o "$WORK/logs/metrics-after-http.txt" "http://127.0.0.1:$TL_PORT/metrics" 2>/dev/null || true
+    curl -fsS -H "Authorization: Bearer $(cat "$WORK/metrics.secret")" -o "$WORK/logs/metrics-after-http.txt" \
+      "http://127.0.0.1:$TL_PORT/metrics" 2>/dev/null || true
     log "rows 2, 3: stopping the server (it writes a projection checkpoint)"
     stop_pid "$SERVER_PID" 600
     SERVER_PID=""

@@ -17,6 +17,7 @@
 #include "projections/read_model.hpp"
 #include "service/expiry_notifier.hpp"
 #include "service/integrity_guard.hpp"
+#include "service/rate_limiter.hpp"
 #include "service/sessions.hpp"
 #include "service/token_service.hpp"
 #include "service/user_service.hpp"
@@ -43,6 +44,9 @@ struct HttpSettings {
   std::string_view session_cookie_name() const { return secure_cookie() ? "__Host-tl_session" : "tl_session"; }
   // Audit streams one user may hold open at once; 0: no limit.
   std::size_t max_streams_per_user = 4;
+  // /metrics on the main listener needs this as a Bearer secret; empty: refused there.
+  std::string metrics_secret;
+  bool metrics_listener = false;  // --metrics-listen serves /metrics on an address of its own
 };
 
 struct App {
@@ -59,6 +63,7 @@ struct App {
   RequestMetrics metrics;
   const ExpiryNotifier* notifier = nullptr;  // when webhooks are configured
   StreamSlots streams;                         // audit streams held, per user
+  RateLimiter* reveal_limiter = nullptr;      // reveals per user (--reveal-rate); null: no limit
 };
 
 }  // namespace tl

@@ -89,6 +89,7 @@ net::Response handle_healthz(App&, Call&);
 net::Response handle_readyz(App&, Call&);
 net::Response handle_web_asset(App&, Call&);
 net::Response handle_metrics(App&, Call&);
+net::Response handle_metrics_listener(App&, Call&);  // on --metrics-listen: no secret asked
 net::Response handle_openapi(App&, Call&);
 
 net::Response handle_login(App&, Call&);

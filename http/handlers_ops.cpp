@@ -1,4 +1,8 @@
-// Operations (health, readiness) and the embedded web UI.
+// Operations (health, readiness, metrics) and the embedded web UI.
+#include <sodium.h>
+
+#include <cctype>
+
 #include "eventstore/json_writer.hpp"
 #include "http/call.hpp"
 #include "http/responses.hpp"
@@ -67,7 +71,9 @@ void integrity_metrics(const IntegrityGuard& integrity, std::string& out) {
 
 }  // namespace
 
-net::Response handle_metrics(App& app, Call&) {
+namespace {
+
+net::Response metrics_body(App& app) {
   net::Response res{status::ok, 11};
   res.set(net::http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   res.body() = app.metrics.render(app.store, app.model);
@@ -80,6 +86,50 @@ net::Response handle_metrics(App& app, Call&) {
   }
   return res;
 }
+
+// Compares SHA-256 digests in constant time, so neither the secret's bytes nor its length
+// show in the timing.
+bool same_secret(std::string_view given, std::string_view secret) {
+  unsigned char a[crypto_hash_sha256_BYTES], b[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(a, reinterpret_cast<const unsigned char*>(given.data()), given.size());
+  crypto_hash_sha256(b, reinterpret_cast<const unsigned char*>(secret.data()), secret.size());
+  return crypto_verify_32(a, b) == 0;
+}
+
+// The bearer value of `Authorization: Bearer <v>` (scheme case-insensitive, RFC 9110 §11.1), or "".
+std::string_view bearer_of(const net::Request& req) {
+  std::string_view auth = req[net::http::field::authorization];
+  constexpr std::string_view kScheme = "bearer ";
+  if (auth.size() <= kScheme.size()) return {};
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(auth[i])) != kScheme[i]) return {};
+  }
+  return auth.substr(kScheme.size());
+}
+
+}  // namespace
+
+// GET /metrics on the main listener: only for the bearer of the metrics secret
+// (--metrics-secret-file); 401 `unauthenticated` otherwise, naming how to get access.
+net::Response handle_metrics(App& app, Call& call) {
+  const std::string& secret = app.settings.metrics_secret;
+  if (!secret.empty()) {
+    const std::string_view given = bearer_of(call.req);
+    if (!given.empty() && same_secret(given, secret)) return metrics_body(app);
+  }
+  std::string message =
+      !secret.empty() ? "Send the metrics secret (--metrics-secret-file) as Authorization: Bearer <secret>."
+      : app.settings.metrics_listener
+          ? "/metrics is served on the metrics address (--metrics-listen), not here."
+          : "/metrics needs a credential: start the server with --metrics-secret-file F and send "
+            "Authorization: Bearer <secret>, or serve it on a separate address with --metrics-listen ADDR:PORT.";
+  auto res = error_response(Error::unauthenticated(std::move(message)));
+  res.set(net::http::field::www_authenticate, R"(Bearer realm="tokenledger-metrics")");
+  return res;
+}
+
+// GET /metrics on the --metrics-listen address: the address is the protection.
+net::Response handle_metrics_listener(App& app, Call&) { return metrics_body(app); }
 
 namespace {
 

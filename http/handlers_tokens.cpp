@@ -210,6 +210,16 @@ net::Response handle_reveal_token(App& app, Call& call) {
                              "Type your password again to show a code (POST /api/v1/session/reauth)."});
     }
   }
+  // Counted before the append, per user (--reveal-rate): each reveal is a record, so without a
+  // bound one user could fill the disk. A refused reveal appends nothing.
+  if (app.reveal_limiter != nullptr) {
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(call.now.time_since_epoch()).count();
+    if (const std::int64_t wait = app.reveal_limiter->take(call.ctx.actor.user, now_ms); wait > 0) {
+      auto res = error_response(Error::rate_limited("Too many reveals; try again in " + std::to_string(wait) + " s."));
+      res.set(net::http::field::retry_after, std::to_string(wait));
+      return res;
+    }
+  }
   return reveal_after_append(app, call, 0);
 }
 

@@ -7,10 +7,15 @@
 
 #include <sys/stat.h>
 
+#include <cctype>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "eventstore/codec.hpp"
@@ -157,6 +162,25 @@ std::string load_introspection_secret(const tl::EventStore& store, const tl::Ser
   return load_secret(o.introspection_secret_file, "introspection secret (--introspection-secret-file)");
 }
 
+// The secret of --metrics-secret-file: the file's text without trailing white space. Refused,
+// stopping the start, when group or others have any access to it (as ssh refuses key files) or
+// when it is shorter than 16 bytes.
+std::string load_metrics_secret(const std::string& path) {
+  const std::string what = "--metrics-secret-file " + path;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw std::runtime_error(what + ": " + std::strerror(errno));
+  if ((st.st_mode & 077) != 0) {
+    throw std::runtime_error(what + ": group or others may access it; make it readable by the owner only (chmod 600)");
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string secret = text.str();
+  while (!secret.empty() && std::isspace(static_cast<unsigned char>(secret.back()))) secret.pop_back();
+  if (!in || secret.size() < 16) throw std::runtime_error(what + ": the secret must be at least 16 bytes");
+  return secret;
+}
+
 std::function<bool(const std::string&)> witness_poster(const tl::ServerOptions& o,
                                                        std::unique_ptr<tl::WebhookClient>& client) {
   if (o.witness_url.empty()) return {};
@@ -178,6 +202,7 @@ int run(const tl::ServerOptions& o) {
   // certificate stops the start with nothing done.
   std::shared_ptr<boost::asio::ssl::context> tls;
   if (!o.tls_cert.empty()) tls = tl::make_tls_context(o.tls_cert, o.tls_key);
+  const std::string metrics_secret = o.metrics_secret_file.empty() ? "" : load_metrics_secret(o.metrics_secret_file);
   fs::create_directories(o.data);
   fs::permissions(o.data, fs::perms::owner_all, fs::perm_options::replace);
   check_key_files_private(o);  // before the data directory is tightened, which would hide a loose key file
@@ -244,6 +269,10 @@ int run(const tl::ServerOptions& o) {
   tl::App app{*store, model, tokens, users, sessions, throttle, *signer, guard, introspection_secret,
               {.body_limit = o.body_limit, .tls = tls != nullptr, .reveal_reauth_minutes = o.reveal_reauth_minutes},
               {}};
+  app.settings.metrics_secret = metrics_secret;
+  app.settings.metrics_listener = !o.metrics_listen.empty();
+  tl::RateLimiter reveal_limiter(static_cast<std::uint32_t>(o.reveal_rate));
+  if (reveal_limiter.enabled()) app.reveal_limiter = &reveal_limiter;
   std::unique_ptr<tl::WebhookClient> webhook;
   std::unique_ptr<tl::ExpiryNotifier> notifier;
   if (!o.webhook_url.empty()) {
@@ -263,9 +292,21 @@ int run(const tl::ServerOptions& o) {
   tl::net::asio::io_context io(o.io_threads);
   tl::net::asio::thread_pool workers(static_cast<std::size_t>(o.workers));
   tl::Server server(app, io, workers);
-  server.set_limits({.max_connections = o.max_connections});
+  server.set_limits({.max_connections = o.max_connections, .max_per_address = o.max_connections_per_ip});
   if (tls) server.use_tls(tls);
   const auto bound = server.listen(host, port);
+  std::unique_ptr<tl::Server> metrics_server;
+  std::string metrics_url;
+  if (!o.metrics_listen.empty()) {
+    const auto [metrics_host, metrics_port] = split_listen(o.metrics_listen);
+    metrics_server = std::make_unique<tl::Server>(app, io, workers);
+    metrics_server->serve_metrics_only();
+    metrics_server->set_limits({.max_connections = 64});
+    const auto metrics_bound = metrics_server->listen(metrics_host, metrics_port);
+    metrics_url = "http://" + (metrics_bound.address().is_v6() ? "[" + metrics_host + "]" : metrics_host) + ":" +
+                  std::to_string(metrics_bound.port()) + "/metrics";
+    metrics_server->start();
+  }
   const std::string url = std::string(tls ? "https://" : "http://") +
                           (bound.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(bound.port()) + "/";
   server.start();
@@ -294,9 +335,11 @@ int run(const tl::ServerOptions& o) {
     if (ec) return;
     spdlog::info("signal {} received: finishing in-flight requests, then stopping", signal);
     checkpoint_timer.cancel();
+    if (metrics_server) metrics_server->stop();
     server.stop();
   });
 
+  if (!metrics_url.empty()) spdlog::info("metrics on {}", metrics_url);
   spdlog::info("listening on {}", url.substr(0, url.size() - 1));
   if (bootstrap) {
     std::cout << "\n  First account created: user 'admin' (group admins)\n";

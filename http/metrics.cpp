@@ -113,14 +113,32 @@ void AccessLog::write_out(const std::string& text) {
   }
 }
 
+// The methods of RFC 9110 §9 and PATCH (RFC 5789) keep their name; any other a client sends
+// is counted as "other", so no client can grow the label set (issue 12).
+std::string_view RequestMetrics::method_label(std::string_view method) {
+  static constexpr std::array<std::string_view, 9> kKnown = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
+                                                             "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+  for (std::string_view known : kKnown) {
+    if (method == known) return known;
+  }
+  return kOther;
+}
+
 void RequestMetrics::record_request(std::string_view method, std::string_view route, unsigned status,
                                     std::int64_t micros, std::string_view ip, std::string_view request_id) {
   record(method, route, status, static_cast<double>(micros) / 1e6);
-  access_log_.write(method, route, status, micros, ip, request_id);
+  // The method as sent, cut short: a line per request must not carry kilobytes of it.
+  access_log_.write(method.substr(0, kLoggedMethodBytes), route, status, micros, ip, request_id);
 }
 
 void RequestMetrics::record(std::string_view method, std::string_view route, unsigned status, double seconds) {
+  method = method_label(method);
+  if (route == "unmatched") route = kOther;
   std::lock_guard lock(mutex_);
+  // Routes are the router's patterns and statuses three digits, so the set is bounded already;
+  // the cap holds even if a caller ever passed something else.
+  if (counts_.size() >= kMaxSeries && !counts_.contains(KeyView{method, route, status})) method = route = kOther;
+  if (latency_.size() >= kMaxSeries && !latency_.contains(route)) route = kOther;
   const KeyView key{method, route, status};
   auto count = counts_.find(key);
   if (count == counts_.end()) count = counts_.emplace(Key{std::string(method), std::string(route), status}, 0).first;

@@ -45,8 +45,14 @@ class AccessLog {
   std::mutex out_mutex_;  // one batch at a time, in order
 };
 
+// Series are labelled by method, route pattern and status, each from a bounded set: methods
+// other than the standard ones and requests that matched no route count as "other", so
+// memory and the size of /metrics stay bounded whatever clients send.
 class RequestMetrics {
  public:
+  static constexpr std::string_view kOther = "other";
+  static std::string_view method_label(std::string_view method);
+
   void record(std::string_view method, std::string_view route, unsigned status, double seconds);
   // Counts the request and writes its access-log line.
   void record_request(std::string_view method, std::string_view route, unsigned status, std::int64_t micros,
@@ -55,6 +61,8 @@ class RequestMetrics {
   AccessLog& access_log() { return access_log_; }
 
  private:
+  static constexpr std::size_t kMaxSeries = 4096;
+  static constexpr std::size_t kLoggedMethodBytes = 32;
   static constexpr std::array<double, 11> kBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                                      0.05,   0.1,   0.25,   0.5,   1.0};
   struct Latency {

@@ -77,20 +77,38 @@ awaitable<std::optional<bool>> next_piece(StreamBody& body, std::string& out) {
   co_return body.next(out);
 }
 
-// Over the connection limit: a short 503, written without waiting (it fits the fresh socket's
-// send buffer), then the connection is closed.
-void refuse_connection(net::tcp::socket& socket) {
-  static const std::string kBody =
-      R"({"error":{"code":"unavailable","message":"Too many connections; try again shortly."}})";
-  static const std::string kResponse =
-      "HTTP/1.1 503 Service Unavailable\r\nServer: tokenledger\r\nContent-Type: application/json\r\n"
-      "Retry-After: 1\r\nConnection: close\r\nContent-Length: " + std::to_string(kBody.size()) + "\r\n\r\n" + kBody;
+// Over a connection limit: a short 503, written without waiting (it fits the fresh socket's
+// send buffer), then the connection is closed. Over TLS a plain-text 503 would be noise to the
+// client: closing says as much.
+void refuse_connection(net::tcp::socket& socket, std::string_view why, bool tls) {
   beast::error_code ec;
-  socket.non_blocking(true, ec);
-  socket.write_some(asio::buffer(kResponse), ec);
-  socket.shutdown(net::tcp::socket::shutdown_both, ec);
+  if (!tls) {
+    const std::string body = R"({"error":{"code":"unavailable","message":")" + std::string(why) + R"("}})";
+    const std::string response =
+        "HTTP/1.1 503 Service Unavailable\r\nServer: tokenledger\r\nContent-Type: application/json\r\n"
+        "Retry-After: 1\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    socket.non_blocking(true, ec);
+    socket.write_some(asio::buffer(response), ec);
+    socket.shutdown(net::tcp::socket::shutdown_both, ec);
+  }
   socket.close(ec);
-  spdlog::warn("connection refused: the limit of open connections is reached");
+}
+
+// The metrics listener (--metrics-listen) routes only /metrics (its own handler: no secret,
+// the address is the protection) and /healthz; nothing else is routed there, so no credential
+// is ever looked at on it.
+Routed route_metrics_listener(App& app, const net::Request& req, const std::string& ip) {
+  std::string_view path = req.target();
+  path = path.substr(0, path.find('?'));
+  if (path == "/metrics" || path == "/healthz") {
+    Routed routed = route_request(app, req, ip, now_ms());
+    if (routed.handler == handle_metrics) routed.handler = handle_metrics_listener;
+    return routed;
+  }
+  Routed routed(req);
+  routed.call.ctx.source.request_id = "-";
+  routed.answer = error_response(Error::not_found("This address serves only /metrics and /healthz."));
+  return routed;
 }
 
 // Waits for the first byte of the next request on a kept-alive connection for at most `idle`,
@@ -205,7 +223,8 @@ void Server::stop(std::chrono::seconds grace) {
   asio::post(io_, [this, grace] {
     beast::error_code ec;
     acceptor_.close(ec);
-    asio::co_spawn(io_, drain_then_stop(grace), asio::detached);
+    // The metrics listener shares the I/O loop: the main server's drain stops it.
+    if (!metrics_only_) asio::co_spawn(io_, drain_then_stop(grace), asio::detached);
   });
 }
 
@@ -228,19 +247,42 @@ awaitable<void> Server::accept_loop() {
       spdlog::warn("accept failed: {}", ec.message());
       continue;
     }
-    if (connections_.load() >= limits_.max_connections) {
-      if (tls_) {  // a plain-text 503 would be noise to a TLS client; closing says as much
-        beast::error_code ignored;
-        socket.close(ignored);
-        spdlog::warn("connection refused: the limit of open connections is reached");
-      } else {
-        refuse_connection(socket);
-      }
+    beast::error_code endpoint_ec;
+    const auto address = socket.remote_endpoint(endpoint_ec).address();
+    if (endpoint_ec) {  // the client has already gone
+      socket.close(endpoint_ec);
       continue;
     }
-    ++connections_;
-    asio::co_spawn(io_, serve(std::move(socket)), [this](const std::exception_ptr&) { --connections_; });
+    if (const char* why = admit(address)) {
+      refuse_connection(socket, why, tls_ != nullptr);
+      spdlog::warn("connection refused ip={}: {}", address.to_string(), why);
+      continue;
+    }
+    asio::co_spawn(io_, serve(std::move(socket)), [this, address](const std::exception_ptr&) { release(address); });
   }
+}
+
+// The global cap, and past half of it a share per client address, so that one address (idle
+// sockets, audit streams) cannot take every connection and lock everyone else out.
+const char* Server::admit(const asio::ip::address& address) {
+  const std::size_t max = limits_.max_connections;
+  const std::size_t share = limits_.max_per_address != 0 ? limits_.max_per_address : std::max<std::size_t>(1, max / 4);
+  std::lock_guard lock(per_address_mutex_);
+  const std::size_t open = connections_.load();
+  if (open >= max) return "Too many connections; try again shortly.";
+  std::size_t& mine = per_address_[address];
+  if (open > max / 2 && mine >= share) {
+    return "Too many connections from your address; try again shortly.";
+  }
+  ++mine;
+  ++connections_;
+  return nullptr;
+}
+
+void Server::release(const asio::ip::address& address) {
+  std::lock_guard lock(per_address_mutex_);
+  --connections_;
+  if (auto it = per_address_.find(address); it != per_address_.end() && --it->second == 0) per_address_.erase(it);
 }
 
 awaitable<void> Server::serve(net::tcp::socket socket) {
@@ -330,7 +372,7 @@ awaitable<void> Server::session(Stream& stream, beast::flat_buffer buffer, const
     ++in_flight_;
     const auto started = std::chrono::steady_clock::now();
     net::Request req = parser.release();
-    Routed routed = route_request(app_, req, ip, now_ms());
+    Routed routed = metrics_only_ ? route_metrics_listener(app_, req, ip) : route_request(app_, req, ip, now_ms());
     net::Response res;
     try {
       if (routed.answer) {

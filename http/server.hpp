@@ -5,7 +5,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "http/app.hpp"
@@ -23,6 +25,9 @@ struct Call;
 // Limits on connections, against clients that open many or send slowly (slowloris).
 struct ConnectionLimits {
   std::size_t max_connections = 1024;       // beyond it a new connection gets a 503 and is closed
+  // Once more than half of max_connections are open, one client address may hold at most this
+  // many (a new one beyond gets a 503 and is closed); 0: a quarter of max_connections.
+  std::size_t max_per_address = 0;
   std::chrono::seconds head_timeout{10};    // a request's head must arrive within this
   std::chrono::seconds idle_timeout{30};    // a kept-alive connection may wait this long for a request
 };
@@ -38,6 +43,9 @@ class Server {
   // Binds and listens; port 0 picks a free port. Throws on failure (start-up only).
   net::tcp::endpoint listen(const std::string& address, unsigned short port);
   void set_limits(const ConnectionLimits& limits) { limits_ = limits; }  // before start()
+  // This listener (--metrics-listen) answers only GET /metrics, without the metrics secret, and
+  // /healthz; anything else is 404 (before start()).
+  void serve_metrics_only() { metrics_only_ = true; }
   void start();
   // Stops accepting, lets in-flight requests finish (at most `grace`), then stops the I/O loop.
   void stop(std::chrono::seconds grace = std::chrono::seconds{10});
@@ -53,6 +61,9 @@ class Server {
   template <class Stream>
   net::asio::awaitable<bool> write_stream(Stream& stream, net::Response& head, Routed& routed);
   net::asio::awaitable<void> drain_then_stop(std::chrono::seconds grace);
+  // Counts a new connection from `address`, or says why it is refused (nullptr: admitted).
+  const char* admit(const net::asio::ip::address& address);
+  void release(const net::asio::ip::address& address);
   void finish(net::Response& res, const Call& call, bool keep_alive) const;
 
   App& app_;
@@ -64,6 +75,9 @@ class Server {
   std::atomic<int> in_flight_{0};
   std::atomic<std::size_t> connections_{0};
   std::atomic<bool> stopping_{false};
+  bool metrics_only_ = false;
+  std::mutex per_address_mutex_;
+  std::map<net::asio::ip::address, std::size_t> per_address_;  // open connections by client address
 };
 
 }  // namespace tl

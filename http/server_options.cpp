@@ -67,6 +67,17 @@ std::optional<ServerOptions> parse_server_options(int argc, char** argv, int& ex
        "open connections at most; beyond, a new one is answered 503 and closed")
       ("max-streams-per-user", po::value(&o.max_streams_per_user)->default_value(o.max_streams_per_user),
        "audit streams one user may hold open at once; one more is answered 429; 0: no limit")
+      ("max-connections-per-ip", po::value(&o.max_connections_per_ip)->default_value(o.max_connections_per_ip),
+       "once more than half of --max-connections are open, one client address may hold at most this many "
+       "(beyond, 503 and closed); 0: a quarter of --max-connections")
+      ("reveal-rate", po::value(&o.reveal_rate)->default_value(o.reveal_rate),
+       "reveals per user a minute, with a burst of as many (beyond: 429 rate_limited with Retry-After, nothing "
+       "recorded); 0: no limit")
+      ("metrics-secret-file", po::value(&o.metrics_secret_file),
+       "serve /metrics on the main listener to the bearer of the secret in this file (Authorization: Bearer; "
+       "at least 16 bytes, not readable by group or others); without it or --metrics-listen /metrics answers 401")
+      ("metrics-listen", po::value(&o.metrics_listen),
+       "also listen on ADDR:PORT (plain HTTP) for /metrics, without a secret, and /healthz only")
       ("session-idle-minutes", po::value(&o.session_idle_minutes)->default_value(o.session_idle_minutes),
        "a session ends after this long unused")
       ("session-lifetime-minutes", po::value(&o.session_lifetime_minutes)->default_value(o.session_lifetime_minutes),
@@ -132,6 +143,11 @@ std::optional<ServerOptions> parse_server_options(int argc, char** argv, int& ex
   }
   if (o.shred_seconds < 1) {
     std::cerr << "tokenledger: --shred-seconds must be 1 or more\n";
+    exit_code = 2;
+    return std::nullopt;
+  }
+  if (o.reveal_rate < 0) {
+    std::cerr << "tokenledger: --reveal-rate must be 0 (no limit) or more\n";
     exit_code = 2;
     return std::nullopt;
   }

@@ -36,6 +36,10 @@ struct ServerOptions {
   std::size_t body_limit = 64 * 1024;
   std::size_t max_connections = 1024;
   int max_streams_per_user = 4;
+  std::size_t max_connections_per_ip = 0;  // 0: a quarter of max_connections
+  int reveal_rate = 600;                   // reveals per user a minute (burst as many); 0: no limit
+  std::string metrics_secret_file;         // /metrics on the main listener for its bearer
+  std::string metrics_listen;              // ADDR:PORT serving only /metrics and /healthz
   int session_idle_minutes = 30;
   int session_lifetime_minutes = 12 * 60;
   // Faults (issue 6): the start-up check of the chain, and an investigation mode.

@@ -5,6 +5,8 @@
 -- COOKIE_FILE: one line `tl_session=<value>`; IDS_FILE: one token id per line.
 -- URL is the server's base (http://127.0.0.1:PORT). A request without Origin is same-origin for
 -- the server's CSRF rule. done() prints one line `WRKJSON {...}`.
+-- The server must run with --reveal-rate 0 (run.sh does): the default limit of 600 reveals a minute
+-- per user would answer most of these 429.
 local requests = {}
 local i = 0
 

@@ -16,6 +16,8 @@ class RevealConcurrencyE2E : public ServerTest {
  protected:
   void SetUp() override {
     ServerTest::SetUp();
+    server.restart({.extra_args = {"--reveal-rate", "0"}});  // many reveals a second, on purpose
+    sign_in_admin();
     alice.emplace(login(server, "alice"));  // api-tokens and auditors
   }
   // Another connection with alice's session, for a second thread.

@@ -56,9 +56,10 @@ TEST_F(RobustnessE2E, HealthAndReadiness) {
   EXPECT_TRUE(ready.json()["ready"].boolean());
   EXPECT_EQ(ready.header("X-Content-Type-Options"), "nosniff");
   EXPECT_FALSE(ready.header("X-Request-Id").empty());
+  // Without --metrics-secret-file or --metrics-listen /metrics is refused (e2e_limits_test.cpp).
   const Response metrics = client.get("/metrics");
-  EXPECT_EQ(metrics.status, 200) << describe(metrics);
-  EXPECT_NE(metrics.body.find("# TYPE "), std::string::npos) << "Prometheus text format";
+  EXPECT_EQ(metrics.status, 401) << describe(metrics);
+  EXPECT_EQ(metrics.body.find("# TYPE "), std::string::npos);
 }
 
 TEST_F(RobustnessE2E, PipelinedRequestsAreAnsweredInOrder) {

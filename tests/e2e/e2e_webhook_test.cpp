@@ -116,8 +116,9 @@ TEST(WebhookE2E, ExpiryNoticesAreSignedRetriedRecordedAndSentOnce) {
   ASSERT_EQ(sodium_init() >= 0, true);
   Receiver receiver(/*fail_first=*/2);
   TestServer server;
-  const std::vector<std::string> args = {"--webhook-url", "http://127.0.0.1:" + std::to_string(receiver.port()) + "/hook",
-                                         "--expiry-scan-seconds", "1", "--webhook-backoff-ms", "50"};
+  std::vector<std::string> args = {"--webhook-url", "http://127.0.0.1:" + std::to_string(receiver.port()) + "/hook",
+                                   "--expiry-scan-seconds", "1", "--webhook-backoff-ms", "50"};
+  for (const std::string& a : metrics_secret_args(server)) args.push_back(a);
   server.start({.extra_args = args});
   HttpClient admin = login(server, "admin", kAdminPassword);
   create_user(admin, "alice", {"api-tokens", "auditors"});
@@ -149,7 +150,7 @@ TEST(WebhookE2E, ExpiryNoticesAreSignedRetriedRecordedAndSentOnce) {
   EXPECT_EQ(events[0]["token_id"].str(), soon);
   EXPECT_EQ(events[0]["data"]["window"].str(), "7d");
   EXPECT_TRUE(events[0]["data"]["delivered"].boolean());
-  EXPECT_NE(alice.get("/metrics").body.find(R"(tokenledger_webhook_deliveries_total{outcome="delivered"} 1)"),
+  EXPECT_NE(alice.get("/metrics", metrics_auth()).body.find(R"(tokenledger_webhook_deliveries_total{outcome="delivered"} 1)"),
             std::string::npos);
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // two more scans
   EXPECT_EQ(receiver.wait_delivered(2, std::chrono::seconds(0)).size(), 1u);
@@ -169,16 +170,18 @@ TEST(WitnessE2E, EveryCheckpointReachesTheWitnessesAndAFailingOneIsRetried) {
   Receiver receiver(/*fail_first=*/1);
   TestServer server;
   const std::string witness = server.root_dir() + "/later/witness.jsonl";  // its folder is not there yet
-  server.start({.extra_args = {"--witness-file", witness, "--witness-url",
-                               "http://127.0.0.1:" + std::to_string(receiver.port()) + "/witness",
-                               "--checkpoint-seconds", "1"}});
+  std::vector<std::string> args = {"--witness-file", witness, "--witness-url",
+                                   "http://127.0.0.1:" + std::to_string(receiver.port()) + "/witness",
+                                   "--checkpoint-seconds", "1"};
+  for (const std::string& a : metrics_secret_args(server)) args.push_back(a);
+  server.start({.extra_args = args});
   HttpClient admin = login(server, "admin", kAdminPassword);
   ASSERT_EQ(receiver.wait_delivered(1, std::chrono::seconds(20)).size(), 1u) << server.log();
   Response ready = server.client().get("/readyz");
   EXPECT_EQ(ready.status, 200) << "a witness that fails does not stop serving";
   EXPECT_EQ(ready.json()["witness"]["pending"].num(), 1) << ready.body;
   EXPECT_NE(ready.json()["witness"]["last_error"].str().find(witness), std::string::npos) << ready.body;
-  const std::string metrics = admin.get("/metrics").body;
+  const std::string metrics = admin.get("/metrics", metrics_auth()).body;
   EXPECT_NE(metrics.find("tokenledger_witness_pending 1"), std::string::npos) << metrics;
   EXPECT_EQ(metrics.find("tokenledger_witness_failures_total 0"), std::string::npos) << metrics;
 

@@ -209,6 +209,16 @@ std::string TestServer::log() const {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
+std::vector<std::string> metrics_secret_args(const TestServer& server) {
+  const std::string path = (fs::path(server.root_dir()) / "metrics.secret").string();
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << kMetricsSecret << "\n";
+  }
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+  return {"--metrics-secret-file", path};
+}
+
 std::string password_of(const std::string& user) { return "pw-" + user + "-e2e-Secret!"; }
 
 std::string json_str(std::string_view text) {

@@ -17,6 +17,7 @@ namespace e2e {
 
 inline constexpr const char* kAdminPassword = "admin-pass-e2e-0f3a9c";
 inline constexpr const char* kIntrospectionSecret = "introspect-secret-e2e-77d1b2";
+inline constexpr const char* kMetricsSecret = "metrics-secret-e2e-5c81e0d2a9";
 
 struct StartOptions {
   std::vector<std::string> extra_args;
@@ -69,6 +70,11 @@ class TestServer {
 
 // Where libfaketime's preload library is, or "" when it (or the faketime tool) is missing.
 std::string faketime_library();
+
+// Writes kMetricsSecret to a 0600 file beside the data directory and returns the options that
+// serve /metrics to its bearer; metrics_auth() is the header to send.
+std::vector<std::string> metrics_secret_args(const TestServer& server);
+inline Headers metrics_auth() { return {{"Authorization", std::string("Bearer ") + kMetricsSecret}}; }
 
 // Every test user's password is derived from the name.
 std::string password_of(const std::string& user);

@@ -107,7 +107,9 @@ class FaultTamper : public ::testing::Test {
   // waits for the scrub to find the damage. Nothing is signed over it, at start or after.
   Json scrub_finds_damage() {
     const auto checkpoints_before = signed_checkpoint_keys();
-    server_.start({.extra_args = {"--witness-file", witness_, "--scrub-hours", "1", "--start-full-check-limit", "0"}});
+    const auto metrics = e2e::metrics_secret_args(server_);
+    server_.start({.extra_args = {"--witness-file", witness_, "--scrub-hours", "1", "--start-full-check-limit", "0",
+                                  metrics[0], metrics[1]}});
     HttpClient client = server_.client();
     Json ready;
     for (int i = 0; i < 200; ++i) {
@@ -126,9 +128,9 @@ class FaultTamper : public ::testing::Test {
     // And no checkpoint is signed over the damaged log.
     const auto signing = e2e::login(server_, "alice").post("/api/v1/audit/checkpoints");
     EXPECT_EQ(signing.status, 503) << e2e::describe(signing);
-    const auto metrics = client.get("/metrics").body;
-    EXPECT_NE(metrics.find("tokenledger_integrity_damaged 1"), std::string::npos);
-    EXPECT_NE(metrics.find("tokenledger_scrub_last_ok 0"), std::string::npos);
+    const auto metrics_text = client.get("/metrics", e2e::metrics_auth()).body;
+    EXPECT_NE(metrics_text.find("tokenledger_integrity_damaged 1"), std::string::npos) << metrics_text;
+    EXPECT_NE(metrics_text.find("tokenledger_scrub_last_ok 0"), std::string::npos);
     server_.stop();
     EXPECT_NE(server_.log().find("integrity check found damage at seq"), std::string::npos);
     EXPECT_EQ(signed_checkpoint_keys(), checkpoints_before) << "a checkpoint was signed over the damaged log";
