@@ -18,6 +18,7 @@ enum class ErrorCode {
   forbidden,
   csrf,
   reauthentication_required,
+  password_change_required,
   not_found,
   method_not_allowed,
   token_expired,

@@ -11,6 +11,7 @@
 #include "projections/read_model.hpp"
 #include "service/expiry_notifier.hpp"
 #include "service/integrity_guard.hpp"
+#include "service/login_throttle.hpp"
 #include "service/sessions.hpp"
 #include "service/token_service.hpp"
 #include "service/user_service.hpp"

@@ -17,7 +17,8 @@ status status_for(ErrorCode code) noexcept {
     case ErrorCode::unauthenticated: return status::unauthorized;
     case ErrorCode::forbidden:
     case ErrorCode::csrf:
-    case ErrorCode::reauthentication_required: return status::forbidden;
+    case ErrorCode::reauthentication_required:
+    case ErrorCode::password_change_required: return status::forbidden;
     case ErrorCode::not_found: return status::not_found;
     case ErrorCode::method_not_allowed: return status::method_not_allowed;
     case ErrorCode::token_expired:

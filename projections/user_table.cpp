@@ -77,8 +77,9 @@ std::string UserTable::encode(const UserState& user) {
   w.end_array()
       .key("active").value(user.active)
       .key("version").value(user.version)
-      .key("created_at").value(static_cast<std::int64_t>(user.created_at.time_since_epoch().count()))
-      .end_object();
+      .key("created_at").value(static_cast<std::int64_t>(user.created_at.time_since_epoch().count()));
+  if (user.must_change_password) w.key("must_change_password").value(true);  // older rows lack it: false
+  w.end_object();
   return std::move(w).str();
 }
 
@@ -103,6 +104,12 @@ std::optional<UserState> UserTable::decode(std::string_view bytes) {
     return std::nullopt;
   }
   user.created_at = Timestamp{std::chrono::milliseconds{created}};
+  bool must_change = false;
+  if (auto found = doc["must_change_password"].get(must_change); found == simdjson::SUCCESS) {
+    user.must_change_password = must_change;
+  } else if (found != simdjson::NO_SUCH_FIELD) {
+    return std::nullopt;
+  }
   return user;
 }
 

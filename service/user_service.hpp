@@ -10,31 +10,43 @@
 #include "domain/user.hpp"
 #include "eventstore/event_store.hpp"
 #include "projections/read_model.hpp"
+#include "service/hash_slots.hpp"
 #include "service/token_service.hpp"
 
 namespace tl {
 
 class UserService {
  public:
-  UserService(EventStore& store, ReadModel& model) : store_(store), model_(model) {}
+  // `hash_slots`: how many password hashes may run at once (0: the number of cores, at least 2).
+  UserService(EventStore& store, ReadModel& model, std::size_t hash_slots = 0)
+      : store_(store), model_(model), slots_(hash_slots) {}
 
-  // Slow on purpose (Argon2id). Unknown users and wrong passwords look the same.
+  // Slow on purpose (Argon2id). Unknown users and wrong passwords look the same
+  // (unauthenticated); unavailable when no hash slot came free within 2 s.
   Result<UserState> authenticate(const std::string& username, std::string_view password) const;
 
   std::vector<UserState> list() const;
   std::optional<UserState> get(const std::string& username) const;
+  // Passwords pass service/password_policy.hpp. must_change: the user must choose her own
+  // password before anything else (UserCreated / UserPasswordChanged carry it).
   Result<UserState> create(const RequestContext& ctx, const std::string& username, std::string_view password,
-                           std::vector<std::string> groups);
+                           std::vector<std::string> groups, bool must_change = false);
   Result<UserState> set_groups(const RequestContext& ctx, const std::string& username,
                                std::vector<std::string> groups);
   Status set_password(const RequestContext& ctx, const std::string& username, std::string_view password);
   // Groups and/or password in one append: both change, or (on any error) neither.
   Result<UserState> update(const RequestContext& ctx, const std::string& username,
-                           std::optional<std::vector<std::string>> groups, std::optional<std::string> password);
+                           std::optional<std::vector<std::string>> groups, std::optional<std::string> password,
+                           bool must_change = false);
   Status remove(const RequestContext& ctx, const std::string& username);
 
   // Checks the password of a signed-in user again and records a UserReauthenticated event.
   Status reauthenticate(const RequestContext& ctx, std::string_view password);
+
+  // The signed-in user (ctx.actor) replaces her own password: `current` is checked like a sign-in
+  // (403 reauthentication_required "current: wrong password." when wrong), `next` passes the
+  // password rules (400 invalid_field naming "new"). Records UserPasswordChanged, clearing must_change.
+  Status change_own_password(const RequestContext& ctx, std::string_view current, std::string_view next);
 
   // When there are no users at all, creates "admin" (group admins) with `password`, or a
   // generated one that is returned so it can be shown once. nullopt when users exist.
@@ -43,6 +55,7 @@ class UserService {
  private:
   EventStore& store_;
   ReadModel& model_;
+  mutable HashSlots slots_;
 };
 
 }  // namespace tl
