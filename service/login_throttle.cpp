@@ -37,7 +37,8 @@ std::string LoginThrottle::key(char kind, std::string_view a, std::string_view b
 }
 
 bool LoginThrottle::expired(char kind, const Entry& e, Timestamp now) const {
-  if (kind == 'u') return now - e.last >= limits_.backoff_cap && now >= e.next_allowed;
+  // Quiet for a whole cap after the back-off ended: not at the moment it grants the next attempt.
+  if (kind == 'u') return now - e.last >= limits_.backoff_cap && now >= e.next_allowed + limits_.backoff_cap;
   return now - e.start >= limits_.window;
 }
 

@@ -7,7 +7,7 @@
 // - address: `per_address` attempts per `window`, for one address trying many user names;
 // - user, from all addresses: `user_free` failures, then one attempt per back-off interval that
 //   doubles from `backoff_base` up to `backoff_cap` (no hard lockout). Forgotten after
-//   `backoff_cap` without attempts.
+//   `backoff_cap` without attempts and past the back-off.
 // State is bounded: at most `max_entries` keys, the least recently used evicted first. Keys are
 // keyed BLAKE2b hashes (32 bytes) of the name and address, whatever their length.
 #pragma once
