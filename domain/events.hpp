@@ -38,11 +38,16 @@ struct TokenUsed {
 struct UserCreated {
   std::string username;
   std::vector<std::string> groups;
+  bool must_change = false;  // the user must choose her own password first; stored only when true
 };
 struct UserGroupsChanged {
   std::vector<std::string> groups;
 };
-struct UserPasswordChanged {};
+// must_change: set by an admin, so the user must choose her own password before anything else;
+// stored only when true, so older records keep their bytes.
+struct UserPasswordChanged {
+  bool must_change = false;
+};
 // The user typed their password again to show a code (reveal with recent login).
 struct UserReauthenticated {};
 struct UserDeleted {};

@@ -12,6 +12,7 @@ std::string_view code_name(ErrorCode code) noexcept {
     case ErrorCode::insufficient_scope: return "insufficient_scope";
     case ErrorCode::csrf: return "csrf";
     case ErrorCode::reauthentication_required: return "reauthentication_required";
+    case ErrorCode::password_change_required: return "password_change_required";
     case ErrorCode::not_found: return "not_found";
     case ErrorCode::method_not_allowed: return "method_not_allowed";
     case ErrorCode::misdirected_request: return "misdirected_request";

@@ -19,6 +19,7 @@ enum class ErrorCode {
   insufficient_scope,  // an API token may not do this (RFC 6750 §3.1); its owner may
   csrf,
   reauthentication_required,
+  password_change_required,
   not_found,
   method_not_allowed,
   misdirected_request,

@@ -31,8 +31,11 @@ void apply(UserState& state, const Event& event, Timestamp at) {
           state.active = true;
           state.disabled = false;
           state.created_at = at;
+          state.must_change_password = e.must_change;
         } else if constexpr (std::is_same_v<E, UserGroupsChanged>) {
           state.groups = e.groups;
+        } else if constexpr (std::is_same_v<E, UserPasswordChanged>) {
+          state.must_change_password = e.must_change;
         } else if constexpr (std::is_same_v<E, UserDeleted>) {
           state.active = false;
           state.groups.clear();
@@ -80,9 +83,11 @@ Result<std::vector<std::string>> normalize_groups(std::vector<std::string> group
 }
 
 Status validate_password(std::string_view password) {
-  if (password.size() < kMinPasswordLength || password.size() > kMaxPasswordLength) {
-    return Error::invalid_field("password: 8 to 1024 characters.");
-  }
+  // Characters as a person counts them: UTF-8 code points, not bytes.
+  const auto chars = static_cast<std::size_t>(
+      std::count_if(password.begin(), password.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  if (chars < kMinPasswordLength) return Error::invalid_field("password: at least 12 characters.");
+  if (password.size() > kMaxPasswordLength) return Error::invalid_field("password: at most 1024 bytes.");
   return {};
 }
 
@@ -111,9 +116,9 @@ Result<UserGroupsChanged> decide_change_groups(const UserState& user,
   return UserGroupsChanged{std::move(normalized).value()};
 }
 
-Result<UserPasswordChanged> decide_change_password(const UserState& user) {
+Result<UserPasswordChanged> decide_change_password(const UserState& user, bool must_change) {
   if (!user.active) return Error::not_found("No such user.");
-  return UserPasswordChanged{};
+  return UserPasswordChanged{must_change};
 }
 
 Result<UserDeleted> decide_delete_user(const UserState& user, std::string_view actor) {

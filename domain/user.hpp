@@ -20,7 +20,9 @@ inline constexpr std::string_view kGroupAuditors = "auditors";
 inline constexpr std::string_view kGroupAdmins = "admins";
 inline constexpr std::array<std::string_view, 3> kKnownGroups = {kGroupApiTokens, kGroupAuditors,
                                                                  kGroupAdmins};
-inline constexpr std::size_t kMinPasswordLength = 8;
+// NIST SP 800-63B §5.1.1.2 asks for at least 8; 12 leaves a margin against offline guessing.
+inline constexpr std::size_t kMinPasswordLength = 12;  // code points
+inline constexpr std::size_t kMaxUsernameLength = 64;   // bytes
 inline constexpr std::size_t kMaxPasswordLength = 1024;
 
 struct UserState {
@@ -33,6 +35,9 @@ struct UserState {
   std::uint64_t created_seq = 0;
   std::uint64_t version = 0;
   Timestamp created_at{};
+  // Set with an admin's password (must_change): until she chooses her own, the user may only
+  // change it, see herself and sign out.
+  bool must_change_password = false;
 
   bool in_group(std::string_view group) const noexcept;
   // May hold live API tokens now: exists, not disabled, in api-tokens.
@@ -53,6 +58,8 @@ Result<std::string> validate_username(std::string_view username);
 // case-folded, trimmed. Names in the log are stored folded already, so "ALICE" finds "alice".
 std::string canonical_username(std::string_view raw);
 Result<std::vector<std::string>> normalize_groups(std::vector<std::string> groups);
+// Length only: 12 to 1024 characters (code points; at most 1024 bytes). The dictionary check is
+// service/password_policy.hpp (it reads a file).
 Status validate_password(std::string_view password);
 
 Result<UserCreated> decide_create_user(const UserState& existing, std::string_view username,
@@ -60,7 +67,7 @@ Result<UserCreated> decide_create_user(const UserState& existing, std::string_vi
 Result<UserGroupsChanged> decide_change_groups(const UserState& user,
                                                std::vector<std::string> groups,
                                                std::string_view actor);
-Result<UserPasswordChanged> decide_change_password(const UserState& user);
+Result<UserPasswordChanged> decide_change_password(const UserState& user, bool must_change = false);
 Result<UserDeleted> decide_delete_user(const UserState& user, std::string_view actor);
 // {"disabled": true|false}: UserDisabled / UserEnabled, or nothing (nullopt) when the account
 // already is so. Errors: not_found (no such user), conflict (an admin disabling herself: there

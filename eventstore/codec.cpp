@@ -50,6 +50,9 @@ void write_data(JsonWriter& w, const Event& event) {
         } else if constexpr (std::is_same_v<E, UserCreated>) {
           w.key("username").value(e.username);
           write_groups(w, e.groups);
+          if (e.must_change) w.key("must_change").value(true);
+        } else if constexpr (std::is_same_v<E, UserPasswordChanged>) {
+          if (e.must_change) w.key("must_change").value(true);
         } else if constexpr (std::is_same_v<E, UserGroupsChanged>) {
           write_groups(w, e.groups);
         } else if constexpr (std::is_same_v<E, KeyCheckRecorded>) {

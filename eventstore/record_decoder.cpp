@@ -222,10 +222,11 @@ struct Decoder {
     }
     if (type == "UserCreated") {
       auto& e = reuse_as<UserCreated>(event);
-      e.username.clear(), e.groups.clear();
+      e.username.clear(), e.groups.clear(), e.must_change = false;
       return for_each_field(v, [&](field& f) {
         if (f.key() == "username") return get_string(f.value(), e.username);
         if (f.key() == "groups") return groups(f.value(), e.groups);
+        if (f.key() == "must_change") return f.value().get_bool().get(e.must_change) == SUCCESS;
         return other(f);
       });
     }
@@ -241,10 +242,15 @@ struct Decoder {
         return f.key() == "master_key_check" ? get_string(f.value(), e.master_key_check) : other(f);
       });
     }
+    if (type == "UserPasswordChanged") {
+      auto& e = reuse_as<UserPasswordChanged>(event);
+      e.must_change = false;
+      return for_each_field(v, [&](field& f) {
+        return f.key() == "must_change" ? f.value().get_bool().get(e.must_change) == SUCCESS : other(f);
+      });
+    }
     if (type == "TokenRevealed") {
       event.emplace<TokenRevealed>();
-    } else if (type == "UserPasswordChanged") {
-      event.emplace<UserPasswordChanged>();
     } else if (type == "UserReauthenticated") {
       event.emplace<UserReauthenticated>();
     } else if (type == "UserDeleted") {

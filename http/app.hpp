@@ -18,6 +18,7 @@
 #include "service/expiry_notifier.hpp"
 #include "service/integrity_guard.hpp"
 #include "service/rate_limiter.hpp"
+#include "service/login_throttle.hpp"
 #include "service/sessions.hpp"
 #include "service/token_service.hpp"
 #include "service/user_service.hpp"

@@ -96,6 +96,7 @@ net::Response handle_login(App&, Call&);
 net::Response handle_logout(App&, Call&);
 net::Response handle_me(App&, Call&);
 net::Response handle_reauth(App&, Call&);
+net::Response handle_change_password(App&, Call&);
 net::Response handle_list_users(App&, Call&);
 net::Response handle_create_user(App&, Call&);
 net::Response handle_patch_user(App&, Call&);

@@ -5,6 +5,7 @@
 #include "http/request_checks.hpp"
 #include "http/responses.hpp"
 #include "service/offboarding.hpp"
+#include "service/password_policy.hpp"
 
 namespace tl {
 namespace {
@@ -26,24 +27,37 @@ void write_groups(JsonWriter& w, const std::vector<std::string>& groups) {
   w.end_array();
 }
 
+// 429 with the throttle's truthful wait (RFC 6585 §4, RFC 9110 §10.2.3: delay-seconds).
+net::Response throttled(const LoginThrottle::Decision& decision) {
+  auto res = error_response(Error::rate_limited("Too many password attempts; try again in " +
+                                                std::to_string(decision.retry_after.count()) + " seconds."));
+  res.set(net::http::field::retry_after, std::to_string(decision.retry_after.count()));
+  return res;
+}
+
+// An error of a password check; 503 (no hash slot came free) says when to come back.
+net::Response password_error(const Error& error) {
+  auto res = error_response(error);
+  if (error.code == ErrorCode::unavailable) res.set(net::http::field::retry_after, "1");
+  return res;
+}
+
 }  // namespace
 
 net::Response handle_login(App& app, Call& call) {
   if (auto json = require_json_body(call); !json) return error_response(json.error());
   auto body = parse_login(call.req.body());
   if (!body) return error_response(body.error());
+  // No name is longer: refused before it costs a hash or a throttle entry.
+  if (body->username.size() > kMaxUsernameLength) {
+    return error_response(Error::invalid_field("username: at most 64 characters."));
+  }
   const std::string& ip = call.ctx.source.ip;
-  if (!app.throttle.allowed(body->username, ip, call.now)) {
-    auto res = error_response(Error::rate_limited("Too many failed sign-ins; wait a few minutes and try again."));
-    res.set(net::http::field::retry_after, "300");
-    return res;
-  }
+  // Counted before the check, so parallel guesses cannot outrun the limit; a success refunds it.
+  if (auto slot = app.throttle.reserve(body->username, ip, call.now); !slot.granted) return throttled(slot);
   auto user = app.users.authenticate(body->username, body->password);
-  if (!user) {
-    if (user.error().code == ErrorCode::unauthenticated) app.throttle.failed(body->username, ip, call.now);
-    return error_response(user.error());
-  }
-  app.throttle.succeeded(body->username);
+  if (!user) return password_error(user.error());
+  app.throttle.succeeded(body->username, ip);
   const std::string session = app.sessions.create(user->username, call.now);
   JsonWriter w;
   w.begin_object().key("user").value(user->username);
@@ -67,14 +81,9 @@ net::Response handle_reauth(App& app, Call& call) {
   auto body = parse_reauth(call.req.body());
   if (!body) return error_response(body.error());
   const std::string& ip = call.ctx.source.ip;
-  if (!app.throttle.allowed(call.ctx.actor.user, ip, call.now)) {
-    return error_response(Error::rate_limited("Too many failed attempts; wait a few minutes and try again."));
-  }
-  if (auto ok = app.users.reauthenticate(call.ctx, *body); !ok) {
-    if (ok.error().code == ErrorCode::reauthentication_required) app.throttle.failed(call.ctx.actor.user, ip, call.now);
-    return error_response(ok.error());
-  }
-  app.throttle.succeeded(call.ctx.actor.user);
+  if (auto slot = app.throttle.reserve(call.ctx.actor.user, ip, call.now); !slot.granted) return throttled(slot);
+  if (auto ok = app.users.reauthenticate(call.ctx, *body); !ok) return password_error(ok.error());
+  app.throttle.succeeded(call.ctx.actor.user, ip);
   app.sessions.reauthenticated(call.session_id, call.now);
   return no_content();
 }
@@ -88,8 +97,27 @@ net::Response handle_me(App&, Call& call) {
   w.key("can_audit").value(user.in_group(kGroupAuditors));
   w.key("can_admin").value(user.in_group(kGroupAdmins));
   w.key("via").value(call.ctx.actor.via);
+  w.key("must_change_password").value(user.must_change_password);
   w.end_object();
   return json_response(status::ok, std::move(w).str());
+}
+
+net::Response handle_change_password(App& app, Call& call) {
+  // A bearer token is not the person: only someone who signed in may change the password.
+  if (call.session_id.empty()) return error_response(Error::forbidden("Only a signed-in session changes its password."));
+  if (auto json = require_json_body(call); !json) return error_response(json.error());
+  auto body = parse_change_password(call.req.body());
+  if (!body) return error_response(body.error());
+  // The new password's rules first: a refused one costs no hash and no throttle slot.
+  if (auto valid = check_new_password(body->next, "new"); !valid) return error_response(valid.error());
+  const std::string& ip = call.ctx.source.ip;
+  if (auto slot = app.throttle.reserve(call.ctx.actor.user, ip, call.now); !slot.granted) return throttled(slot);
+  if (auto ok = app.users.change_own_password(call.ctx, body->current, body->next); !ok) {
+    return password_error(ok.error());
+  }
+  app.throttle.succeeded(call.ctx.actor.user, ip);
+  app.sessions.remove_user_except(call.ctx.actor.user, call.session_id);  // other devices sign in again
+  return no_content();
 }
 
 net::Response handle_list_users(App& app, Call& call) {
@@ -108,8 +136,8 @@ net::Response handle_create_user(App& app, Call& call) {
   if (auto json = require_json_body(call); !json) return error_response(json.error());
   auto body = parse_create_user(call.req.body());
   if (!body) return error_response(body.error());
-  auto user = app.users.create(call.ctx, body->username, body->password, std::move(body->groups));
-  if (!user) return error_response(user.error());
+  auto user = app.users.create(call.ctx, body->username, body->password, std::move(body->groups), body->must_change);
+  if (!user) return password_error(user.error());
   auto res = json_response(status::created, user_json(*user, 0));
   res.set(net::http::field::location, "/api/v1/users/" + user->username);
   return res;
@@ -122,8 +150,8 @@ net::Response handle_patch_user(App& app, Call& call) {
   const std::string username = canonical_username(call.params[0]);  // "ALICE" is alice
   const bool password_changes = body->password.has_value();
   auto user = app.users.update(call.ctx, username, std::move(body->groups), std::move(body->password),
-                               body->disabled);
-  if (!user) return error_response(user.error());
+                               body->disabled, body->must_change);
+  if (!user) return password_error(user.error());
   // A new password ends every old session; so does disabling (also when she already was).
   if (password_changes || user->disabled) app.sessions.remove_user(username);
   return json_response(status::ok, user_json(*user, app.tokens.live_tokens(username, call.now)));

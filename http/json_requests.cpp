@@ -67,6 +67,11 @@ Status read_string(value v, std::string_view name, std::string& out) {
   return {};
 }
 
+Status read_bool(value v, std::string_view name, bool& out) {
+  if (v.get_bool().get(out)) return Error::invalid_field(std::string(name) + ": must be true or false.");
+  return {};
+}
+
 Status read_groups(value v, std::vector<std::string>& out) {
   simdjson::ondemand::array array;
   if (v.get_array().get(array)) return Error::invalid_field("groups: must be an array of strings.");
@@ -166,6 +171,7 @@ Result<CreateUserBody> parse_create_user(std::string_view body) {
     if (key == "username") return user = true, read_string(v, key, out.username);
     if (key == "password") return pass = true, read_string(v, key, out.password);
     if (key == "groups") return read_groups(v, out.groups);
+    if (key == "must_change") return read_bool(v, key, out.must_change);
     return unknown(key);
   });
   if (!s) return std::move(s).error();
@@ -176,6 +182,7 @@ Result<CreateUserBody> parse_create_user(std::string_view body) {
 
 Result<PatchUserBody> parse_patch_user(std::string_view body) {
   PatchUserBody out;
+  bool must_change = false;
   auto s = for_each_field(body, [&](std::string_view key, value v) -> Status {
     if (key == "groups") return read_groups(v, out.groups.emplace());
     if (key == "password") return read_string(v, key, out.password.emplace());
@@ -183,12 +190,28 @@ Result<PatchUserBody> parse_patch_user(std::string_view body) {
       if (v.get_bool().get(out.disabled.emplace())) return Error::invalid_field("disabled: must be true or false.");
       return Status{};
     }
+    if (key == "must_change") return must_change = true, read_bool(v, key, out.must_change);
     return unknown(key);
   });
   if (!s) return std::move(s).error();
   if (!out.groups && !out.password && !out.disabled) {
     return Error::invalid_field("Give groups, password and/or disabled.");
   }
+  if (must_change && !out.password) return Error::invalid_field("must_change: only with password.");
+  return out;
+}
+
+Result<ChangePasswordBody> parse_change_password(std::string_view body) {
+  ChangePasswordBody out;
+  bool current = false, next = false;
+  auto s = for_each_field(body, [&](std::string_view key, value v) -> Status {
+    if (key == "current") return current = true, read_string(v, key, out.current);
+    if (key == "new") return next = true, read_string(v, key, out.next);
+    return unknown(key);
+  });
+  if (!s) return std::move(s).error();
+  if (auto r = require(current, "current"); !r) return std::move(r).error();
+  if (auto r = require(next, "new"); !r) return std::move(r).error();
   return out;
 }
 

@@ -29,11 +29,18 @@ struct CreateUserBody {
   std::string username;
   std::string password;
   std::vector<std::string> groups;
+  bool must_change = false;
 };
 struct PatchUserBody {
   std::optional<std::vector<std::string>> groups;
   std::optional<std::string> password;
   std::optional<bool> disabled;  // true: UserDisabled, false: UserEnabled
+  bool must_change = false;  // only with password
+};
+// PATCH /api/v1/me/password {"current": "…", "new": "…"}
+struct ChangePasswordBody {
+  std::string current;
+  std::string next;
 };
 
 // The username comes back as canonical_username (domain/user.hpp) makes it.
@@ -42,6 +49,7 @@ Result<CreateTokenBody> parse_create_token(std::string_view body);
 Result<UpdateTokenBody> parse_update_token(std::string_view body);
 Result<CreateUserBody> parse_create_user(std::string_view body);
 Result<PatchUserBody> parse_patch_user(std::string_view body);
+Result<ChangePasswordBody> parse_change_password(std::string_view body);
 // {"password": "…"}
 Result<std::string> parse_reauth(std::string_view body);
 // {"reason": "…"}

@@ -251,11 +251,14 @@ int run(const tl::ServerOptions& o) {
   tl::UserService users(*store, model);
   tl::SessionStore sessions(std::chrono::minutes(o.session_idle_minutes),
                             std::chrono::minutes(o.session_lifetime_minutes));
-  tl::LoginThrottle throttle(5, std::chrono::minutes(5));
+  tl::LoginThrottle throttle;
 
   const char* admin_env = std::getenv("TOKENLEDGER_ADMIN_PASSWORD");
   std::optional<std::string> bootstrap;
-  if (writable) bootstrap = must(users.bootstrap_admin(admin_env ? admin_env : ""), "first admin account");
+  if (writable) {
+    bootstrap = must(users.bootstrap_admin(admin_env ? admin_env : ""),
+                     admin_env ? "first admin account (TOKENLEDGER_ADMIN_PASSWORD)" : "first admin account");
+  }
   if (o.read_only) spdlog::warn("read-only: every write answers 503 unavailable");
   // The head as it stands is signed (and witnessed) now, once a full check vouched for the log: at
   // the first start this hands the witness the public key, after a crash it covers what the last

@@ -18,7 +18,8 @@ status status_for(ErrorCode code) noexcept {
     case ErrorCode::forbidden:
     case ErrorCode::insufficient_scope:
     case ErrorCode::csrf:
-    case ErrorCode::reauthentication_required: return status::forbidden;
+    case ErrorCode::reauthentication_required:
+    case ErrorCode::password_change_required: return status::forbidden;
     case ErrorCode::not_found: return status::not_found;
     case ErrorCode::method_not_allowed: return status::method_not_allowed;
     case ErrorCode::misdirected_request: return status::misdirected_request;

@@ -68,6 +68,7 @@ constexpr std::array kRoutes = {
     Route{verb::delete_, "/api/v1/session",                Access::signed_in, {},         false, handle_logout, {}, BearerUse::never},
     Route{verb::post,   "/api/v1/session/reauth",          Access::signed_in, {},         true, handle_reauth, {}, BearerUse::never},
     Route{verb::get,    "/api/v1/me",                      Access::signed_in, {},         false, handle_me, {}},
+    Route{verb::patch,  "/api/v1/me/password",             Access::signed_in, {},         true, handle_change_password, {}, BearerUse::never},
     Route{verb::get,    "/api/v1/users",                   Access::group,     kAdmins,    false, handle_list_users, {}, BearerUse::never},
     Route{verb::post,   "/api/v1/users",                   Access::group,     kAdmins,    true, handle_create_user, {}, BearerUse::never},
     Route{verb::patch,  "/api/v1/users/{}",                Access::group,     kAdmins,    true, handle_patch_user, {}, BearerUse::never},
@@ -361,6 +362,14 @@ Routed route_request(App& app, const net::Request& req, std::string client_ip, T
       if (refused->code == ErrorCode::insufficient_scope) {
         routed.answer->set(net::http::field::www_authenticate, scope_challenge(route));
       }
+      return routed;
+    }
+    // An admin-set password (must_change): until she picks her own, the user may only do that,
+    // see herself and sign out.
+    if (call.user->must_change_password && route.handler != handle_change_password && route.handler != handle_me &&
+        route.handler != handle_logout) {
+      routed.answer = error_response({ErrorCode::password_change_required,
+                                      "Choose a new password first (PATCH /api/v1/me/password)."});
       return routed;
     }
     if (route.access == Access::group && !call.user->in_group(route.group)) {

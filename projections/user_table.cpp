@@ -82,8 +82,9 @@ std::string UserTable::encode(const UserState& user) {
       .key("version").value(user.version)
       .key("created_at").value(static_cast<std::int64_t>(user.created_at.time_since_epoch().count()))
       .key("disabled").value(user.disabled)
-      .key("created_seq").value(user.created_seq)
-      .end_object();
+      .key("created_seq").value(user.created_seq);
+  if (user.must_change_password) w.key("must_change_password").value(true);  // older rows lack it: false
+  w.end_object();
   return std::move(w).str();
 }
 
@@ -118,6 +119,12 @@ std::optional<UserState> UserTable::decode(std::string_view bytes) {
   if (auto seq = doc["created_seq"].get_uint64(); !seq.error()) {
     user.created_seq = seq.value_unsafe();
   } else if (seq.error() != simdjson::NO_SUCH_FIELD) {
+    return std::nullopt;
+  }
+  bool must_change = false;
+  if (auto found = doc["must_change_password"].get(must_change); found == simdjson::SUCCESS) {
+    user.must_change_password = must_change;
+  } else if (found != simdjson::NO_SUCH_FIELD) {
     return std::nullopt;
   }
   return user;

@@ -9,7 +9,7 @@ set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config ccache git ca-certificates
   libboost1.81-dev libboost-program-options1.81-dev libboost-url1.81-dev
   librocksdb-dev libsimdjson-dev libspdlog-dev libfmt-dev libsodium-dev libhowardhinnant-date-dev zlib1g-dev
-  libutf8proc-dev
+  libutf8proc-dev libpwquality-dev cracklib-runtime
   googletest libgtest-dev libbenchmark-dev libssl-dev)
 bench=0
 for arg in "$@"; do

@@ -61,34 +61,10 @@ void SessionStore::remove_user(const std::string& username) {
   std::erase_if(sessions_, [&](const auto& kv) { return kv.second.username == username; });
 }
 
-bool LoginThrottle::over(const std::string& key, Timestamp now, int limit) {
-  auto it = counts_.find(key);
-  if (it == counts_.end()) return false;
-  if (now - it->second.window_start > window_) {
-    counts_.erase(it);
-    return false;
-  }
-  return it->second.failures >= limit;
-}
-
-bool LoginThrottle::allowed(const std::string& username, const std::string& ip, Timestamp now) {
+void SessionStore::remove_user_except(const std::string& username, const std::string& keep) {
+  const std::string kept = sha256_hex(keep);
   std::lock_guard lock(mutex_);
-  // An address gets more room than a user name: several people may share it.
-  return !over("u:" + username, now, max_failures_) && !over("i:" + ip, now, max_failures_ * 4);
-}
-
-void LoginThrottle::failed(const std::string& username, const std::string& ip, Timestamp now) {
-  std::lock_guard lock(mutex_);
-  for (const std::string& key : {"u:" + username, "i:" + ip}) {
-    auto& count = counts_[key];
-    if (count.failures == 0 || now - count.window_start > window_) count = {0, now};
-    ++count.failures;
-  }
-}
-
-void LoginThrottle::succeeded(const std::string& username) {
-  std::lock_guard lock(mutex_);
-  counts_.erase("u:" + username);
+  std::erase_if(sessions_, [&](const auto& kv) { return kv.second.username == username && kv.first != kept; });
 }
 
 }  // namespace tl

@@ -1,4 +1,4 @@
-// Server-stored sign-in sessions and the login throttle. Sessions live in memory: a restart
+// Server-stored sign-in sessions (the sign-in throttle is service/login_throttle.hpp). Sessions live in memory: a restart
 // signs everyone out, which is the safe direction. A session ends after an idle time, after an
 // absolute lifetime, at logout, and when its user's password changes or the user is deleted.
 #pragma once
@@ -29,6 +29,8 @@ class SessionStore {
   void reauthenticated(const std::string& session_id, Timestamp now);
   void remove(const std::string& session_id);
   void remove_user(const std::string& username);
+  // Ends every session of `username` but `keep` (a password change keeps the session that made it).
+  void remove_user_except(const std::string& username, const std::string& keep);
   std::chrono::minutes absolute_lifetime() const { return absolute_; }
 
  private:
@@ -42,28 +44,6 @@ class SessionStore {
   std::chrono::minutes absolute_;
   std::mutex mutex_;
   std::unordered_map<std::string, Session> sessions_;  // by SHA-256 of the id
-};
-
-// Failed sign-ins per user name and per client address within a window; past the limit,
-// further attempts are refused (429) until the window has passed.
-class LoginThrottle {
- public:
-  LoginThrottle(int max_failures, std::chrono::minutes window) : max_failures_(max_failures), window_(window) {}
-
-  bool allowed(const std::string& username, const std::string& ip, Timestamp now);
-  void failed(const std::string& username, const std::string& ip, Timestamp now);
-  void succeeded(const std::string& username);
-
- private:
-  struct Count {
-    int failures = 0;
-    Timestamp window_start;
-  };
-  bool over(const std::string& key, Timestamp now, int limit);
-  int max_failures_;
-  std::chrono::minutes window_;
-  std::mutex mutex_;
-  std::unordered_map<std::string, Count> counts_;
 };
 
 }  // namespace tl

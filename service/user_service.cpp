@@ -1,11 +1,14 @@
 #include "service/user_service.hpp"
 
 #include "eventstore/passwords.hpp"
+#include "service/password_policy.hpp"
 
 namespace tl {
 namespace {
 
 constexpr const char* kCredentials = "credentials";
+
+Error busy() { return Error::unavailable("Too many password checks at once; try again in a moment."); }
 
 }  // namespace
 
@@ -15,6 +18,8 @@ Result<UserState> UserService::authenticate(const std::string& typed, std::strin
   auto user = model_.users().get(username);
   auto hash = store_.get_side(kCredentials, username);
   if (!hash) return std::move(hash).error();
+  HashSlots::Lease slot(slots_);
+  if (!slot.held()) return busy();
   if (!user || !user->active || !*hash) {
     burn_password_verification(password);
     return refused;
@@ -39,14 +44,21 @@ std::optional<UserState> UserService::find(const std::string& typed) const {
 }
 
 Result<UserState> UserService::create(const RequestContext& ctx, const std::string& typed,
-                                      std::string_view password, std::vector<std::string> groups) {
+                                      std::string_view password, std::vector<std::string> groups, bool must_change) {
   const std::string username = canonical_username(typed);
   const UserState existing = model_.users().get(username).value_or(UserState{});
   auto created = decide_create_user(existing, username, std::move(groups));
   if (!created) return std::move(created).error();
-  if (auto valid = validate_password(password); !valid) return std::move(valid).error();
+  created->must_change = must_change;
+  if (auto valid = check_new_password(password); !valid) return std::move(valid).error();
+  std::string hash;
+  {
+    HashSlots::Lease slot(slots_);
+    if (!slot.held()) return busy();
+    hash = hash_password(password);
+  }
   auto appended = store_.append({user_stream(username), existing.version, {std::move(created).value()}, ctx.actor,
-                                 ctx.source, {}, {{kCredentials, username, hash_password(password)}}});
+                                 ctx.source, {}, {{kCredentials, username, std::move(hash)}}});
   if (!appended) return std::move(appended).error();
   return *model_.users().get(username);
 }
@@ -64,7 +76,8 @@ Status UserService::set_password(const RequestContext& ctx, const std::string& u
 
 Result<UserState> UserService::update(const RequestContext& ctx, const std::string& typed,
                                       std::optional<std::vector<std::string>> groups,
-                                      std::optional<std::string> password, std::optional<bool> disabled) {
+                                      std::optional<std::string> password, std::optional<bool> disabled,
+                                      bool must_change) {
   const std::string username = canonical_username(typed);
   const UserState user = model_.users().get(username).value_or(UserState{});
   AppendRequest req{user_stream(username), user.version, {}, ctx.actor, ctx.source, {}, {}};
@@ -74,9 +87,11 @@ Result<UserState> UserService::update(const RequestContext& ctx, const std::stri
     req.events.emplace_back(std::move(changed).value());
   }
   if (password) {
-    auto changed = decide_change_password(user);
+    auto changed = decide_change_password(user, must_change);
     if (!changed) return std::move(changed).error();
-    if (auto valid = validate_password(*password); !valid) return std::move(valid).error();
+    if (auto valid = check_new_password(*password); !valid) return std::move(valid).error();
+    HashSlots::Lease slot(slots_);
+    if (!slot.held()) return busy();
     req.events.emplace_back(*changed);
     req.side_writes.push_back({kCredentials, username, hash_password(*password)});
   }
@@ -107,6 +122,7 @@ Status UserService::remove(const RequestContext& ctx, const std::string& typed) 
 
 Status UserService::reauthenticate(const RequestContext& ctx, std::string_view password) {
   auto user = authenticate(ctx.actor.user, password);
+  if (!user && user.error().code != ErrorCode::unauthenticated) return std::move(user).error();  // 503: busy
   if (!user) return Error{ErrorCode::reauthentication_required, "Wrong password."};
   auto appended = store_.append({user_stream(user->username), kAnyVersion, {UserReauthenticated{}}, ctx.actor,
                                  ctx.source, {}, {}});
@@ -114,10 +130,33 @@ Status UserService::reauthenticate(const RequestContext& ctx, std::string_view p
   return {};
 }
 
+Status UserService::change_own_password(const RequestContext& ctx, std::string_view current, std::string_view next) {
+  if (auto valid = check_new_password(next, "new"); !valid) return std::move(valid).error();
+  auto user = authenticate(ctx.actor.user, current);
+  if (!user) {
+    if (user.error().code != ErrorCode::unauthenticated) return std::move(user).error();
+    return Error{ErrorCode::reauthentication_required, "current: wrong password."};
+  }
+  auto changed = decide_change_password(*user);
+  if (!changed) return std::move(changed).error();
+  std::string hash;
+  {
+    HashSlots::Lease slot(slots_);
+    if (!slot.held()) return busy();
+    hash = hash_password(next);
+  }
+  auto appended = store_.append({user_stream(user->username), user->version, {*changed}, ctx.actor, ctx.source, {},
+                                 {{kCredentials, user->username, std::move(hash)}}});
+  if (!appended) return std::move(appended).error();
+  return {};
+}
+
 Result<std::optional<std::string>> UserService::bootstrap_admin(const std::string& password) {
   if (!model_.users().empty()) return std::optional<std::string>{};
   const bool generated = password.empty();
-  const std::string chosen = generated ? random_password() : password;
+  std::string chosen = generated ? random_password() : password;
+  // 119 random bits pass the dictionary all but never; a draw that does not is simply redrawn.
+  for (int i = 0; generated && i < 8 && !check_new_password(chosen); ++i) chosen = random_password();
   const RequestContext system{{"system", "system", {}}, {}};
   auto created = create(system, "admin", chosen, {std::string(kGroupAdmins)});
   if (!created) return std::move(created).error();

@@ -10,17 +10,21 @@
 #include "domain/user.hpp"
 #include "eventstore/event_store.hpp"
 #include "projections/read_model.hpp"
+#include "service/hash_slots.hpp"
 #include "service/token_service.hpp"
 
 namespace tl {
 
 class UserService {
  public:
-  UserService(EventStore& store, ReadModel& model) : store_(store), model_(model) {}
+  // `hash_slots`: how many password hashes may run at once (0: the number of cores, at least 2).
+  UserService(EventStore& store, ReadModel& model, std::size_t hash_slots = 0)
+      : store_(store), model_(model), slots_(hash_slots) {}
 
   // Slow on purpose (Argon2id). Unknown users and wrong passwords look the same (unauthenticated);
   // a disabled account is refused (forbidden) only after its password was right, so that the
-  // account's state is told to no one who does not know the password.
+  // account's state is told to no one who does not know the password; unavailable when no hash
+  // slot came free within 2 s.
   Result<UserState> authenticate(const std::string& username, std::string_view password) const;
 
   std::vector<UserState> list() const;
@@ -29,8 +33,10 @@ class UserService {
   std::optional<UserState> get(const std::string& username) const;
   // Any existing user, disabled or not (the admin's view).
   std::optional<UserState> find(const std::string& username) const;
+  // Passwords pass service/password_policy.hpp. must_change: the user must choose her own
+  // password before anything else (UserCreated / UserPasswordChanged carry it).
   Result<UserState> create(const RequestContext& ctx, const std::string& username, std::string_view password,
-                           std::vector<std::string> groups);
+                           std::vector<std::string> groups, bool must_change = false);
   Result<UserState> set_groups(const RequestContext& ctx, const std::string& username,
                                std::vector<std::string> groups);
   Status set_password(const RequestContext& ctx, const std::string& username, std::string_view password);
@@ -39,11 +45,16 @@ class UserService {
   // herself (conflict). The caller ends the user's sessions when she is disabled.
   Result<UserState> update(const RequestContext& ctx, const std::string& username,
                            std::optional<std::vector<std::string>> groups, std::optional<std::string> password,
-                           std::optional<bool> disabled = std::nullopt);
+                           std::optional<bool> disabled = std::nullopt, bool must_change = false);
   Status remove(const RequestContext& ctx, const std::string& username);
 
   // Checks the password of a signed-in user again and records a UserReauthenticated event.
   Status reauthenticate(const RequestContext& ctx, std::string_view password);
+
+  // The signed-in user (ctx.actor) replaces her own password: `current` is checked like a sign-in
+  // (403 reauthentication_required "current: wrong password." when wrong), `next` passes the
+  // password rules (400 invalid_field naming "new"). Records UserPasswordChanged, clearing must_change.
+  Status change_own_password(const RequestContext& ctx, std::string_view current, std::string_view next);
 
   // When there are no users at all, creates "admin" (group admins) with `password`, or a
   // generated one that is returned so it can be shown once. nullopt when users exist.
@@ -52,6 +63,7 @@ class UserService {
  private:
   EventStore& store_;
   ReadModel& model_;
+  mutable HashSlots slots_;
 };
 
 }  // namespace tl

@@ -141,6 +141,8 @@ TEST_F(AuthzMatrixE2E, EveryRouteAndCallerGetsExactlyItsAnswer) {
       {"GET",    "/api/v1/audit/export/manifest", "", {401, 403, 403, 403, 200, 403, 403, 200}},
       {"GET",    "/api/v1/audit/stream",          "", {401, 403, 403, 403, 200, 403, 403, 200}},
       {"POST",   "/api/v1/session/reauth",        "{pw}", {401, 204, 204, 204, 204, 204, kScope, kScope}},
+      // A new password that breaks the rules (400) reaches the handler without changing anything.
+      {"PATCH",  "/api/v1/me/password",           R"({"current":"x","new":"short"})", {401, 400, 400, 400, 400, 400, kScope, kScope}},
       // Last: signing out ends the sessions the rows above used.
       {"DELETE", "/api/v1/session",               "", {401, 204, 204, 204, 204, 204, kScope, kScope}},
   };

@@ -68,7 +68,12 @@ TEST(UserTest, UnknownUsersAreNotFound) {
 
 TEST(UserTest, PasswordLength) {
   EXPECT_FALSE(validate_password("short").ok());
-  EXPECT_TRUE(validate_password("12345678").ok());
+  EXPECT_FALSE(validate_password("12345678901").ok());  // 11 characters
+  EXPECT_TRUE(validate_password("123456789012").ok());
+  // Characters, not bytes: 11 two-byte letters are 22 bytes but too short; 12 pass.
+  EXPECT_FALSE(validate_password("ééééééééééé").ok());
+  EXPECT_TRUE(validate_password("éééééééééééé").ok());
+  EXPECT_EQ(validate_password("short").error().message, "password: at least 12 characters.");
   EXPECT_FALSE(validate_password(std::string(1025, 'x')).ok());
 }
 

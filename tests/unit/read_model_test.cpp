@@ -53,8 +53,8 @@ class ReadModelTest : public ::testing::Test {
     TokenService tokens(store, model, secrets, 100);
     UserService users(store, model);
     const RequestContext admin{{"admin", "session", {}}, {"127.0.0.1", "test", "r"}};
-    ASSERT_TRUE(users.create(admin, "alice", "password1", {"api-tokens"}).ok());
-    ASSERT_TRUE(users.create(admin, "bob", "password2", {"api-tokens", "auditors"}).ok());
+    ASSERT_TRUE(users.create(admin, "alice", "alice-password-1", {"api-tokens"}).ok());
+    ASSERT_TRUE(users.create(admin, "bob", "bob-password-12", {"api-tokens", "auditors"}).ok());
     const RequestContext alice{{"alice", "session", {}}, {"127.0.0.1", "test", "r"}};
     const RequestContext bob{{"bob", "session", {}}, {"127.0.0.1", "test", "r"}};
     std::vector<std::string> ids;
@@ -188,7 +188,7 @@ TEST_F(ReadModelTest, UsesAreCoalescedIntoFewTokenUsedEvents) {
   UsageTracker usage(*store, model.tokens(), std::chrono::hours{1});
   TokenService tokens(*store, model, secrets, 100, &usage);
   const RequestContext alice{{"alice", "session", {}}, {}};
-  ASSERT_TRUE(UserService(*store, model).create(alice, "alice", "password1", {"api-tokens"}).ok());
+  ASSERT_TRUE(UserService(*store, model).create(alice, "alice", "alice-password-1", {"api-tokens"}).ok());
   auto row = tokens.create(alice, "a", 10, now_ms()).value();
   const std::string code = tokens.reveal(alice, row.state.id).value();
   const Timestamp t0 = now_ms();

@@ -32,22 +32,14 @@ TEST(SessionStoreTest, LogoutAndUserRemovalEndSessions) {
   EXPECT_EQ(sessions.resolve(b, kT0), "bob");
 }
 
-TEST(LoginThrottleTest, RefusesAfterRepeatedFailuresUntilTheWindowPasses) {
-  LoginThrottle throttle(5, minutes{5});
-  for (int i = 0; i < 5; ++i) {
-    EXPECT_TRUE(throttle.allowed("alice", "1.2.3.4", kT0));
-    throttle.failed("alice", "1.2.3.4", kT0);
-  }
-  EXPECT_FALSE(throttle.allowed("alice", "5.6.7.8", kT0));  // per user, from anywhere
-  EXPECT_TRUE(throttle.allowed("bob", "1.2.3.4", kT0));     // the address still has room
-  EXPECT_TRUE(throttle.allowed("alice", "1.2.3.4", kT0 + minutes{6}));
-}
-
-TEST(LoginThrottleTest, OneAddressTryingManyUsersIsRefused) {
-  LoginThrottle throttle(5, minutes{5});
-  for (int i = 0; i < 20; ++i) throttle.failed("user" + std::to_string(i), "9.9.9.9", kT0);
-  EXPECT_FALSE(throttle.allowed("fresh", "9.9.9.9", kT0));
-  EXPECT_TRUE(throttle.allowed("fresh", "8.8.8.8", kT0));
+TEST(SessionStoreTest, RemoveUserExceptKeepsOnlyTheGivenSession) {
+  SessionStore sessions(minutes{30}, minutes{120});
+  const std::string a1 = sessions.create("alice", kT0), a2 = sessions.create("alice", kT0);
+  const std::string b = sessions.create("bob", kT0);
+  sessions.remove_user_except("alice", a2);
+  EXPECT_FALSE(sessions.resolve(a1, kT0));
+  EXPECT_EQ(sessions.resolve(a2, kT0), "alice");
+  EXPECT_EQ(sessions.resolve(b, kT0), "bob");
 }
 
 }  // namespace
