@@ -47,8 +47,8 @@ function tokenCell(ev) {
 // data.* flattened to "key: value" pairs; nested values as compact JSON.
 function detailPairs(ev) {
   const pairs = [];
-  for (const [k, v] of Object.entries(ev.data || {})) pairs.push([k, typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)]);
-  for (const [k, v] of Object.entries(ev.source || {})) pairs.push([`source.${k}`, String(v)]);
+  for (const [k, v] of Object.entries(ev.data || {})) pairs.push([k, typeof v === 'object' && v !== null ? JSON.stringify(v) : dash(v)]);
+  for (const [k, v] of Object.entries(ev.source || {})) pairs.push([`source.${k}`, dash(v)]);
   pairs.push(['stream', dash(ev.stream)], ['version', dash(ev.version)], ['prev_hash', dash(ev.prev_hash)], ['hash', dash(ev.hash)]);
   return pairs;
 }

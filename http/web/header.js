@@ -1,6 +1,6 @@
 // The header's avatar menu: links to the screens the user may open, changing the password, the
 // display settings (dark theme, times in UTC) and logging out.
-import { $, h } from './dom.js';
+import { $, fill, h } from './dom.js';
 import { api, describeError } from './api.js';
 import { currentRoute, go, rerender } from './nav.js';
 import { showBanner } from './notify.js';
@@ -15,11 +15,11 @@ export function renderHeader() {
   $('#avatar-initial').textContent = (me.user || '?').slice(0, 1).toUpperCase();
   const route = currentRoute();
   const link = (r, label, testid) => h('li', {}, h('a', { href: `#/${r}`, 'data-testid': testid, 'aria-current': route === r ? 'page' : null }, label));
-  // Only the user's own links: replaceChildren() would turn a null child into the text "null".
+  // Only the user's own links (fill() drops the nulls that replaceChildren() would show as "null").
   const mustChange = !!me.must_change_password;
   const toggle = (label, on, testid, onclick) => h('li', {}, h('button', { type: 'button', class: 'menu-item menu-toggle', 'data-testid': testid,
     'aria-pressed': on ? 'true' : 'false', onclick }, label, h('span', { class: 'toggle-state', 'aria-hidden': 'true', text: on ? 'On' : 'Off' })));
-  $('#avatar-menu').replaceChildren(...[
+  fill($('#avatar-menu'), [
     h('li', { class: 'menu-user' }, 'Signed in as ', h('strong', { text: me.user })),
     !mustChange && me.can_manage_tokens ? link('tokens', 'API Tokens', 'nav-tokens') : null,
     !mustChange && me.can_audit ? link('audit', 'Audit log', 'nav-audit') : null,
@@ -28,7 +28,7 @@ export function renderHeader() {
     toggle('Dark theme', theme() === 'dark', 'toggle-dark', () => { setTheme(theme() === 'dark' ? 'light' : 'dark'); renderHeader(); $('[data-testid="toggle-dark"]').focus(); }),
     toggle('Times in UTC', useUtc(), 'toggle-utc', async () => { setUseUtc(!useUtc()); await rerender(); openMenu(); $('[data-testid="toggle-utc"]').focus(); }),
     h('li', { class: 'menu-sep' }, h('button', { type: 'button', class: 'menu-item', 'data-testid': 'logout', onclick: logout }, 'Log out')),
-  ].filter(Boolean));
+  ]);
 }
 export function openMenu() { $('#avatar-menu').hidden = false; $('#avatar-button').setAttribute('aria-expanded', 'true'); }
 export function closeMenu() { $('#avatar-menu').hidden = true; $('#avatar-button').setAttribute('aria-expanded', 'false'); }

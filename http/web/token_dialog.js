@@ -146,9 +146,13 @@ async function submitToken() {
 
 export function setupTokenForm() {
   setupDialog($('#token-dialog'), submitToken);
+  // A field's error goes as soon as it is edited; the rest stay until the next submit.
+  const clearOnInput = (input, err) => input.addEventListener('input', () => { $(err).textContent = ''; input.removeAttribute('aria-invalid'); });
+  clearOnInput($('#token-timeout'), '#token-timeout-error');
+  clearOnInput($('#token-description'), '#token-description-error');
   $('#token-timeout').addEventListener('input', previewExpiry);
   $('#token-description').addEventListener('input', updateCounter);
   for (const b of document.querySelectorAll('#token-presets button')) {
-    b.addEventListener('click', () => { $('#token-timeout').value = b.dataset.days; previewExpiry(); });
+    b.addEventListener('click', () => { $('#token-timeout').value = b.dataset.days; $('#token-timeout').dispatchEvent(new Event('input')); });
   }
 }

@@ -1,6 +1,6 @@
 // The API Tokens screen: the list of the user's tokens (live and expired apart, search, sort),
 // showing and copying codes, deleting. The add/edit dialog lives in token_dialog.js.
-import { $, h, icon } from './dom.js';
+import { $, fill, h, icon } from './dom.js';
 import { api, describeError } from './api.js';
 import { confirmDialog, confirmPassword, setupReauthDialog } from './dialogs.js';
 import { timeEl } from './format.js';
@@ -64,7 +64,7 @@ export function renderTokenTable() {
   for (const t of state.tokens) count.set(t.description, (count.get(t.description) || 0) + 1);
   const live = shown.filter((t) => !isExpired(t));
   const expired = shown.filter(isExpired);
-  body.replaceChildren(tools(),
+  fill(body, tools(),
     h('p', { class: 'sr-only', role: 'status', 'data-testid': 'tokens-count', text: q ? `${shown.length} of ${state.tokens.length} tokens match.` : '' }),
     live.length ? table('Your API tokens', live, count, 'tokens-table')
       : h('p', { class: 'empty', 'data-testid': 'tokens-none-live', text: q ? 'No live token matches the search.' : 'You have no live tokens.' }),

@@ -154,6 +154,9 @@ async function shot(name) { await page.screenshot({ path: path.join(OUT, name), 
 // does not govern; the page itself stays under its CSP.
 const WIDTHS = [{ width: 1280, height: 800 }, { width: 390, height: 844 }];
 async function axeCheck(screen) {
+  // No stray "null"/"undefined" shown anywhere (a null child given to replaceChildren shows as text).
+  const stray = await page.evaluate(() => document.body.innerText.match(/\b(null|undefined)\b/g));
+  assert.equal(stray, null, `stray text on "${screen}"`);
   const before = page.viewportSize();
   try {
     for (const size of WIDTHS) {
