@@ -1,7 +1,7 @@
 // The audit log screen (auditors): filters, order, paging, exports and verifying the hash chain.
 import { $, h } from './dom.js';
 import { api, describeError } from './api.js';
-import { ACTION_LABELS, auditTable } from './audit_table.js';
+import { FILTER_TYPES, actionLabel, auditTable } from './audit_table.js';
 import { isoToLocalInput, localInputToIso } from './format.js';
 import { rerender, setView } from './nav.js';
 import { renderGen, state } from './state.js';
@@ -59,7 +59,7 @@ export async function renderAudit(gen) {
     h('div', { class: 'field' }, h('label', { for: 'audit-type' }, 'Action'),
       h('select', { id: 'audit-type', name: 'type', 'data-testid': 'audit-filter-type' },
         h('option', { value: '', text: 'Any action' }),
-        Object.entries(ACTION_LABELS).map(([type, label]) => h('option', { value: type, selected: f.type === type, text: label })))),
+        FILTER_TYPES.map((type) => h('option', { value: type, selected: f.type === type, text: actionLabel(type) })))),
     input('since', 'Since (local time)', { type: 'datetime-local', value: isoToLocalInput(f.since) }),
     input('until', 'Until (local time)', { type: 'datetime-local', value: isoToLocalInput(f.until) }),
     h('div', { class: 'filter-buttons' },

@@ -6,21 +6,34 @@ import { timeEl } from './format.js';
 import { announce } from './notify.js';
 
 // Event type -> what people call it. Unknown types (newer servers) are shown as they are.
-export const ACTION_LABELS = {
+const ACTION_LABELS = {
   TokenCreated: 'Token created',
   TokenDescriptionChanged: 'Description changed',
   TokenTimeoutChanged: 'Expiry changed',
   TokenRevealed: 'Code shown',
+  TokenUsed: 'Code used',
+  TokenExpiryNotified: 'Expiry notice sent',
   TokenDeleted: 'Token deleted',
   TokenRolled: 'Code rolled',
   TokenCidrsChanged: 'Allowed addresses changed',
   UserCreated: 'User added',
   UserGroupsChanged: 'Groups changed',
   UserPasswordChanged: 'Password changed',
+  UserReauthenticated: 'Password confirmed',
   UserDisabled: 'User disabled',
   UserEnabled: 'User enabled',
   UserDeleted: 'User deleted',
+  UserSignedIn: 'Signed in',
+  UserSignInFailed: 'Sign-in failed',
+  SessionEnded: 'Signed out',
+  AccessDenied: 'Access denied',
+  KeyCheckRecorded: 'Key check recorded',
 };
+// The types offered in the Action filter: those this server records (issue 12 adds UserDisabled and
+// UserEnabled). The others above are only named when they appear: the API refuses unknown `type` values.
+export const FILTER_TYPES = ['TokenCreated', 'TokenDescriptionChanged', 'TokenTimeoutChanged', 'TokenRevealed', 'TokenUsed',
+  'TokenExpiryNotified', 'TokenDeleted', 'UserCreated', 'UserGroupsChanged', 'UserPasswordChanged', 'UserReauthenticated',
+  'UserDisabled', 'UserEnabled', 'UserDeleted', 'KeyCheckRecorded'];
 export function actionLabel(type) { return ACTION_LABELS[type] || type || '—'; }
 
 const dash = (v) => (v == null || v === '' ? '—' : String(v));
