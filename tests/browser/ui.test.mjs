@@ -396,11 +396,11 @@ step('alice: Show reveals the code, Hide masks it again', async () => {
   assert.equal(await row.getByTestId('copy-code').getAttribute('aria-label'), 'Copy code of CI pipeline');
   await checkNames('tokens with a shown code');
   await axeCheck('tokens with a shown code');
+  await shot('tokens.png');
   await row.getByTestId('show-toggle').click();
   await eventually(async () => (await text(row.getByTestId('show-toggle'))) === 'Show', 'the button to become Show');
   assert.equal(await row.getByTestId('token-code').count(), 0, 'hidden again');
   assert.equal(await row.getByTestId('copy-code').count(), 0, 'no Copy while hidden');
-  await shot('tokens.png');
 });
 
 step('alice: a token presented to introspection shows when and from where it was last used', async () => {
