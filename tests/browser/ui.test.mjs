@@ -682,8 +682,8 @@ step('alice: a token expiring within 7 days is marked Expires soon, a 30-day one
 
 step('admin: revokes all tokens of a user with a reason (required), recorded in the audit log', async () => {
   const reason = `Laptop stolen ${randomBytes(4).toString('hex')}`;
-  const alice = await apiLogin('alice', PW.alice);
-  const listAlice = async () => (await http('GET', '/api/v1/tokens', { cookie: alice })).json?.tokens || [];
+  // A fresh sign-in per look: revoking a user's tokens may also end her sessions (issue 12).
+  const listAlice = async () => (await http('GET', '/api/v1/tokens', { cookie: await apiLogin('alice', PW.alice) })).json?.tokens || [];
   assert.equal((await listAlice()).length, 2, 'alice has two tokens before');
 
   await login('admin', ADMIN_PW);
@@ -716,7 +716,7 @@ step('admin: revokes all tokens of a user with a reason (required), recorded in 
   await shot('users-revoked.png');
   assert.deepEqual(await listAlice(), [], 'alice has no tokens left');
 
-  const audit = await http('GET', '/api/v1/audit?type=TokenDeleted', { cookie: alice }); // alice is an auditor
+  const audit = await http('GET', '/api/v1/audit?type=TokenDeleted', { cookie: await apiLogin('alice', PW.alice) }); // alice is an auditor
   assert.equal(audit.status, 200, JSON.stringify(audit.json));
   const events = audit.json?.events || [];
   for (const id of revokedIds) {
