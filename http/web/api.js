@@ -10,6 +10,9 @@ export class ApiError extends Error {
 // Called when an authenticated request answers 401 (the session has ended).
 let unauthorized = () => {};
 export function onUnauthorized(fn) { unauthorized = fn; }
+// Called when a request answers 403 password_change_required (an admin set the password with must_change).
+let changeRequired = () => {};
+export function onPasswordChangeRequired(fn) { changeRequired = fn; }
 
 function defaultMessage(status) {
   if (status === 401) return 'Your session has ended. Please log in again.';
@@ -49,6 +52,7 @@ export async function api(method, path, { body, headers = {}, auth = true } = {}
   const e = new ApiError(res.status, err.code || `http_${res.status}`, err.message || defaultMessage(res.status),
     err.field, res.headers.get('Retry-After'));
   if (res.status === 401 && auth) unauthorized();
+  if (res.status === 403 && e.code === 'password_change_required') changeRequired();
   throw e;
 }
 

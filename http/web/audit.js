@@ -1,20 +1,21 @@
 // The audit log screen (auditors): filters, order, paging, exports and verifying the hash chain.
 import { $, h } from './dom.js';
 import { api, describeError } from './api.js';
-import { isoToLocalInput, localInputToIso, timeEl } from './format.js';
+import { FILTER_TYPES, actionLabel, auditTable } from './audit_table.js';
+import { isoToLocalInput, localInputToIso } from './format.js';
 import { rerender, setView } from './nav.js';
 import { renderGen, state } from './state.js';
-
-const EVENT_TYPES = ['TokenCreated', 'TokenDescriptionChanged', 'TokenTimeoutChanged', 'TokenRevealed',
-  'TokenDeleted', 'UserCreated', 'UserGroupsChanged', 'UserPasswordChanged', 'UserDeleted'];
 const AUDIT_PAGE = 50;       // rows per page shown
 const AUDIT_FETCH = 1000;    // events per request (the API's maximum)
 const AUDIT_CAP = 5000;      // events kept in memory for one query
 const AUDIT_MAX_REQUESTS = 500;
 
+// The API matches `actor` exactly; user names are lower case (a-z, 0-9, . _ -), so sending what was
+// typed in lower case makes the filter ignore case, in the table and in the exports alike.
 function auditParams(filters) {
   const q = new URLSearchParams();
-  for (const k of ['token_id', 'actor', 'type', 'since', 'until']) if (filters[k]) q.set(k, filters[k]);
+  for (const k of ['token_id', 'type', 'since', 'until']) if (filters[k]) q.set(k, filters[k]);
+  if (filters.actor) q.set('actor', filters.actor.toLowerCase());
   return q;
 }
 function exportHref(format) { const q = auditParams(state.audit.filters); q.set('format', format); return `/api/v1/audit/export?${q}`; }
@@ -52,9 +53,13 @@ export async function renderAudit(gen) {
   const filterErr = h('p', { class: 'form-error', role: 'alert', 'data-testid': 'audit-filter-error' });
   const form = h('form', { class: 'filters', novalidate: true, 'data-testid': 'audit-filters', 'aria-label': 'Filter events' },
     input('token_id', 'Token id', { value: f.token_id || '' }),
-    input('actor', 'Actor', { value: f.actor || '' }),
-    input('type', 'Action', { value: f.type || '', list: 'audit-types' }),
-    h('datalist', { id: 'audit-types' }, EVENT_TYPES.map((t) => h('option', { value: t }))),
+    h('div', { class: 'field' }, h('label', { for: 'audit-actor' }, 'Actor'),
+      h('input', { id: 'audit-actor', name: 'actor', 'data-testid': 'audit-filter-actor', autocomplete: 'off', value: f.actor || '', 'aria-describedby': 'audit-actor-hint' }),
+      h('p', { class: 'hint', id: 'audit-actor-hint', text: 'A user name; upper and lower case are the same.' })),
+    h('div', { class: 'field' }, h('label', { for: 'audit-type' }, 'Action'),
+      h('select', { id: 'audit-type', name: 'type', 'data-testid': 'audit-filter-type' },
+        h('option', { value: '', text: 'Any action' }),
+        FILTER_TYPES.map((type) => h('option', { value: type, selected: f.type === type, text: actionLabel(type) })))),
     input('since', 'Since (local time)', { type: 'datetime-local', value: isoToLocalInput(f.since) }),
     input('until', 'Until (local time)', { type: 'datetime-local', value: isoToLocalInput(f.until) }),
     h('div', { class: 'filter-buttons' },
@@ -161,23 +166,27 @@ function renderAuditTable() {
   $('[data-testid="audit-next"]').disabled = a.page >= pages - 1;
   $('[data-testid="audit-page"]').textContent = `Page ${a.page + 1} of ${pages}`;
   if (!rows.length) {
-    body.replaceChildren(h('p', { class: 'empty', 'data-testid': 'audit-empty', text: 'No events match these filters.' }));
+    body.replaceChildren(h('p', { class: 'empty', 'data-testid': 'audit-empty', text: state.audit.filters.actor || state.audit.filters.token_id
+      ? 'No events match these filters. Check the actor’s user name and the token id, or clear the filters.'
+      : 'No events match these filters. Try a wider time range or another action.' }));
     return;
   }
-  const dash = (v) => (v == null || v === '' ? '—' : String(v));
-  body.replaceChildren(h('table', { class: 'data audit', 'data-testid': 'audit-table' },
-    h('caption', { class: 'sr-only', text: 'Audit events' }),
-    h('thead', {}, h('tr', {}, ['#', 'Time', 'Actor', 'Action', 'Token', 'Owner', 'IP', 'Details'].map((t) => h('th', { scope: 'col', text: t })))),
-    h('tbody', {}, rows.map((ev) => h('tr', { 'data-testid': 'audit-row', 'data-seq': ev.seq, 'data-type': ev.type },
-      h('td', { 'data-label': '#', 'data-testid': 'audit-seq', text: dash(ev.seq) }),
-      h('td', { 'data-label': 'Time', 'data-testid': 'audit-time' }, timeEl(ev.at, true)),
-      h('td', { 'data-label': 'Actor', 'data-testid': 'audit-actor' }, dash(ev.actor?.user),
-        ev.actor?.via ? h('span', { class: 'muted', text: ` via ${ev.actor.via}` }) : null),
-      h('td', { 'data-label': 'Action', 'data-testid': 'audit-type', text: dash(ev.type) }),
-      h('td', { 'data-label': 'Token', 'data-testid': 'audit-token' },
-        ev.token_id ? h('code', { class: 'ellipsis', title: ev.token_id, text: ev.token_id }) : '—'),
-      h('td', { 'data-label': 'Owner', 'data-testid': 'audit-owner', text: dash(ev.owner) }),
-      h('td', { 'data-label': 'IP', 'data-testid': 'audit-ip', text: dash(ev.source?.ip) }),
-      h('td', { 'data-label': 'Details' }, h('details', {}, h('summary', { text: 'View' }),
-        h('pre', { text: JSON.stringify({ data: ev.data, stream: ev.stream, version: ev.version, source: ev.source, prev_hash: ev.prev_hash, hash: ev.hash }, null, 2) }))))))));
+  body.replaceChildren(auditTable(rows));
+}
+
+// A token's history for its owner (GET /api/v1/tokens/{id}/history): the same table, no filters.
+export async function renderTokenHistory(gen, id) {
+  const status = h('div', { class: 'status', 'data-testid': 'history-status' }, h('p', { class: 'loading', text: 'Loading the history…' }));
+  setView('Token history', 'history-view',
+    h('div', { class: 'view-head' }, h('h1', { text: 'Token history' }), h('a', { href: '#/tokens', class: 'button-link' }, 'Back to API Tokens')),
+    h('p', { class: 'lead', text: 'Everything the audit log recorded about this token, newest first.' }), status);
+  try {
+    const { data } = await api('GET', `/api/v1/tokens/${encodeURIComponent(id)}/history`);
+    if (gen !== renderGen) return;
+    const events = (data.events || []).slice().reverse();
+    status.replaceChildren(events.length ? auditTable(events) : h('p', { class: 'empty', 'data-testid': 'audit-empty', text: 'No events.' }));
+  } catch (e) {
+    if (gen !== renderGen || e.status === 401) return;
+    status.replaceChildren(h('p', { class: 'form-error', role: 'alert', text: `Could not load the history. ${describeError(e)}` }));
+  }
 }

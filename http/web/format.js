@@ -1,15 +1,31 @@
-// Times: showing them in the local time zone and converting datetime-local input values.
+// Times: showing them with their zone (local, or UTC when chosen in the menu) and converting
+// datetime-local input values.
 import { h } from './dom.js';
+import { useUtc } from './prefs.js';
 
-const dtShort = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-const dtLong = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+function fmt(precise, utc) {
+  return new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: precise ? 'medium' : 'short', timeZone: utc ? 'UTC' : undefined });
+}
+// "Dec 15, 2026, 2:02 PM" plus the zone ("CET" or "UTC"): dateStyle cannot be combined with timeZoneName.
+export function formatTime(d, precise = false) {
+  const utc = useUtc();
+  const zone = new Intl.DateTimeFormat(undefined, { timeZoneName: 'short', timeZone: utc ? 'UTC' : undefined })
+    .formatToParts(d).find((p) => p.type === 'timeZoneName')?.value || '';
+  return `${fmt(precise, utc).format(d)} ${zone}`.trim();
+}
+// "Mon 15 Dec 2026, 14:02 CET": the expiry preview of the token dialog.
+export function formatLongDate(d) {
+  const utc = useUtc();
+  return new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: 'numeric',
+    minute: '2-digit', timeZoneName: 'short', timeZone: utc ? 'UTC' : undefined }).format(d);
+}
 
-// A <time> in the local time zone; the UTC value is in the title (shown on hover).
+// A <time> with its zone; the UTC value is in the title (shown on hover).
 export function timeEl(iso, precise = false) {
   const d = iso ? new Date(iso) : null;
   if (!d || Number.isNaN(d.getTime())) return h('span', { text: iso || '—' });
   const utc = d.toISOString().replace('T', ' ').replace('Z', ' UTC');
-  return h('time', { datetime: d.toISOString(), title: utc }, (precise ? dtLong : dtShort).format(d));
+  return h('time', { datetime: d.toISOString(), title: utc }, formatTime(d, precise));
 }
 
 // datetime-local (minutes, local time) -> RFC 3339 UTC; `endOfMinute` makes "until 10:05" include 10:05:59.999.

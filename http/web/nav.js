@@ -8,6 +8,8 @@ export function setRouter(fn) { router = fn; }
 export function rerender() { return router(); }
 
 export function currentRoute() { const m = location.hash.match(/^#\/([\w-]*)/); return m ? m[1] : ''; }
+// What follows the route: "#/history/tok_1" -> "tok_1".
+export function routeArg() { const m = location.hash.match(/^#\/[\w-]*\/(.+)$/); return m ? decodeURIComponent(m[1]) : ''; }
 export function go(route) { if (currentRoute() === route) router(); else location.hash = `#/${route}`; }
 export function defaultRoute(me) {
   if (me.can_manage_tokens) return 'tokens';

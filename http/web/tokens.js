@@ -1,17 +1,21 @@
-// The API Tokens screen: the list of the user's tokens, showing and copying codes, and the add/edit dialog.
-import { $, h, icon } from './dom.js';
-import { api, describeError, fieldMessage, fieldOf } from './api.js';
-import { clearErrors, confirmDialog, confirmPassword, openDialog, setFieldError, setupDialog, setupReauthDialog } from './dialogs.js';
+// The API Tokens screen: the list of the user's tokens (live and expired apart, search, sort),
+// showing and copying codes, deleting. The add/edit dialog lives in token_dialog.js.
+import { $, fill, h, icon } from './dom.js';
+import { api, describeError } from './api.js';
+import { confirmDialog, confirmPassword, setupReauthDialog } from './dialogs.js';
 import { timeEl } from './format.js';
 import { rerender, setView } from './nav.js';
-import { announce, showBanner } from './notify.js';
+import { announce, toast } from './notify.js';
 import { renderGen, state } from './state.js';
+import { isExpired, openTokenDialog, setupTokenForm } from './token_dialog.js';
+
+const view = { search: '', sort: 'expires' };   // kept while the screen is re-rendered
 
 export async function renderTokens(gen) {
   const status = h('div', { class: 'status', 'data-testid': 'tokens-status' }, h('p', { class: 'loading', text: 'Loading tokens…' }));
   setView('API Tokens', 'tokens-view',
     h('div', { class: 'view-head' }, h('h1', { text: 'API Tokens' }),
-      h('button', { type: 'button', class: 'primary', 'data-testid': 'add-token', onclick: () => openTokenDialog(null) }, '+ Add Token')),
+      h('button', { type: 'button', class: 'primary', 'data-testid': 'add-token', onclick: (ev) => openTokenDialog(null, ev.currentTarget) }, '+ Add Token')),
     h('p', { class: 'lead', text: 'Tokens let your scripts and integrations call the API as you. Every time a code is shown, the audit log records it.' }),
     status, h('div', { id: 'tokens-body' }));
   try {
@@ -26,7 +30,24 @@ export async function renderTokens(gen) {
       h('button', { type: 'button', class: 'secondary', 'data-testid': 'retry', onclick: () => rerender() }, 'Retry'));
   }
 }
-function renderTokenTable() {
+
+const SORTS = {
+  expires: ['Expiry (soonest first)', (a, b) => Date.parse(a.expires_at) - Date.parse(b.expires_at)],
+  last_used: ['Last use (latest first)', (a, b) => (Date.parse(b.last_used_at) || 0) - (Date.parse(a.last_used_at) || 0)],
+  created: ['Created (newest first)', (a, b) => Date.parse(b.created_at) - Date.parse(a.created_at)],
+};
+function tools() {
+  const search = h('input', { id: 'token-search', type: 'search', 'data-testid': 'token-search', autocomplete: 'off', value: view.search });
+  search.addEventListener('input', () => { view.search = search.value; renderTokenTable(); });
+  const sort = h('select', { id: 'token-sort', 'data-testid': 'token-sort' },
+    Object.entries(SORTS).map(([k, [label]]) => h('option', { value: k, selected: view.sort === k, text: label })));
+  sort.addEventListener('change', () => { view.sort = sort.value; renderTokenTable(); sort.focus(); });
+  return h('div', { class: 'table-tools token-tools' },
+    h('div', { class: 'field' }, h('label', { for: 'token-search' }, 'Search descriptions'), search),
+    h('div', { class: 'field' }, h('label', { for: 'token-sort' }, 'Sort by'), sort));
+}
+
+export function renderTokenTable() {
   const body = $('#tokens-body');
   if (!body) return;
   if (!state.tokens.length) {
@@ -35,13 +56,31 @@ function renderTokenTable() {
       h('p', { text: 'Use “Add Token” to create one for a script or an integration.' })));
     return;
   }
-  body.replaceChildren(h('table', { class: 'data tokens', 'data-testid': 'tokens-table' },
-    h('caption', { class: 'sr-only', text: 'Your API tokens' }),
-    h('thead', {}, h('tr', {}, ['Description', 'Created', 'Expires', 'Last used', 'Code'].map((t) => h('th', { scope: 'col', text: t })),
-      h('th', { scope: 'col' }, h('span', { class: 'sr-only', text: 'Actions' })))),
-    h('tbody', {}, state.tokens.map(tokenRow))));
+  const hadFocus = document.activeElement?.id === 'token-search';
+  const q = view.search.trim().toLowerCase();
+  const shown = state.tokens.filter((t) => !q || t.description.toLowerCase().includes(q)).sort(SORTS[view.sort][1]);
+  // Descriptions used by more than one token get the end of the id next to them.
+  const count = new Map();
+  for (const t of state.tokens) count.set(t.description, (count.get(t.description) || 0) + 1);
+  const live = shown.filter((t) => !isExpired(t));
+  const expired = shown.filter(isExpired);
+  fill(body, tools(),
+    h('p', { class: 'sr-only', role: 'status', 'data-testid': 'tokens-count', text: q ? `${shown.length} of ${state.tokens.length} tokens match.` : '' }),
+    live.length ? table('Your API tokens', live, count, 'tokens-table')
+      : h('p', { class: 'empty', 'data-testid': 'tokens-none-live', text: q ? 'No live token matches the search.' : 'You have no live tokens.' }),
+    expired.length ? h('section', { class: 'expired-section', 'aria-labelledby': 'expired-title' },
+      h('h2', { id: 'expired-title', text: `Expired (${expired.length})` }),
+      h('p', { class: 'hint', text: 'These no longer work anywhere. You can still show their codes (to find where one was used) and delete them.' }),
+      table('Expired API tokens', expired, count, 'expired-table')) : null);
+  if (hadFocus) { const s = $('#token-search'); s.focus(); s.setSelectionRange(s.value.length, s.value.length); }
 }
-function isExpired(t) { return t.expired === true || (t.expired == null && Date.parse(t.expires_at) <= Date.now()); }
+function table(caption, tokens, count, testid) {
+  return h('table', { class: 'data tokens', 'data-testid': testid },
+    h('caption', { class: 'sr-only', text: caption }),
+    h('thead', {}, h('tr', {}, ['Description', 'Created', 'Expires', 'Last used'].map((t) => h('th', { scope: 'col', text: t })),
+      h('th', { scope: 'col' }, h('span', { class: 'sr-only', text: 'Actions' })))),
+    tokens.map((t) => tokenRow(t, count.get(t.description) > 1)));
+}
 // Not yet expired, but expiring within SOON_DAYS: worth a warning next to the expiry.
 const SOON_DAYS = 7;
 function expiresSoon(t) {
@@ -61,41 +100,42 @@ function lastUsed(t) {
   return h('div', { class: 'last-used' }, timeEl(t.last_used_at),
     t.last_used_ip ? h('div', { class: 'muted last-used-ip', text: `from ${t.last_used_ip}` }) : null);
 }
-function tokenRow(t) {
+const shortId = (id) => id.slice(-6);
+// One <tbody> per token: its row, and under it (full width) the code while shown.
+function tokenRow(t, dup) {
   const code = state.revealed.get(t.id);
   const expired = isExpired(t);
-  const desc = t.description;
-  const expiredHelp = 'Expired tokens cannot be edited: delete it and create a new one.';
-  return h('tr', { 'data-testid': 'token-row', 'data-token-id': t.id, class: expired ? 'expired' : null },
-    h('td', { 'data-label': 'Description', 'data-testid': 'token-description', class: 'desc', text: desc }),
-    h('td', { 'data-label': 'Created', 'data-testid': 'token-created' }, timeEl(t.created_at)),
-    h('td', { 'data-label': 'Expires', 'data-testid': 'token-expires' }, timeEl(t.expires_at), expiryBadge(t)),
-    h('td', { 'data-label': 'Last used', 'data-testid': 'token-last-used' }, lastUsed(t)),
-    h('td', { 'data-label': 'Code', class: 'code-cell' }, h('div', { class: 'code-wrap' },
-      h('code', { class: code ? 'code revealed' : 'code masked', 'data-testid': 'token-code', 'aria-hidden': code ? null : 'true' },
-        code || '••••••••••••••••'),
-      code ? null : h('span', { class: 'sr-only', text: 'Code hidden' }),
-      code ? h('button', { type: 'button', class: 'icon-button', 'data-testid': 'copy-code', 'aria-label': `Copy code of ${desc}`, title: 'Copy to clipboard',
-        onclick: (ev) => copyCode(code, ev.currentTarget) }, icon('copy'), h('span', { class: 'copy-label', text: 'Copy' })) : null)),
-    h('td', { class: 'actions' },
-      h('button', { type: 'button', class: 'secondary small', 'data-testid': 'show-toggle',
-        'aria-label': `${code ? 'Hide' : 'Show'} code of ${desc}`, onclick: (ev) => toggleReveal(t, ev.currentTarget) }, code ? 'Hide' : 'Show'),
-      h('button', { type: 'button', class: 'icon-button', 'data-testid': 'edit-token', 'aria-label': `Edit ${desc}`,
-        'aria-disabled': expired ? 'true' : null, title: expired ? expiredHelp : 'Edit description or timeout',
-        onclick: () => (expired ? showBanner(`“${desc}” has expired. ${expiredHelp}`, 'info') : openTokenDialog(t)) }, icon('pencil')),
-      h('button', { type: 'button', class: 'icon-button danger', 'data-testid': 'delete-token', 'aria-label': `Delete ${desc}`, title: 'Delete',
-        onclick: () => confirmDeleteToken(t) }, icon('trash'))));
+  const name = dup ? `${t.description} (${shortId(t.id)})` : t.description;
+  return h('tbody', { 'data-testid': 'token-row', 'data-token-id': t.id, class: expired ? 'token expired' : 'token' },
+    h('tr', {},
+      h('td', { 'data-label': 'Description', class: 'desc' }, h('span', { 'data-testid': 'token-description', text: t.description }),
+        dup ? h('span', { class: 'id-hint', 'data-testid': 'token-short-id', title: t.id, text: ` …${shortId(t.id)}` }) : null),
+      h('td', { 'data-label': 'Created', 'data-testid': 'token-created' }, timeEl(t.created_at)),
+      h('td', { 'data-label': 'Expires', 'data-testid': 'token-expires' }, timeEl(t.expires_at), expiryBadge(t)),
+      h('td', { 'data-label': 'Last used', 'data-testid': 'token-last-used' }, lastUsed(t)),
+      h('td', { class: 'actions' },
+        h('button', { type: 'button', class: 'secondary small', 'data-testid': 'show-toggle', 'aria-expanded': code ? 'true' : 'false',
+          'aria-label': `${code ? 'Hide' : 'Show'} code of ${name}`, onclick: (ev) => toggleReveal(t, ev.currentTarget) }, code ? 'Hide' : 'Show'),
+        h('a', { href: `#/history/${encodeURIComponent(t.id)}`, class: 'history-link', 'data-testid': 'token-history', 'aria-label': `History of ${name}` }, 'History'),
+        expired ? null : h('button', { type: 'button', class: 'icon-button', 'data-testid': 'edit-token', 'aria-label': `Edit ${name}`,
+          title: 'Edit description or expiry', onclick: (ev) => openTokenDialog(t, ev.currentTarget) }, icon('pencil')),
+        h('button', { type: 'button', class: 'icon-button danger', 'data-testid': 'delete-token', 'aria-label': `Delete ${name}`, title: 'Delete',
+          onclick: (ev) => confirmDeleteToken(t, ev.currentTarget) }, icon('trash')))),
+    code ? h('tr', { class: 'code-row' }, h('td', { colspan: '5', 'data-label': 'Code' }, h('div', { class: 'code-wrap' },
+      h('code', { class: 'code revealed', 'data-testid': 'token-code' }, code),
+      h('button', { type: 'button', class: 'secondary small', 'data-testid': 'copy-code', 'aria-label': `Copy code of ${name}`,
+        onclick: (ev) => copyCode(code, ev.currentTarget) }, icon('copy'), 'Copy')))) : null);
 }
-// Re-render one row and put the focus back on the same control.
-function refreshRow(id, focusTestid) {
-  const old = document.querySelector(`tr[data-token-id="${CSS.escape(id)}"]`);
+// Re-render one token and put the focus back on the same control.
+export function refreshRow(id, focusTestid) {
+  const old = document.querySelector(`tbody[data-token-id="${CSS.escape(id)}"]`);
   const t = state.tokens.find((x) => x.id === id);
   if (!old || !t) return;
-  const row = tokenRow(t);
+  const row = tokenRow(t, state.tokens.filter((x) => x.description === t.description).length > 1);
   old.replaceWith(row);
   if (focusTestid) row.querySelector(`[data-testid="${focusTestid}"]`)?.focus();
 }
-function dropToken(id) {
+export function dropToken(id) {
   state.tokens = state.tokens.filter((x) => x.id !== id);
   state.revealed.delete(id);
   renderTokenTable();
@@ -112,8 +152,8 @@ async function toggleReveal(t, button) {
   } catch (e) {
     setBusy(button, false);
     if (e.status === 401) return;
-    if (e.status === 404) { dropToken(t.id); showBanner('That token no longer exists.', 'info'); return; }
-    showBanner(`Could not show the code. ${describeError(e)}`);
+    if (e.status === 404) { toast('That token no longer exists.', button, 'info'); dropToken(t.id); return; }
+    toast(`Could not show the code. ${describeError(e)}`, button, 'error');
   }
 }
 function setBusy(button, on) {
@@ -135,8 +175,8 @@ async function revealCode(t, button) {
   setBusy(button, true);
   return (await api('POST', path)).data.token;
 }
+// The button keeps its name ("Copy code of …"); the outcome is a toast beside it.
 async function copyCode(code, button) {
-  const label = button.querySelector('.copy-label');
   let ok = false;
   try { await navigator.clipboard.writeText(code); ok = true; } catch { ok = false; }
   if (!ok) {
@@ -147,117 +187,23 @@ async function copyCode(code, button) {
     getSelection().addRange(range);
     try { ok = document.execCommand('copy'); } catch { ok = false; }
   }
-  label.textContent = ok ? 'Copied' : 'Press Ctrl+C';
-  announce(ok ? 'Code copied to the clipboard.' : 'The code is selected; press Ctrl+C to copy it.');
-  setTimeout(() => { label.textContent = 'Copy'; }, 2500);
+  toast(ok ? 'Code copied to the clipboard.' : 'The code is selected; press Ctrl+C to copy it.', button, ok ? 'success' : 'info');
 }
 
-// ---------- add / edit dialog ----------
-// Add (t == null) or edit token t.
-let tokenEditing = null;
-async function openTokenDialog(t) {
-  const dialog = $('#token-dialog');
-  if (dialog.open) return;
-  let current = null;
-  if (t) {
-    try { current = (await api('GET', `/api/v1/tokens/${encodeURIComponent(t.id)}`)).data; } catch (e) {
-      if (e.status === 401) return;
-      if (e.status === 404) { dropToken(t.id); showBanner('That token no longer exists.', 'info'); return; }
-      showBanner(`Could not open the token. ${describeError(e)}`); return;
-    }
-    if (isExpired(current)) { upsertToken(current); showBanner(`“${current.description}” has expired. Expired tokens cannot be edited: delete it and create a new one.`, 'info'); return; }
-  }
-  tokenEditing = current;
-  clearErrors(dialog);
-  dialog.dataset.mode = current ? 'edit' : 'add';
-  $('#token-dialog-title').textContent = current ? 'Edit token' : 'Add token';
-  $('#token-submit').textContent = current ? 'Save' : 'Create';
-  $('#token-timeout-hint-edit').hidden = !current;
-  $('#token-code-note').hidden = !current;
-  $('#token-description').value = current ? current.description : '';
-  $('#token-timeout').value = current ? String(current.timeout?.value ?? '') : '30';
-  $('#token-unit').value = 'days';
-  previewExpiry();
-  openDialog(dialog, $('#token-description'));
-}
-// "Expires …" under the timeout: from created_at when editing, from now when adding.
-function previewExpiry() {
-  const days = Number($('#token-timeout').value);
-  const out = $('#token-expiry-preview');
-  out.replaceChildren();
-  if (!Number.isInteger(days) || days < 1 || days > 365) return;
-  const from = tokenEditing ? Date.parse(tokenEditing.created_at) : Date.now();
-  const at = new Date(from + days * 86_400_000);
-  out.append(at.getTime() <= Date.now() ? 'That moment has already passed: choose more days. ' : 'Expires ', timeEl(at.toISOString()));
-}
-function upsertToken(t) {
-  const i = state.tokens.findIndex((x) => x.id === t.id);
-  if (i >= 0) { state.tokens[i] = t; refreshRow(t.id); } else { state.tokens.unshift(t); renderTokenTable(); }
-}
-async function submitToken() {
-  const dialog = $('#token-dialog');
-  const descIn = $('#token-description');
-  const timeIn = $('#token-timeout');
-  const descErr = $('#token-description-error');
-  const timeErr = $('#token-timeout-error');
-  const formErr = $('#token-form-error');
-  clearErrors(dialog);
-  const description = descIn.value.trim();
-  const days = Number(timeIn.value);
-  let bad = null;
-  if (!description) { setFieldError(descIn, descErr, 'Enter a description, for example what the token is for.'); bad = bad || descIn; }
-  else if (description.length > 200) { setFieldError(descIn, descErr, `At most 200 characters (now ${description.length}).`); bad = bad || descIn; }
-  else if (/\p{Cc}/u.test(description)) { setFieldError(descIn, descErr, 'Control characters (such as tabs) are not allowed.'); bad = bad || descIn; }
-  if (timeIn.value.trim() === '' || !Number.isInteger(days) || days < 1 || days > 365) {
-    setFieldError(timeIn, timeErr, 'Enter a whole number of days from 1 to 365.'); bad = bad || timeIn;
-  }
-  if (bad) { bad.focus(); return; }
-  const editing = tokenEditing;
-  const body = {};
-  if (!editing || description !== editing.description) body.description = description;
-  if (!editing || days !== editing.timeout?.value || editing.timeout?.unit !== 'days') body.timeout = { value: days, unit: 'days' };
-  if (editing && !Object.keys(body).length) { dialog.close(); return; }
-  try {
-    const { data } = editing
-      ? await api('PATCH', `/api/v1/tokens/${encodeURIComponent(editing.id)}`,
-        { body, headers: Number.isInteger(editing.version) ? { 'If-Match': `"${editing.version}"` } : {} })
-      : await api('POST', '/api/v1/tokens', { body });
-    upsertToken(data);
-    const row = document.querySelector(`tr[data-token-id="${CSS.escape(data.id)}"]`);
-    dialog.returnFocus = row?.querySelector(editing ? '[data-testid="edit-token"]' : '[data-testid="show-toggle"]');
-    dialog.close();
-    announce(editing ? 'Token saved.' : 'Token created.');
-  } catch (e) {
-    if (e.status === 401) return;
-    if (e.status === 400) {
-      const f = fieldOf(e, ['description', 'timeout']);
-      if (f === 'description') { setFieldError(descIn, descErr, fieldMessage(e)); descIn.focus(); } else if (f === 'timeout') { setFieldError(timeIn, timeErr, fieldMessage(e)); timeIn.focus(); } else formErr.textContent = e.message;
-    } else if (e.status === 409 && e.code === 'token_expired') {
-      formErr.textContent = 'This token has expired, so it can no longer be changed. Delete it and create a new one.';
-      api('GET', `/api/v1/tokens/${encodeURIComponent(editing.id)}`).then((r) => upsertToken(r.data), () => {});
-    } else if (e.status === 412 || (e.status === 409 && e.code === 'version_conflict')) {
-      try {
-        tokenEditing = (await api('GET', `/api/v1/tokens/${encodeURIComponent(editing.id)}`)).data;
-        upsertToken(tokenEditing);
-      } catch { /* keep the old version; the next save reports again */ }
-      formErr.textContent = 'This token was changed meanwhile (for example, its code was shown elsewhere). Check the values and save again.';
-    } else if (e.status === 404) {
-      dialog.close(); dropToken(editing ? editing.id : ''); showBanner('That token no longer exists.', 'info');
-    } else formErr.textContent = describeError(e);
-  }
-}
-
-function confirmDeleteToken(t) {
-  confirmDialog('Delete token?', `Delete “${t.description}”? Scripts that use it stop working at once. This cannot be undone.`, async () => {
+function confirmDeleteToken(t, button) {
+  const expired = isExpired(t);
+  const text = expired
+    ? `Delete “${t.description}”? It has already expired, so nothing can use it any more; deleting removes it from this list. This cannot be undone.`
+    : `Delete “${t.description}”? Scripts that use it stop working at once. This cannot be undone.`;
+  confirmDialog('Delete token?', text, async () => {
     try { await api('DELETE', `/api/v1/tokens/${encodeURIComponent(t.id)}`); } catch (e) { if (e.status !== 404) throw e; }
     $('#confirm-dialog').returnFocus = $('[data-testid="add-token"]');
     dropToken(t.id);
-    announce('Token deleted.');
-  });
+    toast(`Token “${t.description}” deleted.`, $('[data-testid="add-token"]'));
+  }, button);
 }
 
 export function setupTokenDialog() {
-  setupDialog($('#token-dialog'), submitToken);
+  setupTokenForm();
   setupReauthDialog();
-  $('#token-timeout').addEventListener('input', previewExpiry);
 }
