@@ -7,12 +7,6 @@
 
 namespace tl {
 
-namespace {
-
-constexpr std::size_t kMaxUsernameLength = 64;
-
-}  // namespace
-
 bool UserState::in_group(std::string_view group) const noexcept {
   return active && std::find(groups.begin(), groups.end(), group) != groups.end();
 }

@@ -107,8 +107,11 @@ std::shared_ptr<ssl::context> make_tls_context(const std::string& cert_file, con
     spdlog::warn("the TLS certificate in {} has expired: clients will refuse it", cert_file);
   }
   struct stat st {};
+  // A private key others may read is refused as ssh refuses one (issue 12): a warning in a log
+  // nobody reads leaves the key exposed.
   if (::stat(key_file.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
-    spdlog::warn("the TLS key {} is readable by other users; chmod 600 it", key_file);
+    throw std::runtime_error("--tls-key " + key_file +
+                             ": group or others may access it; make it readable by the owner only (chmod 600)");
   }
 
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);

@@ -28,6 +28,7 @@ CertFiles make_cert(const std::string& dir, const std::string& name) {
   if (std::system(command.c_str()) != 0) {
     throw std::runtime_error("`" + command + "` failed; is the openssl command installed (scripts/install-deps.sh --test)?");
   }
+  fs::permissions(files.key, fs::perms::owner_read | fs::perms::owner_write);  // as the README says
   return files;
 }
 
@@ -166,6 +167,11 @@ TEST(TlsTest, ABadCertificateOrKeyStopsTheStartWithAClearMessage) {
   EXPECT_NE(out.find("--tls-key " + server.root_dir() + ": not a regular file"), npos) << out;
   out = start_failure(server, {"--tls-cert", a.cert});
   EXPECT_NE(out.find("--tls-cert and --tls-key go together"), npos) << out;
+  // A key others may read is refused, as ssh refuses one.
+  fs::permissions(a.key, fs::perms::group_read | fs::perms::others_read, fs::perm_options::add);
+  out = start_failure(server, {"--tls-cert", a.cert, "--tls-key", a.key});
+  EXPECT_NE(out.find("--tls-key " + a.key + ": group or others may access it"), npos) << out;
+  fs::permissions(a.key, fs::perms::owner_read | fs::perms::owner_write);
   // Refused before anything was written: no database, no first-admin password spent.
   EXPECT_FALSE(fs::exists(server.data_dir())) << "the data directory was created by a start that failed";
 

@@ -77,7 +77,7 @@ TEST_F(FaultKeyFiles, SecretsUnderSixteenBytesAreRefusedFromEverySource) {
 }
 
 TEST_F(FaultKeyFiles, EveryFileUnderTheDataDirectoryIsPrivate) {
-  HttpClient alice = e2e::login(server, "alice");
+  e2e::HttpClient alice = e2e::login(server, "alice");
   for (int i = 0; i < 3; ++i) e2e::create_token(alice, "t" + std::to_string(i));
   ASSERT_EQ(server.stop(), 0);
   auto check_all = [&](const std::string& when) {

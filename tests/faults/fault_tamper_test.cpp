@@ -302,6 +302,7 @@ TEST_F(FaultTamperRewrite, ReSignedWithAnotherKeyIsCaughtByThePinnedKey) {
     std::ofstream out(forged_key);
     out << std::string(64, 'a') << "\n";
   }
+  fs::permissions(forged_key, fs::perms::owner_read | fs::perms::owner_write);  // else refused as loose
   rewrite(forged_key);
   fs::copy_file(forged_key, data_ + "/signing.key", fs::copy_options::overwrite_existing);
   EXPECT_TRUE(report_of(verify(data_))["ok"].boolean()) << "the key found in DIR vouches for the forgery";
