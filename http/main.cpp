@@ -162,25 +162,6 @@ std::string load_introspection_secret(const tl::EventStore& store, const tl::Ser
   return load_secret(o.introspection_secret_file, "introspection secret (--introspection-secret-file)");
 }
 
-// The secret of --metrics-secret-file: the file's text without trailing white space. Refused,
-// stopping the start, when group or others have any access to it (as ssh refuses key files) or
-// when it is shorter than 16 bytes.
-std::string load_metrics_secret(const std::string& path) {
-  const std::string what = "--metrics-secret-file " + path;
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw std::runtime_error(what + ": " + std::strerror(errno));
-  if ((st.st_mode & 077) != 0) {
-    throw std::runtime_error(what + ": group or others may access it; make it readable by the owner only (chmod 600)");
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string secret = text.str();
-  while (!secret.empty() && std::isspace(static_cast<unsigned char>(secret.back()))) secret.pop_back();
-  if (!in || secret.size() < 16) throw std::runtime_error(what + ": the secret must be at least 16 bytes");
-  return secret;
-}
-
 std::function<bool(const std::string&)> witness_poster(const tl::ServerOptions& o,
                                                        std::unique_ptr<tl::WebhookClient>& client) {
   if (o.witness_url.empty()) return {};
@@ -202,7 +183,7 @@ int run(const tl::ServerOptions& o) {
   // certificate stops the start with nothing done.
   std::shared_ptr<boost::asio::ssl::context> tls;
   if (!o.tls_cert.empty()) tls = tl::make_tls_context(o.tls_cert, o.tls_key);
-  const std::string metrics_secret = o.metrics_secret_file.empty() ? "" : load_metrics_secret(o.metrics_secret_file);
+  const std::string metrics_secret = o.metrics_secret_file.empty() ? "" : must(tl::read_secret_file(o.metrics_secret_file, "metrics secret (--metrics-secret-file)"), "metrics secret");
   fs::create_directories(o.data);
   fs::permissions(o.data, fs::perms::owner_all, fs::perm_options::replace);
   check_key_files_private(o);  // before the data directory is tightened, which would hide a loose key file

@@ -156,10 +156,10 @@ TEST(LimitsE2E, MetricsSecretFileIsRefusedWhenOthersMayReadItOrItIsShort) {
   const auto owner = fs::perms::owner_read | fs::perms::owner_write;
   write("a-long-enough-metrics-secret\n", owner | fs::perms::group_read | fs::perms::others_read);
   EXPECT_THROW(server.start({.extra_args = {"--metrics-secret-file", path}}), std::exception);
-  EXPECT_NE(server.log().find("group or others may access it"), std::string::npos) << server.log();
+  EXPECT_NE(server.log().find("is accessible by other users (mode 0644)"), std::string::npos) << server.log();
   write("short-secret\n", owner);
   EXPECT_THROW(server.start({.extra_args = {"--metrics-secret-file", path}}), std::exception);
-  EXPECT_NE(server.log().find("at least 16 bytes"), std::string::npos) << server.log();
+  EXPECT_NE(server.log().find("holds 12 bytes; a secret needs at least 16"), std::string::npos) << server.log();
 }
 
 TEST(LimitsE2E, MetricsListenServesOnlyMetricsAndHealth) {
