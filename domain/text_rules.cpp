@@ -68,8 +68,23 @@ const char* refusal_kind(std::int32_t cp, std::int32_t previous) noexcept {
   const bool variation_selector = cp == 0xFE0E || cp == 0xFE0F;
   if (variation_selector && previous >= 0 && utf8proc_category(previous) == UTF8PROC_CATEGORY_SO) return nullptr;
   if (utf8proc_get_property(cp)->ignorable) return "an invisible character";
+  switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_CF: return "an invisible format character";
+    case UTF8PROC_CATEGORY_CO: return "a private-use character";
+    case UTF8PROC_CATEGORY_CN: return "an unassigned code point";
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+      // A mark combines with the character before it; first in the text it stands alone.
+      if (previous < 0) return "a combining mark with nothing to combine with";
+      break;
+    default: break;
+  }
   return nullptr;
 }
+
+// U+2800 BRAILLE PATTERN BLANK draws nothing yet is no white space: text of it alone looks blank.
+constexpr std::int32_t kBrailleBlank = 0x2800;
 
 // "U+200B ZERO WIDTH SPACE": the names of the characters people paste by accident; others go by
 // their number alone (utf8proc carries no names).
@@ -163,13 +178,16 @@ Result<std::string> normalize_line(std::string_view raw, std::string_view field,
   if (trimmed.empty()) return Error::invalid_field(name + ": " + std::string(if_blank));
   std::int32_t previous = -1;
   std::size_t count = 0;
+  bool looks_blank = true;
   for (std::size_t i = 0; i < trimmed.size(); ++count) {
     const std::int32_t cp = next_code_point(trimmed, i);
     if (const char* kind = refusal_kind(cp, previous)) {
       return Error::invalid_field(name + ": holds " + describe_code_point(cp) + " (" + kind + ").");
     }
+    looks_blank = looks_blank && (cp == kBrailleBlank || is_white_space(cp));
     previous = cp;
   }
+  if (looks_blank) return Error::invalid_field(name + ": " + std::string(if_blank));
   if (count > max_code_points) {
     return Error::invalid_field(name + ": at most " + std::to_string(max_code_points) + " characters.");
   }

@@ -108,6 +108,11 @@ net::Response handle_change_password(App& app, Call& call) {
   if (auto json = require_json_body(call); !json) return error_response(json.error());
   auto body = parse_change_password(call.req.body());
   if (!body) return error_response(body.error());
+  // Keeping the current password is no change: a password an admin chose (must_change) would stay
+  // known to the admin.
+  if (body->next == body->current) {
+    return error_response(Error::invalid_field("new: must differ from the current password."));
+  }
   // The new password's rules first: a refused one costs no hash and no throttle slot.
   if (auto valid = check_new_password(body->next, "new"); !valid) return error_response(valid.error());
   const std::string& ip = call.ctx.source.ip;

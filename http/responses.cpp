@@ -105,6 +105,8 @@ std::string user_json(const UserState& user, std::size_t live_tokens) {
   for (const auto& g : user.groups) w.value(g);
   w.end_array().key("created_at").value(format_rfc3339(user.created_at));
   w.key("disabled").value(user.disabled).key("live_tokens").value(static_cast<std::uint64_t>(live_tokens));
+  // Her live tokens validate only while she may hold tokens (issue 12: shown in the user list).
+  w.key("tokens_active").value(user.may_hold_tokens());
   w.end_object();
   return std::move(w).str();
 }

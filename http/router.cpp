@@ -140,12 +140,12 @@ std::string new_request_id() {
 
 // The client's own X-Request-Id, kept for correlation beside the server's id (a client may
 // send any, so it never names the request in the trail): 1-128 bytes of printable ASCII
-// (0x21-0x7E), given once; anything else is dropped ("").
+// (0x20-0x7E), given once; anything else is dropped ("").
 std::string client_request_id_of(const net::Request& req) {
   if (req.count("X-Request-Id") != 1) return {};
   std::string_view given = req["X-Request-Id"];
   const bool usable = !given.empty() && given.size() <= 128 &&
-                      std::all_of(given.begin(), given.end(), [](char c) { return c >= 0x21 && c <= 0x7E; });
+                      std::all_of(given.begin(), given.end(), [](char c) { return c >= 0x20 && c <= 0x7E; });
   return usable ? std::string(given) : std::string{};
 }
 

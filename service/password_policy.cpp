@@ -2,10 +2,13 @@
 
 #include <pwquality.h>
 
+#include <algorithm>
+#include <cctype>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "domain/user.hpp"
 
@@ -31,6 +34,35 @@ pwquality_settings_t* settings() {
   return s.get();
 }
 
+// The word a common password is built from: lower case, without trailing digits and symbols
+// ("Password1234!" -> "password"), and one unit of a repetition ("passwordpassword" -> "password",
+// "trustno1trustno1" -> "trustno1"). cracklib only knows the words themselves, not these common
+// manglings (NIST SP 800-63B §5.1.1.2: "dictionary words", "repetitive characters").
+std::vector<std::string> cores(std::string_view password) {
+  std::string lower(password);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::vector<std::string> found;
+  auto add = [&](std::string word) {
+    if (word.size() >= 6 && word != password && std::find(found.begin(), found.end(), word) == found.end()) {
+      found.push_back(std::move(word));
+    }
+  };
+  for (std::size_t unit = 1; unit <= lower.size() / 2; ++unit) {
+    if (lower.size() % unit != 0) continue;
+    bool repeats = true;
+    for (std::size_t i = unit; i < lower.size() && repeats; ++i) repeats = lower[i] == lower[i - unit];
+    if (repeats) {
+      add(lower.substr(0, unit));
+      break;
+    }
+  }
+  std::string stem = lower;
+  while (!stem.empty() && !std::isalpha(static_cast<unsigned char>(stem.back()))) stem.pop_back();
+  add(stem);
+  add(lower);
+  return found;
+}
+
 }  // namespace
 
 Status check_new_password(std::string_view password, std::string_view field) {
@@ -45,7 +77,15 @@ Status check_new_password(std::string_view password, std::string_view field) {
   std::lock_guard lock(mutex);
   void* aux = nullptr;
   const int score = pwquality_check(settings(), copy.c_str(), nullptr, nullptr, &aux);
-  if (score >= 0) return {};
+  if (score >= 0) {
+    for (const std::string& core : cores(password)) {
+      aux = nullptr;
+      if (pwquality_check(settings(), core.c_str(), nullptr, nullptr, &aux) == PWQ_ERROR_CRACKLIB_CHECK) {
+        return Error::invalid_field(name + ": it is a common password with digits, symbols or a repetition added.");
+      }
+    }
+    return {};
+  }
   char buf[PWQ_MAX_ERROR_MESSAGE_LEN];
   const std::string why = pwquality_strerror(buf, sizeof buf, score, aux);
   if (score == PWQ_ERROR_CRACKLIB_CHECK && why.find("error loading dictionary") != std::string::npos) {

@@ -207,7 +207,12 @@ int user_revoke_tokens(int argc, char** argv) {
   cmd.options()("reason", po::value(&reason), "why, recorded with each revocation (required)");
   if (!cmd.parse(argc, argv)) return kExitOk;
   if (reason.empty()) throw UsageError("--reason is required: say why the tokens are revoked");
+  username = canonical_username(username);  // "ALICE" is alice, as on the HTTP API
   Session s(data, Access::writable);
+  // As the HTTP route: an unknown user is an error, not "0 tokens revoked".
+  if (auto user = s.model->users().get(username); !user || !user->active) {
+    fail(Error::not_found("no such user"), username);
+  }
   auto revoked = revoke_tokens(*s.store, *s.model, admin_context(), username, reason);
   s.finish();
   if (!revoked) fail(revoked.error(), username);

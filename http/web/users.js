@@ -42,7 +42,12 @@ function renderUserTable() {
   if (focusAfterUsers) { $(focusAfterUsers)?.focus(); focusAfterUsers = null; }
 }
 // live_tokens and disabled come from newer servers: without them the count and the state are not shown.
-function tokenCount(u) { return Number.isInteger(u.live_tokens) ? `${u.live_tokens} live token${u.live_tokens === 1 ? '' : 's'}` : null; }
+function tokenCount(u) {
+  if (!Number.isInteger(u.live_tokens)) return null;
+  const count = `${u.live_tokens} live token${u.live_tokens === 1 ? '' : 's'}`;
+  // Out of api-tokens or disabled: the tokens exist but do not validate until she returns.
+  return u.live_tokens > 0 && u.tokens_active === false ? `${count} (inactive)` : count;
+}
 function userRow(u) {
   const you = u.username === state.me.user;
   return h('tr', { 'data-testid': 'user-row', 'data-username': u.username, class: u.disabled ? 'disabled' : null },

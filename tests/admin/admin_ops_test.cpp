@@ -199,7 +199,10 @@ TEST_F(AdminTest, RevokeTokensAndDeleteUserRevokeWithTheReason) {
   // bob holds t3 and t4 in the scenario.
   RunResult run = admin({"user", "revoke-tokens", "bob", "--data", data()});
   EXPECT_EQ(run.exit_code, 2) << "a reason is required: " << describe(run);
-  run = admin({"user", "revoke-tokens", "bob", "--reason", "left the company", "--data", data(), "--json"});
+  run = admin({"user", "revoke-tokens", "nosuchuser", "--reason", "left the company", "--data", data()});
+  EXPECT_NE(run.exit_code, 0) << "an unknown user is an error, not 0 tokens revoked: " << describe(run);
+  EXPECT_NE(run.err.find("no such user"), std::string::npos) << describe(run);
+  run = admin({"user", "revoke-tokens", "BOB", "--reason", "left the company", "--data", data(), "--json"});
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_NE(run.out.find(R"("revoked":2)"), std::string::npos) << run.out;
   run = admin({"audit", "--data", data(), "--type", "TokenDeleted", "--actor", operator_account(), "--format",

@@ -1074,6 +1074,13 @@ step('admin: the user list counts live tokens and the delete confirmation names 
   await eventually(() => dialogOpen('confirm-dialog'), 'the confirmation');
   assert.match(await text(tid('confirm-text')), /Their 1 live API token is deleted with them/);
   await tid('confirm-no').click();
+  // Out of api-tokens, his tokens exist but do not validate: the list says so (issue 12, case 3).
+  const frank = users.find((u) => u.username === 'frank');
+  const without = frank.groups.filter((g) => g !== 'api-tokens');
+  assert.equal((await http('PATCH', '/api/v1/users/frank', { cookie: admin, body: { groups: without } })).status, 200);
+  await page.reload();
+  await eventually(async () => (await text(page.locator('[data-testid="user-row"][data-username="frank"]').getByTestId('user-live-tokens'))) === '1 live token (inactive)', 'the inactive tokens marked');
+  assert.equal((await http('PATCH', '/api/v1/users/frank', { cookie: admin, body: { groups: frank.groups } })).status, 200);
   await logout();
 });
 

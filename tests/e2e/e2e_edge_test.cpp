@@ -267,7 +267,7 @@ class EdgeServerE2E : public ServerTest {};
 TEST_F(EdgeServerE2E, TheServerAlwaysMakesTheRequestIdAndKeepsTheClientsApart) {
   HttpClient alice = login(server, "alice");
   const std::string id = create_token(alice, "ids")["id"].str();
-  const std::string given = "client/42:\"x\"~";  // printable ASCII, beyond the old [A-Za-z0-9._-]
+  const std::string given = "client/42: \"x\"~";  // printable ASCII (space included), beyond the old [A-Za-z0-9._-]
   const Response revealed = alice.post("/api/v1/tokens/" + id + "/reveal", {}, {{"X-Request-Id", given}});
   ASSERT_EQ(revealed.status, 200) << describe(revealed);
   EXPECT_EQ(revealed.header("x-request-id"), given) << "echoed for the client's correlation";
@@ -278,9 +278,9 @@ TEST_F(EdgeServerE2E, TheServerAlwaysMakesTheRequestIdAndKeepsTheClientsApart) {
   EXPECT_EQ(event["source"]["client_request_id"].str(), given);
   EXPECT_FALSE(event["source"].has("peer")) << "no proxy: the peer is the ip";
 
-  // Unusable ids are dropped: too long, a space, a non-ASCII byte, given twice.
+  // Unusable ids are dropped: too long, a tab (a control character), a non-ASCII byte, given twice.
   const std::vector<Headers> dropped = {{{"X-Request-Id", std::string(129, 'a')}},
-                                        {{"X-Request-Id", "two words"}},
+                                        {{"X-Request-Id", "two\twords"}},
                                         {{"X-Request-Id", "caf\xc3\xa9"}}};
   for (const Headers& headers : dropped) {
     // A new description each time, so that each PATCH records an event.
@@ -304,7 +304,7 @@ TEST_F(EdgeServerE2E, TheServerAlwaysMakesTheRequestIdAndKeepsTheClientsApart) {
                                    "client_request_id,peer\r\n"))
       << csv.body;
   EXPECT_NE(csv.body.find("," + own + ","), std::string::npos) << csv.body;
-  EXPECT_NE(csv.body.find(",\"client/42:\"\"x\"\"~\","), std::string::npos) << csv.body;
+  EXPECT_NE(csv.body.find(",\"client/42: \"\"x\"\"~\","), std::string::npos) << csv.body;
 }
 
 // A token creation over a raw connection from `source`, with `extra` headers; returns the

@@ -63,11 +63,15 @@ TEST_F(MembershipE2E, TheUserListShowsDisabledAndLiveTokens) {
   EXPECT_FALSE(listed["disabled"].boolean());
   EXPECT_EQ(listed["live_tokens"].integer(), 1) << kept;
   EXPECT_EQ(listed_user("bob")["live_tokens"].integer(), 0);
+  EXPECT_TRUE(listed["tokens_active"].boolean());
   // Out of api-tokens her tokens still count: they come back when she does.
   const Response patched = admin->patch("/api/v1/users/carol", R"({"groups":[]})");
   ASSERT_EQ(patched.status, 200) << describe(patched);
   EXPECT_EQ(patched.json()["live_tokens"].integer(), 1);
   EXPECT_FALSE(patched.json()["disabled"].boolean());
+  // ... and the list says they do not validate meanwhile.
+  EXPECT_FALSE(patched.json()["tokens_active"].boolean());
+  EXPECT_FALSE(listed_user("carol")["tokens_active"].boolean());
 }
 
 TEST_F(MembershipE2E, ADisabledAccountCannotSignInHasNoSessionAndNoActiveToken) {

@@ -86,6 +86,11 @@ TEST_F(PasswordsE2E, MustChangeAllowsOnlyThePasswordChangeUntilDone) {
   EXPECT_EQ(listed.error_code(), "password_change_required");
   EXPECT_EQ(dora.post("/api/v1/tokens", token_body("x", 5)).error_code(), "password_change_required");
 
+  // Keeping the password the admin chose is no change: refused, the requirement stays.
+  const auto same = dora.patch("/api/v1/me/password", change_body("temporary-pass-42", "temporary-pass-42"));
+  EXPECT_EQ(same.status, 400) << same.body;
+  EXPECT_NE(same.body.find("new: must differ from the current password"), std::string::npos) << same.body;
+  EXPECT_EQ(dora.get("/api/v1/tokens").status, 403) << "still password_change_required";
   ASSERT_EQ(dora.patch("/api/v1/me/password", change_body("temporary-pass-42", "dora-own-secret-9")).status, 204);
   EXPECT_FALSE(dora.get("/api/v1/me").json()["must_change_password"].boolean());
   EXPECT_EQ(dora.get("/api/v1/tokens").status, 200);

@@ -65,6 +65,18 @@ TEST(TextLineRuleTest, IdeographicSpacesAloneAreBlank) {
   EXPECT_EQ(line_error("\u00A0\u2003\u205F "), "description: must not be empty.");
 }
 
+// Found by an attacker's review: each passed the first version of the rule.
+TEST(TextLineRuleTest, BlankLookingFormatPrivateAndLoneMarksAreRefused) {
+  EXPECT_EQ(line_error("\u2800"), "description: must not be empty.");
+  EXPECT_EQ(line_error("\u2800 \u2800"), "description: must not be empty.");
+  EXPECT_EQ(line_error("\uFFF9x"), "description: holds U+FFF9 (an invisible format character).");
+  EXPECT_EQ(line_error("\u0301"), "description: holds U+0301 (a combining mark with nothing to combine with).");
+  EXPECT_EQ(line_error("\uE000"), "description: holds U+E000 (a private-use character).");
+  EXPECT_EQ(line_error("a\U000E0080"), "description: holds U+E0080 (an unassigned code point).");
+  // Marks after a base, and braille with dots, are text.
+  EXPECT_EQ(normalize_line("Cafe\u0301 \u2801", "description", 200, "x").value(), "Caf\u00E9 \u2801");
+}
+
 TEST(TextLineRuleTest, TrimsEveryUnicodeWhiteSpaceButKeepsInnerOnes) {
   EXPECT_EQ(normalize_line("\u3000pay roll\u00A0\u2009", "description", 200, "x").value(), "pay roll");
   EXPECT_EQ(normalize_line("a\u3000b", "description", 200, "x").value(), "a\u3000b");

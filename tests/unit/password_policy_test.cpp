@@ -31,6 +31,17 @@ TEST(PasswordPolicyTest, CommonPasswordsAreRefused) {
   EXPECT_EQ(message_of(check_new_password("administrator", "new")), "new: it is in a list of common passwords.");
 }
 
+TEST(PasswordPolicyTest, CommonPasswordsWithDigitsOrARepetitionAddedAreRefused) {
+  // cracklib alone accepts each of these (found by trying them against the server).
+  for (const char* weak : {"password1234", "Password1234!", "passwordpassword", "iloveyou1234", "letmein12345",
+                           "trustno1trustno1", "qwertyuiop12"}) {
+    EXPECT_EQ(message_of(check_new_password(weak)),
+              "password: it is a common password with digits, symbols or a repetition added.")
+        << weak;
+  }
+  EXPECT_EQ(message_of(check_new_password("zebraquiltmoon2026")), "ok");
+}
+
 TEST(PasswordPolicyTest, NoCompositionRules) {
   // Lower-case letters only, or words with spaces: long and uncommon is enough.
   EXPECT_EQ(message_of(check_new_password("zebraquiltmoon")), "ok");
