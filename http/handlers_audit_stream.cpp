@@ -8,6 +8,7 @@
 #include "http/audit_params.hpp"
 #include "http/responses.hpp"
 #include "http/router.hpp"
+#include "projections/audit_csv.hpp"
 #include "projections/audit_manifest.hpp"
 
 namespace tl {
@@ -16,35 +17,6 @@ namespace {
 using net::http::status;
 
 constexpr std::size_t kPage = 500;
-
-void csv_field(std::string& out, std::string_view v) {
-  const bool quote = v.find_first_of(",\"\n\r") != std::string_view::npos ||
-                     (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@'));
-  if (!quote) {
-    out += v;
-    return;
-  }
-  // A leading formula character is escaped so a spreadsheet does not run it.
-  out.push_back('"');
-  if (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@') out.push_back('\'');
-  for (char c : v) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  out.push_back('"');
-}
-
-void csv_line(std::string& out, const Record& r) {
-  const std::string fields[] = {std::to_string(r.seq), format_rfc3339(r.at), std::string(event_type(r.event)),
-                                r.stream, std::to_string(r.version), r.actor.user, r.actor.via, r.source.ip,
-                                r.source.user_agent, r.source.request_id, r.token_id, r.owner, r.hash,
-                                r.source.client_request_id, r.source.peer};
-  for (std::size_t i = 0; i < std::size(fields); ++i) {
-    if (i > 0) out.push_back(',');
-    csv_field(out, fields[i]);
-  }
-  out += "\r\n";
-}
 
 // Pages through the filtered trail from the filter's after_seq; `format` writes one record.
 template <class Format>
@@ -110,12 +82,10 @@ net::Response handle_audit_export(App& app, Call& call) {
     head.set(net::http::field::content_disposition, "attachment; filename=\"audit.jsonl\"");
   } else if (chosen == "csv") {
     bool header_written = false;
-    auto rows = pager(app, filter, csv_line);
+    auto rows = pager(app, filter, append_audit_csv_row);
     call.stream = StreamBody{"text/csv; charset=utf-8", [header_written, rows](std::string& out) mutable {
                                if (!header_written) {
-                                 // Columns are only ever added at the end, so old readers keep working.
-                                 out += "seq,at,type,stream,version,actor,via,ip,user_agent,request_id,token_id,owner,hash,"
-                                        "client_request_id,peer\r\n";
+                                 append_audit_csv_header(out);
                                  header_written = true;
                                }
                                return rows(out);

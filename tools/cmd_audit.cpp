@@ -8,6 +8,7 @@
 
 #include "eventstore/json_writer.hpp"
 #include "eventstore/time_format.hpp"
+#include "projections/audit_csv.hpp"
 #include "projections/audit_index.hpp"
 #include "projections/audit_manifest.hpp"
 #include "tools/cli.hpp"
@@ -34,49 +35,6 @@ constexpr const char* kAbout =
     "checkpoint; `tokenledger-admin verify --file E --manifest FILE` checks the two together.";
 
 const std::vector<std::string>& all_types() { return known_event_types(); }
-
-constexpr const char* kCsvHeader =
-    "seq,at,type,stream,version,actor,via,ip,user_agent,request_id,token_id,owner,hash,client_request_id,peer";
-
-// The same CSV as GET /api/v1/audit/export?format=csv.
-void csv_field(std::string& out, std::string_view v) {
-  const bool formula = !v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@');
-  if (!formula && v.find_first_of(",\"\n\r") == std::string_view::npos) {
-    out += v;
-    return;
-  }
-  out.push_back('"');
-  if (formula) out.push_back('\'');  // so a spreadsheet does not run it
-  for (char c : v) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  out.push_back('"');
-}
-
-std::string csv_line(const Record& r) {
-  const std::string fields[] = {std::to_string(r.seq),
-                                format_rfc3339(r.at),
-                                std::string(event_type(r.event)),
-                                r.stream,
-                                std::to_string(r.version),
-                                r.actor.user,
-                                r.actor.via,
-                                r.source.ip,
-                                r.source.user_agent,
-                                r.source.request_id,
-                                r.token_id,
-                                r.owner,
-                                r.hash,
-                                r.source.client_request_id,
-                                r.source.peer};
-  std::string out;
-  for (std::size_t i = 0; i < std::size(fields); ++i) {
-    if (i > 0) out.push_back(',');
-    csv_field(out, fields[i]);
-  }
-  return out + "\r\n";
-}
 
 std::string join(const std::vector<std::string>& parts, const char* separator = ",") {
   std::string out;
@@ -215,7 +173,11 @@ int cmd_audit(int argc, char** argv) {
   std::uint64_t count = 0;
   Table table({"SEQ", "AT", "TYPE", "TOKEN/STREAM", "V", "ACTOR", "IP", "DETAILS"});
   table.max_width(6, 40).max_width(7, 60);
-  if (format == "csv") std::cout << kCsvHeader << "\r\n";
+  std::string csv;  // one row at a time, reused
+  if (format == "csv") {
+    append_audit_csv_header(csv);
+    std::cout << csv;
+  }
   if (json) std::cout << "{\"events\":[";
   auto status = index.scan(filter, [&](const Record& r) {
     if (limit != 0 && count == limit) return false;
@@ -224,7 +186,9 @@ int cmd_audit(int argc, char** argv) {
     } else if (format == "jsonl") {
       std::cout << r.raw << '\n';
     } else if (format == "csv") {
-      std::cout << csv_line(r);
+      csv.clear();
+      append_audit_csv_row(csv, r);
+      std::cout << csv;
     } else {
       table.add({std::to_string(r.seq), format_rfc3339(r.at), std::string(event_type(r.event)), r.stream,
                  std::to_string(r.version), actor_of(r), r.source.ip, details(r)});
