@@ -9,10 +9,15 @@
 #include <ctime>
 
 #include "eventstore/event_store.hpp"
+#include "eventstore/store_stats_bounds.hpp"
 #include "projections/read_model.hpp"
 
 namespace tl {
 namespace {
+
+// Each histogram has one bucket per bound and one past the last ("+Inf").
+static_assert(std::tuple_size_v<decltype(StoreStats::batch_size_buckets)> == kBatchSizeBounds.size() + 1);
+static_assert(std::tuple_size_v<decltype(StoreStats::write_latency_buckets)> == kWriteLatencyBoundsMs.size() + 1);
 
 constexpr std::size_t kWakeAt = 64 * 1024;          // ask the flusher to write before its period
 constexpr std::size_t kWriteInlineAt = 8 << 20;     // stderr is stuck: the caller writes (and waits)
@@ -192,7 +197,7 @@ std::string RequestMetrics::render(const EventStore& store, const ReadModel& mod
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i < s.batch_size_buckets.size(); ++i) {
     cumulative += s.batch_size_buckets[i];
-    const std::string le = i + 1 < s.batch_size_buckets.size() ? std::to_string(1u << i) : "+Inf";
+    const std::string le = i < kBatchSizeBounds.size() ? std::to_string(kBatchSizeBounds[i]) : "+Inf";
     fmt::format_to(it, "tokenledger_append_batch_events_bucket{{le=\"{}\"}} {}\n", le, cumulative);
   }
   fmt::format_to(it, "tokenledger_append_batch_events_sum {}\n", s.events);
@@ -203,7 +208,7 @@ std::string RequestMetrics::render(const EventStore& store, const ReadModel& mod
   for (std::size_t i = 0; i < s.write_latency_buckets.size(); ++i) {
     cumulative += s.write_latency_buckets[i];
     const std::string le =
-        i + 1 < s.write_latency_buckets.size() ? fmt::format("{}", 0.0005 * static_cast<double>(1u << i)) : "+Inf";
+        i < kWriteLatencyBoundsMs.size() ? fmt::format("{}", kWriteLatencyBoundsMs[i] / 1000.0) : "+Inf";
     fmt::format_to(it, "tokenledger_append_fsync_seconds_bucket{{le=\"{}\"}} {}\n", le, cumulative);
   }
   fmt::format_to(it, "tokenledger_append_fsync_seconds_sum {}\n", s.write_seconds);
