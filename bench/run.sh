@@ -323,10 +323,10 @@ for row in 4 7; do
 done
 
 # ------------------------------------------------------------------------------ rows 2 and 3 (HTTP)
-wrk_run() { # RUN NAME URL SCRIPT SECONDS -- ARGS...
-  local run=$1 name=$2 url=$3 script=$4 secs=$5
+wrk_run() { # RUN NAME URL MODE SECONDS -- ARGS... (MODE: reveal or introspect, see wrk/requests.lua)
+  local run=$1 name=$2 url=$3 mode=$4 secs=$5
   shift 6
-  wrk -t1 -c64 -d"${secs}s" --latency -s "$BENCH/wrk/$script" "$url" -- "$@" \
+  wrk -t1 -c64 -d"${secs}s" --latency -s "$BENCH/wrk/requests.lua" "$url" -- "$mode" "$@" \
     >"$WORK/logs/$name.$run.log" 2>&1 || true
 }
 if row_on 2 || row_on 3; then
@@ -366,11 +366,11 @@ if row_on 2 || row_on 3; then
   if ((http_ok)) && row_on 2; then
     if ((warmup)); then
       log "row 2: warm-up, $warmup s"
-      wrk_run 0 reveal-warmup "$TLURL" reveal.lua "$warmup" -- "$WORK/http/cookie" "$WORK/http/reveal_ids"
+      wrk_run 0 reveal-warmup "$TLURL" reveal "$warmup" -- "$WORK/http/cookie" "$WORK/http/reveal_ids"
     fi
     for ((k = 1; k <= runs; k++)); do
       log "row 2: run $k of $runs: wrk reveal, 64 connections, $seconds s"
-      wrk_run "$k" reveal "$TLURL" reveal.lua "$seconds" -- "$WORK/http/cookie" "$WORK/http/reveal_ids"
+      wrk_run "$k" reveal "$TLURL" reveal "$seconds" -- "$WORK/http/cookie" "$WORK/http/reveal_ids"
       tb wrk --results "$RES" --run "$k" --file "$WORK/logs/reveal.$k.log" \
         --rps-metric r2.tl --p99-metric r2.tl_p99_ms || fail "row 2: wrk reveal (run $k)"
     done
@@ -390,17 +390,17 @@ if row_on 2 || row_on 3; then
     IARGS=("$WORK/secret" "$WORK/http/introspect_bodies")
     if ((warmup)); then
       log "row 3: warm-up, $warmup s each"
-      wrk_run 0 introspect-warmup "$TLURL/api/v1/introspect" introspect.lua "$warmup" -- "${IARGS[@]}"
-      ((NGINX_UP)) && wrk_run 0 nginx-warmup "$NGURL" introspect.lua "$warmup" -- "${IARGS[@]}"
+      wrk_run 0 introspect-warmup "$TLURL/api/v1/introspect" introspect "$warmup" -- "${IARGS[@]}"
+      ((NGINX_UP)) && wrk_run 0 nginx-warmup "$NGURL" introspect "$warmup" -- "${IARGS[@]}"
     fi
     for ((k = 1; k <= runs; k++)); do
       log "row 3: run $k of $runs: wrk introspect, 64 connections, $seconds s"
-      wrk_run "$k" introspect "$TLURL/api/v1/introspect" introspect.lua "$seconds" -- "${IARGS[@]}"
+      wrk_run "$k" introspect "$TLURL/api/v1/introspect" introspect "$seconds" -- "${IARGS[@]}"
       tb wrk --results "$RES" --run "$k" --file "$WORK/logs/introspect.$k.log" \
         --rps-metric r3.tl --p99-metric r3.tl_p99_ms || fail "row 3: wrk introspect (run $k)"
       if ((NGINX_UP)); then
         log "row 3: run $k of $runs: wrk nginx, 64 connections, $seconds s"
-        wrk_run "$k" nginx "$NGURL" introspect.lua "$seconds" -- "${IARGS[@]}"
+        wrk_run "$k" nginx "$NGURL" introspect "$seconds" -- "${IARGS[@]}"
         tb wrk --results "$RES" --run "$k" --file "$WORK/logs/nginx.$k.log" \
           --rps-metric r3.nginx --p99-metric r3.nginx_p99_ms || fail "row 3: wrk nginx (run $k)"
       fi
