@@ -1,6 +1,7 @@
 #include "eventstore/chain_link.hpp"
 
 #include "eventstore/codec.hpp"
+#include "eventstore/signed_checkpoints.hpp"
 
 namespace tl {
 
@@ -31,6 +32,14 @@ std::string ChainLink::problem(const Record& next) const {
 
 std::string first_record_problem(const Record& first) {
   return first.seq == 1 ? ChainLink{}.problem(first) : std::string();
+}
+
+bool checkpoint_signature_trusted(const SignedCheckpoint& c, std::string_view trusted_key_hex) {
+  return checkpoint_signature_valid(c, trusted_key_hex.empty() ? std::string_view(c.public_key) : trusted_key_hex);
+}
+
+std::string checkpoint_prev_after(const SignedCheckpoint* before) {
+  return before == nullptr ? kGenesisHash : sha256_hex(before->raw);
 }
 
 }  // namespace tl

@@ -2,7 +2,8 @@
 // they carry and decode strictly, and a record links to the one before it (the next seq, whose
 // prev_hash is that record's hash). One home for every reader that checks a chain: the export
 // check of `tokenledger-admin verify --file` and the raw walk of a log the store will not open
-// (tools/chain_check), and the store's own walk (EventStore::verify_from).
+// (tools/chain_check), and the store's own walk (EventStore::verify_from). The signed
+// checkpoints form a chain of their own, whose two rules are here too.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,8 @@
 #include "eventstore/record.hpp"
 
 namespace tl {
+
+struct SignedCheckpoint;
 
 // A stored record's bytes read on their own.
 struct CheckedRecord {
@@ -40,5 +43,13 @@ struct ChainLink {
 // The first record of a sequence that may start anywhere (an export of a filtered query): "" unless it
 // is seq 1 and does not link to the genesis value.
 std::string first_record_problem(const Record& first);
+
+// True when `c`'s Ed25519 signature verifies with `trusted_key_hex` (hex), or with the key `c`
+// names when `trusted_key_hex` is empty (then it only shows the checkpoint was not altered).
+bool checkpoint_signature_trusted(const SignedCheckpoint& c, std::string_view trusted_key_hex);
+
+// The `prev` the checkpoint signed after `before` must name: the SHA-256 (hex) of before's
+// stored bytes, or the genesis value for the first checkpoint (`before` null).
+std::string checkpoint_prev_after(const SignedCheckpoint* before);
 
 }  // namespace tl

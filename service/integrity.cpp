@@ -5,8 +5,8 @@
 #include <cstring>
 #include <optional>
 
+#include "eventstore/chain_link.hpp"
 #include "eventstore/codec.hpp"
-#include "eventstore/json_writer.hpp"
 #include "eventstore/token_secrets.hpp"
 #include "projections/audit_index.hpp"
 #include "projections/read_model.hpp"
@@ -57,7 +57,7 @@ bool check_head_marker(const EventStore& store, IntegrityReport& r) {
 bool check_checkpoint(const EventStore& store, const SignedCheckpoint& c, std::string_view key_hex,
                       std::string_view kind, IntegrityReport& r) {
   const std::string what = kind == "witness" ? "witnessed checkpoint" : "signed checkpoint";
-  if (!checkpoint_signature_valid(c, key_hex.empty() ? std::string_view(c.public_key) : key_hex)) {
+  if (!checkpoint_signature_trusted(c, key_hex)) {
     return fail(r, c.seq, std::string(kind),
                 "the " + what + " at seq " + std::to_string(c.seq) + ": its signature does not verify with the public key " +
                     std::string(key_hex.empty() ? c.public_key : key_hex));
@@ -89,7 +89,7 @@ bool check_checkpoints(const EventStore& store, const std::vector<SignedCheckpoi
                        std::string_view key_hex, IntegrityReport& r) {
   for (std::size_t i = first; i < all.size(); ++i) {
     const SignedCheckpoint& c = all[i];
-    const std::string expected_prev = i == 0 ? kGenesisHash : sha256_hex(all[i - 1].raw);
+    const std::string expected_prev = checkpoint_prev_after(i == 0 ? nullptr : &all[i - 1]);
     if (!check_checkpoint(store, c, key_hex, "checkpoint", r)) return false;
     if (c.prev != expected_prev) {
       return fail(r, c.seq, "checkpoint",
@@ -339,26 +339,6 @@ IntegrityReport check_at_start(const EventStore& store, const IntegrityOptions& 
   while (first > 0 && (*checkpoints)[first - 1].seq > verified) --first;
   check_cheap(store, o, first, *checkpoints, r);
   return r;
-}
-
-std::string integrity_report_json(const IntegrityReport& r, std::string_view public_key, bool indexes_checked,
-                                  std::string_view extra) {
-  JsonWriter w;
-  w.begin_object().key("ok").value(r.ok).key("events").value(r.chain.events);
-  w.key("head").begin_object().key("seq").value(r.chain.head.seq).key("hash").value(r.chain.head.hash).end_object();
-  if (!r.ok) w.key("first_bad_seq").value(r.first_bad_seq).key("kind").value(r.kind).key("problem").value(r.problem);
-  const bool checkpoints_ok = r.kind != "checkpoint";
-  w.key("checkpoints").begin_object().key("ok").value(checkpoints_ok).key("count").value(r.checkpoints);
-  w.key("public_key").value(public_key);
-  if (!checkpoints_ok) w.key("first_bad_seq").value(r.first_bad_seq).key("problem").value(r.problem);
-  w.end_object();
-  w.key("witnessed").value(r.witnessed);
-  w.key("indexes").begin_object().key("checked").value(indexes_checked && r.ok);
-  w.key("streams").value(r.stream_entries).key("audit").value(r.audit_entries).end_object();
-  std::string out = std::move(w).str();
-  out += extra;
-  out += "}";
-  return out;
 }
 
 std::uint64_t verified_checkpoint_seq(const EventStore& store) {

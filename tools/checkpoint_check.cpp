@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "eventstore/codec.hpp"
+#include "eventstore/chain_link.hpp"
 #include "eventstore/hex.hpp"
 #include "tools/cli.hpp"
 
@@ -87,17 +87,17 @@ std::vector<SignedCheckpoint> read_checkpoints_file(const std::string& path) {
 
 OfflineCheckpoints::OfflineCheckpoints(std::vector<SignedCheckpoint> checkpoints, const TrustedKey& key)
     : checkpoints_(std::move(checkpoints)) {
-  std::string prev = kGenesisHash;
+  const SignedCheckpoint* before = nullptr;
   for (const auto& c : checkpoints_) {
-    if (!checkpoint_signature_valid(c, key.hex.empty() ? std::string_view(c.public_key) : std::string_view(key.hex))) {
+    if (!checkpoint_signature_trusted(c, key.hex)) {
       fail(c.seq, "the checkpoint's signature does not verify with the public key");
       return;
     }
-    if (c.prev != prev) {
+    if (c.prev != checkpoint_prev_after(before)) {
       fail(c.seq, "the checkpoint does not name the one before it (one is missing)");
       return;
     }
-    prev = sha256_hex(c.raw);
+    before = &c;
     by_seq_[c.seq] = c.hash;
   }
 }

@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "eventstore/chain_link.hpp"
 #include "eventstore/json_writer.hpp"
 #include "tools/chain_check.hpp"
 #include "tools/checkpoint_check.hpp"
@@ -145,7 +146,7 @@ Finding check_manifest(const ExportManifest& m, const Scan& s, const std::string
   const SignedCheckpoint& c = *m.checkpoint;
   key_source = public_key.empty() ? "the key it names (pass --public-key to check against a key you hold)"
                                   : "--public-key";
-  if (!checkpoint_signature_valid(c, public_key.empty() ? std::string_view(c.public_key) : std::string_view(public_key))) {
+  if (!checkpoint_signature_trusted(c, public_key)) {
     return finding(c.seq, "the manifest's checkpoint signature does not verify with " + key_source);
   }
   if (s.watched_hash && *s.watched_hash != c.hash) {
