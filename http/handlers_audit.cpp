@@ -4,10 +4,10 @@
 #include <limits>
 
 #include "domain/text_rules.hpp"
-#include "eventstore/json_writer.hpp"
 #include "eventstore/time_format.hpp"
 #include "http/audit_params.hpp"
 #include "http/responses.hpp"
+#include "service/verify_report.hpp"
 
 namespace tl {
 using net::http::status;
@@ -139,11 +139,7 @@ net::Response handle_audit_verify(App& app, Call&) {
 net::Response handle_list_checkpoints(App& app, Call&) {
   auto checkpoints = list_checkpoints(app.store);
   if (!checkpoints) return error_response(checkpoints.error());
-  JsonWriter w;
-  w.begin_object().key("public_key").value(app.signer.public_key_hex()).key("checkpoints").begin_array();
-  for (const auto& c : *checkpoints) w.raw(c.raw);
-  w.end_array().end_object();
-  return json_response(status::ok, std::move(w).str());
+  return json_response(status::ok, checkpoints_json(*checkpoints, app.signer.public_key_hex()));
 }
 
 net::Response handle_create_checkpoint(App& app, Call&) {

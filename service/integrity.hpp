@@ -60,13 +60,6 @@ IntegrityReport check_integrity(const EventStore& store, const IntegrityOptions&
 // few records, not the log.
 IntegrityReport check_at_start(const EventStore& store, const IntegrityOptions& options);
 
-// The report as JSON, the one shape of GET /api/v1/audit/verify and `tokenledger-admin verify
-// --json`: {"ok", "events", "head": {"seq", "hash"}, and when not ok "first_bad_seq", "kind",
-// "problem"; "checkpoints": {"ok", "count", "public_key"}, "witnessed", "indexes": {"checked",
-// "streams", "audit"}}. `extra` is inserted before the closing brace (e.g. `,"data":"…"`).
-std::string integrity_report_json(const IntegrityReport& report, std::string_view public_key, bool indexes_checked,
-                                  std::string_view extra = {});
-
 // The newest checkpoint seq a start verified (0: none), and remembering it.
 std::uint64_t verified_checkpoint_seq(const EventStore& store);
 Status remember_verified_checkpoint(EventStore& store, std::uint64_t seq);

@@ -2,8 +2,8 @@
 // export so that `verify --file --checkpoints` can check both without the database.
 #include <iostream>
 
-#include "eventstore/json_writer.hpp"
 #include "eventstore/signed_checkpoints.hpp"
+#include "service/verify_report.hpp"
 #include "tools/checkpoint_check.hpp"
 #include "tools/cli.hpp"
 #include "tools/commands.hpp"
@@ -37,10 +37,7 @@ int cmd_checkpoints(int argc, char** argv) {
   if (format == "jsonl") {
     for (const auto& c : *checkpoints) std::cout << c.raw << "\n";
   } else if (json) {
-    JsonWriter w;
-    w.begin_object().key("public_key").value(public_key).key("checkpoints").begin_array();
-    for (const auto& c : *checkpoints) w.raw(c.raw);
-    std::cout << std::move(w.end_array().end_object()).str() << "\n";
+    std::cout << checkpoints_json(*checkpoints, public_key) << "\n";
   } else {
     Table table({"SEQ", "SIGNED AT", "HEAD HASH", "PUBLIC KEY"});
     for (const auto& c : *checkpoints) table.add({std::to_string(c.seq), c.at, c.hash, c.public_key});

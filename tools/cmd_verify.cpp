@@ -2,9 +2,9 @@
 // its signed checkpoints, or checks an export without the database (verify_file.cpp).
 #include <iostream>
 
-#include "eventstore/json_writer.hpp"
 #include "eventstore/signed_checkpoints.hpp"
 #include "service/integrity.hpp"
+#include "service/verify_report.hpp"
 #include "service/witness.hpp"
 #include "tools/checkpoint_check.hpp"
 #include "tools/cli.hpp"
@@ -97,12 +97,8 @@ int verify_data(const std::string& dir, const std::string& public_key, const std
   const DataCheck c = check_data(dir, public_key, witness, quick);
   const IntegrityReport& r = c.report;
   if (json) {  // the shape of GET /api/v1/audit/verify, plus data and note
-    std::string extra = ",\"data\":";
-    append_json_string(extra, dir);
-    if (!c.note.empty()) {
-      extra += ",\"note\":";
-      append_json_string(extra, c.note);
-    }
+    std::vector<std::pair<std::string_view, std::string_view>> extra = {{"data", dir}};
+    if (!c.note.empty()) extra.emplace_back("note", c.note);
     std::cout << integrity_report_json(r, c.key.hex, c.indexes, extra) << "\n";
     return r.ok ? kExitOk : kExitFinding;
   }
