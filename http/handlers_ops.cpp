@@ -1,11 +1,10 @@
 // Operations (health, readiness, metrics) and the embedded web UI.
 #include <sodium.h>
 
-#include <cctype>
-
 #include "eventstore/json_writer.hpp"
 #include "http/call.hpp"
 #include "http/responses.hpp"
+#include "http/router.hpp"
 #include "http/web_assets.hpp"
 
 namespace tl {
@@ -96,17 +95,6 @@ bool same_secret(std::string_view given, std::string_view secret) {
   return crypto_verify_32(a, b) == 0;
 }
 
-// The bearer value of `Authorization: Bearer <v>` (scheme case-insensitive, RFC 9110 §11.1), or "".
-std::string_view bearer_of(const net::Request& req) {
-  std::string_view auth = req[net::http::field::authorization];
-  constexpr std::string_view kScheme = "bearer ";
-  if (auth.size() <= kScheme.size()) return {};
-  for (std::size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(auth[i])) != kScheme[i]) return {};
-  }
-  return auth.substr(kScheme.size());
-}
-
 }  // namespace
 
 // GET /metrics on the main listener: only for the bearer of the metrics secret
@@ -114,7 +102,7 @@ std::string_view bearer_of(const net::Request& req) {
 net::Response handle_metrics(App& app, Call& call) {
   const std::string& secret = app.settings.metrics_secret;
   if (!secret.empty()) {
-    const std::string_view given = bearer_of(call.req);
+    const std::string_view given = bearer_credentials(call.req[net::http::field::authorization]).value_or("");
     if (!given.empty() && same_secret(given, secret)) return metrics_body(app);
   }
   std::string message =
