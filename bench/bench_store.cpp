@@ -27,6 +27,7 @@
 #include <random>
 
 #include "bench/dataset.hpp"
+#include "bench/timing.hpp"
 #include "domain/token.hpp"
 #include "eventstore/event_store.hpp"
 #include "eventstore/passwords.hpp"
@@ -34,7 +35,8 @@
 #include "projections/read_model.hpp"
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using tl::bench::Clock;
+using tl::bench::seconds_since;
 
 namespace {
 
@@ -45,15 +47,6 @@ struct Flags {
 std::vector<fs::path> g_temp_dirs;
 bool g_data_set_opened = false;
 bool g_append_rig_opened = false;
-
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-// CPU time of the whole process (every thread), for figures that must survive a busy machine.
-double process_cpu_seconds() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 fs::path make_temp_dir(const fs::path& parent, const std::string& name) {
   std::string pattern = (parent / (name + "-XXXXXX")).string();
@@ -130,39 +123,32 @@ std::uint64_t raw_scan(const tl::EventStore& store, rocksdb::Status& status) {
 void BM_RawScan(benchmark::State& state) {
   DataSet* d = data_set_or_skip(state);
   if (d == nullptr) return;
-  std::uint64_t items = 0;
-  double seconds = 0;
-  const double cpu_before = process_cpu_seconds();
+  tl::bench::LoopTimer timer;
   for (auto _ : state) {
-    const auto started = Clock::now();
+    timer.start();
     rocksdb::Status status;
-    items += raw_scan(*d->store, status);
-    seconds += seconds_since(started);
+    const std::uint64_t scanned = raw_scan(*d->store, status);
+    timer.stop(scanned);
     if (!status.ok()) state.SkipWithError(status.ToString().c_str());
   }
-  state.counters["items_per_second"] = static_cast<double>(items) / seconds;
-  state.counters["cpu_us_per_event"] = (process_cpu_seconds() - cpu_before) * 1e6 / static_cast<double>(items);
-  state.counters["events"] = static_cast<double>(items / std::max<std::uint64_t>(state.iterations(), 1));
+  timer.report(state);
+  state.counters["events"] = static_cast<double>(timer.items() / std::max<std::uint64_t>(state.iterations(), 1));
 }
 
 void BM_Fold(benchmark::State& state) {
   DataSet* d = data_set_or_skip(state);
   if (d == nullptr) return;
-  std::uint64_t items = 0;
-  double seconds = 0;
-  const double cpu_before = process_cpu_seconds();
+  // CPU of all threads (the fold decodes on workers): what the fold costs, whatever the load.
+  tl::bench::LoopTimer timer;
   for (auto _ : state) {
-    const auto started = Clock::now();
+    timer.start();
     if (auto folded = d->model->refold_tables(); !folded) {
       state.SkipWithError(folded.error().message.c_str());
       break;
     }
-    seconds += seconds_since(started);
-    items += d->model->folded_seq();
+    timer.stop(d->model->folded_seq());
   }
-  state.counters["items_per_second"] = static_cast<double>(items) / seconds;
-  // All threads (the fold decodes on workers): what the fold costs in CPU, whatever the load.
-  state.counters["cpu_us_per_event"] = (process_cpu_seconds() - cpu_before) * 1e6 / static_cast<double>(items);
+  timer.report(state);
   state.counters["live_tokens"] = static_cast<double>(d->model->tokens().size());
 }
 

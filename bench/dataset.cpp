@@ -12,6 +12,7 @@
 #include <semaphore>
 #include <vector>
 
+#include "bench/timing.hpp"
 #include "domain/token.hpp"
 #include "domain/user.hpp"
 #include "eventstore/event_store.hpp"
@@ -127,7 +128,7 @@ Status drop_projection_checkpoint(const std::string& dir) {
 }
 
 Result<DatasetSummary> generate_dataset(const DatasetOptions& o) {
-  const auto started = std::chrono::steady_clock::now();
+  const auto started = Clock::now();
   const std::uint64_t user_events = 2 + o.users;  // admin, the bench user, the others
   if (o.events < user_events) {
     return Error::invalid_field("--events must be at least --users + 2 (" + std::to_string(user_events) + ")");
@@ -246,7 +247,7 @@ Result<DatasetSummary> generate_dataset(const DatasetOptions& o) {
   std::uint64_t produced = user_events;
   auto report = [&](bool last) {
     if (!o.progress || (!last && produced % 100000 != 0)) return;
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const double s = seconds_since(started);
     std::fprintf(stderr, "\rgenerated %llu / %llu events (%.0f events/s)%s", static_cast<unsigned long long>(produced),
                  static_cast<unsigned long long>(o.events), static_cast<double>(produced) / s, last ? "\n" : "");
   };
@@ -292,7 +293,7 @@ Result<DatasetSummary> generate_dataset(const DatasetOptions& o) {
   const std::uint64_t per_user = o.users == 0 ? 0 : (live_target - o.codes + o.users - 1) / o.users;
   summary.max_tokens_per_user = std::max(o.codes, per_user * 2) + 1;
   store.close();
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  summary.seconds = seconds_since(started);
   return summary;
 }
 
