@@ -2,15 +2,9 @@
 // normal clients and are cut off by the request-head deadline; the connection limit answers 503;
 // oversized heads, bodies and chunked bodies are refused early; a long pipeline is answered in
 // order. Counts and times are bounded (the longest test takes about 13 s).
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <thread>
 
+#include "raw_client.hpp"
 #include "test_server.hpp"
 
 namespace e2e {
@@ -19,87 +13,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-// A raw loopback connection, for bytes no well-behaved client would send.
-class Raw {
- public:
-  explicit Raw(unsigned short port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd_ < 0) throw std::runtime_error("socket failed");
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      ::close(fd_);
-      throw std::runtime_error("connect failed");
-    }
-  }
-  ~Raw() { ::close(fd_); }
-  Raw(const Raw&) = delete;
-  Raw& operator=(const Raw&) = delete;
-
-  bool send(std::string_view bytes) {
-    while (!bytes.empty()) {
-      const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-  }
-  // Reads for at most `limit`; returns what arrived ("" when nothing did). `closed` tells
-  // whether the peer closed (or reset) the connection.
-  std::string read_some(std::chrono::milliseconds limit, bool* closed = nullptr) {
-    pollfd p{fd_, POLLIN, 0};
-    if (closed) *closed = false;
-    if (::poll(&p, 1, static_cast<int>(limit.count())) <= 0) return {};
-    char buf[65536];
-    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n <= 0) {
-      if (closed) *closed = true;
-      return {};
-    }
-    return std::string(buf, static_cast<std::size_t>(n));
-  }
-  // Reads one whole response (head and Content-Length body) within `limit`.
-  std::string response(std::chrono::milliseconds limit = 5000ms) {
-    const auto deadline = Clock::now() + limit;
-    while (Clock::now() < deadline) {
-      if (const auto end = got_.find("\r\n\r\n"); end != std::string::npos) {
-        std::size_t length = 0;
-        if (const auto at = lower(got_.substr(0, end)).find("content-length: "); at != std::string::npos) {
-          length = std::stoul(got_.substr(at + 16));
-        }
-        if (got_.size() >= end + 4 + length) {
-          std::string one = got_.substr(0, end + 4 + length);
-          got_.erase(0, one.size());
-          return one;
-        }
-      }
-      bool closed = false;
-      got_ += read_some(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()), &closed);
-      if (closed) break;
-    }
-    return std::exchange(got_, {});
-  }
-  // Whether the server has closed the connection (waits at most `limit`).
-  bool closed_by_peer(std::chrono::milliseconds limit) {
-    const auto deadline = Clock::now() + limit;
-    while (Clock::now() < deadline) {
-      bool closed = false;
-      read_some(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()), &closed);
-      if (closed) return true;
-    }
-    return false;
-  }
-
- private:
-  static std::string lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-  }
-  int fd_ = -1;
-  std::string got_;
-};
+using Raw = RawClient;
 
 int status_of(const std::string& response) {
   if (response.size() < 12 || !response.starts_with("HTTP/1.1 ")) return 0;

@@ -4,77 +4,15 @@
 // the client's X-Request-Id is kept apart from the server's own id; --trusted-proxy decides
 // whose forwarded address is believed (a second loopback address, 127.0.0.2, is the
 // untrusted peer).
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
+#include "raw_client.hpp"
 #include "test_server.hpp"
 
 namespace e2e {
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 
-// A raw connection to the server on 127.0.0.1, from `source` (another loopback address).
-class Raw {
- public:
-  explicit Raw(unsigned short port, const char* source = "127.0.0.1") {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd_ < 0) throw std::runtime_error("socket failed");
-    sockaddr_in from{};
-    from.sin_family = AF_INET;
-    ::inet_pton(AF_INET, source, &from.sin_addr);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
-      ::close(fd_);
-      throw std::runtime_error(std::string("bind to ") + source + " failed");
-    }
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(port);
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
-      ::close(fd_);
-      throw std::runtime_error("connect failed");
-    }
-  }
-  ~Raw() { ::close(fd_); }
-  Raw(const Raw&) = delete;
-  Raw& operator=(const Raw&) = delete;
-
-  void send(std::string_view bytes) {
-    while (!bytes.empty()) {
-      const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n <= 0) throw std::runtime_error("send failed");
-      bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-  }
-  // Everything the server sends until it closes the connection, or `limit` passes (then
-  // `closed` is false).
-  std::string read_until_closed(std::chrono::milliseconds limit, bool& closed) {
-    const auto deadline = Clock::now() + limit;
-    std::string got;
-    closed = false;
-    while (Clock::now() < deadline) {
-      pollfd p{fd_, POLLIN, 0};
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 1))) <= 0) continue;
-      char buf[16384];
-      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) {
-        closed = true;
-        break;
-      }
-      got.append(buf, static_cast<std::size_t>(n));
-    }
-    return got;
-  }
-
- private:
-  int fd_ = -1;
-};
+using Raw = RawClient;
 
 std::size_t count_of(const std::string& text, std::string_view what) {
   std::size_t n = 0;
@@ -92,7 +30,7 @@ int status_of(const std::string& response) {
 std::string exchange(unsigned short port, std::string request, const char* source = "127.0.0.1") {
   Raw conn(port, source);
   request.insert(request.find("\r\n") + 2, "Connection: close\r\n");
-  conn.send(request);
+  if (!conn.send(request)) throw std::runtime_error("send failed");
   bool closed = false;
   std::string got = conn.read_until_closed(5000ms, closed);
   if (!closed) throw std::runtime_error("the server kept the connection open: " + got);

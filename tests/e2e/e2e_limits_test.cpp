@@ -2,9 +2,6 @@
 // (--metrics-secret-file) or an address of its own (--metrics-listen); one client address
 // cannot take every connection (--max-connections-per-ip); reveals are limited per user
 // (--reveal-rate), refused ones appending nothing.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,6 +10,7 @@
 #include <regex>
 #include <thread>
 
+#include "raw_client.hpp"
 #include "test_server.hpp"
 
 namespace e2e {
@@ -20,49 +18,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A socket connected to the server from `source` (another loopback address than the server's
-// 127.0.0.1 is a different client address); -1 on failure.
-int connect_from(const char* source, unsigned short port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  sockaddr_in local{};
-  local.sin_family = AF_INET;
-  ::inet_pton(AF_INET, source, &local.sin_addr);
-  sockaddr_in remote{};
-  remote.sin_family = AF_INET;
-  remote.sin_port = htons(port);
-  ::inet_pton(AF_INET, "127.0.0.1", &remote.sin_addr);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
-      ::connect(fd, reinterpret_cast<sockaddr*>(&remote), sizeof remote) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// What the server sends on `fd` within `limit` (until it closes or goes quiet).
-std::string read_some(int fd, std::chrono::milliseconds limit) {
-  std::string got;
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  char buf[4096];
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    got.append(buf, static_cast<std::size_t>(n));
-  }
-  return got;
-}
-
 std::string healthz_from(const char* source, unsigned short port) {
-  const int fd = connect_from(source, port);
+  const int fd = connect_raw(port, source);
   if (fd < 0) return "(no connection)";
   const std::string request = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
   (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  std::string answer = read_some(fd, std::chrono::seconds(5));
+  std::string answer = read_until_closed(fd, std::chrono::seconds(5));
   ::close(fd);
   return answer;
 }
@@ -188,13 +149,13 @@ TEST(LimitsE2E, OneAddressCannotTakeEveryConnection) {
   // is used up and the rest get a quick 503.
   std::vector<int> idle;
   for (int i = 0; i < 16; ++i) {
-    const int fd = connect_from("127.0.0.1", server.port());
+    const int fd = connect_raw(server.port(), "127.0.0.1");
     ASSERT_GE(fd, 0);
     idle.push_back(fd);
   }
   std::size_t refused = 0;
   for (int fd : idle) {
-    const std::string answer = read_some(fd, std::chrono::milliseconds(300));
+    const std::string answer = read_until_closed(fd, std::chrono::milliseconds(300));
     if (answer.starts_with("HTTP/1.1 503")) {
       ++refused;
       EXPECT_NE(answer.find("Retry-After: 1"), std::string::npos) << answer;

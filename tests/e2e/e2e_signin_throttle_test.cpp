@@ -1,9 +1,6 @@
 // The sign-in throttle and the bound on concurrent password hashes, against the real binary:
 // parallel guesses cannot outrun the count, memory stays bounded, an attacker's guesses from
 // elsewhere do not lock the user out, and Retry-After tells the truth.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <dirent.h>
@@ -16,6 +13,7 @@
 #include <map>
 #include <thread>
 
+#include "raw_client.hpp"
 #include "test_server.hpp"
 
 namespace e2e {
@@ -55,28 +53,13 @@ std::string login_body(const std::string& user, const std::string& password) {
 // One sign-in over a fresh connection from the loopback address `from` (127.0.0.2 stands for
 // another client); returns the status line's code and the Retry-After value.
 std::pair<int, std::string> sign_in_from(const TestServer& server, const std::string& from, const std::string& body) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("socket");
-  sockaddr_in local{};
-  local.sin_family = AF_INET;
-  ::inet_pton(AF_INET, from.c_str(), &local.sin_addr);
-  sockaddr_in remote{};
-  remote.sin_family = AF_INET;
-  remote.sin_port = htons(server.port());
-  ::inet_pton(AF_INET, "127.0.0.1", &remote.sin_addr);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
-      ::connect(fd, reinterpret_cast<sockaddr*>(&remote), sizeof remote) != 0) {
-    ::close(fd);
-    throw std::runtime_error("cannot connect from " + from);
-  }
+  RawClient conn(server.port(), from.c_str());
   const std::string request = "POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(server.port()) +
                               "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
                               std::to_string(body.size()) + "\r\n\r\n" + body;
-  (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  std::string answer;
-  char buf[4096];
-  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) answer.append(buf, static_cast<std::size_t>(n));
-  ::close(fd);
+  (void)conn.send(request);
+  bool closed = false;
+  const std::string answer = conn.read_until_closed(std::chrono::seconds(60), closed);
   if (answer.size() < 12) throw std::runtime_error("no answer: " + answer);
   std::string retry_after;
   std::istringstream lines(answer);
