@@ -3,10 +3,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
-#include <atomic>
 #include <chrono>
 #include <random>
-#include <thread>
 
 #include "fault_workload.hpp"
 
@@ -21,30 +19,21 @@ TEST(FaultShutdown, SigtermUnderConcurrentWritesLosesNothingAcknowledged) {
   std::mt19937 rng(777);
   e2e::TestServer server;
   server.start();
-  std::optional<faults::Workload> workload;
-  {
-    e2e::HttpClient admin = e2e::login(server, "admin");
-    workload.emplace(admin, kUsers, 777);
-  }
+  faults::Workload workload(server, kUsers, 777);
   std::int64_t events = 0;
   for (int cycle = 1; cycle <= kCycles; ++cycle) {
-    std::atomic<bool> stop{false};
-    std::thread clients([&] { workload->run(server, stop); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(300, 1200)(rng)));
-    server.signal(SIGTERM);
-    const auto status = server.wait_exit(30s);
-    stop = true;
-    clients.join();
+    const std::chrono::milliseconds after(std::uniform_int_distribution<int>(300, 1200)(rng));
+    const auto status = workload.interrupt(server, SIGTERM, after, 30s);
     ASSERT_EQ(status, std::optional<int>(0)) << "cycle " << cycle << "\n" << server.log();
 
     ASSERT_NO_THROW(server.start()) << "cycle " << cycle << "\n" << server.log();
-    ASSERT_EQ(workload->check(server, events), 0) << "cycle " << cycle << ": " << workload->summary();
+    ASSERT_EQ(workload.check(server, events), 0) << "cycle " << cycle << ": " << workload.summary();
   }
   EXPECT_EQ(server.stop(), 0);
   EXPECT_NE(server.log().find("stopped cleanly"), std::string::npos);
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   std::printf("[fault] shutdown: %d SIGTERM cycles, %lld events in the log, %s; %lld ms\n", kCycles,
-              static_cast<long long>(events), workload->summary().c_str(), static_cast<long long>(took.count()));
+              static_cast<long long>(events), workload.summary().c_str(), static_cast<long long>(took.count()));
 }
 
 }  // namespace

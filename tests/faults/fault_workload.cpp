@@ -22,13 +22,32 @@ std::size_t UserLedger::live() const {
   }));
 }
 
-Workload::Workload(HttpClient& admin, int users, std::uint32_t seed) : seed_(seed) {
+Workload::Workload(HttpClient& admin, int users, std::uint32_t seed) : seed_(seed) { create_users(admin, users); }
+
+Workload::Workload(const e2e::TestServer& server, int users, std::uint32_t seed) : seed_(seed) {
+  HttpClient admin = e2e::login(server, "admin");
+  create_users(admin, users);
+}
+
+void Workload::create_users(HttpClient& admin, int users) {
   for (int i = 0; i < users; ++i) {
     const std::string name = "fault-user-" + std::to_string(i);
     e2e::create_user(admin, name, {"api-tokens"});
     ledgers_.push_back({name, {}, {}, 0});
   }
   e2e::create_user(admin, auditor_name(), {"auditors"});
+}
+
+std::optional<int> Workload::interrupt(e2e::TestServer& server, int signal, std::chrono::milliseconds after,
+                                       std::chrono::seconds wait) {
+  std::atomic<bool> stop{false};
+  std::thread clients([&] { run(server, stop); });
+  std::this_thread::sleep_for(after);
+  server.signal(signal);
+  const auto status = server.wait_exit(wait);
+  stop = true;
+  clients.join();
+  return status;
 }
 
 void Workload::run(const e2e::TestServer& server, const std::atomic<bool>& stop) {

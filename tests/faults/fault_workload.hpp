@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -54,6 +55,14 @@ class Workload {
  public:
   // Creates `users` members of api-tokens and an auditor through `admin`.
   Workload(e2e::HttpClient& admin, int users, std::uint32_t seed);
+  // The same, signed in as the server's admin.
+  Workload(const e2e::TestServer& server, int users, std::uint32_t seed);
+
+  // One cycle of the crash and shutdown tests: the clients write (run) for `after`, then
+  // `signal` goes to the server; once the clients have ended, returns the server's exit status
+  // (nullopt when it did not exit within `wait`).
+  std::optional<int> interrupt(e2e::TestServer& server, int signal, std::chrono::milliseconds after,
+                               std::chrono::seconds wait);
 
   // Runs one client thread per user against `server` until `stop` is set or the thread's
   // request fails on the network. Returns when every thread has ended.
@@ -68,6 +77,7 @@ class Workload {
   std::string summary() const;
 
  private:
+  void create_users(e2e::HttpClient& admin, int users);
   void drive(const e2e::TestServer& server, UserLedger& ledger, std::uint32_t seed, const std::atomic<bool>& stop,
              Counts& counts);
   int check_user(const e2e::TestServer& server, e2e::HttpClient& auditor, UserLedger& ledger);
