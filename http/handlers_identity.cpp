@@ -96,7 +96,7 @@ net::Response handle_me(App&, Call& call) {
   w.key("can_manage_tokens").value(user.in_group(kGroupApiTokens));
   w.key("can_audit").value(user.in_group(kGroupAuditors));
   w.key("can_admin").value(user.in_group(kGroupAdmins));
-  w.key("via").value(call.ctx.actor.via);
+  w.key("via").value(call.ctx.actor.stored_via());
   w.key("must_change_password").value(user.must_change_password);
   w.end_object();
   return json_response(status::ok, std::move(w).str());

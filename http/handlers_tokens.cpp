@@ -203,7 +203,7 @@ net::Response reveal_after_append(App& app_now, Call& call_now, int attempt) {
 }  // namespace
 
 net::Response handle_reveal_token(App& app, Call& call) {
-  if (app.settings.reveal_reauth_minutes > 0 && call.ctx.actor.via == "session") {
+  if (app.settings.reveal_reauth_minutes > 0 && call.ctx.actor.via == Via::session) {
     const auto authenticated = app.sessions.authenticated_at(call.session_id);
     if (!authenticated || call.now - *authenticated > std::chrono::minutes(app.settings.reveal_reauth_minutes)) {
       return error_response({ErrorCode::reauthentication_required,

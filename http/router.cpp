@@ -284,7 +284,7 @@ std::optional<Error> authenticate(App& app, Call& call, const Route& route) {
     if (!token.active) return Error::unauthenticated("The API token is unknown, expired or deleted.");
     call.user = app.users.get(token.owner);
     if (!call.user) return unauthenticated();
-    call.ctx.actor = {token.owner, "api_token", token.token_id};
+    call.ctx.actor = {token.owner, Via::api_token, token.token_id};
     return check_bearer_use(route, token);
   }
   call.session_id = cookie_value(call.req[net::http::field::cookie], app.settings.session_cookie_name());
@@ -293,7 +293,7 @@ std::optional<Error> authenticate(App& app, Call& call, const Route& route) {
   if (!username) return Error::unauthenticated("Your session has ended; sign in again.");
   call.user = app.users.get(*username);
   if (!call.user) return unauthenticated();
-  call.ctx.actor = {*username, "session", {}};
+  call.ctx.actor = {*username, Via::session, {}};
   return std::nullopt;
 }
 
@@ -378,7 +378,7 @@ Routed route_request(App& app, const net::Request& req, std::string client_ip, T
       return routed;
     }
   }
-  const bool by_token = call.ctx.actor.via == "api_token";
+  const bool by_token = call.ctx.actor.via == Via::api_token;
   if (is_unsafe(req.method()) && !by_token && route.handler != handle_introspect &&
       cross_site(req, app.settings, *host)) {
     routed.answer = error_response({ErrorCode::csrf, "Cross-site requests are refused."});
@@ -401,7 +401,7 @@ std::optional<std::string_view> bearer_credentials(std::string_view authorizatio
 
 std::function<bool(Timestamp)> access_recheck(App& app, const Call& call, std::string_view group) {
   std::string code;
-  if (call.ctx.actor.via == "api_token") {
+  if (call.ctx.actor.via == Via::api_token) {
     code = std::string(bearer_credentials(call.req[net::http::field::authorization]).value_or(""));
   }
   return [&app, code = std::move(code), session_id = call.session_id, user = call.ctx.actor.user,

@@ -61,7 +61,7 @@ std::string csv_line(const Record& r) {
                                 r.stream,
                                 std::to_string(r.version),
                                 r.actor.user,
-                                r.actor.via,
+                                std::string(r.actor.stored_via()),
                                 r.source.ip,
                                 r.source.user_agent,
                                 r.source.request_id,
@@ -113,7 +113,7 @@ std::string details(const Record& r) {
 }
 
 std::string actor_of(const Record& r) {
-  std::string via = r.actor.via;
+  std::string via(r.actor.stored_via());
   if (!r.actor.token_id.empty()) via += " " + r.actor.token_id;
   return r.actor.user + " (" + via + ")";
 }
