@@ -119,7 +119,9 @@ struct Actor {
   std::string via_other;
 
   // The name the log stores for this actor's `via`.
-  std::string_view stored_via() const noexcept { return via == Via::other ? std::string_view(via_other) : via_name(via); }
+  std::string_view stored_via() const noexcept {
+    return via == Via::other ? std::string_view(via_other) : via_name(via);
+  }
 };
 
 // Where it came from.

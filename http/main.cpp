@@ -148,7 +148,8 @@ Listeners start_listeners(App& app, net::asio::io_context& io, net::asio::thread
     listeners.metrics = std::make_unique<Server>(app, io, workers);
     listeners.metrics->serve_metrics_only();
     listeners.metrics->set_limits({.max_connections = 64});
-    listeners.metrics_url = url_of(false, metrics_host, listeners.metrics->listen(metrics_host, metrics_port), "/metrics");
+    const auto metrics_bound = listeners.metrics->listen(metrics_host, metrics_port);
+    listeners.metrics_url = url_of(false, metrics_host, metrics_bound, "/metrics");
     listeners.metrics->start();
   }
   listeners.url = url_of(tls != nullptr, host, bound, "/");

@@ -359,7 +359,9 @@ std::function<bool(Timestamp)> access_recheck(App& app, const Call& call, std::s
 
 std::vector<std::pair<std::string, std::string>> route_list() {
   std::vector<std::pair<std::string, std::string>> routes;
-  for (const Route& r : route_table()) routes.emplace_back(std::string(net::http::to_string(r.method)), std::string(r.pattern));
+  for (const Route& r : route_table()) {
+    routes.emplace_back(std::string(net::http::to_string(r.method)), std::string(r.pattern));
+  }
   return routes;
 }
 
