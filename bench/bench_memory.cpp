@@ -110,7 +110,7 @@ Record token_record(const DataSet& d, const TokenSpec& t, std::uint64_t seq, std
   r.at = d.start + std::chrono::milliseconds{seq * 50};
   r.stream = id_of(t);
   r.version = version;
-  r.actor = {d.owners[t.owner], "session", {}};
+  r.actor = {d.owners[t.owner], tl::Via::session, {}};
   r.source = {d.ips[t.ip], "Mozilla/5.0 (X11; Linux x86_64)", "req-" + std::to_string(seq)};
   r.token_id = r.stream;
   r.owner = d.owners[t.owner];

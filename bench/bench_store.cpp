@@ -233,7 +233,7 @@ tl::Status ensure_stream(AppendRig& rig, AppendRig::Stream& stream, const std::s
   auto created = tl::decide_create({owner, "CI pipeline (prod)", 30, rig.secrets->lookup_hash(code), sealed.code_sealed},
                                    0, SIZE_MAX);
   if (!created) return std::move(created).error();
-  auto appended = rig.store->append({id, tl::kNoStream, {std::move(created).value()}, {owner, "session", {}},
+  auto appended = rig.store->append({id, tl::kNoStream, {std::move(created).value()}, {owner, tl::Via::session, {}},
                                      tl::bench::random_source(rng), owner, {{"keys", id, sealed.wrapped_data_key}}});
   if (!appended) return std::move(appended).error();
   stream = {id, appended->next_expected_version};
@@ -260,7 +260,7 @@ void BM_DurableAppend(benchmark::State& state) {
   for (auto _ : state) {
     if (first) started = Clock::now(), first = false;
     // A reveal as the server appends it: the expected version, the owner, the request's origin.
-    auto appended = rig.store->append({stream.id, stream.version, {tl::TokenRevealed{}}, {owner, "session", {}},
+    auto appended = rig.store->append({stream.id, stream.version, {tl::TokenRevealed{}}, {owner, tl::Via::session, {}},
                                        tl::bench::random_source(rng), owner, {}});
     if (!appended) {
       state.SkipWithError(appended.error().message.c_str());

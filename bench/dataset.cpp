@@ -166,7 +166,7 @@ Result<DatasetSummary> generate_dataset(const DatasetOptions& o) {
     return std::move(admin).error();
   }
   std::mt19937_64 rng(20261127);
-  const Actor admin_actor{"admin", "session", {}};
+  const Actor admin_actor{"admin", Via::session, {}};
   const RequestContext admin_ctx{admin_actor, random_source(rng)};
   auto bench_user = user_service.create(admin_ctx, o.user, o.password,
                                         {std::string(kGroupApiTokens), std::string(kGroupAuditors)});
@@ -198,7 +198,7 @@ Result<DatasetSummary> generate_dataset(const DatasetOptions& o) {
 
   auto token_actor = [&](const LiveToken& t) {
     const std::string& owner = owners[t.owner];
-    return rng() % 4 == 0 ? Actor{owner, "api_token", t.id} : Actor{owner, "session", {}};
+    return rng() % 4 == 0 ? Actor{owner, Via::api_token, t.id} : Actor{owner, Via::session, {}};
   };
   auto create = [&](std::uint32_t owner) {
     const std::string id = new_ulid("tok_");
@@ -211,7 +211,7 @@ Result<DatasetSummary> generate_dataset(const DatasetOptions& o) {
     if (!created) return false;
     if (owner == 0 && codes_out.is_open()) codes_out << id << ' ' << code << '\n';
     live.push_back({id, owner, 1});
-    return appender.submit({id, kNoStream, {std::move(created).value()}, Actor{owners[owner], "session", {}},
+    return appender.submit({id, kNoStream, {std::move(created).value()}, Actor{owners[owner], Via::session, {}},
                             random_source(rng), owners[owner], {{"keys", id, std::move(sealed.wrapped_data_key)}}});
   };
   auto other = [&](LiveToken& t) {
@@ -220,7 +220,7 @@ Result<DatasetSummary> generate_dataset(const DatasetOptions& o) {
     if (roll < 50) {
       // As the usage tracker writes it: the token itself is the actor, only the address is known.
       const std::string ip = random_source(rng).ip;
-      req.actor = {owners[t.owner], "api_token", t.id};
+      req.actor = {owners[t.owner], Via::api_token, t.id};
       req.source = {ip, {}, {}};
       req.events.emplace_back(TokenUsed{now_ms(), ip});
     } else if (roll < 75) {
@@ -240,7 +240,7 @@ Result<DatasetSummary> generate_dataset(const DatasetOptions& o) {
     live.pop_back();
     const bool revoked = rng() % 10 == 0;
     return appender.submit({t.id, t.version, {TokenDeleted{revoked ? kDeleteReasons[pick(rng, 2)] : ""}},
-                            revoked ? admin_actor : Actor{owners[t.owner], "session", {}}, random_source(rng),
+                            revoked ? admin_actor : Actor{owners[t.owner], Via::session, {}}, random_source(rng),
                             owners[t.owner], {{"keys", t.id, std::nullopt}}});
   };
 

@@ -2,6 +2,7 @@
 // a token carries only the keyed lookup hash and the sealed (encrypted) code.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -77,17 +78,50 @@ using Event = std::variant<TokenCreated, TokenDescriptionChanged, TokenTimeoutCh
 std::string_view event_type(const Event& event) noexcept;
 bool is_token_event(const Event& event) noexcept;
 
+// How the actor reached the service. Each has one name the log stores (via_name); the names
+// are part of the disk format and never change. `other` is a name this build does not know (or
+// none at all, as in a default Actor): its text is kept in Actor::via_other, so a record read
+// from the log writes back to the same bytes, which its hash covers.
+enum class Via : std::uint8_t { other, session, api_token, admin_tool, system };
+
+// The stored name of `via`: "session", "api_token", "admin_tool", "system"; "" for Via::other.
+constexpr std::string_view via_name(Via via) noexcept {
+  switch (via) {
+    case Via::session: return "session";
+    case Via::api_token: return "api_token";
+    case Via::admin_tool: return "admin_tool";
+    case Via::system: return "system";
+    case Via::other: break;
+  }
+  return {};
+}
+
+// The Via a stored name stands for: the inverse of via_name; Via::other for any other text.
+constexpr Via via_from_name(std::string_view name) noexcept {
+  for (Via via : {Via::session, Via::api_token, Via::admin_tool, Via::system}) {
+    if (via_name(via) == name) return via;
+  }
+  return Via::other;
+}
+
 // Who did it: a user through a session, an API token, the admin tool, or the system itself.
 struct Actor {
   std::string user;
-  std::string via;       // "session", "api_token", "admin_tool", "system"
-  std::string token_id;  // set when via == "api_token"
+  Via via = Via::other;
+  std::string token_id;  // set when via == Via::api_token
   // Set only by the admin tool, from the operating system (never from the environment), so the
   // trail names the person even behind sudo. Empty fields are not written, which keeps the bytes
   // (and hashes) of records without them unchanged.
   std::string login_user;  // the account of /proc/self/loginuid (the login sudo cannot change)
   std::string host;        // gethostname()
   std::string sudo_user;   // $SUDO_USER: a hint only, settable by anyone, never the actor
+  // The stored name when via is Via::other (a record of another build); ignored otherwise.
+  std::string via_other;
+
+  // The name the log stores for this actor's `via`.
+  std::string_view stored_via() const noexcept {
+    return via == Via::other ? std::string_view(via_other) : via_name(via);
+  }
 };
 
 // Where it came from.

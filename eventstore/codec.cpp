@@ -109,7 +109,7 @@ std::string encode_record_body(const Record& r) {
       .key("type").value(event_type(r.event))
       .key("stream").value(r.stream)
       .key("version").value(r.version);
-  w.key("actor").begin_object().key("user").value(r.actor.user).key("via").value(r.actor.via);
+  w.key("actor").begin_object().key("user").value(r.actor.user).key("via").value(r.actor.stored_via());
   if (!r.actor.token_id.empty()) w.key("token_id").value(r.actor.token_id);
   // The admin tool's OS identity: written only when set, so older records keep their bytes.
   if (!r.actor.login_user.empty()) w.key("login_user").value(r.actor.login_user);

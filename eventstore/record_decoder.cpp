@@ -277,7 +277,8 @@ struct Decoder {
     bool data_ok = false;
     // Absent fields read as empty, as they would in a fresh Record.
     r.seq = r.version = 0;
-    for (std::string* s : {&r.stream, &r.actor.user, &r.actor.via, &r.actor.token_id, &r.source.ip,
+    r.actor.via = Via::other;
+    for (std::string* s : {&r.stream, &r.actor.user, &r.actor.via_other, &r.actor.token_id, &r.source.ip,
                            &r.source.user_agent, &r.source.request_id, &r.token_id, &r.owner, &r.prev_hash, &r.hash}) {
       s->clear();
     }
@@ -311,7 +312,13 @@ struct Decoder {
       } else if (key == "actor") {
         ok = for_each_field(v, [&](field& g) {
           if (g.key() == "user") return get_string(g.value(), r.actor.user);
-          if (g.key() == "via") return get_string(g.value(), r.actor.via);
+          if (g.key() == "via") {
+            // A name this build does not know stays as text (Via::other), so the record keeps its bytes.
+            if (!get_string(g.value(), r.actor.via_other)) return false;
+            r.actor.via = via_from_name(r.actor.via_other);
+            if (r.actor.via != Via::other) r.actor.via_other.clear();
+            return true;
+          }
           if (g.key() == "token_id") return get_string(g.value(), r.actor.token_id);
           // Written only when non-empty: an empty one is not a record this codec wrote.
           if (g.key() == "login_user") return get_nonempty_string(g.value(), r.actor.login_user);

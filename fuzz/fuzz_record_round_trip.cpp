@@ -35,7 +35,7 @@ tl::Event some_event(FuzzedDataProvider& in) {
 // Every string a record carries, for the checks below.
 template <class F>
 void for_each_string(tl::Record& r, F&& f) {
-  for (std::string* s : {&r.stream, &r.actor.user, &r.actor.via, &r.actor.token_id, &r.actor.login_user, &r.actor.host,
+  for (std::string* s : {&r.stream, &r.actor.user, &r.actor.via_other, &r.actor.token_id, &r.actor.login_user, &r.actor.host,
                          &r.actor.sudo_user, &r.source.ip, &r.source.user_agent, &r.source.request_id, &r.token_id,
                          &r.owner}) {
     f(*s);
@@ -69,6 +69,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   r.version = in.ConsumeIntegral<std::uint64_t>();
   r.at = tl::Timestamp(std::chrono::milliseconds(in.ConsumeIntegralInRange<std::int64_t>(0, 253402300799999)));
   r.event = some_event(in);
+  // Any Via; the text of Via::other (any bytes, a known name among them) is set with the strings below.
+  r.actor.via = static_cast<tl::Via>(in.ConsumeIntegralInRange<int>(0, static_cast<int>(tl::Via::system)));
   r.prev_hash = std::string(64, '0');
   for_each_string(r, [&](std::string& s) { s = in.ConsumeRandomLengthString(96); });
   static tl::RecordDecoder decoder;

@@ -45,7 +45,6 @@ net::Response password_error(const Error& error) {
 }  // namespace
 
 net::Response handle_login(App& app, Call& call) {
-  if (auto json = require_json_body(call); !json) return error_response(json.error());
   auto body = parse_login(call.req.body());
   if (!body) return error_response(body.error());
   // No name is longer: refused before it costs a hash or a throttle entry.
@@ -77,7 +76,6 @@ net::Response handle_logout(App& app, Call& call) {
 
 net::Response handle_reauth(App& app, Call& call) {
   if (call.session_id.empty()) return error_response(Error::forbidden("Only a signed-in session re-authenticates."));
-  if (auto json = require_json_body(call); !json) return error_response(json.error());
   auto body = parse_reauth(call.req.body());
   if (!body) return error_response(body.error());
   const std::string& ip = call.ctx.source.ip;
@@ -96,7 +94,7 @@ net::Response handle_me(App&, Call& call) {
   w.key("can_manage_tokens").value(user.in_group(kGroupApiTokens));
   w.key("can_audit").value(user.in_group(kGroupAuditors));
   w.key("can_admin").value(user.in_group(kGroupAdmins));
-  w.key("via").value(call.ctx.actor.via);
+  w.key("via").value(call.ctx.actor.stored_via());
   w.key("must_change_password").value(user.must_change_password);
   w.end_object();
   return json_response(status::ok, std::move(w).str());
@@ -105,7 +103,6 @@ net::Response handle_me(App&, Call& call) {
 net::Response handle_change_password(App& app, Call& call) {
   // A bearer token is not the person: only someone who signed in may change the password.
   if (call.session_id.empty()) return error_response(Error::forbidden("Only a signed-in session changes its password."));
-  if (auto json = require_json_body(call); !json) return error_response(json.error());
   auto body = parse_change_password(call.req.body());
   if (!body) return error_response(body.error());
   // Keeping the current password is no change: a password an admin chose (must_change) would stay
@@ -138,7 +135,6 @@ net::Response handle_list_users(App& app, Call& call) {
 }
 
 net::Response handle_create_user(App& app, Call& call) {
-  if (auto json = require_json_body(call); !json) return error_response(json.error());
   auto body = parse_create_user(call.req.body());
   if (!body) return error_response(body.error());
   auto user = app.users.create(call.ctx, body->username, body->password, std::move(body->groups), body->must_change);
@@ -149,7 +145,6 @@ net::Response handle_create_user(App& app, Call& call) {
 }
 
 net::Response handle_patch_user(App& app, Call& call) {
-  if (auto json = require_json_body(call); !json) return error_response(json.error());
   auto body = parse_patch_user(call.req.body());
   if (!body) return error_response(body.error());
   const std::string username = canonical_username(call.params[0]);  // "ALICE" is alice
@@ -173,7 +168,6 @@ net::Response handle_delete_user(App& app, Call& call) {
 }
 
 net::Response handle_revoke_user_tokens(App& app, Call& call) {
-  if (auto json = require_json_body(call); !json) return error_response(json.error());
   auto reason = parse_revoke(call.req.body());
   if (!reason) return error_response(reason.error());
   const std::string username = canonical_username(call.params[0]);

@@ -136,7 +136,6 @@ net::Response handle_list_tokens(App& app, Call& call) {
 }
 
 net::Response handle_create_token(App& app, Call& call) {
-  if (auto json = require_json_body(call); !json) return error_response(json.error());
   auto body = parse_create_token(call.req.body());
   if (!body) return error_response(body.error());
   auto row = app.tokens.create(call.ctx, std::move(body->description), body->timeout_days, call.now);
@@ -153,7 +152,6 @@ net::Response handle_get_token(App& app, Call& call) {
 }
 
 net::Response handle_update_token(App& app, Call& call) {
-  if (auto json = require_json_body(call); !json) return error_response(json.error());
   auto if_match = parse_if_match(call.req);
   if (!if_match) return error_response(if_match.error());
   auto body = parse_update_token(call.req.body());
@@ -203,7 +201,7 @@ net::Response reveal_after_append(App& app_now, Call& call_now, int attempt) {
 }  // namespace
 
 net::Response handle_reveal_token(App& app, Call& call) {
-  if (app.settings.reveal_reauth_minutes > 0 && call.ctx.actor.via == "session") {
+  if (app.settings.reveal_reauth_minutes > 0 && call.ctx.actor.via == Via::session) {
     const auto authenticated = app.sessions.authenticated_at(call.session_id);
     if (!authenticated || call.now - *authenticated > std::chrono::minutes(app.settings.reveal_reauth_minutes)) {
       return error_response({ErrorCode::reauthentication_required,

@@ -5,7 +5,6 @@
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <cstdint>
 #include <stdexcept>
@@ -14,83 +13,18 @@
 #include "domain/user.hpp"
 #include "eventstore/passwords.hpp"
 #include "eventstore/token_secrets.hpp"
+#include "http/request_checks.hpp"
 #include "http/responses.hpp"
+#include "http/route_table.hpp"
 
 namespace tl {
-
-enum class Access { open, signed_in, group };
-
-// What a request authenticated by an API token (Authorization: Bearer) may do on a route: a
-// leaked code must not be its owner's whole account. owner_reads: the owner's safe-method
-// requests only (a write route left at this default refuses tokens); manage: only a token with
-// the scope tokenledger:manage; never: user administration, sessions, checkpoints. Refusals
-// are 403 insufficient_scope (RFC 6750 §3.1).
-enum class BearerUse { owner_reads, manage, never };
-
-struct Route {
-  net::http::verb method;
-  std::string_view pattern;  // "{}" stands for one path segment
-  Access access;
-  std::string_view group;
-  bool blocking;  // touches the disk or spends CPU on purpose (Argon2id)
-  Handler handler;
-  // The query parameters the route reads, separated by spaces ("" = none: any is refused), or
-  // kQueryNotRead for the UI's files and the probes, which never read it and ignore it.
-  std::string_view query;
-  BearerUse bearer = BearerUse::owner_reads;
-};
 
 namespace {
 
 using net::http::verb;
 
-constexpr std::string_view kApiTokens = kGroupApiTokens;
-constexpr std::string_view kAuditors = kGroupAuditors;
-constexpr std::string_view kAdmins = kGroupAdmins;
 // The most bytes of a header value (User-Agent, the client address) a record keeps.
 constexpr std::size_t kMaxSourceBytes = 512;
-constexpr std::string_view kQueryNotRead = "*";
-constexpr std::string_view kAuditQuery = "token_id actor type since until after_seq limit";
-constexpr std::string_view kExportQuery = "token_id actor type since until after_seq head_seq format";
-constexpr std::string_view kManifestQuery = "token_id actor type since until after_seq head_seq";
-constexpr std::string_view kStreamQuery = "token_id actor type since until after_seq";
-constexpr std::string_view kTokensQuery = "owner as_of expiring_within";
-
-// clang-format off
-constexpr std::array kRoutes = {
-    Route{verb::get,    "/healthz",                        Access::open,      {},         false, handle_healthz, kQueryNotRead},
-    Route{verb::get,    "/readyz",                         Access::open,      {},         false, handle_readyz, kQueryNotRead},
-    Route{verb::get,    "/api/v1/openapi.json",            Access::open,      {},         false, handle_openapi, kQueryNotRead},
-    Route{verb::get,    "/metrics",                        Access::open,      {},         false, handle_metrics, kQueryNotRead},
-    Route{verb::get,    "/",                               Access::open,      {},         false, handle_web_asset, kQueryNotRead},
-    Route{verb::get,    "/{}",                             Access::open,      {},         false, handle_web_asset, kQueryNotRead},
-    Route{verb::post,   "/api/v1/session",                 Access::open,      {},         true, handle_login, {}},
-    Route{verb::delete_, "/api/v1/session",                Access::signed_in, {},         false, handle_logout, {}, BearerUse::never},
-    Route{verb::post,   "/api/v1/session/reauth",          Access::signed_in, {},         true, handle_reauth, {}, BearerUse::never},
-    Route{verb::get,    "/api/v1/me",                      Access::signed_in, {},         false, handle_me, {}},
-    Route{verb::patch,  "/api/v1/me/password",             Access::signed_in, {},         true, handle_change_password, {}, BearerUse::never},
-    Route{verb::get,    "/api/v1/users",                   Access::group,     kAdmins,    false, handle_list_users, {}, BearerUse::never},
-    Route{verb::post,   "/api/v1/users",                   Access::group,     kAdmins,    true, handle_create_user, {}, BearerUse::never},
-    Route{verb::patch,  "/api/v1/users/{}",                Access::group,     kAdmins,    true, handle_patch_user, {}, BearerUse::never},
-    Route{verb::delete_, "/api/v1/users/{}",               Access::group,     kAdmins,    true, handle_delete_user, {}, BearerUse::never},
-    Route{verb::post,   "/api/v1/users/{}/revoke-tokens",  Access::group,     kAdmins,    true, handle_revoke_user_tokens, {}, BearerUse::never},
-    Route{verb::get,    "/api/v1/tokens",                  Access::signed_in, {},         true, handle_list_tokens, kTokensQuery},
-    Route{verb::post,   "/api/v1/tokens",                  Access::group,     kApiTokens, true, handle_create_token, {}, BearerUse::manage},
-    Route{verb::get,    "/api/v1/tokens/{}",               Access::group,     kApiTokens, false, handle_get_token, {}},
-    Route{verb::patch,  "/api/v1/tokens/{}",               Access::group,     kApiTokens, true, handle_update_token, {}, BearerUse::manage},
-    Route{verb::delete_, "/api/v1/tokens/{}",              Access::group,     kApiTokens, true, handle_delete_token, {}, BearerUse::manage},
-    Route{verb::post,   "/api/v1/tokens/{}/reveal",        Access::group,     kApiTokens, false, handle_reveal_token, {}, BearerUse::manage},
-    Route{verb::get,    "/api/v1/tokens/{}/history",       Access::group,     kApiTokens, true, handle_token_history, {}},
-    Route{verb::post,   "/api/v1/introspect",              Access::open,      {},         false, handle_introspect, {}},
-    Route{verb::get,    "/api/v1/audit",                   Access::group,     kAuditors,  true, handle_audit_query, kAuditQuery},
-    Route{verb::get,    "/api/v1/audit/verify",            Access::group,     kAuditors,  true, handle_audit_verify, {}},
-    Route{verb::get,    "/api/v1/audit/checkpoints",       Access::group,     kAuditors,  true, handle_list_checkpoints, {}},
-    Route{verb::post,   "/api/v1/audit/checkpoints",       Access::group,     kAuditors,  true, handle_create_checkpoint, {}, BearerUse::never},
-    Route{verb::get,    "/api/v1/audit/export",            Access::group,     kAuditors,  true, handle_audit_export, kExportQuery},
-    Route{verb::get,    "/api/v1/audit/export/manifest",   Access::group,     kAuditors,  true, handle_audit_export_manifest, kManifestQuery},
-    Route{verb::get,    "/api/v1/audit/stream",            Access::group,     kAuditors,  true, handle_audit_stream, kStreamQuery},
-};
-// clang-format on
 
 // Matches `segments` against `pattern`, collecting the {} segments.
 bool match(std::string_view pattern, const std::vector<std::string>& segments, std::vector<std::string>& params) {
@@ -284,7 +218,7 @@ std::optional<Error> authenticate(App& app, Call& call, const Route& route) {
     if (!token.active) return Error::unauthenticated("The API token is unknown, expired or deleted.");
     call.user = app.users.get(token.owner);
     if (!call.user) return unauthenticated();
-    call.ctx.actor = {token.owner, "api_token", token.token_id};
+    call.ctx.actor = {token.owner, Via::api_token, token.token_id};
     return check_bearer_use(route, token);
   }
   call.session_id = cookie_value(call.req[net::http::field::cookie], app.settings.session_cookie_name());
@@ -293,7 +227,7 @@ std::optional<Error> authenticate(App& app, Call& call, const Route& route) {
   if (!username) return Error::unauthenticated("Your session has ended; sign in again.");
   call.user = app.users.get(*username);
   if (!call.user) return unauthenticated();
-  call.ctx.actor = {*username, "session", {}};
+  call.ctx.actor = {*username, Via::session, {}};
   return std::nullopt;
 }
 
@@ -336,7 +270,7 @@ Routed route_request(App& app, const net::Request& req, std::string client_ip, T
   }
 
   bool path_known = false;
-  for (const Route& route : kRoutes) {
+  for (const Route& route : route_table()) {
     if (!match(route.pattern, segments, call.params)) continue;
     path_known = true;
     if (route.method == req.method()) {
@@ -355,6 +289,7 @@ Routed route_request(App& app, const net::Request& req, std::string client_ip, T
   routed.route_name = route.pattern;
   routed.blocking = route.blocking;
   routed.handler = route.handler;
+  routed.flags = route.flags;
 
   if (route.access != Access::open) {
     if (auto refused = authenticate(app, call, route)) {
@@ -366,8 +301,7 @@ Routed route_request(App& app, const net::Request& req, std::string client_ip, T
     }
     // An admin-set password (must_change): until she picks her own, the user may only do that,
     // see herself and sign out.
-    if (call.user->must_change_password && route.handler != handle_change_password && route.handler != handle_me &&
-        route.handler != handle_logout) {
+    if (call.user->must_change_password && !has(route.flags, RouteFlag::during_password_change)) {
       routed.answer = error_response({ErrorCode::password_change_required,
                                       "Choose a new password first (PATCH /api/v1/me/password)."});
       return routed;
@@ -378,13 +312,19 @@ Routed route_request(App& app, const net::Request& req, std::string client_ip, T
       return routed;
     }
   }
-  const bool by_token = call.ctx.actor.via == "api_token";
-  if (is_unsafe(req.method()) && !by_token && route.handler != handle_introspect &&
+  const bool by_token = call.ctx.actor.via == Via::api_token;
+  if (is_unsafe(req.method()) && !by_token && !has(route.flags, RouteFlag::cross_site_allowed) &&
       cross_site(req, app.settings, *host)) {
     routed.answer = error_response({ErrorCode::csrf, "Cross-site requests are refused."});
     return routed;
   }
-  if (auto refused = check_query(route, call, repeated)) routed.answer = error_response(*refused);
+  if (auto refused = check_query(route, call, repeated)) {
+    routed.answer = error_response(*refused);
+    return routed;
+  }
+  if (has(route.flags, RouteFlag::json_body)) {
+    if (auto json = require_json_body(call); !json) routed.answer = error_response(json.error());
+  }
   return routed;
 }
 
@@ -401,7 +341,7 @@ std::optional<std::string_view> bearer_credentials(std::string_view authorizatio
 
 std::function<bool(Timestamp)> access_recheck(App& app, const Call& call, std::string_view group) {
   std::string code;
-  if (call.ctx.actor.via == "api_token") {
+  if (call.ctx.actor.via == Via::api_token) {
     code = std::string(bearer_credentials(call.req[net::http::field::authorization]).value_or(""));
   }
   return [&app, code = std::move(code), session_id = call.session_id, user = call.ctx.actor.user,
@@ -419,7 +359,9 @@ std::function<bool(Timestamp)> access_recheck(App& app, const Call& call, std::s
 
 std::vector<std::pair<std::string, std::string>> route_list() {
   std::vector<std::pair<std::string, std::string>> routes;
-  for (const Route& r : kRoutes) routes.emplace_back(std::string(net::http::to_string(r.method)), std::string(r.pattern));
+  for (const Route& r : route_table()) {
+    routes.emplace_back(std::string(net::http::to_string(r.method)), std::string(r.pattern));
+  }
   return routes;
 }
 

@@ -1,6 +1,7 @@
 // Routing as a plain function: given the app and a request, find the route, parse the target,
-// authenticate (session cookie or API token), authorize, and refuse cross-site writes. Either
-// the answer is known at once (404, 405, 401, 403, …) or a handler is to be run. No sockets:
+// authenticate (session cookie or API token), authorize, refuse cross-site writes, check the
+// query and, where the route takes one, that the body is JSON. Either the answer is known at once
+// (404, 405, 401, 403, 400, 415, …) or a handler is to be run. No sockets:
 // testable on its own, and the connection code only moves bytes.
 #pragma once
 
@@ -12,10 +13,9 @@
 #include <vector>
 
 #include "http/call.hpp"
+#include "http/route_table.hpp"
 
 namespace tl {
-
-struct Route;
 
 struct Routed {
   explicit Routed(const net::Request& req) : call(req) {}
@@ -24,6 +24,7 @@ struct Routed {
   std::string_view route_name = "unmatched";  // the pattern, for logs and metrics
   bool blocking = false;                      // run on the worker pool, not an I/O thread
   Handler handler = nullptr;
+  RouteFlag flags = RouteFlag::none;          // the route's (http/route_table.hpp)
   std::optional<net::Response> answer;        // set when no handler is to run
   Call call;
 };

@@ -58,7 +58,7 @@ std::size_t ExpiryNotifier::scan(Timestamp now) {
     // Recorded either way, so a dead receiver is not retried forever; the event says whether
     // it was delivered. A conflict (the token changed meanwhile) leaves it for the next scan.
     auto recorded = store_.append({row.state.id, row.state.version, {TokenExpiryNotified{window, ok}},
-                                   {"system", "system", {}}, {}, row.state.owner, {}});
+                                   {"system", Via::system, {}}, {}, row.state.owner, {}});
     if (!recorded && recorded.error().code != ErrorCode::version_conflict) {
       spdlog::warn("expiry notice for token {} not recorded: {}", row.state.id, recorded.error().message);
     }

@@ -88,7 +88,7 @@ Status check_master_key(EventStore& store, const TokenSecrets& secrets, const st
   }
   if (!may_record) return {};
   auto appended = store.append({std::string(kKeyCheckStream), kNoStream, {KeyCheckRecorded{secrets.key_check_value()}},
-                                Actor{"tokenledger", "system", ""}, Source{}, "", {}});
+                                Actor{"tokenledger", Via::system, ""}, Source{}, "", {}});
   if (!appended) return std::move(appended).error();
   return {};
 }

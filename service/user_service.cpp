@@ -157,7 +157,7 @@ Result<std::optional<std::string>> UserService::bootstrap_admin(const std::strin
   std::string chosen = generated ? random_password() : password;
   // 119 random bits pass the dictionary all but never; a draw that does not is simply redrawn.
   for (int i = 0; generated && i < 8 && !check_new_password(chosen); ++i) chosen = random_password();
-  const RequestContext system{{"system", "system", {}}, {}};
+  const RequestContext system{{"system", Via::system, {}}, {}};
   auto created = create(system, "admin", chosen, {std::string(kGroupAdmins)});
   if (!created) return std::move(created).error();
   return generated ? std::optional<std::string>{chosen} : std::optional<std::string>{""};

@@ -119,7 +119,7 @@ RequestContext admin_context() {
   Actor actor;
   // The real uid, not $USER or $SUDO_USER: anyone can set those (issue 11).
   actor.user = account_name(getuid());
-  actor.via = "admin_tool";
+  actor.via = Via::admin_tool;
   if (auto login = login_uid()) actor.login_user = account_name(*login);
   actor.host = host_name();
   if (const char* sudo = std::getenv("SUDO_USER"); sudo != nullptr) actor.sudo_user = to_valid_utf8(sudo, kMaxOsText);

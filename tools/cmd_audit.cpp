@@ -71,7 +71,7 @@ std::string details(const Record& r) {
 }
 
 std::string actor_of(const Record& r) {
-  std::string via = r.actor.via;
+  std::string via(r.actor.stored_via());
   if (!r.actor.token_id.empty()) via += " " + r.actor.token_id;
   return r.actor.user + " (" + via + ")";
 }

@@ -12,7 +12,7 @@ Record sample() {
   r.at = *parse_rfc3339("2026-11-27T18:04:14.107Z");
   r.stream = "tok_1";
   r.version = 3;
-  r.actor = {"alice", "api_token", "tok_0"};
+  r.actor = {"alice", Via::api_token, "tok_0"};
   r.source = {"127.0.0.1", "curl/8 \"quoted\"", "req-1"};
   r.token_id = "tok_1";
   r.owner = "alice";
@@ -31,7 +31,7 @@ TEST(CodecTest, RoundTripKeepsEveryField) {
   EXPECT_EQ(back->stream, "tok_1");
   EXPECT_EQ(back->version, 3u);
   EXPECT_EQ(back->actor.user, "alice");
-  EXPECT_EQ(back->actor.via, "api_token");
+  EXPECT_EQ(back->actor.via, Via::api_token);
   EXPECT_EQ(back->actor.token_id, "tok_0");
   EXPECT_EQ(back->source.user_agent, "curl/8 \"quoted\"");
   EXPECT_EQ(back->owner, "alice");
@@ -143,7 +143,7 @@ TEST(CodecTest, DecodingIntoAReusedRecordLeavesNothingBehind) {
   Record first = sample();  // actor token_id, TokenCreated with every field
   encode_record(first);
   Record second = sample();
-  second.actor = {"bob", "session", {}};
+  second.actor = {"bob", Via::session, {}};
   second.source = {"10.0.0.2", {}, {}};
   second.event = TokenDeleted{};
   encode_record(second);
@@ -174,7 +174,7 @@ TEST(CodecTest, DecodingIntoAReusedRecordLeavesNothingBehind) {
 // the host and sudo's hint, each beside the actor's user, each written only when set.
 TEST(CodecTest, AdminToolActorFieldsRoundTrip) {
   Record r = sample();
-  r.actor = {"carol", "admin_tool", {}, "carol-login", "host-1", "alice"};
+  r.actor = {"carol", Via::admin_tool, {}, "carol-login", "host-1", "alice"};
   encode_record(r);
   EXPECT_NE(
       r.raw.find(
@@ -212,7 +212,7 @@ TEST(CodecTest, ActorWithoutOsFieldsKeepsItsBytes) {
 
 TEST(CodecTest, AdminToolActorFieldsAreDecodedStrictly) {
   Record r = sample();
-  r.actor = {"carol", "admin_tool", {}, "carol", "host-1", {}};
+  r.actor = {"carol", Via::admin_tool, {}, "carol", "host-1", {}};
   encode_record(r);
   auto with = [&](std::string_view from, std::string_view to) {
     std::string bad = r.raw;

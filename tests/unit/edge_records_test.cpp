@@ -16,7 +16,7 @@ Record sample() {
   r.at = *parse_rfc3339("2026-11-27T18:04:14.107Z");
   r.stream = "tok_1";
   r.version = 1;
-  r.actor = {"alice", "session", {}};
+  r.actor = {"alice", Via::session, {}};
   r.source = {"198.51.100.8", "curl/8", "0123456789abcdef"};
   r.token_id = "tok_1";
   r.owner = "alice";
@@ -64,7 +64,7 @@ TEST(EdgeRecordsTest, AFullDiskAnswerTellsNothingAboutFreeSpace) {
   testing::TempDir dir;
   auto store = EventStore::open(dir.path(), {.min_free_bytes = ~std::uint64_t{0}});  // never enough
   ASSERT_TRUE(store.ok()) << store.error().message;
-  auto appended = (*store)->append({"tok_1", kNoStream, {TokenRevealed{}}, {"alice", "session", {}},
+  auto appended = (*store)->append({"tok_1", kNoStream, {TokenRevealed{}}, {"alice", Via::session, {}},
                                     {"127.0.0.1", "ua", "r1"}, "alice", {}});
   ASSERT_FALSE(appended.ok());
   EXPECT_EQ(appended.error().code, ErrorCode::unavailable);

@@ -20,14 +20,14 @@ std::unique_ptr<EventStore> open_store(const std::string& dir) {
 }
 
 AppendRequest reveal(const std::string& stream, std::uint64_t expected) {
-  return {stream, expected, {TokenRevealed{}}, {"alice", "session", {}}, {"127.0.0.1", "ua", "r1"}, "alice", {}};
+  return {stream, expected, {TokenRevealed{}}, {"alice", Via::session, {}}, {"127.0.0.1", "ua", "r1"}, "alice", {}};
 }
 
 TEST(EventStoreTest, AppendAndReadRoundTrip) {
   testing::TempDir dir;
   auto store = open_store(dir.path());
   auto r = store->append({"tok_1", kNoStream, {TokenCreated{"alice", "CI", 15, "l", "s"}, TokenRevealed{}},
-                          {"alice", "session", {}}, {"127.0.0.1", "ua", "r1"}, "alice", {}});
+                          {"alice", Via::session, {}}, {"127.0.0.1", "ua", "r1"}, "alice", {}});
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->first_seq, 1u);
   EXPECT_EQ(r->last_seq, 2u);

@@ -49,8 +49,8 @@ class MembershipTest : public ::testing::Test {
   std::unique_ptr<ReadModel> model_;
   std::unique_ptr<UserService> users_;
   std::unique_ptr<TokenService> tokens_;
-  const RequestContext admin_{{"admin", "session", {}}, {"127.0.0.1", "test", "r"}};
-  const RequestContext alice_{{"alice", "session", {}}, {"127.0.0.1", "test", "r"}};
+  const RequestContext admin_{{"admin", Via::session, {}}, {"127.0.0.1", "test", "r"}};
+  const RequestContext alice_{{"alice", Via::session, {}}, {"127.0.0.1", "test", "r"}};
 };
 
 TEST_F(MembershipTest, LeavingApiTokensMakesTokensInactiveAndReturningRestoresThem) {

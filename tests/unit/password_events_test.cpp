@@ -18,7 +18,7 @@ Record user_record(Event event) {
   r.at = kT0;
   r.stream = "user:dora";
   r.version = 1;
-  r.actor = {"admin", "session", {}};
+  r.actor = {"admin", Via::session, {}};
   r.event = std::move(event);
   r.prev_hash = kGenesisHash;
   encode_record(r);

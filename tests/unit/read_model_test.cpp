@@ -36,7 +36,7 @@ Snapshot snapshot(const ReadModel& model) {
 // Token owners exist, in api-tokens, before they create tokens (access follows membership).
 void add_token_users(EventStore& store, ReadModel& model, std::initializer_list<const char*> names) {
   UserService users(store, model);
-  const RequestContext admin{{"admin", "session", {}}, {}};
+  const RequestContext admin{{"admin", Via::session, {}}, {}};
   for (const char* name : names) ASSERT_TRUE(users.create(admin, name, "password-of-user", {"api-tokens"}).ok());
 }
 
@@ -52,11 +52,11 @@ class ReadModelTest : public ::testing::Test {
     TokenSecrets secrets(test_key());
     TokenService tokens(store, model, secrets, 100);
     UserService users(store, model);
-    const RequestContext admin{{"admin", "session", {}}, {"127.0.0.1", "test", "r"}};
+    const RequestContext admin{{"admin", Via::session, {}}, {"127.0.0.1", "test", "r"}};
     ASSERT_TRUE(users.create(admin, "alice", "alice-password-1", {"api-tokens"}).ok());
     ASSERT_TRUE(users.create(admin, "bob", "bob-password-12", {"api-tokens", "auditors"}).ok());
-    const RequestContext alice{{"alice", "session", {}}, {"127.0.0.1", "test", "r"}};
-    const RequestContext bob{{"bob", "session", {}}, {"127.0.0.1", "test", "r"}};
+    const RequestContext alice{{"alice", Via::session, {}}, {"127.0.0.1", "test", "r"}};
+    const RequestContext bob{{"bob", Via::session, {}}, {"127.0.0.1", "test", "r"}};
     std::vector<std::string> ids;
     for (int i = 0; i < 30; ++i) {
       const auto& who = i % 3 == 0 ? bob : alice;
@@ -159,7 +159,7 @@ TEST_F(ReadModelTest, TokenTableIndexesByOwnerAndLookup) {
   ASSERT_TRUE(model.load().ok());
   TokenSecrets secrets(test_key());
   TokenService tokens(*store, model, secrets, 3);
-  const RequestContext alice{{"alice", "session", {}}, {}};
+  const RequestContext alice{{"alice", Via::session, {}}, {}};
   add_token_users(*store, model, {"alice"});
   auto first = tokens.create(alice, "one", 10, now_ms());
   auto second = tokens.create(alice, "two", 10, now_ms());
@@ -187,7 +187,7 @@ TEST_F(ReadModelTest, UsesAreCoalescedIntoFewTokenUsedEvents) {
   TokenSecrets secrets(test_key());
   UsageTracker usage(*store, model.tokens(), std::chrono::hours{1});
   TokenService tokens(*store, model, secrets, 100, &usage);
-  const RequestContext alice{{"alice", "session", {}}, {}};
+  const RequestContext alice{{"alice", Via::session, {}}, {}};
   ASSERT_TRUE(UserService(*store, model).create(alice, "alice", "alice-password-1", {"api-tokens"}).ok());
   auto row = tokens.create(alice, "a", 10, now_ms()).value();
   const std::string code = tokens.reveal(alice, row.state.id).value();
@@ -216,7 +216,7 @@ TEST_F(ReadModelTest, ExpiryNotifierSendsEachNoticeOnceAndRecordsIt) {
   ASSERT_TRUE(model.load().ok());
   TokenSecrets secrets(test_key());
   TokenService tokens(*store, model, secrets, 100);
-  const RequestContext alice{{"alice", "session", {}}, {}};
+  const RequestContext alice{{"alice", Via::session, {}}, {}};
   add_token_users(*store, model, {"alice"});
   const Timestamp t0 = now_ms();
   auto row = tokens.create(alice, "soon", 10, t0).value();
@@ -256,8 +256,8 @@ TEST_F(ReadModelTest, AuditQueriesFilterAndPage) {
   ASSERT_TRUE(model.load().ok());
   TokenSecrets secrets(test_key());
   TokenService tokens(*store, model, secrets, 100);
-  const RequestContext alice{{"alice", "session", {}}, {}};
-  const RequestContext bob{{"bob", "session", {}}, {}};
+  const RequestContext alice{{"alice", Via::session, {}}, {}};
+  const RequestContext bob{{"bob", Via::session, {}}, {}};
   add_token_users(*store, model, {"alice", "bob"});
   auto a = tokens.create(alice, "a", 10, now_ms()).value();
   auto b = tokens.create(bob, "b", 10, now_ms()).value();

@@ -17,12 +17,12 @@ namespace tl {
 namespace {
 
 AppendRequest reveal(const std::string& stream, std::string user_agent) {
-  return {stream, kAnyVersion, {TokenRevealed{}}, {"alice", "session", {}}, {"127.0.0.1", std::move(user_agent), "r1"},
+  return {stream, kAnyVersion, {TokenRevealed{}}, {"alice", Via::session, {}}, {"127.0.0.1", std::move(user_agent), "r1"},
           "alice", {}};
 }
 
 AppendRequest created(const std::string& stream) {
-  return {stream, kNoStream, {TokenCreated{"alice", "CI", 15, "l", "s"}}, {"alice", "session", {}},
+  return {stream, kNoStream, {TokenCreated{"alice", "CI", 15, "l", "s"}}, {"alice", Via::session, {}},
           {"127.0.0.1", "ua", "r1"}, "alice", {}};
 }
 
@@ -33,7 +33,7 @@ Record legacy_record(std::string user_agent) {
   r.at = Timestamp(std::chrono::milliseconds(1'790'000'000'000));
   r.stream = "tok_1";
   r.version = 1;
-  r.actor = {"alice", "session", {}};
+  r.actor = {"alice", Via::session, {}};
   r.source = {"127.0.0.1", std::move(user_agent), "r1"};
   r.token_id = "tok_1";
   r.owner = "alice";

@@ -16,7 +16,7 @@ class SignedCheckpointsTest : public ::testing::Test {
   }
   void append(int n) {
     for (int i = 0; i < n; ++i) {
-      ASSERT_TRUE(store_->append({"s", kAnyVersion, {TokenRevealed{}}, {"alice", "session", {}}, {}, "alice", {}}).ok());
+      ASSERT_TRUE(store_->append({"s", kAnyVersion, {TokenRevealed{}}, {"alice", Via::session, {}}, {}, "alice", {}}).ok());
     }
   }
   testing::TempDir dir_;
