@@ -183,7 +183,7 @@ Result<DatasetSummary> generate_dataset(const DatasetOptions& o) {
     auto created = decide_create_user(UserState{}, name, {std::string(kGroupApiTokens)});
     if (!created) return std::move(created).error();
     appender.submit({user_stream(name), kNoStream, {std::move(created).value()}, admin_actor, random_source(rng), {},
-                     {{"credentials", name, shared_hash}}});
+                     {{SideStore::credentials, name, shared_hash}}});
   }
 
   TokenSecrets secrets(*master_key);
@@ -212,7 +212,7 @@ Result<DatasetSummary> generate_dataset(const DatasetOptions& o) {
     if (owner == 0 && codes_out.is_open()) codes_out << id << ' ' << code << '\n';
     live.push_back({id, owner, 1});
     return appender.submit({id, kNoStream, {std::move(created).value()}, Actor{owners[owner], Via::session, {}},
-                            random_source(rng), owners[owner], {{"keys", id, std::move(sealed.wrapped_data_key)}}});
+                            random_source(rng), owners[owner], {{SideStore::keys, id, std::move(sealed.wrapped_data_key)}}});
   };
   auto other = [&](LiveToken& t) {
     AppendRequest req{t.id, t.version, {}, token_actor(t), random_source(rng), owners[t.owner], {}};
@@ -241,7 +241,7 @@ Result<DatasetSummary> generate_dataset(const DatasetOptions& o) {
     const bool revoked = rng() % 10 == 0;
     return appender.submit({t.id, t.version, {TokenDeleted{revoked ? kDeleteReasons[pick(rng, 2)] : ""}},
                             revoked ? admin_actor : Actor{owners[t.owner], Via::session, {}}, random_source(rng),
-                            owners[t.owner], {{"keys", t.id, std::nullopt}}});
+                            owners[t.owner], {{SideStore::keys, t.id, std::nullopt}}});
   };
 
   std::uint64_t produced = user_events;

@@ -1,6 +1,5 @@
 #include "eventstore/database_id.hpp"
 
-#include <rocksdb/db.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -20,16 +19,15 @@ bool well_formed(const std::string& id) {
 
 }  // namespace
 
-Result<std::optional<std::string>> read_database_id(const EventStore& store) {
-  std::string value;
-  const auto s = store.db().Get(rocksdb::ReadOptions(), store.column_family("meta"), kKey, &value);
-  if (s.IsNotFound()) return std::optional<std::string>();
-  if (!s.ok()) return Error::unavailable("cannot read the database id: " + s.ToString());
-  if (!well_formed(value)) return Error::internal("the stored database id is not 32 hex digits (the meta data was altered)");
-  return std::optional<std::string>(std::move(value));
+Result<std::optional<std::string>> read_database_id(const EventLog& store) {
+  auto value = store.get_side(SideStore::meta, kKey);
+  if (!value) return Error::unavailable("cannot read the database id: " + value.error().message);
+  if (!*value) return std::optional<std::string>();
+  if (!well_formed(**value)) return Error::internal("the stored database id is not 32 hex digits (the meta data was altered)");
+  return std::move(value).value();
 }
 
-Result<std::string> ensure_database_id(EventStore& store) {
+Result<std::string> ensure_database_id(EventLog& store) {
   auto existing = read_database_id(store);
   if (!existing) return existing.error();
   if (*existing) return **existing;
@@ -37,10 +35,10 @@ Result<std::string> ensure_database_id(EventStore& store) {
   unsigned char bytes[kIdBytes];
   randombytes_buf(bytes, sizeof bytes);
   std::string id = to_hex(bytes, sizeof bytes);
-  rocksdb::WriteOptions sync;
-  sync.sync = true;  // an id that is handed out (in a backup) must survive a crash
-  const auto s = store.db().Put(sync, store.column_family("meta"), kKey, id);
-  if (!s.ok()) return Error::unavailable("cannot store the database id: " + s.ToString());
+  // A synced write: an id that is handed out (in a backup) must survive a crash.
+  if (auto s = store.put_side(SideStore::meta, kKey, id); !s) {
+    return Error::unavailable("cannot store the database id: " + s.error().message);
+  }
   return id;
 }
 

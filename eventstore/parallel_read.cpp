@@ -3,13 +3,11 @@
 // it decodes. So workers each take every n-th chunk of seqs, read and decode it with their own
 // iterator and decoder into a ring of chunks, and the calling thread visits the chunks in order:
 // the visitor still sees every record once, in seq order, on the calling thread.
-#include <rocksdb/db.h>
-
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 
-#include "eventstore/event_store.hpp"
+#include "eventstore/event_store_impl.hpp"
 
 namespace tl {
 namespace {
@@ -43,7 +41,7 @@ Status EventStore::read_range_parallel(std::uint64_t from, std::uint64_t to,
     rocksdb::ReadOptions options;
     options.readahead_size = 2 << 20;
     options.adaptive_readahead = true;
-    std::unique_ptr<rocksdb::Iterator> it(db().NewIterator(options, column_family("events")));
+    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(options, impl_->cf("events")));
     RecordDecoder decoder;
     for (std::uint64_t k = worker; k < chunks; k += threads) {
       Chunk& chunk = ring[k % slots];

@@ -1,6 +1,5 @@
 #include "eventstore/signed_checkpoints.hpp"
 
-#include <rocksdb/db.h>
 #include <simdjson.h>
 #include <sodium.h>
 
@@ -32,7 +31,7 @@ CheckpointSigner::~CheckpointSigner() { sodium_memzero(secret_.data(), secret_.s
 
 std::string CheckpointSigner::public_key_hex() const { return to_hex(public_.data(), public_.size()); }
 
-Result<SignedCheckpoint> CheckpointSigner::sign_head(EventStore& store) {
+Result<SignedCheckpoint> CheckpointSigner::sign_head(EventLog& store) {
   std::lock_guard lock(mutex_);
   auto existing = list_checkpoints(store);
   if (!existing) return std::move(existing).error();
@@ -55,10 +54,9 @@ Result<SignedCheckpoint> CheckpointSigner::sign_head(EventStore& store) {
   body += to_hex(signature, sizeof signature);
   body += "\"}";
 
-  rocksdb::WriteOptions sync;
-  sync.sync = true;
-  auto s = store.db().Put(sync, store.column_family("meta"), std::string(kPrefix) + encode_be64(head.seq), body);
-  if (!s.ok()) return Error::unavailable("cannot store the checkpoint: " + s.ToString());
+  if (auto s = store.put_side(SideStore::meta, std::string(kPrefix) + encode_be64(head.seq), body); !s) {
+    return Error::unavailable("cannot store the checkpoint: " + s.error().message);
+  }
   return parse_checkpoint(body);
 }
 
@@ -88,15 +86,23 @@ Result<SignedCheckpoint> parse_checkpoint(std::string_view raw) {
   return c;
 }
 
-Result<std::vector<SignedCheckpoint>> list_checkpoints(const EventStore& store) {
+Result<std::vector<SignedCheckpoint>> list_checkpoints(const EventLog& store) {
   std::vector<SignedCheckpoint> out;
-  std::unique_ptr<rocksdb::Iterator> it(store.db().NewIterator({}, store.column_family("meta")));
-  for (it->Seek(kPrefix); it->Valid() && it->key().starts_with(kPrefix); it->Next()) {
-    auto c = parse_checkpoint(it->value().ToStringView());
-    if (!c) return std::move(c).error();
-    out.push_back(std::move(c).value());
-  }
-  if (!it->status().ok()) return Error::unavailable("checkpoints: " + it->status().ToString());
+  Status parsed;
+  auto scanned = store.scan_side(
+      SideStore::meta,
+      [&](std::string_view, std::string_view value) {
+        auto c = parse_checkpoint(value);
+        if (!c) {
+          parsed = std::move(c).error();
+          return false;
+        }
+        out.push_back(std::move(c).value());
+        return true;
+      },
+      kPrefix);
+  if (!parsed) return std::move(parsed).error();
+  if (!scanned) return Error::unavailable("checkpoints: " + scanned.error().message);
   return out;
 }
 
@@ -110,7 +116,7 @@ bool checkpoint_signature_valid(const SignedCheckpoint& c, std::string_view publ
                                      signed_length, key->data()) == 0;
 }
 
-CheckpointReport verify_checkpoints(const EventStore& store, std::string_view trusted_public_key_hex) {
+CheckpointReport verify_checkpoints(const EventLog& store, std::string_view trusted_public_key_hex) {
   CheckpointReport report;
   auto fail = [&](std::uint64_t seq, std::string problem) {
     report.ok = false;

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "domain/result.hpp"
-#include "eventstore/event_store.hpp"
+#include "eventstore/event_log.hpp"
 
 namespace tl {
 
@@ -44,7 +44,7 @@ class CheckpointSigner {
 
   std::string public_key_hex() const;
   // Signs the current head, unless the last checkpoint already names it. Returns the newest.
-  Result<SignedCheckpoint> sign_head(EventStore& store);
+  Result<SignedCheckpoint> sign_head(EventLog& store);
 
  private:
   CheckpointSigner() = default;
@@ -54,7 +54,7 @@ class CheckpointSigner {
 };
 
 // Every checkpoint, oldest first.
-Result<std::vector<SignedCheckpoint>> list_checkpoints(const EventStore& store);
+Result<std::vector<SignedCheckpoint>> list_checkpoints(const EventLog& store);
 // One checkpoint object in any JSON layout; `raw` is set to its canonical bytes (as sign_head
 // writes them), which its signature and the next checkpoint's prev cover.
 Result<SignedCheckpoint> parse_checkpoint(std::string_view raw);
@@ -65,6 +65,6 @@ bool checkpoint_signature_valid(const SignedCheckpoint& c, std::string_view publ
 
 // Checks each checkpoint's signature (against `trusted_public_key_hex`, or the key it names
 // when empty), the chain of `prev`, and that the log's record at its seq has its hash.
-CheckpointReport verify_checkpoints(const EventStore& store, std::string_view trusted_public_key_hex);
+CheckpointReport verify_checkpoints(const EventLog& store, std::string_view trusted_public_key_hex);
 
 }  // namespace tl

@@ -1,9 +1,6 @@
-// The chain check (verify), apart from the appender: it reads only through the store's public
-// handles, so it can be read and reviewed on its own.
-#include <rocksdb/db.h>
-
+// The chain check (verify), apart from the appender, so it can be read and reviewed on its own.
 #include "eventstore/codec.hpp"
-#include "eventstore/event_store.hpp"
+#include "eventstore/event_store_impl.hpp"
 
 namespace tl {
 
@@ -23,7 +20,7 @@ VerifyReport EventStore::verify_from(std::uint64_t from, const std::string& prev
     report.problem = std::move(problem);
     return report;
   };
-  std::unique_ptr<rocksdb::Iterator> it(db().NewIterator({}, column_family("events")));
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator({}, impl_->cf("events")));
   std::uint64_t expected = from;
   for (it->Seek(encode_be64(from)); it->Valid(); it->Next(), ++expected) {
     const std::uint64_t key_seq = decode_be64(it->key().ToStringView());
@@ -35,7 +32,7 @@ VerifyReport EventStore::verify_from(std::uint64_t from, const std::string& prev
     if (record->seq != expected) return fail(expected, "the record names another seq");
     if (record->prev_hash != report.head.hash) return fail(expected, "prev_hash does not link to the record before");
     std::string indexed;
-    const auto s = db().Get({}, column_family("streams"), stream_index_key(record->stream, record->version), &indexed);
+    const auto s = impl_->db->Get({}, impl_->cf("streams"), stream_index_key(record->stream, record->version), &indexed);
     if (!s.ok() || decode_be64(indexed) != expected) {
       return fail(expected,
                   "stream " + record->stream + " version " + std::to_string(record->version) +
@@ -52,39 +49,6 @@ VerifyReport EventStore::verify_from(std::uint64_t from, const std::string& prev
   }
   if (!it->status().ok()) return fail(expected, it->status().ToString());
   return report;
-}
-
-}  // namespace tl
-
-namespace tl {
-
-Status EventStore::scan_side(const std::string& family,
-                             const std::function<bool(std::string_view, std::string_view)>& visit) const {
-  rocksdb::ReadOptions scan;
-  scan.fill_cache = false;
-  std::unique_ptr<rocksdb::Iterator> it(db().NewIterator(scan, column_family(family)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (!visit(it->key().ToStringView(), it->value().ToStringView())) break;
-  }
-  if (!it->status().ok()) return Error::unavailable(family + ": " + it->status().ToString());
-  return {};
-}
-
-Result<bool> EventStore::side_has(const std::string& family, const std::string& key) const {
-  std::string value;
-  const auto s = db().Get({}, column_family(family), key, &value);
-  if (s.IsNotFound()) return false;
-  if (!s.ok()) return Error::unavailable(family + ": " + s.ToString());
-  return true;
-}
-
-Result<std::optional<std::string>> EventStore::last_key_with_prefix(const std::string& family,
-                                                                     const std::string& prefix) const {
-  std::unique_ptr<rocksdb::Iterator> it(db().NewIterator({}, column_family(family)));
-  it->SeekForPrev(prefix + std::string(16, '\xff'));
-  if (!it->status().ok()) return Error::unavailable(family + ": " + it->status().ToString());
-  if (!it->Valid() || !it->key().starts_with(prefix)) return std::optional<std::string>{};
-  return std::optional<std::string>{it->key().ToString()};
 }
 
 }  // namespace tl

@@ -1,12 +1,9 @@
 #include "projections/audit_index.hpp"
 
-#include "eventstore/codec.hpp"
-
 #include <utility>
 #include <variant>
 
-#include <rocksdb/db.h>
-#include <rocksdb/write_batch.h>
+#include "eventstore/codec.hpp"
 
 namespace tl {
 namespace {
@@ -47,11 +44,10 @@ const std::vector<std::string>& known_event_types() {
   return types;
 }
 
-void AuditIndex::index(const Record& record, rocksdb::WriteBatch& batch) {
-  auto* cf = store_.column_family(kColumnFamily);
+void AuditIndex::index(const Record& record, IndexBatch& batch) {
   thread_local std::vector<std::string> keys;
   keys_of(record, keys);
-  for (const auto& key : keys) batch.Put(cf, key, {});
+  for (const auto& key : keys) batch.put(kColumnFamily, key, {});
 }
 
 std::uint64_t AuditIndex::first_seq_at_or_after(Timestamp t) const {
@@ -91,47 +87,33 @@ Status AuditIndex::scan(const AuditFilter& filter, const std::function<bool(cons
     return store_.read_range(lo, hi, [&](const Record& r) { return !matches(filter, r) || visit(r); });
   }
   const std::string prefix = index_key(kind, value, 0).substr(0, value.size() + 2);
-  auto& db = store_.db();
-  auto* events = store_.column_family("events");
-  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator({}, store_.column_family(kColumnFamily)));
-  // The records of a page are read with one MultiGet per batch, decoded into one reused Record:
-  // a Get and a fresh decode per record made a 100-event page cost ~1 ms (BM_AuditQueryByActor).
-  // The first batch is small, since a page is often a token's few events.
-  std::vector<std::string> keys;
-  std::vector<rocksdb::Slice> slices;
-  std::vector<rocksdb::PinnableSlice> values;
-  std::vector<rocksdb::Status> statuses;
-  RecordDecoder decoder;
-  Record record;
+  // The records are read a batch of seqs at a time (EventLog::read_seqs); the first batch is
+  // small, since a page is often a token's few events.
+  std::vector<std::uint64_t> seqs;
   bool more = true;
   std::size_t batch = 16;
   auto flush = [&]() -> Status {
-    const std::size_t n = keys.size();
-    slices.assign(keys.begin(), keys.end());
-    values.clear();
-    values.resize(n);
-    statuses.assign(n, rocksdb::Status());
-    db.MultiGet({}, events, n, slices.data(), values.data(), statuses.data(), /*sorted_input=*/true);
-    for (std::size_t i = 0; i < n && more; ++i) {
-      if (statuses[i].IsNotFound()) return Error::internal("the audit index names a missing record");
-      if (!statuses[i].ok()) return Error::unavailable("audit index: " + statuses[i].ToString());
-      if (auto decoded = decoder.decode(values[i].ToStringView(), record); !decoded) return decoded;
+    auto read = store_.read_seqs(seqs, [&](const Record& record) {
       if (matches(filter, record)) more = visit(record);
-    }
-    keys.clear();
+      return more;
+    });
+    seqs.clear();
     batch = 128;
-    return {};
+    return read;
   };
-  for (it->Seek(index_key(kind, value, lo)); more && it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    const std::string_view seq_bytes = it->key().ToStringView().substr(prefix.size());
-    if (decode_be64(seq_bytes) > hi) break;
-    keys.emplace_back(seq_bytes);
-    if (keys.size() == batch) {
-      if (auto flushed = flush(); !flushed) return flushed;
-    }
-  }
-  if (!it->status().ok()) return Error::unavailable("audit index: " + it->status().ToString());
-  if (more && !keys.empty()) return flush();
+  const std::string from = index_key(kind, value, lo);
+  Status flushed;
+  const StateScan entries{.prefix = prefix, .from = from};
+  auto scanned = store_.state().scan(kColumnFamily, entries, [&](std::string_view key, std::string_view) {
+    const std::uint64_t seq = decode_be64(key.substr(prefix.size()));
+    if (seq > hi) return false;
+    seqs.push_back(seq);
+    if (seqs.size() == batch) flushed = flush();
+    return more && flushed.ok();
+  });
+  if (!flushed) return flushed;
+  if (!scanned) return Error::unavailable("audit index: " + scanned.error().message);
+  if (more && !seqs.empty()) return flush();
   return {};
 }
 
@@ -152,38 +134,38 @@ Result<AuditPage> AuditIndex::query(const AuditFilter& filter, std::size_t limit
 }
 
 Status AuditIndex::rebuild(const std::function<void(std::uint64_t)>& progress) {
-  auto& db = store_.db();
-  auto* cf = store_.column_family(kColumnFamily);
+  StateStore& state = store_.state();
   // One past any key: every key starts with 't', 'a' or 'y'.
-  auto s = db.DeleteRange({}, cf, std::string(1, '\0'), std::string(1, '\x7f'));
-  if (!s.ok()) return Error::unavailable("audit index: " + s.ToString());
-  rocksdb::WriteBatch batch;
+  if (auto s = state.erase_range(kColumnFamily, std::string(1, '\0'), std::string(1, '\x7f')); !s) {
+    return Error::unavailable("audit index: " + s.error().message);
+  }
+  auto batch = state.new_batch();
   std::uint64_t count = 0;
   Status written;
   auto folded = store_.read_range(1, UINT64_MAX, [&](const Record& r) {
-    index(r, batch);
+    index(r, *batch);
     if (++count % 10000 == 0) {
-      if (auto w = db.Write({}, &batch); !w.ok()) {
-        written = Error::unavailable("audit index: " + w.ToString());
+      if (auto w = state.write(*batch); !w) {
+        written = Error::unavailable("audit index: " + w.error().message);
         return false;
       }
-      batch.Clear();
+      batch->clear();
       if (progress) progress(count);
     }
     return true;
   });
   if (!folded) return folded;
   if (!written) return written;
-  s = db.Write({}, &batch);
-  if (!s.ok()) return Error::unavailable("audit index: " + s.ToString());
+  if (auto w = state.write(*batch); !w) return Error::unavailable("audit index: " + w.error().message);
   return {};
 }
 
 std::vector<std::string> AuditIndex::dump() const {
   std::vector<std::string> keys;
-  std::unique_ptr<rocksdb::Iterator> it(
-      store_.db().NewIterator({}, store_.column_family(kColumnFamily)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) keys.push_back(it->key().ToString());
+  (void)store_.state().scan(kColumnFamily, {}, [&](std::string_view key, std::string_view) {
+    keys.emplace_back(key);
+    return true;
+  });
   return keys;
 }
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "domain/result.hpp"
-#include "eventstore/event_store.hpp"
+#include "eventstore/event_log.hpp"
 
 namespace tl {
 
@@ -43,9 +43,9 @@ class AuditIndex final : public IndexWriter {
  public:
   static constexpr const char* kColumnFamily = "audit_index";
 
-  explicit AuditIndex(EventStore& store) : store_(store) {}
+  explicit AuditIndex(EventLog& store) : store_(store) {}
 
-  void index(const Record& record, rocksdb::WriteBatch& batch) override;
+  void index(const Record& record, IndexBatch& batch) override;
   // The keys index() writes for `record` (by token when it has one, by actor, by type), into `out`
   // (cleared first). The integrity check compares the stored index with these.
   static void keys_of(const Record& record, std::vector<std::string>& out);
@@ -66,7 +66,7 @@ class AuditIndex final : public IndexWriter {
  private:
   std::uint64_t first_seq_at_or_after(Timestamp t) const;
 
-  EventStore& store_;
+  EventLog& store_;
 };
 
 }  // namespace tl

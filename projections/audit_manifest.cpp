@@ -6,7 +6,7 @@
 
 namespace tl {
 
-Result<Head> export_head(const EventStore& store, std::optional<std::uint64_t> head_seq) {
+Result<Head> export_head(const EventLog& store, std::optional<std::uint64_t> head_seq) {
   const Head head = store.head();
   if (!head_seq || *head_seq == head.seq) return head;
   if (*head_seq > head.seq) {
@@ -20,7 +20,7 @@ Result<Head> export_head(const EventStore& store, std::optional<std::uint64_t> h
   return Head{*head_seq, (*record)->hash};
 }
 
-Result<std::string> export_manifest(const EventStore& store, const AuditIndex& index, AuditFilter filter,
+Result<std::string> export_manifest(const EventLog& store, const AuditIndex& index, AuditFilter filter,
                                     const Head& head, const std::vector<std::pair<std::string, std::string>>& given,
                                     Timestamp generated_at) {
   filter.head_seq = head.seq;

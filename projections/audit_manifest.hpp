@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "domain/result.hpp"
-#include "eventstore/event_store.hpp"
+#include "eventstore/event_log.hpp"
 #include "projections/audit_index.hpp"
 
 namespace tl {
@@ -28,11 +28,11 @@ inline constexpr int kExportManifestVersion = 1;
 // The head an export is bounded at: the record at `head_seq` (its seq and chain hash; seq 0 is
 // the genesis hash), or the log's head when none is given. invalid_field naming head_seq when it
 // lies past the log's head.
-Result<Head> export_head(const EventStore& store, std::optional<std::uint64_t> head_seq);
+Result<Head> export_head(const EventLog& store, std::optional<std::uint64_t> head_seq);
 
 // The manifest (format above) of the export that `filter` selects up to `head`; `given` holds
 // the filters as the caller wrote them, in order. Reads the whole selection once to count it.
-Result<std::string> export_manifest(const EventStore& store, const AuditIndex& index, AuditFilter filter,
+Result<std::string> export_manifest(const EventLog& store, const AuditIndex& index, AuditFilter filter,
                                     const Head& head, const std::vector<std::pair<std::string, std::string>>& given,
                                     Timestamp generated_at);
 

@@ -4,7 +4,7 @@
 
 namespace tl {
 
-Result<std::vector<TokenRow>> tokens_as_of(const EventStore& store, const AsOf& as_of) {
+Result<std::vector<TokenRow>> tokens_as_of(const EventLog& store, const AsOf& as_of) {
   TokenTable table;
   const std::uint64_t last = as_of.until_seq.value_or(UINT64_MAX);
   auto folded = store.read_range(1, last, [&](const Record& r) {

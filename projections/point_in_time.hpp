@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "domain/result.hpp"
-#include "eventstore/event_store.hpp"
+#include "eventstore/event_log.hpp"
 #include "projections/token_table.hpp"
 
 namespace tl {
@@ -22,6 +22,6 @@ struct AsOf {
 };
 
 // The tokens as they stood, newest first; each row's state is as of that moment.
-Result<std::vector<TokenRow>> tokens_as_of(const EventStore& store, const AsOf& as_of);
+Result<std::vector<TokenRow>> tokens_as_of(const EventLog& store, const AsOf& as_of);
 
 }  // namespace tl

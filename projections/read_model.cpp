@@ -1,7 +1,5 @@
 #include "projections/read_model.hpp"
 
-#include <rocksdb/db.h>
-#include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -14,11 +12,18 @@ constexpr std::string_view kCheckpointKey = "checkpoint";
 constexpr std::string_view kTokenPrefix = "t/";
 constexpr std::string_view kUserPrefix = "u/";
 
+// Every key of the state is printable ASCII ("t/…", "u/…", "checkpoint"): [\0, \x7f) holds them all.
+Status erase_saved_state(StateStore& state) {
+  auto s = state.erase_range(ReadModel::kStateFamily, std::string(1, '\0'), std::string(1, '\x7f'));
+  if (!s) return Error::unavailable("projection state: " + s.error().message);
+  return {};
+}
+
 }  // namespace
 
 std::vector<std::string> ReadModel::column_families() { return {kStateFamily, AuditIndex::kColumnFamily}; }
 
-ReadModel::ReadModel(EventStore& store) : store_(store), audit_(store) {
+ReadModel::ReadModel(EventLog& store) : store_(store), audit_(store) {
   store_.add_index_writer(&audit_);
   store_.subscribe(this);
 }
@@ -53,38 +58,30 @@ Status ReadModel::fold_from(std::uint64_t seq, const std::function<void(std::uin
 }
 
 Status ReadModel::load(const std::function<void(std::uint64_t)>& progress) {
-  auto& db = store_.db();
-  auto* cf = store_.column_family(kStateFamily);
-  std::string checkpoint;
-  auto s = db.Get({}, cf, kCheckpointKey, &checkpoint);
-  if (!s.ok() && !s.IsNotFound()) return Error::unavailable("projection state: " + s.ToString());
-  const std::uint64_t saved = s.ok() ? decode_be64(checkpoint) : 0;
+  auto saved_seq = saved_checkpoint_seq(store_);
+  if (!saved_seq) return Error::unavailable("projection state: " + saved_seq.error().message);
+  const std::uint64_t saved = *saved_seq;
 
-  // One sequential pass over every saved row: read ahead and keep it out of the block cache.
-  rocksdb::ReadOptions scan;
-  scan.fill_cache = false;
-  scan.adaptive_readahead = true;
-  scan.readahead_size = 2 << 20;
-  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(scan, cf));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    const auto key = it->key().ToStringView();
-    const auto value = it->value().ToStringView();
+  // One sequential pass over every saved row.
+  Status rows;
+  auto scanned = store_.state().scan(kStateFamily, {.sequential = true}, [&](std::string_view key,
+                                                                              std::string_view value) {
     if (key.starts_with(kTokenPrefix)) {
       // Straight from the encoded bytes: no TokenRow is built per saved row.
-      if (!tokens_.load_encoded(value)) {
-        return Error::internal("projection state: bad token row " + std::string(key));
-      }
+      if (!tokens_.load_encoded(value)) rows = Error::internal("projection state: bad token row " + std::string(key));
     } else if (key.starts_with(kUserPrefix)) {
       auto row = UserTable::decode(value);
-      if (!row) return Error::internal("projection state: bad user row " + std::string(key));
-      if (row->active && row->created_seq == 0) {
-        if (auto found = find_created_seq(*row); !found) return found;
+      if (!row) {
+        rows = Error::internal("projection state: bad user row " + std::string(key));
+      } else {
+        if (row->active && row->created_seq == 0) rows = find_created_seq(*row);
+        if (rows) users_.load_row(std::move(*row));
       }
-      users_.load_row(std::move(*row));
     }
-  }
-  if (!it->status().ok()) return Error::unavailable("projection state: " + it->status().ToString());
-  it.reset();
+    return rows.ok();
+  });
+  if (!rows) return rows;
+  if (!scanned) return Error::unavailable("projection state: " + scanned.error().message);
   folded_seq_.store(saved);
   checkpoint_seq_.store(saved);
   auto folded = fold_from(saved + 1, progress);
@@ -106,9 +103,7 @@ Status ReadModel::find_created_seq(UserState& user) const {
 Status ReadModel::rebuild(const std::function<void(std::uint64_t)>& progress) {
   {
     std::lock_guard lock(save_mutex_);
-    auto* cf = store_.column_family(kStateFamily);
-    auto s = store_.db().DeleteRange({}, cf, std::string(1, '\0'), std::string(1, '\x7f'));
-    if (!s.ok()) return Error::unavailable("projection state: " + s.ToString());
+    if (auto erased = erase_saved_state(store_.state()); !erased) return erased;
     tokens_.clear();
     users_.clear();
     folded_seq_.store(0);
@@ -129,16 +124,10 @@ Status ReadModel::refold_tables(const std::function<void(std::uint64_t)>& progre
   return fold_from(1, progress);
 }
 
-Status ReadModel::drop_saved_state(EventStore& store) {
-  auto* cf = store.column_family(kStateFamily);
-  // Every key of the state is printable ASCII ("t/…", "u/…", "checkpoint").
-  auto s = store.db().DeleteRange({}, cf, std::string(1, '\0'), std::string(1, '\x7f'));
-  if (!s.ok()) return Error::unavailable("projection state: " + s.ToString());
-  return {};
-}
+Status ReadModel::drop_saved_state(EventLog& store) { return erase_saved_state(store.state()); }
 
-Result<std::uint64_t> ReadModel::saved_checkpoint_seq(const EventStore& store) {
-  auto saved = store.get_side(kStateFamily, std::string(kCheckpointKey));
+Result<std::uint64_t> ReadModel::saved_checkpoint_seq(const EventLog& store) {
+  auto saved = store.state().get(kStateFamily, kCheckpointKey);
   if (!saved) return std::move(saved).error();
   return *saved ? decode_be64(**saved) : 0;
 }
@@ -146,8 +135,8 @@ Result<std::uint64_t> ReadModel::saved_checkpoint_seq(const EventStore& store) {
 Status ReadModel::save_checkpoint() {
   std::lock_guard lock(save_mutex_);
   const std::uint64_t seq = folded_seq();
-  auto* cf = store_.column_family(kStateFamily);
-  rocksdb::WriteBatch batch;
+  StateStore& state = store_.state();
+  auto batch = state.new_batch();
   // Row by row, already encoded: after a rebuild every token is a change, and building them
   // all as TokenRows at once would briefly double the table's memory.
   std::string key(kTokenPrefix);
@@ -155,26 +144,25 @@ Status ReadModel::save_checkpoint() {
   tokens_.take_changes(
       [&](const std::string& id, const std::string& encoded) {
         key.resize(kTokenPrefix.size());
-        batch.Put(cf, key.append(id), encoded);
+        batch->put(kStateFamily, key.append(id), encoded);
         ++rows;
       },
       [&](const std::string& id) {
         key.resize(kTokenPrefix.size());
-        batch.Delete(cf, key.append(id));
+        batch->erase(kStateFamily, key.append(id));
         ++rows;
       });
   for (const auto& user : users_.take_changes().upserted) {
-    batch.Put(cf, std::string(kUserPrefix) + user.username, UserTable::encode(user));
+    batch->put(kStateFamily, std::string(kUserPrefix) + user.username, UserTable::encode(user));
   }
-  batch.Put(cf, kCheckpointKey, encode_be64(seq));
+  batch->put(kStateFamily, kCheckpointKey, encode_be64(seq));
   // Not synced: a lost checkpoint only means folding a little more at the next start.
-  auto s = store_.db().Write({}, &batch);
-  if (!s.ok()) return Error::unavailable("projection checkpoint: " + s.ToString());
+  if (auto s = state.write(*batch); !s) return Error::unavailable("projection checkpoint: " + s.error().message);
   checkpoint_seq_.store(seq);
   // A large checkpoint (every row after a start without one, or a rebuild) is flushed to a table
   // file at once: left in the WAL, the next open replays it first — at 1 M tokens that made
   // start-up take seconds instead of well under one. Small ones are not worth the flush.
-  if (rows >= kFlushRows) store_.db().Flush(rocksdb::FlushOptions(), cf).PermitUncheckedError();
+  if (rows >= kFlushRows) state.flush(kStateFamily);
   return {};
 }
 

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "domain/result.hpp"
-#include "eventstore/event_store.hpp"
+#include "eventstore/event_log.hpp"
 #include "projections/audit_index.hpp"
 #include "projections/token_table.hpp"
 #include "projections/user_table.hpp"
@@ -26,11 +26,11 @@ namespace tl {
 class ReadModel final : public Subscriber {
  public:
   static constexpr const char* kStateFamily = "projection_state";
-  // The column families the store must open for the read model.
+  // The state families the log must be opened with for the read model (StoreOptions).
   static std::vector<std::string> column_families();
 
   // Registers with the store; call before anything is appended.
-  explicit ReadModel(EventStore& store);
+  explicit ReadModel(EventLog& store);
 
   // Loads the last checkpoint and folds the records after it.
   Status load(const std::function<void(std::uint64_t)>& progress = {});
@@ -41,10 +41,10 @@ class ReadModel final : public Subscriber {
   // audit index are left alone (rebuild's table part, for benchmarks and checks).
   Status refold_tables(const std::function<void(std::uint64_t)>& progress = {});
   // Removes the saved table rows and the checkpoint, so the next load() folds from seq 1.
-  static Status drop_saved_state(EventStore& store);
+  static Status drop_saved_state(EventLog& store);
   // The seq the saved projection state reflects (0: none saved). Never beyond the log's head in
   // a sound data directory: the integrity check refuses one that is.
-  static Result<std::uint64_t> saved_checkpoint_seq(const EventStore& store);
+  static Result<std::uint64_t> saved_checkpoint_seq(const EventLog& store);
 
   void on_committed(std::span<const Record> records) override;
 
@@ -66,7 +66,7 @@ class ReadModel final : public Subscriber {
   Status fold_from(std::uint64_t seq, const std::function<void(std::uint64_t)>& progress);
   Status find_created_seq(UserState& user) const;
 
-  EventStore& store_;
+  EventLog& store_;
   TokenTable tokens_;
   UserTable users_;
   AuditIndex audit_;

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "eventstore/event_store.hpp"
+#include "eventstore/event_log.hpp"
 
 namespace tl {
 
@@ -19,7 +19,7 @@ namespace tl {
 // and a record past what was read (a live stream) reads that token's stream again.
 class TokenDescriptions {
  public:
-  explicit TokenDescriptions(const EventStore& store) : store_(store) {}
+  explicit TokenDescriptions(const EventLog& store) : store_(store) {}
 
   // The description of the token `record` is an event of, as it stood at that event (after it,
   // for one that sets it); nullopt for a record that is not a token's event, or when the stream
@@ -36,7 +36,7 @@ class TokenDescriptions {
 
   const History* read(const std::string& token_id);
 
-  const EventStore& store_;
+  const EventLog& store_;
   std::unordered_map<std::string, History> histories_;
 };
 

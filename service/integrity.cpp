@@ -116,7 +116,7 @@ bool check_type_index_tails(const EventStore& store, IntegrityReport& r) {
   const Head head = store.head();
   for (const std::string& type : known_event_types()) {
     const std::string prefix = "y" + type + std::string(1, '\0');
-    auto last = store.last_key_with_prefix(AuditIndex::kColumnFamily, prefix);
+    auto last = store.state().last_key_with_prefix(AuditIndex::kColumnFamily, prefix);
     if (!last) return fail(r, 0, "audit_index", last.error().message);
     if (*last && AuditIndex::seq_of_key(**last) > head.seq) {
       return fail(r, head.seq + 1, "audit_index",
@@ -205,6 +205,13 @@ class KeySum {
   std::uint64_t lo_ = 0, hi_ = 0, count_ = 0;
 };
 
+// The index `family` ("streams", the log's own, or the audit index, a projection's), key by key.
+Status scan_index(const EventStore& store, const std::string& family,
+                  const std::function<bool(std::string_view, std::string_view)>& visit) {
+  if (family == "streams") return store.scan_stream_index(visit);
+  return store.state().scan(family, {.sequential = true}, visit);
+}
+
 // After the walk: the indexes hold exactly the entries the records imply (`expected`: the count,
 // or for the audit index the KeySum too). Entries newer than the walk (a live server appends
 // meanwhile) are fine unless they point past the head. On a difference, `find_missing` (a slow
@@ -218,7 +225,7 @@ bool check_index(const EventStore& store, const std::string& family, std::string
   std::uint64_t past_head = 0, valued = 0;
   std::optional<KeySum> actual;
   if (expected_sum != nullptr) actual.emplace(expected_sum->empty_like());
-  auto scanned = store.scan_side(family, [&](std::string_view key, std::string_view value) {
+  auto scanned = scan_index(store, family, [&](std::string_view key, std::string_view value) {
     const std::uint64_t seq = seq_of(key, value);
     if (expected_sum != nullptr && !value.empty() && valued == 0) valued = seq;
     if (seq <= walked_to) {
@@ -245,7 +252,7 @@ bool check_index(const EventStore& store, const std::string& family, std::string
   // Entries no record explains: find the first.
   std::uint64_t bad = 0;
   std::string problem = std::to_string(counted) + " entries where the records imply " + std::to_string(expected);
-  (void)store.scan_side(family, [&](std::string_view key, std::string_view value) {
+  (void)scan_index(store, family, [&](std::string_view key, std::string_view value) {
     const std::uint64_t seq = seq_of(key, value);
     if (seq > walked_to) return true;
     if (std::string p = problem_of(key, seq); !p.empty()) {
@@ -304,7 +311,7 @@ IntegrityReport check_integrity(const EventStore& store, const IntegrityOptions&
   const RecordCheck lookup{"audit_index", [&store, &keys](const Record& record) {
                              AuditIndex::keys_of(record, keys);
                              for (const auto& key : keys) {
-                               auto has = store.side_has(AuditIndex::kColumnFamily, key);
+                               auto has = store.state().has(AuditIndex::kColumnFamily, key);
                                if (!has) return has.error().message;
                                if (!*has) {
                                  return "the audit index lacks the record's entry by " +
@@ -342,12 +349,12 @@ IntegrityReport check_at_start(const EventStore& store, const IntegrityOptions& 
 }
 
 std::uint64_t verified_checkpoint_seq(const EventStore& store) {
-  auto saved = store.get_side("meta", std::string(kVerifiedCheckpointKey));
+  auto saved = store.get_side(SideStore::meta, kVerifiedCheckpointKey);
   return saved && *saved ? decode_be64(**saved) : 0;
 }
 
 Status remember_verified_checkpoint(EventStore& store, std::uint64_t seq) {
-  return store.put_side("meta", std::string(kVerifiedCheckpointKey), encode_be64(seq));
+  return store.put_side(SideStore::meta, kVerifiedCheckpointKey, encode_be64(seq));
 }
 
 }  // namespace tl

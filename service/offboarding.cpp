@@ -20,7 +20,7 @@ Result<std::size_t> revoke_tokens(EventStore& store, ReadModel& model, const Req
       if (!deleted) return std::move(deleted).error();
       // The data key goes with the token, as on an owner's delete.
       auto appended = store.append({row->state.id, row->state.version, {std::move(deleted).value()}, ctx.actor,
-                                    ctx.source, owner, {{"keys", row->state.id, std::nullopt}}});
+                                    ctx.source, owner, {{SideStore::keys, row->state.id, std::nullopt}}});
       if (appended) {
         ++revoked;
         break;

@@ -35,7 +35,7 @@ Result<TokenRow> TokenService::create(const RequestContext& ctx, std::string des
       return Error::limit_exceeded("You already hold the most live tokens allowed; delete one first.");
     }
     AppendRequest req{id, kNoStream, {std::move(created).value()}, ctx.actor, ctx.source, owner,
-                      {{"keys", id, sealed.wrapped_data_key}}};
+                      {{SideStore::keys, id, sealed.wrapped_data_key}}};
     req.condition = StreamCondition{user_stream(owner), user->version};
     auto appended = store_.append(std::move(req));
     model_.tokens().release(owner);
@@ -91,7 +91,7 @@ Result<RevealPlan> TokenService::plan_reveal(const RequestContext& ctx, const st
   // Read before the append: at this version the data key exists; the append's version check
   // makes sure that is still so when the TokenRevealed lands.
   auto created = store_.read(row->created_seq);
-  auto wrapped = store_.get_side("keys", id);
+  auto wrapped = store_.get_side(SideStore::keys, id);
   if (!created || !*created || !wrapped || !*wrapped) return gone();
   auto* event = std::get_if<TokenCreated>(&(*created)->event);
   if (event == nullptr) return Error::internal("a token's first record is not TokenCreated");
@@ -160,7 +160,7 @@ Status TokenService::remove(const RequestContext& ctx, const std::string& id) {
     if (!deleted) return std::move(deleted).error();
     // Destroying the wrapped data key with the event makes the sealed code unrecoverable.
     auto appended = store_.append({id, row->state.version, {std::move(deleted).value()}, ctx.actor, ctx.source,
-                                   row->state.owner, {{"keys", id, std::nullopt}}});
+                                   row->state.owner, {{SideStore::keys, id, std::nullopt}}});
     if (appended) return {};
     if (appended.error().code != ErrorCode::version_conflict) return std::move(appended).error();
   }

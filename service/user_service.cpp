@@ -6,7 +6,7 @@
 namespace tl {
 namespace {
 
-constexpr const char* kCredentials = "credentials";
+constexpr SideStore kCredentials = SideStore::credentials;
 
 Error busy() { return Error::unavailable("Too many password checks at once; try again in a moment."); }
 

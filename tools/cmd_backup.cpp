@@ -1,10 +1,8 @@
-// backup and restore: RocksDB's BackupEngine for the database (consistent, incremental,
+// backup and restore: RocksDB's BackupEngine (eventstore/backup.hpp) for the database (consistent, incremental,
 // checksummed). The key files are credentials and stay out of a backup unless asked for
 // (--include-keys); a restore takes them from --keys-from or from such a backup, and refuses
 // without them, because a database with history must never start with freshly generated keys.
 // A BACKUP_DIR belongs to one database, told apart by its database id (eventstore/database_id).
-#include <rocksdb/db.h>
-#include <rocksdb/utilities/backup_engine.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -12,6 +10,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "eventstore/backup.hpp"
 #include "eventstore/database_id.hpp"
 #include "eventstore/json_writer.hpp"
 #include "eventstore/signed_checkpoints.hpp"
@@ -118,7 +117,7 @@ void make_private_dir(const fs::path& dir) {
   fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
 }
 
-void print_backup(bool json, const std::string& data, const std::string& to, rocksdb::BackupID id, const Head& head,
+void print_backup(bool json, const std::string& data, const std::string& to, std::uint32_t id, const Head& head,
                   const std::string& database_id, const std::vector<std::string>& copied, bool include_keys) {
   const std::vector<std::string> left_out =
       include_keys ? std::vector<std::string>{} : std::vector<std::string>(std::begin(kKeyFiles), std::end(kKeyFiles));
@@ -182,18 +181,14 @@ int cmd_backup(int argc, char** argv) {
   check_same_database(to, **database_id, source);
   const Head head = store->head();
   make_private_dir(to);
-  rocksdb::BackupEngine* raw_engine = nullptr;
-  auto io =
-      rocksdb::BackupEngine::Open(rocksdb::Env::Default(), rocksdb::BackupEngineOptions(engine_dir(to)), &raw_engine);
-  if (!io.ok()) throw Failure("cannot open the backup directory " + engine_dir(to) + ": " + io.ToString());
-  std::unique_ptr<rocksdb::BackupEngine> engine(raw_engine);
-  rocksdb::CreateBackupOptions options;
-  options.flush_before_backup = true;  // the memtable goes into the backup as a table, not a WAL
-  rocksdb::BackupID id = 0;
-  io = engine->CreateNewBackupWithMetadata(options, &store->db(), head_metadata(head), &id);
-  if (!io.ok()) throw Failure("the backup failed: " + io.ToString());
-  io = engine->VerifyBackup(id, /*verify_with_checksum=*/true);
-  if (!io.ok()) throw Failure("backup " + std::to_string(id) + " does not verify: " + io.ToString());
+  auto engine = Backups::open(engine_dir(to), /*read_only=*/false);
+  if (!engine) throw Failure("cannot open the backup directory " + engine_dir(to) + ": " + engine.error().message);
+  auto created = (*engine)->create(*store, head_metadata(head));
+  if (!created) throw Failure("the backup failed: " + created.error().message);
+  const std::uint32_t id = *created;
+  if (auto verified = (*engine)->verify(id); !verified) {
+    throw Failure("backup " + std::to_string(id) + " does not verify: " + verified.error().message);
+  }
   store->close();
   write_id_file(to, **database_id);
   const auto copied = include_keys ? copy_key_files(source.root, to) : std::vector<std::string>{};
@@ -230,7 +225,7 @@ fs::path key_source(const std::string& from, const std::string& keys_from, bool 
 }
 
 struct RestoreOutcome {
-  rocksdb::BackupID backup_id = 0;
+  std::uint32_t backup_id = 0;
   std::string backup_head;  // the head the backup recorded ("seq HASH"), may be empty
   VerifyReport report;
   CheckpointReport signatures;
@@ -357,25 +352,22 @@ int cmd_restore(int argc, char** argv) {
   RestoreOutcome r;
   r.keys_from = key_source(from, keys_from, without_secret);
 
-  rocksdb::BackupEngineReadOnly* raw_engine = nullptr;
-  auto io = rocksdb::BackupEngineReadOnly::Open(rocksdb::Env::Default(), rocksdb::BackupEngineOptions(engine_dir(from)),
-                                                &raw_engine);
-  if (!io.ok()) throw Failure("cannot open the backups in " + engine_dir(from) + ": " + io.ToString());
-  std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw_engine);
-  std::vector<rocksdb::BackupInfo> backups;
-  engine->GetBackupInfo(&backups);
+  auto engine = Backups::open(engine_dir(from), /*read_only=*/true);
+  if (!engine) throw Failure("cannot open the backups in " + engine_dir(from) + ": " + engine.error().message);
+  const std::vector<BackupEntry> backups = (*engine)->list();
   if (backups.empty()) throw Failure("no backups in " + from);
-  const rocksdb::BackupInfo* chosen = &backups.back();
+  const BackupEntry* chosen = &backups.back();
   if (cmd.given("backup-id")) {
     chosen = nullptr;
-    for (const auto& b : backups) chosen = b.backup_id == backup_id ? &b : chosen;
+    for (const auto& b : backups) chosen = b.id == backup_id ? &b : chosen;
     if (chosen == nullptr) throw Failure("there is no backup " + std::to_string(backup_id) + " in " + from);
   }
 
   UndoOnFailure undo(data);
   make_private_dir(data);
-  io = engine->RestoreDBFromBackup(chosen->backup_id, target.db(), target.db());
-  if (!io.ok()) throw Failure("the restore failed: " + io.ToString() + " (nothing is left in " + data + ")");
+  if (auto restored = (*engine)->restore(chosen->id, target.db()); !restored) {
+    throw Failure("the restore failed: " + restored.error().message + " (nothing is left in " + data + ")");
+  }
   r.copied = copy_key_files(r.keys_from, data);
 
   auto store = open_store(target, Access::read_only, /*log_only=*/true);
@@ -384,8 +376,8 @@ int cmd_restore(int argc, char** argv) {
   if (auto id = read_database_id(*store); id && *id) r.database_id = **id;
   r.master_key_problem = master_key_problem(*store, target);
   store->close();
-  r.backup_id = chosen->backup_id;
-  r.backup_head = chosen->app_metadata;
+  r.backup_id = chosen->id;
+  r.backup_head = chosen->metadata;
   r.same_head = r.backup_head.empty() || r.backup_head == head_metadata(r.report.head);
   if (fs::exists(id_file(from), ec)) r.backup_database_id = trimmed(read_all(id_file(from)));
   r.same_id = r.backup_database_id.empty() || r.backup_database_id == r.database_id;

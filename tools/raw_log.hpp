@@ -1,4 +1,4 @@
-// The events column family read straight from RocksDB, without EventStore: for a log the
+// The log's records read raw (eventstore/raw_events.hpp), without EventStore: for a log the
 // store will not open.
 #pragma once
 

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <pwd.h>
-#include <rocksdb/db.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -18,6 +17,7 @@
 
 #include "eventstore/codec.hpp"
 #include "eventstore/event_store.hpp"
+#include "eventstore/raw_events.hpp"
 
 extern char** environ;
 
@@ -219,53 +219,33 @@ int Server::stop() {
 std::string Server::log() const { return read_file(log_path_); }
 
 struct EventsEditor::Impl {
-  std::unique_ptr<rocksdb::DB> db;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::ColumnFamilyHandle* events = nullptr;
+  std::unique_ptr<tl::RawEvents> events;
 };
 
 EventsEditor::EventsEditor(const std::string& db_dir) : impl_(new Impl) {
-  // Every column family must be opened to open the database for writing.
-  std::vector<std::string> names;
-  auto s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), db_dir, &names);
-  if (!s.ok()) throw std::runtime_error("list column families: " + s.ToString());
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
-  rocksdb::DB* raw = nullptr;
-  s = rocksdb::DB::Open(rocksdb::DBOptions(), db_dir, descriptors, &impl_->handles, &raw);
-  if (!s.ok()) throw std::runtime_error("open " + db_dir + ": " + s.ToString());
-  impl_->db.reset(raw);
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == "events") impl_->events = impl_->handles[i];
+  auto opened = tl::RawEvents::open(db_dir, /*writable=*/true);
+  if (!opened) {
+    delete impl_;
+    throw std::runtime_error(opened.error().message);
   }
-  if (impl_->events == nullptr) throw std::runtime_error("no events column family in " + db_dir);
+  impl_->events = std::move(opened).value();
 }
 
-EventsEditor::~EventsEditor() {
-  for (auto* h : impl_->handles) impl_->db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
-  impl_->db->Close().PermitUncheckedError();
-  delete impl_;
-}
+EventsEditor::~EventsEditor() { delete impl_; }
 
 std::string EventsEditor::get(std::uint64_t seq) {
-  std::string value;
-  auto s = impl_->db->Get({}, impl_->events, tl::encode_be64(seq), &value);
-  if (!s.ok()) throw std::runtime_error("get seq " + std::to_string(seq) + ": " + s.ToString());
-  return value;
+  auto value = impl_->events->get(seq);
+  if (!value) throw std::runtime_error(value.error().message);
+  if (!*value) throw std::runtime_error("get seq " + std::to_string(seq) + ": NotFound");
+  return std::move(**value);
 }
 
 void EventsEditor::put(std::uint64_t seq, const std::string& value) {
-  rocksdb::WriteOptions options;
-  options.sync = true;
-  auto s = impl_->db->Put(options, impl_->events, tl::encode_be64(seq), value);
-  if (!s.ok()) throw std::runtime_error("put seq " + std::to_string(seq) + ": " + s.ToString());
+  if (auto s = impl_->events->put(seq, value); !s) throw std::runtime_error(s.error().message);
 }
 
 void EventsEditor::remove(std::uint64_t seq) {
-  rocksdb::WriteOptions options;
-  options.sync = true;
-  auto s = impl_->db->Delete(options, impl_->events, tl::encode_be64(seq));
-  if (!s.ok()) throw std::runtime_error("delete seq " + std::to_string(seq) + ": " + s.ToString());
+  if (auto s = impl_->events->put(seq, std::nullopt); !s) throw std::runtime_error(s.error().message);
 }
 
 simdjson::dom::element parse_json(simdjson::dom::parser& parser, const std::string& text) {

@@ -1,5 +1,4 @@
 #include <gtest/gtest.h>
-#include <rocksdb/db.h>
 
 #include <atomic>
 #include <future>
@@ -68,18 +67,18 @@ TEST(EventStoreTest, SideWritesLandWithTheEvents) {
   testing::TempDir dir;
   auto store = open_store(dir.path());
   AppendRequest req = reveal("tok_1", kNoStream);
-  req.side_writes = {{"keys", "tok_1", std::string("wrapped")}};
+  req.side_writes = {{SideStore::keys, "tok_1", std::string("wrapped")}};
   ASSERT_TRUE(store->append(req).ok());
-  EXPECT_EQ(*store->get_side("keys", "tok_1").value(), "wrapped");
+  EXPECT_EQ(*store->get_side(SideStore::keys, "tok_1").value(), "wrapped");
   AppendRequest del = reveal("tok_1", 1);
-  del.side_writes = {{"keys", "tok_1", std::nullopt}};
+  del.side_writes = {{SideStore::keys, "tok_1", std::nullopt}};
   ASSERT_TRUE(store->append(del).ok());
-  EXPECT_FALSE(store->get_side("keys", "tok_1").value());
+  EXPECT_FALSE(store->get_side(SideStore::keys, "tok_1").value());
   // A refused append writes nothing, side writes included.
   AppendRequest refused = reveal("tok_1", 99);
-  refused.side_writes = {{"keys", "tok_1", std::string("again")}};
+  refused.side_writes = {{SideStore::keys, "tok_1", std::string("again")}};
   EXPECT_FALSE(store->append(refused).ok());
-  EXPECT_FALSE(store->get_side("keys", "tok_1").value());
+  EXPECT_FALSE(store->get_side(SideStore::keys, "tok_1").value());
 }
 
 TEST(EventStoreTest, AConditionOnAnotherStreamIsCheckedWithTheAppend) {
@@ -88,12 +87,12 @@ TEST(EventStoreTest, AConditionOnAnotherStreamIsCheckedWithTheAppend) {
   ASSERT_TRUE(store->append(reveal("user:alice", kNoStream)).ok());
   AppendRequest create = reveal("tok_1", kNoStream);
   create.condition = StreamCondition{"user:alice", 1};
-  create.side_writes = {{"keys", "tok_1", std::string("wrapped")}};
+  create.side_writes = {{SideStore::keys, "tok_1", std::string("wrapped")}};
   ASSERT_TRUE(store->append(create).ok());
   ASSERT_TRUE(store->append(reveal("user:alice", 1)).ok());  // the user changed meanwhile
   AppendRequest stale = reveal("tok_2", kNoStream);
   stale.condition = StreamCondition{"user:alice", 1};
-  stale.side_writes = {{"keys", "tok_2", std::string("wrapped")}};
+  stale.side_writes = {{SideStore::keys, "tok_2", std::string("wrapped")}};
   auto refused = store->append(stale);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::version_conflict);
@@ -101,7 +100,7 @@ TEST(EventStoreTest, AConditionOnAnotherStreamIsCheckedWithTheAppend) {
   // Nothing of it landed: no record, no stream, no side write.
   EXPECT_EQ(store->head().seq, 3u);
   EXPECT_EQ(store->stream_version("tok_2"), kNoStream);
-  EXPECT_FALSE(store->get_side("keys", "tok_2").value());
+  EXPECT_FALSE(store->get_side(SideStore::keys, "tok_2").value());
   // A condition on a stream that does not exist holds only for kNoStream.
   AppendRequest absent = reveal("tok_3", kNoStream);
   absent.condition = StreamCondition{"user:bob", kNoStream};
@@ -146,8 +145,6 @@ class TamperTest : public ::testing::Test {
     store_ = open_store(dir_.path());
     for (int i = 0; i < 6; ++i) ASSERT_TRUE(store_->append(reveal("s", kAnyVersion)).ok());
   }
-  rocksdb::DB& db() { return store_->db(); }
-  rocksdb::ColumnFamilyHandle* events() { return store_->column_family("events"); }
   std::string raw(std::uint64_t seq) { return *store_->read_raw(seq).value(); }
 
   testing::TempDir dir_;
@@ -157,7 +154,7 @@ class TamperTest : public ::testing::Test {
 TEST_F(TamperTest, DetectsAChangedByte) {
   std::string bytes = raw(4);
   bytes[bytes.find("alice")] = 'm';
-  ASSERT_TRUE(db().Put({}, events(), encode_be64(4), bytes).ok());
+  ASSERT_TRUE(store_->raw_write("events", encode_be64(4), bytes).ok());
   const VerifyReport report = store_->verify();
   EXPECT_FALSE(report.ok);
   EXPECT_EQ(report.first_bad_seq, 4u);
@@ -167,14 +164,14 @@ TEST_F(TamperTest, DetectsARecomputedHashThatBreaksTheChain) {
   auto rec = decode_record(raw(3)).value();
   rec.actor.user = "mallory";
   encode_record(rec);  // a forger recomputes this record's hash; the next one no longer links
-  ASSERT_TRUE(db().Put({}, events(), encode_be64(3), rec.raw).ok());
+  ASSERT_TRUE(store_->raw_write("events", encode_be64(3), rec.raw).ok());
   const VerifyReport report = store_->verify();
   EXPECT_FALSE(report.ok);
   EXPECT_EQ(report.first_bad_seq, 4u);
 }
 
 TEST_F(TamperTest, DetectsARemovedRecord) {
-  ASSERT_TRUE(db().Delete({}, events(), encode_be64(2)).ok());
+  ASSERT_TRUE(store_->raw_write("events", encode_be64(2), std::nullopt).ok());
   const VerifyReport report = store_->verify();
   EXPECT_FALSE(report.ok);
   EXPECT_EQ(report.first_bad_seq, 2u);
@@ -182,8 +179,8 @@ TEST_F(TamperTest, DetectsARemovedRecord) {
 
 TEST_F(TamperTest, DetectsSwappedRecords) {
   const std::string a = raw(2), b = raw(3);
-  ASSERT_TRUE(db().Put({}, events(), encode_be64(2), b).ok());
-  ASSERT_TRUE(db().Put({}, events(), encode_be64(3), a).ok());
+  ASSERT_TRUE(store_->raw_write("events", encode_be64(2), b).ok());
+  ASSERT_TRUE(store_->raw_write("events", encode_be64(3), a).ok());
   const VerifyReport report = store_->verify();
   EXPECT_FALSE(report.ok);
   EXPECT_EQ(report.first_bad_seq, 2u);
@@ -319,7 +316,7 @@ TEST(EventStoreTest, AnUnreadableLastRecordRefusesWritersButNotReaders) {
   {
     auto store = open_store(dir.path());
     for (int i = 0; i < 3; ++i) ASSERT_TRUE(store->append(reveal("s", kAnyVersion)).ok());
-    ASSERT_TRUE(store->db().Put({}, store->column_family("events"), encode_be64(3), "garbage").ok());
+    ASSERT_TRUE(store->raw_write("events", encode_be64(3), "garbage").ok());
   }
   auto writer = EventStore::open(dir.path(), {});
   ASSERT_FALSE(writer.ok());

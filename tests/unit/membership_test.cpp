@@ -2,7 +2,6 @@
 // only while its owner exists as the user who created it, is in api-tokens and is not disabled;
 // no creation lands after its owner's deletion, disabling or removal from api-tokens.
 #include <gtest/gtest.h>
-#include <rocksdb/db.h>
 
 #include "eventstore/json_writer.hpp"
 #include "eventstore/time_format.hpp"
@@ -120,7 +119,7 @@ TEST_F(MembershipTest, ATokenIsBoundToItsOwnersIdentityNotToTheName) {
   SealedCode sealed = secrets_.seal(id, code);
   ASSERT_TRUE(store_->append({id, kNoStream,
                               {TokenCreated{"alice", "late", 15, secrets_.lookup_hash(code), sealed.code_sealed}},
-                              alice_.actor, alice_.source, "alice", {{"keys", id, sealed.wrapped_data_key}}})
+                              alice_.actor, alice_.source, "alice", {{SideStore::keys, id, sealed.wrapped_data_key}}})
                   .ok());
   ASSERT_TRUE(users_->create(admin_, "alice", "another-alice-pw", {"api-tokens"}).ok());
   EXPECT_FALSE(active(code)) << "the new alice inherited a token of the deleted one";
@@ -149,7 +148,7 @@ TEST_F(MembershipTest, AUserRowSavedWithoutIdentityIsCompletedAtLoad) {
   w.begin_object().key("username").value("alice").key("groups").begin_array().value("api-tokens").end_array();
   w.key("active").value(true).key("version").value(before.version).key("created_at").value(std::int64_t{0});
   w.end_object();
-  ASSERT_TRUE(store_->db().Put({}, store_->column_family(ReadModel::kStateFamily), "u/alice", std::move(w).str()).ok());
+  ASSERT_TRUE(store_->raw_write(ReadModel::kStateFamily, "u/alice", std::move(w).str()).ok());
   model_.reset();
   store_.reset();
   store_ = EventStore::open(dir_.path(), {.extra_column_families = ReadModel::column_families()}).value();

@@ -177,7 +177,7 @@ TEST_F(ReadModelTest, TokenTableIndexesByOwnerAndLookup) {
   ASSERT_TRUE(tokens.remove(alice, first->state.id).ok());
   EXPECT_FALSE(model.tokens().find_by_lookup(secrets.lookup_hash(*code)));
   EXPECT_EQ(tokens.reveal(alice, first->state.id).error().code, ErrorCode::not_found);
-  EXPECT_FALSE(store->get_side("keys", first->state.id).value()) << "the data key must be destroyed";
+  EXPECT_FALSE(store->get_side(SideStore::keys, first->state.id).value()) << "the data key must be destroyed";
 }
 
 TEST_F(ReadModelTest, UsesAreCoalescedIntoFewTokenUsedEvents) {

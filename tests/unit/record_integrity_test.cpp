@@ -1,7 +1,6 @@
 // The record holds (issue 11): what is appended can always be read back, an old record with bytes
 // that are not UTF-8 stays readable, and every derived structure is checked against the log.
 #include <gtest/gtest.h>
-#include <rocksdb/db.h>
 
 #include <future>
 
@@ -124,8 +123,6 @@ class IntegrityTest : public ::testing::Test {
     return check_integrity(*store_, o);
   }
 
-  rocksdb::DB& db() { return store_->db(); }
-  rocksdb::ColumnFamilyHandle* cf(const char* name) { return store_->column_family(name); }
 
   testing::TempDir dir_;
   std::unique_ptr<EventStore> store_;
@@ -145,7 +142,7 @@ TEST_F(IntegrityTest, ASoundDirectoryPassesEveryCheck) {
 TEST_F(IntegrityTest, AMissingAuditIndexEntryIsNamedWithItsSeq) {
   std::vector<std::string> keys;
   AuditIndex::keys_of(*store_->read(5).value(), keys);
-  ASSERT_TRUE(db().Delete({}, cf("audit_index"), keys[0]).ok());  // the by-token entry of seq 5
+  ASSERT_TRUE(store_->raw_write("audit_index", keys[0], std::nullopt).ok());  // the by-token entry of seq 5
   const IntegrityReport r = check();
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.kind, "audit_index");
@@ -158,7 +155,7 @@ TEST_F(IntegrityTest, AnAddedAuditIndexEntryIsFound) {
   AuditIndex::keys_of(*store_->read(3).value(), keys);
   std::string forged = keys[0];  // 't' tok_? \0 be64(3) -> claim seq 3 is about another token
   forged.replace(1, 5, "tok_9");
-  ASSERT_TRUE(db().Put({}, cf("audit_index"), forged, "").ok());
+  ASSERT_TRUE(store_->raw_write("audit_index", forged, "").ok());
   const IntegrityReport r = check();
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.kind, "audit_index");
@@ -167,7 +164,7 @@ TEST_F(IntegrityTest, AnAddedAuditIndexEntryIsFound) {
 
 TEST_F(IntegrityTest, IndexEntriesPointingPastTheHeadAreACut) {
   // Cut the last record the way `ldb deleterange` would: the events only.
-  ASSERT_TRUE(db().Delete({}, cf("events"), encode_be64(8)).ok());
+  ASSERT_TRUE(store_->raw_write("events", encode_be64(8), std::nullopt).ok());
   // The open store still believes its head; reopen to see the log as it is now.
   model_.reset();
   store_.reset();
@@ -177,13 +174,13 @@ TEST_F(IntegrityTest, IndexEntriesPointingPastTheHeadAreACut) {
   EXPECT_EQ(r.kind, "head_marker") << r.problem;
   EXPECT_EQ(r.first_bad_seq, 8u);
   // Without the marker (as an attacker would leave it), the indexes still tell.
-  ASSERT_TRUE(db().Delete({}, cf("meta"), "head").ok());
+  ASSERT_TRUE(store_->raw_write("meta", "head", std::nullopt).ok());
   store_.reset();
   store_ = EventStore::open(dir_.path(), {.extra_column_families = ReadModel::column_families()}).value();
   const IntegrityReport again = check();
   EXPECT_FALSE(again.ok);
   EXPECT_EQ(again.kind, "projection") << again.problem;  // the projection checkpoint reflects seq 8
-  ASSERT_TRUE(db().Put({}, cf("projection_state"), "checkpoint", encode_be64(7)).ok());
+  ASSERT_TRUE(store_->raw_write("projection_state", "checkpoint", encode_be64(7)).ok());
   const IntegrityReport index = check();
   EXPECT_FALSE(index.ok);
   EXPECT_EQ(index.kind, "audit_index") << index.problem;  // the newest entry by type, one seek
@@ -193,7 +190,7 @@ TEST_F(IntegrityTest, IndexEntriesPointingPastTheHeadAreACut) {
   Record cut;
   cut.seq = 8, cut.token_id = "tok_1", cut.actor.user = "alice", cut.event = TokenRevealed{};
   AuditIndex::keys_of(cut, keys);
-  for (const auto& key : keys) ASSERT_TRUE(db().Delete({}, cf("audit_index"), key).ok());
+  for (const auto& key : keys) ASSERT_TRUE(store_->raw_write("audit_index", key, std::nullopt).ok());
   const IntegrityReport streams = check();
   EXPECT_FALSE(streams.ok);
   EXPECT_EQ(streams.kind, "stream_index") << streams.problem;
@@ -209,7 +206,7 @@ TEST_F(IntegrityTest, ACutBelowASignedCheckpointOrARewriteIsACheckpointProblem) 
     rewritten.prev_hash = prev;
     encode_record(rewritten);
     prev = rewritten.hash;
-    ASSERT_TRUE(db().Put({}, cf("events"), encode_be64(seq), rewritten.raw).ok());
+    ASSERT_TRUE(store_->raw_write("events", encode_be64(seq), rewritten.raw).ok());
   }
   const IntegrityReport r = check();
   EXPECT_FALSE(r.ok);
@@ -219,11 +216,11 @@ TEST_F(IntegrityTest, ACutBelowASignedCheckpointOrARewriteIsACheckpointProblem) 
 
 TEST_F(IntegrityTest, TheStartCheckSeesAProjectionAheadOfTheLogAndAWrongKey) {
   ASSERT_TRUE(check_at_start(*store_, {.trusted_public_key = signer_->public_key_hex()}).ok);
-  ASSERT_TRUE(db().Put({}, cf("projection_state"), "checkpoint", encode_be64(50)).ok());
+  ASSERT_TRUE(store_->raw_write("projection_state", "checkpoint", encode_be64(50)).ok());
   IntegrityReport r = check_at_start(*store_, {.trusted_public_key = signer_->public_key_hex()});
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.kind, "projection");
-  ASSERT_TRUE(db().Put({}, cf("projection_state"), "checkpoint", encode_be64(8)).ok());
+  ASSERT_TRUE(store_->raw_write("projection_state", "checkpoint", encode_be64(8)).ok());
   // A checkpoint checked against another pinned key fails.
   auto other = CheckpointSigner::load_or_create(dir_.path() + "/other.key").value();
   r = check_at_start(*store_, {.trusted_public_key = other->public_key_hex()});
@@ -236,9 +233,9 @@ TEST_F(IntegrityTest, AWitnessedCheckpointTheLogNoLongerReachesIsACut) {
   ASSERT_TRUE(store_->append(reveal("tok_1", "ua")).ok());  // 9
   auto newest = signer_->sign_head(*store_).value();      // at seq 9, witnessed
   // The attacker removes seq 9, the checkpoint and the marker: the directory is consistent again.
-  ASSERT_TRUE(db().Delete({}, cf("events"), encode_be64(9)).ok());
-  ASSERT_TRUE(db().Delete({}, cf("meta"), "checkpoint/" + encode_be64(9)).ok());
-  ASSERT_TRUE(db().Delete({}, cf("meta"), "head").ok());
+  ASSERT_TRUE(store_->raw_write("events", encode_be64(9), std::nullopt).ok());
+  ASSERT_TRUE(store_->raw_write("meta", "checkpoint/" + encode_be64(9), std::nullopt).ok());
+  ASSERT_TRUE(store_->raw_write("meta", "head", std::nullopt).ok());
   model_.reset();
   store_.reset();
   store_ = EventStore::open(dir_.path(), {.extra_column_families = ReadModel::column_families()}).value();
@@ -247,7 +244,7 @@ TEST_F(IntegrityTest, AWitnessedCheckpointTheLogNoLongerReachesIsACut) {
   cut.seq = 9, cut.token_id = "tok_1", cut.actor.user = "alice", cut.event = TokenRevealed{};
   std::vector<std::string> keys;
   AuditIndex::keys_of(cut, keys);
-  for (const auto& key : keys) ASSERT_TRUE(db().Delete({}, cf("audit_index"), key).ok());
+  for (const auto& key : keys) ASSERT_TRUE(store_->raw_write("audit_index", key, std::nullopt).ok());
   IntegrityOptions o{.trusted_public_key = signer_->public_key_hex(), .indexes = false};
   EXPECT_TRUE(check_integrity(*store_, o).ok) << check_integrity(*store_, o).problem;
   o.witnessed = {newest};

@@ -34,7 +34,7 @@ Record record(std::uint64_t seq, const std::string& prev_hash) {
   r.at = Timestamp(std::chrono::milliseconds(1'790'000'000'000 + static_cast<std::int64_t>(seq)));
   r.stream = "tok_1";
   r.version = seq;
-  r.actor = {"=alice", "session", {}};
+  r.actor = {"=alice", Via::session, {}};
   r.source = {"127.0.0.1", "curl, \"8\"", "r1"};
   r.token_id = "tok_1";
   r.owner = "alice";

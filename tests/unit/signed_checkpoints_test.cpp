@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
-#include <rocksdb/db.h>
 
 #include "eventstore/codec.hpp"
+#include "eventstore/event_store.hpp"
 #include "eventstore/signed_checkpoints.hpp"
 #include "temp_dir.hpp"
 
@@ -53,7 +53,7 @@ TEST_F(SignedCheckpointsTest, ARewrittenLogIsCaughtEvenWithRecomputedHashes) {
     r.prev_hash = prev;
     encode_record(r);
     prev = r.hash;
-    ASSERT_TRUE(store_->db().Put({}, store_->column_family("events"), encode_be64(seq), r.raw).ok());
+    ASSERT_TRUE(store_->raw_write("events", encode_be64(seq), r.raw).ok());
   }
   EXPECT_TRUE(store_->verify().ok);
   const CheckpointReport report = verify_checkpoints(*store_, signer_->public_key_hex());
@@ -70,7 +70,7 @@ TEST_F(SignedCheckpointsTest, AnotherKeyOrAMissingCheckpointIsCaught) {
   ASSERT_TRUE(signer_->sign_head(*store_).ok());
   auto other = CheckpointSigner::load_or_create(dir_.sub("other.key")).value();
   EXPECT_FALSE(verify_checkpoints(*store_, other->public_key_hex()).ok);
-  ASSERT_TRUE(store_->db().Delete({}, store_->column_family("meta"), "checkpoint/" + encode_be64(2)).ok());
+  ASSERT_TRUE(store_->raw_write("meta", "checkpoint/" + encode_be64(2), std::nullopt).ok());
   const CheckpointReport report = verify_checkpoints(*store_, signer_->public_key_hex());
   EXPECT_FALSE(report.ok);
   EXPECT_EQ(report.first_bad_seq, 3u);
