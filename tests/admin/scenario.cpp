@@ -10,6 +10,7 @@
 #include "eventstore/signed_checkpoints.hpp"
 #include "eventstore/time_format.hpp"
 #include "eventstore/token_secrets.hpp"
+#include "service/token_service.hpp"
 #include "service/user_service.hpp"
 
 namespace admin_test {
