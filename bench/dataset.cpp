@@ -168,8 +168,8 @@ Result<DatasetSummary> generate_dataset(const DatasetOptions& o) {
   std::mt19937_64 rng(20261127);
   const Actor admin_actor{"admin", Via::session, {}};
   const RequestContext admin_ctx{admin_actor, random_source(rng)};
-  auto bench_user = user_service.create(admin_ctx, o.user, o.password,
-                                        {std::string(kGroupApiTokens), std::string(kGroupAuditors)});
+  auto bench_user = run_command(store, user_service.create(admin_ctx, o.user, o.password,
+                                                          {std::string(kGroupApiTokens), std::string(kGroupAuditors)}));
   if (!bench_user) return std::move(bench_user).error();
 
   // Argon2id costs tens of milliseconds: the other users (nobody signs in as them) share one hash.

@@ -6,11 +6,13 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "domain/user.hpp"
 #include "http/app.hpp"
 #include "http/net.hpp"
+#include "service/command.hpp"
 
 namespace tl {
 
@@ -29,15 +31,50 @@ struct StreamBody {
   std::function<bool()> allowed;
 };
 
-struct Call;
-
-// A write a handler decided on but does not wait for: the server queues the append and, once
-// its batch is durable (or refused), answers with `then` on an I/O thread. No thread is parked
-// on the fsync. `then` may set Call::append again (a retry after a version conflict).
-struct PendingAppend {
-  AppendRequest request;
-  std::function<net::Response(App& app, Call& call, Result<AppendResult> appended)> then;
+// A response whose body is written piece by piece: its head (status and headers; the server
+// adds the common ones and the content type) and the body.
+struct Streamed {
+  net::Response head;
+  StreamBody body;
 };
+
+// A command (service/command.hpp) the server runs without parking a thread: it asks next() for
+// each append, awaits it on the I/O thread (async_append) and hands the result to appended();
+// once next() gives nullopt, answer() builds the response from the command's outcome. The first
+// next() runs where the handler ran (the worker pool for a blocking route), later ones on the I/O
+// thread. Move-only.
+class Pending {
+ public:
+  // `answer`: net::Response(Result<T>), run once on the thread that drove the command.
+  template <class T, class Answer>
+  Pending(Command<T> command, Answer answer)
+      : run_(std::make_unique<Run<T, Answer>>(std::move(command), std::move(answer))) {}
+
+  std::optional<AppendRequest> next() { return run_->next(); }
+  void appended(Result<AppendResult> result) { run_->appended(std::move(result)); }
+  net::Response answer() { return run_->answer(); }
+
+ private:
+  struct Erased {
+    virtual ~Erased() = default;
+    virtual std::optional<AppendRequest> next() = 0;
+    virtual void appended(Result<AppendResult> result) = 0;
+    virtual net::Response answer() = 0;
+  };
+  template <class T, class Answer>
+  struct Run final : Erased {
+    Run(Command<T> command, Answer a) : run(std::move(command)), answer_with(std::move(a)) {}
+    std::optional<AppendRequest> next() override { return run.next(); }
+    void appended(Result<AppendResult> result) override { run.appended(std::move(result)); }
+    net::Response answer() override { return answer_with(std::move(run).outcome()); }
+    CommandRun<T> run;
+    Answer answer_with;
+  };
+  std::unique_ptr<Erased> run_;
+};
+
+// What a handler returns: a whole response, a streamed one, or a command still to run.
+using Reply = std::variant<net::Response, Streamed, Pending>;
 
 struct Call {
   explicit Call(const net::Request& request) : req(request) {}
@@ -49,8 +86,6 @@ struct Call {
   std::optional<UserState> user;
   std::string session_id;  // when authenticated by cookie
   Timestamp now{};
-  std::optional<StreamBody> stream;  // set by a handler that streams its body
-  std::optional<PendingAppend> append;  // set by a handler that answers after an append
 
   const std::string* query_param(std::string_view name) const {
     auto it = query.find(name);
@@ -58,7 +93,7 @@ struct Call {
   }
 };
 
-using Handler = net::Response (*)(App& app, Call& call);
+using Handler = Reply (*)(App& app, Call& call);
 
 // Queues `request` with the store and completes on the caller's executor once the batch is
 // durable or refused (the store calls back on its appender thread; this posts back).
@@ -85,39 +120,39 @@ auto async_append(EventStore& store, AppendRequest request, CompletionToken&& to
 }
 
 // Handlers, one group per file.
-net::Response handle_healthz(App&, Call&);
-net::Response handle_readyz(App&, Call&);
-net::Response handle_web_asset(App&, Call&);
-net::Response handle_metrics(App&, Call&);
-net::Response handle_metrics_listener(App&, Call&);  // on --metrics-listen: no secret asked
-net::Response handle_openapi(App&, Call&);
+Reply handle_healthz(App&, Call&);
+Reply handle_readyz(App&, Call&);
+Reply handle_web_asset(App&, Call&);
+Reply handle_metrics(App&, Call&);
+Reply handle_metrics_listener(App&, Call&);  // on --metrics-listen: no secret asked
+Reply handle_openapi(App&, Call&);
 
-net::Response handle_login(App&, Call&);
-net::Response handle_logout(App&, Call&);
-net::Response handle_me(App&, Call&);
-net::Response handle_reauth(App&, Call&);
-net::Response handle_change_password(App&, Call&);
-net::Response handle_list_users(App&, Call&);
-net::Response handle_create_user(App&, Call&);
-net::Response handle_patch_user(App&, Call&);
-net::Response handle_delete_user(App&, Call&);
-net::Response handle_revoke_user_tokens(App&, Call&);
+Reply handle_login(App&, Call&);
+Reply handle_logout(App&, Call&);
+Reply handle_me(App&, Call&);
+Reply handle_reauth(App&, Call&);
+Reply handle_change_password(App&, Call&);
+Reply handle_list_users(App&, Call&);
+Reply handle_create_user(App&, Call&);
+Reply handle_patch_user(App&, Call&);
+Reply handle_delete_user(App&, Call&);
+Reply handle_revoke_user_tokens(App&, Call&);
 
-net::Response handle_list_tokens(App&, Call&);
-net::Response handle_create_token(App&, Call&);
-net::Response handle_get_token(App&, Call&);
-net::Response handle_update_token(App&, Call&);
-net::Response handle_delete_token(App&, Call&);
-net::Response handle_reveal_token(App&, Call&);
-net::Response handle_token_history(App&, Call&);
-net::Response handle_introspect(App&, Call&);
+Reply handle_list_tokens(App&, Call&);
+Reply handle_create_token(App&, Call&);
+Reply handle_get_token(App&, Call&);
+Reply handle_update_token(App&, Call&);
+Reply handle_delete_token(App&, Call&);
+Reply handle_reveal_token(App&, Call&);
+Reply handle_token_history(App&, Call&);
+Reply handle_introspect(App&, Call&);
 
-net::Response handle_audit_query(App&, Call&);
-net::Response handle_audit_verify(App&, Call&);
-net::Response handle_audit_export(App&, Call&);
-net::Response handle_audit_export_manifest(App&, Call&);
-net::Response handle_list_checkpoints(App&, Call&);
-net::Response handle_create_checkpoint(App&, Call&);
-net::Response handle_audit_stream(App&, Call&);
+Reply handle_audit_query(App&, Call&);
+Reply handle_audit_verify(App&, Call&);
+Reply handle_audit_export(App&, Call&);
+Reply handle_audit_export_manifest(App&, Call&);
+Reply handle_list_checkpoints(App&, Call&);
+Reply handle_create_checkpoint(App&, Call&);
+Reply handle_audit_stream(App&, Call&);
 
 }  // namespace tl

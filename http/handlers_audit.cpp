@@ -111,7 +111,7 @@ Result<AuditFilter> parse_audit_filter(const Call& call, bool with_head) {
   return filter;
 }
 
-net::Response handle_audit_query(App& app, Call& call) {
+Reply handle_audit_query(App& app, Call& call) {
   // The router refused parameters this route does not read (kRoutes), repeated and empty ones.
   auto filter = parse_audit_filter(call);
   if (!filter) return error_response(filter.error());
@@ -131,18 +131,18 @@ net::Response handle_audit_query(App& app, Call& call) {
   return json_response(status::ok, events_json(page->events, trailer, &descriptions));
 }
 
-net::Response handle_audit_verify(App& app, Call&) {
+Reply handle_audit_verify(App& app, Call&) {
   const IntegrityReport report = check_integrity(app.store, app.integrity.check_options());
   return json_response(status::ok, integrity_report_json(report, app.signer.public_key_hex(), true));
 }
 
-net::Response handle_list_checkpoints(App& app, Call&) {
+Reply handle_list_checkpoints(App& app, Call&) {
   auto checkpoints = list_checkpoints(app.store);
   if (!checkpoints) return error_response(checkpoints.error());
   return json_response(status::ok, checkpoints_json(*checkpoints, app.signer.public_key_hex()));
 }
 
-net::Response handle_create_checkpoint(App& app, Call&) {
+Reply handle_create_checkpoint(App& app, Call&) {
   auto checkpoint = app.integrity.sign_checkpoint();
   if (!checkpoint) return error_response(checkpoint.error());
   return json_response(status::created, checkpoint->raw);

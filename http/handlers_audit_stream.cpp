@@ -64,7 +64,7 @@ Result<std::pair<AuditFilter, Head>> bounded_filter(App& app, const Call& call, 
 
 }  // namespace
 
-net::Response handle_audit_export(App& app, Call& call) {
+Reply handle_audit_export(App& app, Call& call) {
   auto bounded = bounded_filter(app, call, /*with_format=*/true);
   if (!bounded) return error_response(bounded.error());
   auto& [filter, bound] = *bounded;
@@ -73,32 +73,33 @@ net::Response handle_audit_export(App& app, Call& call) {
   net::Response head{status::ok, 11};
   // The manifest fetched with head_seq=N describes exactly this export.
   head.set("Tokenledger-Export-Head", "seq=" + std::to_string(bound.seq) + ", hash=" + bound.hash);
+  StreamBody body;
   if (chosen == "jsonl") {
-    call.stream = StreamBody{"application/x-ndjson; charset=utf-8",
-                             pager(app, filter, [](std::string& out, const Record& r) {
-                               out += r.raw;
-                               out.push_back('\n');
-                             })};
+    body = StreamBody{"application/x-ndjson; charset=utf-8",
+                      pager(app, filter, [](std::string& out, const Record& r) {
+                        out += r.raw;
+                        out.push_back('\n');
+                      })};
     head.set(net::http::field::content_disposition, "attachment; filename=\"audit.jsonl\"");
   } else if (chosen == "csv") {
     bool header_written = false;
     auto rows = pager(app, filter, append_audit_csv_row);
-    call.stream = StreamBody{"text/csv; charset=utf-8", [header_written, rows](std::string& out) mutable {
-                               if (!header_written) {
-                                 append_audit_csv_header(out);
-                                 header_written = true;
-                               }
-                               return rows(out);
-                             }};
+    body = StreamBody{"text/csv; charset=utf-8", [header_written, rows](std::string& out) mutable {
+                        if (!header_written) {
+                          append_audit_csv_header(out);
+                          header_written = true;
+                        }
+                        return rows(out);
+                      }};
     head.set(net::http::field::content_disposition, "attachment; filename=\"audit.csv\"");
   } else {
     return error_response(Error::invalid_field("format: jsonl or csv."));
   }
-  call.stream->allowed = while_auditor(app, call);
-  return head;
+  body.allowed = while_auditor(app, call);
+  return Streamed{std::move(head), std::move(body)};
 }
 
-net::Response handle_audit_export_manifest(App& app, Call& call) {
+Reply handle_audit_export_manifest(App& app, Call& call) {
   auto bounded = bounded_filter(app, call, /*with_format=*/false);
   if (!bounded) return error_response(bounded.error());
   auto& [filter, bound] = *bounded;
@@ -107,7 +108,7 @@ net::Response handle_audit_export_manifest(App& app, Call& call) {
   return json_response(status::ok, std::move(*manifest));
 }
 
-net::Response handle_audit_stream(App& app, Call& call) {
+Reply handle_audit_stream(App& app, Call& call) {
   auto known = only_params(call, {"token_id", "actor", "type", "since", "until", "after_seq"});
   if (!known) return error_response(known.error());
   auto filter = parse_audit_filter(call);
@@ -133,10 +134,10 @@ net::Response handle_audit_stream(App& app, Call& call) {
     append_record_json(out, r, descriptions->at(r));  // readers' view; the export keeps the stored bytes
     out += "\n\n";
   });
-  call.stream = StreamBody{"text/event-stream", std::move(events), true, while_auditor(app, call, std::move(slot))};
   net::Response head{status::ok, 11};
   head.set("X-Accel-Buffering", "no");
-  return head;
+  return Streamed{std::move(head),
+                  StreamBody{"text/event-stream", std::move(events), true, while_auditor(app, call, std::move(slot))}};
 }
 
 }  // namespace tl

@@ -44,7 +44,7 @@ net::Response password_error(const Error& error) {
 
 }  // namespace
 
-net::Response handle_login(App& app, Call& call) {
+Reply handle_login(App& app, Call& call) {
   auto body = parse_login(call.req.body());
   if (!body) return error_response(body.error());
   // No name is longer: refused before it costs a hash or a throttle entry.
@@ -67,26 +67,29 @@ net::Response handle_login(App& app, Call& call) {
   return res;
 }
 
-net::Response handle_logout(App& app, Call& call) {
+Reply handle_logout(App& app, Call& call) {
   if (!call.session_id.empty()) app.sessions.remove(call.session_id);
   auto res = no_content();
   res.set(net::http::field::set_cookie, session_cookie(app, "", std::chrono::seconds{0}));
   return res;
 }
 
-net::Response handle_reauth(App& app, Call& call) {
+Reply handle_reauth(App& app, Call& call) {
   if (call.session_id.empty()) return error_response(Error::forbidden("Only a signed-in session re-authenticates."));
   auto body = parse_reauth(call.req.body());
   if (!body) return error_response(body.error());
   const std::string& ip = call.ctx.source.ip;
   if (auto slot = app.throttle.reserve(call.ctx.actor.user, ip, call.now); !slot.granted) return throttled(slot);
-  if (auto ok = app.users.reauthenticate(call.ctx, *body); !ok) return password_error(ok.error());
-  app.throttle.succeeded(call.ctx.actor.user, ip);
-  app.sessions.reauthenticated(call.session_id, call.now);
-  return no_content();
+  return Pending(app.users.reauthenticate(call.ctx, *body),
+                 [&app, user = call.ctx.actor.user, ip, session = call.session_id, now = call.now](Status ok) {
+                   if (!ok) return password_error(ok.error());
+                   app.throttle.succeeded(user, ip);
+                   app.sessions.reauthenticated(session, now);
+                   return no_content();
+                 });
 }
 
-net::Response handle_me(App&, Call& call) {
+Reply handle_me(App&, Call& call) {
   const UserState& user = *call.user;
   JsonWriter w;
   w.begin_object().key("user").value(user.username);
@@ -100,7 +103,7 @@ net::Response handle_me(App&, Call& call) {
   return json_response(status::ok, std::move(w).str());
 }
 
-net::Response handle_change_password(App& app, Call& call) {
+Reply handle_change_password(App& app, Call& call) {
   // A bearer token is not the person: only someone who signed in may change the password.
   if (call.session_id.empty()) return error_response(Error::forbidden("Only a signed-in session changes its password."));
   auto body = parse_change_password(call.req.body());
@@ -114,15 +117,16 @@ net::Response handle_change_password(App& app, Call& call) {
   if (auto valid = check_new_password(body->next, "new"); !valid) return error_response(valid.error());
   const std::string& ip = call.ctx.source.ip;
   if (auto slot = app.throttle.reserve(call.ctx.actor.user, ip, call.now); !slot.granted) return throttled(slot);
-  if (auto ok = app.users.change_own_password(call.ctx, body->current, body->next); !ok) {
-    return password_error(ok.error());
-  }
-  app.throttle.succeeded(call.ctx.actor.user, ip);
-  app.sessions.remove_user_except(call.ctx.actor.user, call.session_id);  // other devices sign in again
-  return no_content();
+  return Pending(app.users.change_own_password(call.ctx, body->current, body->next),
+                 [&app, user = call.ctx.actor.user, ip, session = call.session_id](Status ok) {
+                   if (!ok) return password_error(ok.error());
+                   app.throttle.succeeded(user, ip);
+                   app.sessions.remove_user_except(user, session);  // other devices sign in again
+                   return no_content();
+                 });
 }
 
-net::Response handle_list_users(App& app, Call& call) {
+Reply handle_list_users(App& app, Call& call) {
   std::string body = R"({"users":[)";
   bool first = true;
   for (const auto& user : app.users.list()) {
@@ -134,52 +138,59 @@ net::Response handle_list_users(App& app, Call& call) {
   return json_response(status::ok, std::move(body));
 }
 
-net::Response handle_create_user(App& app, Call& call) {
+Reply handle_create_user(App& app, Call& call) {
   auto body = parse_create_user(call.req.body());
   if (!body) return error_response(body.error());
-  auto user = app.users.create(call.ctx, body->username, body->password, std::move(body->groups), body->must_change);
-  if (!user) return password_error(user.error());
-  auto res = json_response(status::created, user_json(*user, 0));
-  res.set(net::http::field::location, "/api/v1/users/" + user->username);
-  return res;
+  return Pending(app.users.create(call.ctx, body->username, body->password, std::move(body->groups), body->must_change),
+                 [](Result<UserState> user) {
+                   if (!user) return password_error(user.error());
+                   auto res = json_response(status::created, user_json(*user, 0));
+                   res.set(net::http::field::location, "/api/v1/users/" + user->username);
+                   return res;
+                 });
 }
 
-net::Response handle_patch_user(App& app, Call& call) {
+Reply handle_patch_user(App& app, Call& call) {
   auto body = parse_patch_user(call.req.body());
   if (!body) return error_response(body.error());
-  const std::string username = canonical_username(call.params[0]);  // "ALICE" is alice
+  const std::string& username = call.params[0];  // case-folded by the router: "ALICE" is alice
   const bool password_changes = body->password.has_value();
-  auto user = app.users.update(call.ctx, username, std::move(body->groups), std::move(body->password),
-                               body->disabled, body->must_change);
-  if (!user) return password_error(user.error());
-  // A new password ends every old session; so does disabling (also when she already was).
-  if (password_changes || user->disabled) app.sessions.remove_user(username);
-  return json_response(status::ok, user_json(*user, app.tokens.live_tokens(username, call.now)));
+  return Pending(app.users.update(call.ctx, username, std::move(body->groups), std::move(body->password),
+                                  body->disabled, body->must_change),
+                 [&app, username, password_changes, now = call.now](Result<UserState> user) {
+                   if (!user) return password_error(user.error());
+                   // A new password ends every old session; so does disabling (also when she already was).
+                   if (password_changes || user->disabled) app.sessions.remove_user(username);
+                   return json_response(status::ok, user_json(*user, app.tokens.live_tokens(username, now)));
+                 });
 }
 
-net::Response handle_delete_user(App& app, Call& call) {
-  const std::string username = canonical_username(call.params[0]);
+Reply handle_delete_user(App& app, Call& call) {
+  const std::string& username = call.params[0];  // case-folded by the router
   // A deleted user's tokens stop working at once; revoking them also records why.
-  auto deleted = delete_user(app.users, app.store, app.model, call.ctx, username);
-  // Once the user is gone her sessions are too, even if revoking a token failed afterwards.
-  if (!app.users.find(username)) app.sessions.remove_user(username);
-  if (!deleted) return error_response(deleted.error());
-  return no_content();
+  return Pending(delete_user(app.users, app.model, call.ctx, username),
+                 [&app, username](Result<std::size_t> deleted) {
+                   // Once the user is gone her sessions are too, even if revoking a token failed afterwards.
+                   if (!app.users.find(username)) app.sessions.remove_user(username);
+                   if (!deleted) return error_response(deleted.error());
+                   return no_content();
+                 });
 }
 
-net::Response handle_revoke_user_tokens(App& app, Call& call) {
+Reply handle_revoke_user_tokens(App& app, Call& call) {
   auto reason = parse_revoke(call.req.body());
   if (!reason) return error_response(reason.error());
-  const std::string username = canonical_username(call.params[0]);
+  const std::string& username = call.params[0];  // case-folded by the router
   if (!app.users.find(username)) return error_response(Error::not_found("No such user."));
-  auto revoked = app.tokens.revoke_all(call.ctx, username, *reason);
-  if (!revoked) return error_response(revoked.error());  // a refused request ends no session
-  // Her sessions end too: whoever holds her tokens may hold a session as well.
-  app.sessions.remove_user(username);
-  JsonWriter w;
-  w.begin_object().key("username").value(username).key("revoked").value(static_cast<std::uint64_t>(*revoked));
-  w.end_object();
-  return json_response(status::ok, std::move(w).str());
+  return Pending(app.tokens.revoke_all(call.ctx, username, *reason), [&app, username](Result<std::size_t> revoked) {
+    if (!revoked) return error_response(revoked.error());  // a refused request ends no session
+    // Her sessions end too: whoever holds her tokens may hold a session as well.
+    app.sessions.remove_user(username);
+    JsonWriter w;
+    w.begin_object().key("username").value(username).key("revoked").value(static_cast<std::uint64_t>(*revoked));
+    w.end_object();
+    return json_response(status::ok, std::move(w).str());
+  });
 }
 
 }  // namespace tl

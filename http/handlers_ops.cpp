@@ -11,9 +11,9 @@ namespace tl {
 
 using net::http::status;
 
-net::Response handle_healthz(App&, Call&) { return json_response(status::ok, R"({"status":"ok"})"); }
+Reply handle_healthz(App&, Call&) { return json_response(status::ok, R"({"status":"ok"})"); }
 
-net::Response handle_readyz(App& app, Call&) {
+Reply handle_readyz(App& app, Call&) {
   const std::uint64_t folded = app.model.folded_seq();
   const std::uint64_t head = app.store.head().seq;
   const auto damage = app.integrity.damage();
@@ -99,7 +99,7 @@ bool same_secret(std::string_view given, std::string_view secret) {
 
 // GET /metrics on the main listener: only for the bearer of the metrics secret
 // (--metrics-secret-file); 401 `unauthenticated` otherwise, naming how to get access.
-net::Response handle_metrics(App& app, Call& call) {
+Reply handle_metrics(App& app, Call& call) {
   const std::string& secret = app.settings.metrics_secret;
   if (!secret.empty()) {
     const std::string_view given = bearer_credentials(call.req[net::http::field::authorization]).value_or("");
@@ -117,7 +117,7 @@ net::Response handle_metrics(App& app, Call& call) {
 }
 
 // GET /metrics on the --metrics-listen address: the address is the protection.
-net::Response handle_metrics_listener(App& app, Call&) { return metrics_body(app); }
+Reply handle_metrics_listener(App& app, Call&) { return metrics_body(app); }
 
 namespace {
 
@@ -136,12 +136,12 @@ net::Response serve_asset(std::string_view path) {
 
 }  // namespace
 
-net::Response handle_web_asset(App&, Call& call) {
+Reply handle_web_asset(App&, Call& call) {
   std::string_view path = call.req.target();
   path = path.substr(0, path.find('?'));
   return serve_asset(path == "/" ? "/index.html" : path);
 }
 
-net::Response handle_openapi(App&, Call&) { return serve_asset("/openapi.json"); }
+Reply handle_openapi(App&, Call&) { return serve_asset("/openapi.json"); }
 
 }  // namespace tl

@@ -77,20 +77,6 @@ net::Response list_tokens_as_of(App& app, Call& call) {
   return json_response(status::ok, std::move(body));
 }
 
-// has_media_type without a std::locale per call (boost's iequals builds one; it showed in the
-// introspection profile): media types are ASCII.
-bool is_media_type(const net::Request& req, std::string_view media_type) {
-  std::string_view type = req[net::http::field::content_type];
-  type = type.substr(0, type.find(';'));
-  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
-  if (type.size() != media_type.size()) return false;
-  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; };
-  for (std::size_t i = 0; i < type.size(); ++i) {
-    if (lower(type[i]) != lower(media_type[i])) return false;
-  }
-  return true;
-}
-
 // The hash of the configured introspection secret, computed once per thread (and again only
 // if the secret differs, as in tests that run several apps in one process).
 const std::array<unsigned char, crypto_hash_sha256_BYTES>& secret_hash(const App& app) {
@@ -111,7 +97,7 @@ const std::array<unsigned char, crypto_hash_sha256_BYTES>& secret_hash(const App
 
 }  // namespace
 
-net::Response handle_list_tokens(App& app, Call& call) {
+Reply handle_list_tokens(App& app, Call& call) {
   if (call.query_param("owner") != nullptr || call.query_param("as_of") != nullptr) {
     return list_tokens_as_of(app, call);
   }
@@ -135,72 +121,44 @@ net::Response handle_list_tokens(App& app, Call& call) {
   return json_response(status::ok, std::move(body));
 }
 
-net::Response handle_create_token(App& app, Call& call) {
+Reply handle_create_token(App& app, Call& call) {
   auto body = parse_create_token(call.req.body());
   if (!body) return error_response(body.error());
-  auto row = app.tokens.create(call.ctx, std::move(body->description), body->timeout_days, call.now);
-  if (!row) return error_response(row.error());
-  auto res = token_response(*row, call.now, status::created);
-  res.set(net::http::field::location, "/api/v1/tokens/" + row->state.id);
-  return res;
+  return Pending(app.tokens.create(call.ctx, std::move(body->description), body->timeout_days, call.now),
+                 [now = call.now](Result<TokenRow> row) {
+                   if (!row) return error_response(row.error());
+                   auto res = token_response(*row, now, status::created);
+                   res.set(net::http::field::location, "/api/v1/tokens/" + row->state.id);
+                   return res;
+                 });
 }
 
-net::Response handle_get_token(App& app, Call& call) {
+Reply handle_get_token(App& app, Call& call) {
   auto row = app.tokens.get(owner_of(call), call.params[0]);
   if (!row) return error_response(row.error());
   return token_response(*row, call.now);
 }
 
-net::Response handle_update_token(App& app, Call& call) {
+Reply handle_update_token(App& app, Call& call) {
   auto if_match = parse_if_match(call.req);
   if (!if_match) return error_response(if_match.error());
   auto body = parse_update_token(call.req.body());
   if (!body) return error_response(body.error());
   UpdateToken cmd{std::move(body->description), body->timeout_days, *if_match};
-  auto row = app.tokens.update(call.ctx, call.params[0], cmd, call.now);
-  if (!row) return error_response(row.error());
-  return token_response(*row, call.now);
+  return Pending(app.tokens.update(call.ctx, call.params[0], cmd, call.now), [now = call.now](Result<TokenRow> row) {
+    if (!row) return error_response(row.error());
+    return token_response(*row, now);
+  });
 }
 
-net::Response handle_delete_token(App& app, Call& call) {
-  if (auto removed = app.tokens.remove(call.ctx, call.params[0]); !removed) return error_response(removed.error());
-  return no_content();
+Reply handle_delete_token(App& app, Call& call) {
+  return Pending(app.tokens.remove(call.ctx, call.params[0]), [](Status removed) {
+    if (!removed) return error_response(removed.error());
+    return no_content();
+  });
 }
 
-namespace {
-
-// Plans the reveal and leaves the append to the server (Call::append): the answer, with the
-// code, is built only once the TokenRevealed is durable; a version conflict plans again.
-// The continuation gets the App and Call again as parameters (it runs after the append), so
-// the outer ones are named differently to keep the two apart.
-net::Response reveal_after_append(App& app_now, Call& call_now, int attempt) {
-  auto plan = app_now.tokens.plan_reveal(call_now.ctx, call_now.params[0]);
-  if (!plan) return error_response(plan.error());
-  AppendRequest request = std::move(plan->append);
-  call_now.append = PendingAppend{
-      std::move(request), [plan = std::move(*plan), attempt](App& app, Call& call, Result<AppendResult> appended) {
-        if (!appended) {
-          if (appended.error().code == ErrorCode::version_conflict && attempt + 1 < TokenService::kRevealAttempts) {
-            return reveal_after_append(app, call, attempt + 1);
-          }
-          if (appended.error().code == ErrorCode::version_conflict) {
-            return error_response(Error::version_conflict("The token is changing too often; try again."));
-          }
-          return error_response(appended.error());
-        }
-        auto code = app.tokens.open_revealed(plan);
-        if (!code) return error_response(code.error());
-        JsonWriter w;
-        w.begin_object().key("id").value(call.params[0]).key("token").value(*code).end_object();
-        sodium_memzero(code->data(), code->size());
-        return json_response(status::ok, std::move(w).str());
-      }};
-  return net::Response{};  // not sent: the server answers with the append's `then`
-}
-
-}  // namespace
-
-net::Response handle_reveal_token(App& app, Call& call) {
+Reply handle_reveal_token(App& app, Call& call) {
   if (app.settings.reveal_reauth_minutes > 0 && call.ctx.actor.via == Via::session) {
     const auto authenticated = app.sessions.authenticated_at(call.session_id);
     if (!authenticated || call.now - *authenticated > std::chrono::minutes(app.settings.reveal_reauth_minutes)) {
@@ -218,17 +176,24 @@ net::Response handle_reveal_token(App& app, Call& call) {
       return res;
     }
   }
-  return reveal_after_append(app, call, 0);
+  // The answer, with the code, is built only once the TokenRevealed is durable.
+  return Pending(app.tokens.reveal(call.ctx, call.params[0]), [id = call.params[0]](Result<std::string> code) {
+    if (!code) return error_response(code.error());
+    JsonWriter w;
+    w.begin_object().key("id").value(id).key("token").value(*code).end_object();
+    sodium_memzero(code->data(), code->size());
+    return json_response(status::ok, std::move(w).str());
+  });
 }
 
-net::Response handle_token_history(App& app, Call& call) {
+Reply handle_token_history(App& app, Call& call) {
   auto records = app.tokens.history(owner_of(call), call.params[0]);
   if (!records) return error_response(records.error());
   TokenDescriptions descriptions(app.store);
   return json_response(status::ok, events_json(*records, {}, &descriptions));
 }
 
-net::Response handle_introspect(App& app, Call& call) {
+Reply handle_introspect(App& app, Call& call) {
   // The service credential, compared in constant time (over fixed-size hashes, so that the
   // comparison does not even tell the length).
   unsigned char given[crypto_hash_sha256_BYTES];
@@ -240,9 +205,9 @@ net::Response handle_introspect(App& app, Call& call) {
     return res;
   }
   Result<std::string> code = Error::invalid_field("");
-  if (is_media_type(call.req, "application/x-www-form-urlencoded")) {
+  if (has_media_type(call.req, "application/x-www-form-urlencoded")) {
     code = parse_introspect_form(call.req.body());
-  } else if (is_media_type(call.req, "application/json")) {
+  } else if (has_media_type(call.req, "application/json")) {
     code = parse_introspect_json(call.req.body());
   } else {
     return error_response({ErrorCode::unsupported_media_type,

@@ -47,7 +47,29 @@ awaitable<void> end_connection(TlsStream& stream) {
   co_await stream.async_shutdown(as_tuple);
 }
 
-awaitable<net::Response> run_on_worker(App& app, Routed& routed) { co_return routed.handler(app, routed.call); }
+// A handler's reply, and when it is a command, the command's first append: decided where the
+// handler ran (the worker pool for a blocking route), since deciding reads state.
+struct Handled {
+  Reply reply;
+  std::optional<AppendRequest> first;
+};
+
+Handled handle(App& app, Routed& routed) {
+  Handled handled{routed.handler(app, routed.call), std::nullopt};
+  if (auto* pending = std::get_if<Pending>(&handled.reply)) handled.first = pending->next();
+  return handled;
+}
+
+awaitable<Handled> run_on_worker(App& app, Routed& routed) { co_return handle(app, routed); }
+
+// Runs a command from its first append on: each append awaited (no thread waits on the fsync),
+// later decisions on this (I/O) thread; then its answer.
+awaitable<net::Response> await_command(App& app, Pending& pending, std::optional<AppendRequest> request) {
+  for (; request; request = pending.next()) {
+    pending.appended(co_await async_append(app.store, std::move(*request), use_awaitable));
+  }
+  co_return pending.answer();
+}
 
 bool quiet_close(const beast::error_code& ec) {
   return ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
@@ -102,7 +124,7 @@ Routed route_metrics_listener(App& app, const net::Request& req, const std::stri
   path = path.substr(0, path.find('?'));
   if (path == "/metrics" || path == "/healthz") {
     Routed routed = route_request(app, req, ip, now_ms());
-    if (routed.handler == handle_metrics) routed.handler = handle_metrics_listener;
+    if (has(routed.flags, RouteFlag::metrics)) routed.handler = handle_metrics_listener;
     return routed;
   }
   Routed routed(req);
@@ -159,14 +181,15 @@ void Server::finish(net::Response& res, const Call& call, bool keep_alive) const
 // asks again until the client leaves or the server stops, with a comment line now and then so
 // that proxies keep the connection open.
 template <class Stream>
-awaitable<bool> Server::write_stream(Stream& stream, net::Response& head, Routed& routed) {
-  StreamBody& body = *routed.call.stream;
+awaitable<bool> Server::write_stream(Stream& stream, Streamed& streamed, const Call& call) {
+  const net::Response& head = streamed.head;
+  StreamBody& body = streamed.body;
   http::response<http::empty_body> header{head.result(), 11};
   for (const auto& field : head) header.set(field.name_string(), field.value());
   header.set(http::field::content_type, body.content_type);
   header.chunked(true);
   net::Response for_headers{head.result(), 11};
-  finish(for_headers, routed.call, true);
+  finish(for_headers, call, true);
   for (const auto& field : for_headers) {
     if (field.name() != http::field::content_length) header.set(field.name_string(), field.value());
   }
@@ -373,34 +396,30 @@ awaitable<void> Server::session(Stream& stream, beast::flat_buffer buffer, const
     const auto started = std::chrono::steady_clock::now();
     net::Request req = parser.release();
     Routed routed = metrics_only_ ? route_metrics_listener(app_, req, ip) : route_request(app_, req, ip, now_ms());
-    net::Response res;
+    Handled handled{net::Response{}, std::nullopt};
     try {
       if (routed.answer) {
-        res = std::move(*routed.answer);
+        handled.reply = std::move(*routed.answer);
       } else if (routed.blocking) {
-        res = co_await asio::co_spawn(workers_, run_on_worker(app_, routed), use_awaitable);
+        handled = co_await asio::co_spawn(workers_, run_on_worker(app_, routed), use_awaitable);
       } else {
-        res = routed.handler(app_, routed.call);
+        handled = handle(app_, routed);
       }
-      // A handler that answers after an append (reveal): no thread waits on the fsync; the
-      // coroutine resumes here once the batch is durable.
-      while (routed.call.append) {
-        PendingAppend pending = std::move(*routed.call.append);
-        routed.call.append.reset();
-        auto appended = co_await async_append(app_.store, std::move(pending.request), use_awaitable);
-        res = pending.then(app_, routed.call, std::move(appended));
+      if (auto* pending = std::get_if<Pending>(&handled.reply)) {
+        handled.reply = co_await await_command(app_, *pending, std::move(handled.first));
       }
     } catch (const std::exception& e) {
       spdlog::error("request {} failed: {}", routed.call.ctx.source.request_id, e.what());
-      res = error_response(Error::internal("Something went wrong on our side; nothing was changed."));
+      handled.reply = error_response(Error::internal("Something went wrong on our side; nothing was changed."));
     }
-    if (routed.call.stream && res.result() == http::status::ok) {
-      log_request(app_, req, routed, res.result_int(), started);
-      const bool ok = co_await write_stream(stream, res, routed);
+    if (auto* streamed = std::get_if<Streamed>(&handled.reply)) {
+      log_request(app_, req, routed, streamed->head.result_int(), started);
+      const bool ok = co_await write_stream(stream, *streamed, routed.call);
       --in_flight_;
       if (!ok || !req.keep_alive()) break;
       continue;
     }
+    net::Response& res = std::get<net::Response>(handled.reply);
     const bool keep_alive = req.keep_alive() && !stopping_;
     finish(res, routed.call, keep_alive);
     log_request(app_, req, routed, res.result_int(), started);

@@ -19,8 +19,8 @@ class context;
 
 namespace tl {
 
-struct Routed;
 struct Call;
+struct Streamed;
 
 // Limits on connections, against clients that open many or send slowly (slowloris).
 struct ConnectionLimits {
@@ -59,7 +59,7 @@ class Server {
   template <class Stream>
   net::asio::awaitable<void> session(Stream& stream, net::beast::flat_buffer buffer, const std::string& ip);
   template <class Stream>
-  net::asio::awaitable<bool> write_stream(Stream& stream, net::Response& head, Routed& routed);
+  net::asio::awaitable<bool> write_stream(Stream& stream, Streamed& streamed, const Call& call);
   net::asio::awaitable<void> drain_then_stop(std::chrono::seconds grace);
   // Counts a new connection from `address`, or says why it is refused (nullptr: admitted).
   const char* admit(const net::asio::ip::address& address);

@@ -8,21 +8,32 @@
 namespace tl {
 namespace {
 
-// Enough for any realistic contention on one token; each attempt waits for one batch.
-constexpr int kMaxAttempts = 16;
+constexpr const char* kTokenBusy = "The token is changing too often; try again.";
 
 Error gone() { return Error::not_found("No such token."); }
 
+// A revealed code held by a plan (its copies share it), wiped when the last copy goes.
+struct HeldCode {
+  std::string code;
+  explicit HeldCode(std::string c) : code(std::move(c)) {}
+  HeldCode(const HeldCode&) = delete;
+  HeldCode& operator=(const HeldCode&) = delete;
+  ~HeldCode() {
+    if (!code.empty()) sodium_memzero(code.data(), code.size());
+  }
+};
+
 }  // namespace
 
-Result<TokenRow> TokenService::create(const RequestContext& ctx, std::string description,
-                                      std::int64_t timeout_days, Timestamp now) {
-  const std::string& owner = ctx.actor.user;
+Command<TokenRow> TokenService::create(const RequestContext& ctx, std::string description,
+                                       std::int64_t timeout_days, Timestamp now) {
+  const std::string owner = ctx.actor.user;
   const std::string id = new_ulid("tok_");
   std::string code = secrets_.generate_code();
   SealedCode sealed = secrets_.seal(id, code);
   CreateToken cmd{owner, std::move(description), timeout_days, secrets_.lookup_hash(code), sealed.code_sealed};
-  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+  sodium_memzero(code.data(), code.size());  // only its lookup hash and the sealed code are kept
+  auto decide = [this, ctx, owner, id, cmd, key = sealed.wrapped_data_key, now]() -> Result<Plan<TokenRow>> {
     // The owner as she stands now; the append lands only if her stream is still at this version,
     // so a deletion, disabling or removal from api-tokens that lands first refuses the creation.
     auto user = model_.users().get(owner);
@@ -34,20 +45,24 @@ Result<TokenRow> TokenService::create(const RequestContext& ctx, std::string des
     if (!model_.tokens().reserve(owner, now, max_live_tokens_)) {
       return Error::limit_exceeded("You already hold the most live tokens allowed; delete one first.");
     }
-    AppendRequest req{id, kNoStream, {std::move(created).value()}, ctx.actor, ctx.source, owner,
-                      {{SideStore::keys, id, sealed.wrapped_data_key}}};
-    req.condition = StreamCondition{user_stream(owner), user->version};
-    auto appended = store_.append(std::move(req));
-    model_.tokens().release(owner);
-    if (!appended) {
-      if (appended.error().code == ErrorCode::version_conflict) continue;
-      return std::move(appended).error();
-    }
-    auto row = model_.tokens().get(id);
-    if (!row) return Error::internal("a created token is missing from the projection");
-    return *row;
-  }
-  return Error::version_conflict("Your account is changing too often; try again.");
+    // The reservation counts this creation against the limit until its append has completed.
+    std::shared_ptr<void> reserved(static_cast<void*>(this), [this, owner](void*) { model_.tokens().release(owner); });
+    AppendRequest request{.stream = id,
+                          .expected_version = kNoStream,
+                          .events = {std::move(created).value()},
+                          .actor = ctx.actor,
+                          .source = ctx.source,
+                          .owner = owner,
+                          .side_writes = {{SideStore::keys, id, key}},
+                          .condition = StreamCondition{user_stream(owner), user->version}};
+    auto then = [this, id]() -> Next<TokenRow> {
+      auto row = model_.tokens().get(id);
+      if (!row) return done<TokenRow>(Error::internal("a created token is missing from the projection"));
+      return done<TokenRow>(std::move(*row));
+    };
+    return Plan<TokenRow>{.append = std::move(request), .then = std::move(then), .hold = std::move(reserved)};
+  };
+  return {std::move(decide), "Your account is changing too often; try again."};
 }
 
 bool TokenService::of_current_owner(const TokenRow& row) const {
@@ -83,88 +98,85 @@ Result<TokenRow> TokenService::get(const std::string& owner, const std::string& 
   return usage_ != nullptr ? usage_->with_latest_use(std::move(*row)) : *row;
 }
 
-Result<RevealPlan> TokenService::plan_reveal(const RequestContext& ctx, const std::string& id) const {
-  auto row = model_.tokens().get(id);
-  if (!row || !of_current_owner(*row)) return gone();
-  auto revealed = decide_reveal(row->state, ctx.actor.user);
-  if (!revealed) return std::move(revealed).error();
-  // Read before the append: at this version the data key exists; the append's version check
-  // makes sure that is still so when the TokenRevealed lands.
-  auto created = store_.read(row->created_seq);
-  auto wrapped = store_.get_side(SideStore::keys, id);
-  if (!created || !*created || !wrapped || !*wrapped) return gone();
-  auto* event = std::get_if<TokenCreated>(&(*created)->event);
-  if (event == nullptr) return Error::internal("a token's first record is not TokenCreated");
-  // The data key is there (the token is live at this version), so a code that does not open means
-  // key material that is not this database's: refuse before anything is recorded.
-  auto code = secrets_.unseal(id, event->code_sealed, **wrapped);
-  if (!code) {
-    return Error::internal(
-        "The token's code cannot be opened with this server's master key, so it was not shown and nothing was "
-        "recorded. The master key file does not belong to this database: restore the right one (README, Keys).");
-  }
-  return RevealPlan({id, row->state.version, {*revealed}, ctx.actor, ctx.source, row->state.owner, {}},
-                    std::move(*code));
-}
-
-RevealPlan::~RevealPlan() {
-  if (!code.empty()) sodium_memzero(code.data(), code.size());
-}
-
-Result<std::string> TokenService::open_revealed(const RevealPlan& plan) const {
-  return std::string(plan.code);
-}
-
-Result<std::string> TokenService::reveal(const RequestContext& ctx, const std::string& id) {
-  for (int attempt = 0; attempt < kRevealAttempts; ++attempt) {
-    auto plan = plan_reveal(ctx, id);
-    if (!plan) return std::move(plan).error();
-    auto appended = store_.append(std::move(plan->append));
-    if (!appended) {
-      if (appended.error().code == ErrorCode::version_conflict) continue;
-      return std::move(appended).error();
+Command<std::string> TokenService::reveal(const RequestContext& ctx, const std::string& id) {
+  auto decide = [this, ctx, id]() -> Result<Plan<std::string>> {
+    auto row = model_.tokens().get(id);
+    if (!row || !of_current_owner(*row)) return gone();
+    auto revealed = decide_reveal(row->state, ctx.actor.user);
+    if (!revealed) return std::move(revealed).error();
+    // Read before the append: at this version the data key exists; the append's version check
+    // makes sure that is still so when the TokenRevealed lands.
+    auto created = store_.read(row->created_seq);
+    auto wrapped = store_.get_side(SideStore::keys, id);
+    if (!created || !*created || !wrapped || !*wrapped) return gone();
+    auto* event = std::get_if<TokenCreated>(&(*created)->event);
+    if (event == nullptr) return Error::internal("a token's first record is not TokenCreated");
+    // The data key is there (the token is live at this version), so a code that does not open
+    // means key material that is not this database's: refuse before anything is recorded.
+    auto code = secrets_.unseal(id, event->code_sealed, **wrapped);
+    if (!code) {
+      return Error::internal(
+          "The token's code cannot be opened with this server's master key, so it was not shown and nothing was "
+          "recorded. The master key file does not belong to this database: restore the right one (README, Keys).");
     }
-    return open_revealed(*plan);
-  }
-  return Error::version_conflict("The token is changing too often; try again.");
+    auto held = std::make_shared<HeldCode>(std::move(*code));
+    AppendRequest request{.stream = id,
+                          .expected_version = row->state.version,
+                          .events = {*revealed},
+                          .actor = ctx.actor,
+                          .source = ctx.source,
+                          .owner = row->state.owner};
+    auto then = [held]() -> Next<std::string> { return done<std::string>(std::string(held->code)); };
+    return Plan<std::string>{.append = std::move(request), .then = std::move(then)};
+  };
+  return {std::move(decide), kTokenBusy};
 }
 
-Result<TokenRow> TokenService::update(const RequestContext& ctx, const std::string& id, const UpdateToken& cmd,
-                                      Timestamp now) {
-  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+Command<TokenRow> TokenService::update(const RequestContext& ctx, const std::string& id, const UpdateToken& cmd,
+                                       Timestamp now) {
+  auto decide = [this, ctx, id, cmd, now]() -> Result<Plan<TokenRow>> {
     auto row = model_.tokens().get(id);
     if (!row || !of_current_owner(*row)) return gone();
     auto events = decide_update(row->state, cmd, ctx.actor.user, now);
     if (!events) return std::move(events).error();
-    if (events->empty()) return *row;
-    auto appended = store_.append({id, row->state.version, std::move(events).value(), ctx.actor, ctx.source,
-                                   row->state.owner, {}});
-    if (!appended) {
-      if (appended.error().code != ErrorCode::version_conflict) return std::move(appended).error();
-      // With If-Match the caller asked for exactly that version: it is gone, so say so.
-      if (cmd.if_match) return Error::precondition_failed("The token changed since you read it.");
-      continue;
-    }
-    auto updated = model_.tokens().get(id);
-    if (!updated) return gone();
-    return *updated;
-  }
-  return Error::version_conflict("The token is changing too often; try again.");
+    if (events->empty()) return Plan<TokenRow>{.then = [row = *row] { return done<TokenRow>(row); }};
+    AppendRequest request{.stream = id,
+                          .expected_version = row->state.version,
+                          .events = std::move(events).value(),
+                          .actor = ctx.actor,
+                          .source = ctx.source,
+                          .owner = row->state.owner};
+    auto then = [this, id]() -> Next<TokenRow> {
+      auto updated = model_.tokens().get(id);
+      if (!updated) return done<TokenRow>(gone());
+      return done<TokenRow>(std::move(*updated));
+    };
+    // With If-Match the caller asked for exactly that version: it is gone, so say so.
+    return Plan<TokenRow>{.append = std::move(request),
+                          .then = std::move(then),
+                          .conflict_final = cmd.if_match.has_value(),
+                          .conflict_answer = Error::precondition_failed("The token changed since you read it.")};
+  };
+  return {std::move(decide), kTokenBusy};
 }
 
-Status TokenService::remove(const RequestContext& ctx, const std::string& id) {
-  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+Command<void> TokenService::remove(const RequestContext& ctx, const std::string& id) {
+  auto decide = [this, ctx, id]() -> Result<Plan<void>> {
     auto row = model_.tokens().get(id);
     if (!row || !of_current_owner(*row)) return gone();
     auto deleted = decide_delete(row->state, ctx.actor.user);
     if (!deleted) return std::move(deleted).error();
     // Destroying the wrapped data key with the event makes the sealed code unrecoverable.
-    auto appended = store_.append({id, row->state.version, {std::move(deleted).value()}, ctx.actor, ctx.source,
-                                   row->state.owner, {{SideStore::keys, id, std::nullopt}}});
-    if (appended) return {};
-    if (appended.error().code != ErrorCode::version_conflict) return std::move(appended).error();
-  }
-  return Error::version_conflict("The token is changing too often; try again.");
+    AppendRequest request{.stream = id,
+                          .expected_version = row->state.version,
+                          .events = {std::move(deleted).value()},
+                          .actor = ctx.actor,
+                          .source = ctx.source,
+                          .owner = row->state.owner,
+                          .side_writes = {{SideStore::keys, id, std::nullopt}}};
+    return Plan<void>{.append = std::move(request), .then = [] { return done(); }};
+  };
+  return {std::move(decide), kTokenBusy};
 }
 
 Result<std::vector<Record>> TokenService::history(const std::string& owner, const std::string& id) const {
@@ -178,9 +190,9 @@ Result<std::vector<Record>> TokenService::history(const std::string& owner, cons
   return records;
 }
 
-Result<std::size_t> TokenService::revoke_all(const RequestContext& ctx, const std::string& owner,
-                                             const std::string& reason) {
-  return revoke_tokens(store_, model_, ctx, owner, reason);
+Command<std::size_t> TokenService::revoke_all(const RequestContext& ctx, const std::string& owner,
+                                              const std::string& reason) {
+  return revoke_tokens(model_, ctx, owner, reason);
 }
 
 Introspection TokenService::introspect(std::string_view code, Timestamp now, const std::string& ip) {

@@ -1,6 +1,6 @@
-// Token commands and queries for one authenticated user: read the state, let the domain
-// decide, append with the expected version (retrying when another writer got there first),
-// and answer from the projection, which already holds the new events.
+// Token commands and queries for one authenticated user. A command (service/command.hpp) reads
+// the state, lets the domain decide, and plans the append with the expected version; its result
+// comes from the projection, which already holds the new events once the append is durable.
 #pragma once
 
 #include <cstdint>
@@ -13,15 +13,11 @@
 #include "eventstore/event_store.hpp"
 #include "eventstore/token_secrets.hpp"
 #include "projections/read_model.hpp"
+#include "service/command.hpp"
+#include "service/request_context.hpp"
 #include "service/usage_tracker.hpp"
 
 namespace tl {
-
-// Who is acting and from where; actor.user is the authenticated user.
-struct RequestContext {
-  Actor actor;
-  Source source;
-};
 
 struct Introspection {
   bool active = false;
@@ -31,45 +27,33 @@ struct Introspection {
   std::int64_t iat = 0;
 };
 
-// A reveal decided but not yet recorded: its TokenRevealed append, and the code, opened from the
-// sealed code and wrapped data key read at the same stream version (before the append, so a code
-// that cannot be opened records no showing). Wiped when the plan is destroyed.
-struct RevealPlan {
-  AppendRequest append;
-  std::string code;
-  RevealPlan() = default;
-  RevealPlan(AppendRequest a, std::string c) : append(std::move(a)), code(std::move(c)) {}
-  RevealPlan(const RevealPlan&) = default;  // the server's continuation is a std::function
-  RevealPlan& operator=(const RevealPlan&) = default;
-  RevealPlan(RevealPlan&&) = default;
-  RevealPlan& operator=(RevealPlan&&) = default;
-  ~RevealPlan();
-};
-
 class TokenService {
  public:
   TokenService(EventStore& store, ReadModel& model, const TokenSecrets& secrets, std::size_t max_live_tokens,
                UsageTracker* usage = nullptr)
       : store_(store), model_(model), secrets_(secrets), max_live_tokens_(max_live_tokens), usage_(usage) {}
 
-  Result<TokenRow> create(const RequestContext& ctx, std::string description, std::int64_t timeout_days,
-                          Timestamp now);
+  // Commands: run them with CommandRun (the server) or run_command (blocking). Their errors:
+  // not_found for a token that is not the caller's current one, the domain's refusals, the
+  // store's, and version_conflict once one step met kCommandAttempts conflicts.
+
+  // A new token of ctx.actor.user, conditioned on her user stream's version (a deletion,
+  // disabling or removal from api-tokens that lands first refuses it). `timeout_days`: its life.
+  Command<TokenRow> create(const RequestContext& ctx, std::string description, std::int64_t timeout_days,
+                           Timestamp now);
   std::vector<TokenRow> list(const std::string& owner) const;
   Result<TokenRow> get(const std::string& owner, const std::string& id) const;
-  // The code, answered only once its TokenRevealed event is durable. Blocks on the append.
-  Result<std::string> reveal(const RequestContext& ctx, const std::string& id);
-  // reveal() in two halves, for callers that do not park a thread on the fsync: decide and read
-  // and open the code (an error, with nothing recorded, when it does not open), then append the
-  // plan's event (expected version: the one read here), then hand out the code only if that
-  // append succeeded. The expected version guarantees that no
-  // event (no TokenDeleted, which destroys the data key) came between the reads and the
-  // TokenRevealed, so the audit trail never shows a reveal after a deletion. On a version
-  // conflict, plan again (kRevealAttempts at most).
-  Result<RevealPlan> plan_reveal(const RequestContext& ctx, const std::string& id) const;
-  Result<std::string> open_revealed(const RevealPlan& plan) const;
-  static constexpr int kRevealAttempts = 16;
-  Result<TokenRow> update(const RequestContext& ctx, const std::string& id, const UpdateToken& cmd, Timestamp now);
-  Status remove(const RequestContext& ctx, const std::string& id);
+  // The code, answered only once its TokenRevealed event is durable. Each decision reads the
+  // sealed code and the wrapped data key at the stream version it appends at (before the append,
+  // so a code that cannot be opened records no showing: internal); the expected version
+  // guarantees that no event (no TokenDeleted, which destroys the data key) came between the reads
+  // and the TokenRevealed, so the audit trail never shows a reveal after a deletion. The code
+  // lives only in the plan (wiped when it goes) and in the result, which the caller wipes.
+  Command<std::string> reveal(const RequestContext& ctx, const std::string& id);
+  // With cmd.if_match a version conflict is final: precondition_failed.
+  Command<TokenRow> update(const RequestContext& ctx, const std::string& id, const UpdateToken& cmd, Timestamp now);
+  // Destroys the wrapped data key with the TokenDeleted, so the sealed code cannot be opened again.
+  Command<void> remove(const RequestContext& ctx, const std::string& id);
   Result<std::vector<Record>> history(const std::string& owner, const std::string& id) const;
 
   // Live (not expired, not deleted) tokens of the current user named `owner`: the count the
@@ -82,8 +66,8 @@ class TokenService {
   Introspection introspect(std::string_view code, Timestamp now, const std::string& ip);
 
   // Offboarding: deletes every token of `owner`, each a TokenDeleted with the reason and the
-  // acting admin. Returns how many were revoked.
-  Result<std::size_t> revoke_all(const RequestContext& ctx, const std::string& owner, const std::string& reason);
+  // acting admin (service/offboarding.hpp). Its result: how many were revoked.
+  Command<std::size_t> revoke_all(const RequestContext& ctx, const std::string& owner, const std::string& reason);
 
  private:
   // A user name can be deleted and created again: a token belongs to the user whose UserCreated

@@ -8,7 +8,44 @@ namespace {
 
 constexpr SideStore kCredentials = SideStore::credentials;
 
+constexpr const char* kUserBusy = "The user is changing too often; try again.";
+
 Error busy() { return Error::unavailable("Too many password checks at once; try again in a moment."); }
+
+// What an admin's update changes; `password` only says whether (the hash is made once, apart).
+struct UserChange {
+  std::optional<std::vector<std::string>> groups;
+  bool password = false;
+  std::optional<bool> disabled;
+  bool must_change = false;
+};
+
+// The append of `change` to `user`, checked in this order: groups, password, disabled. `hash`:
+// the new password's hash (empty for the check made before hashing). No events: nothing to do.
+Result<AppendRequest> update_request(const RequestContext& ctx, const UserState& user, const std::string& username,
+                                     const UserChange& change, const std::string& hash) {
+  AppendRequest request{.stream = user_stream(username),
+                        .expected_version = user.version,
+                        .actor = ctx.actor,
+                        .source = ctx.source};
+  if (change.groups) {
+    auto changed = decide_change_groups(user, *change.groups, ctx.actor.user);
+    if (!changed) return std::move(changed).error();
+    request.events.emplace_back(std::move(changed).value());
+  }
+  if (change.password) {
+    auto changed = decide_change_password(user, change.must_change);
+    if (!changed) return std::move(changed).error();
+    request.events.emplace_back(*changed);
+    request.side_writes.push_back({kCredentials, username, hash});
+  }
+  if (change.disabled) {
+    auto changed = decide_set_disabled(user, *change.disabled, ctx.actor.user);
+    if (!changed) return std::move(changed).error();
+    if (*changed) request.events.push_back(std::move(**changed));
+  }
+  return request;
+}
 
 }  // namespace
 
@@ -43,112 +80,144 @@ std::optional<UserState> UserService::find(const std::string& typed) const {
   return user;
 }
 
-Result<UserState> UserService::create(const RequestContext& ctx, const std::string& typed,
-                                      std::string_view password, std::vector<std::string> groups, bool must_change) {
+Command<UserState> UserService::create(const RequestContext& ctx, const std::string& typed,
+                                       std::string_view password, std::vector<std::string> groups, bool must_change) {
   const std::string username = canonical_username(typed);
-  const UserState existing = model_.users().get(username).value_or(UserState{});
-  auto created = decide_create_user(existing, username, std::move(groups));
-  if (!created) return std::move(created).error();
-  created->must_change = must_change;
-  if (auto valid = check_new_password(password); !valid) return std::move(valid).error();
+  // Reads the user as she stands now into `state` and decides.
+  auto decide_created = [this, username, groups](UserState& state) {
+    state = model_.users().get(username).value_or(UserState{});
+    return decide_create_user(state, username, groups);
+  };
+  UserState before;  // the decision first: its refusals come before the password's
+  if (auto created = decide_created(before); !created) return failed_command<UserState>(std::move(created).error());
+  if (auto valid = check_new_password(password); !valid) return failed_command<UserState>(std::move(valid).error());
   std::string hash;
   {
     HashSlots::Lease slot(slots_);
-    if (!slot.held()) return busy();
+    if (!slot.held()) return failed_command<UserState>(busy());
     hash = hash_password(password);
   }
-  auto appended = store_.append({user_stream(username), existing.version, {std::move(created).value()}, ctx.actor,
-                                 ctx.source, {}, {{kCredentials, username, std::move(hash)}}});
-  if (!appended) return std::move(appended).error();
-  return *model_.users().get(username);
+  auto decide = [this, ctx, username, must_change, hash, decide_created]() -> Result<Plan<UserState>> {
+    UserState existing;
+    auto created = decide_created(existing);
+    if (!created) return std::move(created).error();
+    created->must_change = must_change;
+    AppendRequest request{.stream = user_stream(username),
+                          .expected_version = existing.version,
+                          .events = {std::move(created).value()},
+                          .actor = ctx.actor,
+                          .source = ctx.source,
+                          .side_writes = {{kCredentials, username, hash}}};
+    return Plan<UserState>{.append = std::move(request),
+                           .then = [this, username] { return done<UserState>(*model_.users().get(username)); }};
+  };
+  return {std::move(decide), kUserBusy};
 }
 
-Result<UserState> UserService::set_groups(const RequestContext& ctx, const std::string& username,
-                                          std::vector<std::string> groups) {
+Command<UserState> UserService::set_groups(const RequestContext& ctx, const std::string& username,
+                                           std::vector<std::string> groups) {
   return update(ctx, username, std::move(groups), std::nullopt);
 }
 
-Status UserService::set_password(const RequestContext& ctx, const std::string& username, std::string_view password) {
-  auto updated = update(ctx, username, std::nullopt, std::string(password));
-  if (!updated) return std::move(updated).error();
-  return {};
+Command<void> UserService::set_password(const RequestContext& ctx, const std::string& username,
+                                        std::string_view password) {
+  return and_then<void>(update(ctx, username, std::nullopt, std::string(password)),
+                        [](const UserState&) { return done(); });
 }
 
-Result<UserState> UserService::update(const RequestContext& ctx, const std::string& typed,
-                                      std::optional<std::vector<std::string>> groups,
-                                      std::optional<std::string> password, std::optional<bool> disabled,
-                                      bool must_change) {
+Command<UserState> UserService::update(const RequestContext& ctx, const std::string& typed,
+                                       std::optional<std::vector<std::string>> groups,
+                                       std::optional<std::string> password, std::optional<bool> disabled,
+                                       bool must_change) {
   const std::string username = canonical_username(typed);
-  const UserState user = model_.users().get(username).value_or(UserState{});
-  AppendRequest req{user_stream(username), user.version, {}, ctx.actor, ctx.source, {}, {}};
-  if (groups) {
-    auto changed = decide_change_groups(user, std::move(*groups), ctx.actor.user);
-    if (!changed) return std::move(changed).error();
-    req.events.emplace_back(std::move(changed).value());
+  const UserChange change{std::move(groups), password.has_value(), disabled, must_change};
+  std::string hash;
+  {
+    // The decision first, then the password's rules, then its hash (once, whatever the retries).
+    const UserState user = model_.users().get(username).value_or(UserState{});
+    auto checked = update_request(ctx, user, username, change, {});
+    if (!checked) return failed_command<UserState>(std::move(checked).error());
+    if (password) {
+      auto valid = check_new_password(*password);
+      if (!valid) return failed_command<UserState>(std::move(valid).error());
+      HashSlots::Lease slot(slots_);
+      if (!slot.held()) return failed_command<UserState>(busy());
+      hash = hash_password(*password);
+    }
   }
-  if (password) {
-    auto changed = decide_change_password(user, must_change);
-    if (!changed) return std::move(changed).error();
-    if (auto valid = check_new_password(*password); !valid) return std::move(valid).error();
-    HashSlots::Lease slot(slots_);
-    if (!slot.held()) return busy();
-    req.events.emplace_back(*changed);
-    req.side_writes.push_back({kCredentials, username, hash_password(*password)});
-  }
-  if (disabled) {
-    auto changed = decide_set_disabled(user, *disabled, ctx.actor.user);
-    if (!changed) return std::move(changed).error();
-    if (*changed) req.events.push_back(std::move(**changed));
-  }
-  if (req.events.empty()) {
-    if (disabled) return user;  // already so: nothing to record
-    return Error::invalid_field("Give groups and/or password.");
-  }
-  auto appended = store_.append(std::move(req));
-  if (!appended) return std::move(appended).error();
-  return *model_.users().get(username);
+  auto decide = [this, ctx, username, change, hash]() -> Result<Plan<UserState>> {
+    const UserState user = model_.users().get(username).value_or(UserState{});
+    auto request = update_request(ctx, user, username, change, hash);
+    if (!request) return std::move(request).error();
+    if (request->events.empty()) {
+      if (change.disabled) return Plan<UserState>{.then = [user] { return done<UserState>(user); }};  // already so
+      return Error::invalid_field("Give groups and/or password.");
+    }
+    return Plan<UserState>{.append = std::move(request).value(),
+                           .then = [this, username] { return done<UserState>(*model_.users().get(username)); }};
+  };
+  return {std::move(decide), kUserBusy};
 }
 
-Status UserService::remove(const RequestContext& ctx, const std::string& typed) {
+Command<void> UserService::remove(const RequestContext& ctx, const std::string& typed) {
   const std::string username = canonical_username(typed);
-  const UserState user = model_.users().get(username).value_or(UserState{});
-  auto deleted = decide_delete_user(user, ctx.actor.user);
-  if (!deleted) return std::move(deleted).error();
-  auto appended = store_.append(
-      {user_stream(username), user.version, {*deleted}, ctx.actor, ctx.source, {}, {{kCredentials, username, std::nullopt}}});
-  if (!appended) return std::move(appended).error();
-  return {};
+  auto decide = [this, ctx, username]() -> Result<Plan<void>> {
+    const UserState user = model_.users().get(username).value_or(UserState{});
+    auto deleted = decide_delete_user(user, ctx.actor.user);
+    if (!deleted) return std::move(deleted).error();
+    AppendRequest request{.stream = user_stream(username),
+                          .expected_version = user.version,
+                          .events = {*deleted},
+                          .actor = ctx.actor,
+                          .source = ctx.source,
+                          .side_writes = {{kCredentials, username, std::nullopt}}};
+    return Plan<void>{.append = std::move(request), .then = [] { return done(); }};
+  };
+  return {std::move(decide), kUserBusy};
 }
 
-Status UserService::reauthenticate(const RequestContext& ctx, std::string_view password) {
+Command<void> UserService::reauthenticate(const RequestContext& ctx, std::string_view password) {
   auto user = authenticate(ctx.actor.user, password);
-  if (!user && user.error().code != ErrorCode::unauthenticated) return std::move(user).error();  // 503: busy
-  if (!user) return Error{ErrorCode::reauthentication_required, "Wrong password."};
-  auto appended = store_.append({user_stream(user->username), kAnyVersion, {UserReauthenticated{}}, ctx.actor,
-                                 ctx.source, {}, {}});
-  if (!appended) return std::move(appended).error();
-  return {};
+  if (!user && user.error().code != ErrorCode::unauthenticated) return failed_command<void>(std::move(user).error());
+  if (!user) return failed_command<void>(Error{ErrorCode::reauthentication_required, "Wrong password."});
+  AppendRequest request{.stream = user_stream(user->username),
+                        .expected_version = kAnyVersion,
+                        .events = {UserReauthenticated{}},
+                        .actor = ctx.actor,
+                        .source = ctx.source};
+  auto decide = [request]() -> Result<Plan<void>> {
+    return Plan<void>{.append = request, .then = [] { return done(); }, .conflict_final = true};
+  };
+  return {std::move(decide), kUserBusy};
 }
 
-Status UserService::change_own_password(const RequestContext& ctx, std::string_view current, std::string_view next) {
-  if (auto valid = check_new_password(next, "new"); !valid) return std::move(valid).error();
+Command<void> UserService::change_own_password(const RequestContext& ctx, std::string_view current,
+                                               std::string_view next) {
+  if (auto valid = check_new_password(next, "new"); !valid) return failed_command<void>(std::move(valid).error());
   auto user = authenticate(ctx.actor.user, current);
   if (!user) {
-    if (user.error().code != ErrorCode::unauthenticated) return std::move(user).error();
-    return Error{ErrorCode::reauthentication_required, "current: wrong password."};
+    if (user.error().code != ErrorCode::unauthenticated) return failed_command<void>(std::move(user).error());
+    return failed_command<void>(Error{ErrorCode::reauthentication_required, "current: wrong password."});
   }
   auto changed = decide_change_password(*user);
-  if (!changed) return std::move(changed).error();
+  if (!changed) return failed_command<void>(std::move(changed).error());
   std::string hash;
   {
     HashSlots::Lease slot(slots_);
-    if (!slot.held()) return busy();
+    if (!slot.held()) return failed_command<void>(busy());
     hash = hash_password(next);
   }
-  auto appended = store_.append({user_stream(user->username), user->version, {*changed}, ctx.actor, ctx.source, {},
-                                 {{kCredentials, user->username, std::move(hash)}}});
-  if (!appended) return std::move(appended).error();
-  return {};
+  // Decided once: the current password was checked at this version.
+  AppendRequest request{.stream = user_stream(user->username),
+                        .expected_version = user->version,
+                        .events = {*changed},
+                        .actor = ctx.actor,
+                        .source = ctx.source,
+                        .side_writes = {{kCredentials, user->username, std::move(hash)}}};
+  auto decide = [request]() -> Result<Plan<void>> {
+    return Plan<void>{.append = request, .then = [] { return done(); }, .conflict_final = true};
+  };
+  return {std::move(decide), kUserBusy};
 }
 
 Result<std::optional<std::string>> UserService::bootstrap_admin(const std::string& password) {
@@ -158,7 +227,7 @@ Result<std::optional<std::string>> UserService::bootstrap_admin(const std::strin
   // 119 random bits pass the dictionary all but never; a draw that does not is simply redrawn.
   for (int i = 0; generated && i < 8 && !check_new_password(chosen); ++i) chosen = random_password();
   const RequestContext system{{"system", Via::system, {}}, {}};
-  auto created = create(system, "admin", chosen, {std::string(kGroupAdmins)});
+  auto created = run_command(store_, create(system, "admin", chosen, {std::string(kGroupAdmins)}));
   if (!created) return std::move(created).error();
   return generated ? std::optional<std::string>{chosen} : std::optional<std::string>{""};
 }

@@ -1,5 +1,6 @@
 // user add|list|groups|passwd|delete: account management for bootstrapping and emergencies.
-// Changes go through UserService, so they are the same audited events the server appends,
+// Changes are the commands of UserService and service/offboarding.hpp, run to their end here
+// (blocking), so they are the same audited events the server appends,
 // with the operator named as the actor via "admin_tool".
 #include <unistd.h>
 
@@ -91,7 +92,7 @@ int user_add(int argc, char** argv) {
   if (!cmd.parse(argc, argv)) return kExitOk;
   const std::string password = from_stdin ? read_password_stdin() : random_password();
   Session s(data, Access::writable_create);
-  auto created = s.users->create(admin_context(), username, password, split_list(groups));
+  auto created = run_command(*s.store, s.users->create(admin_context(), username, password, split_list(groups)));
   s.finish();
   if (!created) fail(created.error(), username);
   if (json) {
@@ -137,7 +138,7 @@ int user_groups(int argc, char** argv) {
   cmd.data_option(data).json_option(json);
   if (!cmd.parse(argc, argv)) return kExitOk;
   Session s(data, Access::writable);
-  auto changed = s.users->set_groups(admin_context(), username, split_list(groups));
+  auto changed = run_command(*s.store, s.users->set_groups(admin_context(), username, split_list(groups)));
   s.finish();
   if (!changed) fail(changed.error(), username);
   if (json) {
@@ -161,7 +162,7 @@ int user_passwd(int argc, char** argv) {
   if (!cmd.parse(argc, argv)) return kExitOk;
   const std::string password = from_stdin ? read_password_stdin() : random_password();
   Session s(data, Access::writable);
-  auto changed = s.users->set_password(admin_context(), username, password);
+  auto changed = run_command(*s.store, s.users->set_password(admin_context(), username, password));
   s.finish();
   if (!changed) fail(changed.error(), username);
   if (json) {
@@ -184,7 +185,7 @@ int user_delete(int argc, char** argv) {
   cmd.positional("USER", username, "the user").data_option(data).json_option(json);
   if (!cmd.parse(argc, argv)) return kExitOk;
   Session s(data, Access::writable);
-  auto removed = delete_user(*s.users, *s.store, *s.model, admin_context(), username);
+  auto removed = run_command(*s.store, delete_user(*s.users, *s.model, admin_context(), username));
   s.finish();
   if (!removed) fail(removed.error(), username);
   if (json) {
@@ -213,7 +214,7 @@ int user_revoke_tokens(int argc, char** argv) {
   if (auto user = s.model->users().get(username); !user || !user->active) {
     fail(Error::not_found("no such user"), username);
   }
-  auto revoked = revoke_tokens(*s.store, *s.model, admin_context(), username, reason);
+  auto revoked = run_command(*s.store, revoke_tokens(*s.model, admin_context(), username, reason));
   s.finish();
   if (!revoked) fail(revoked.error(), username);
   if (json) {

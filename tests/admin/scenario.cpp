@@ -10,6 +10,7 @@
 #include "eventstore/signed_checkpoints.hpp"
 #include "eventstore/time_format.hpp"
 #include "eventstore/token_secrets.hpp"
+#include "service/token_service.hpp"
 #include "service/user_service.hpp"
 
 namespace admin_test {
@@ -56,6 +57,8 @@ Scenario build_scenario(const std::string& data_dir) {
   scenario.public_key = signer->public_key_hex();
   auto sign = [&] { scenario.checkpoint_seqs.push_back(must(signer->sign_head(*store), "checkpoint").seq); };
 
+  // The services' commands, run to their end as the admin tool runs them.
+  auto run = [&](auto command) { return tl::run_command(*store, std::move(command)); };
   int request = 0;
   // After each step: the head and the live token table, as the API would have served it then.
   auto snapshot = [&] {
@@ -74,20 +77,20 @@ Scenario build_scenario(const std::string& data_dir) {
     std::this_thread::sleep_for(std::chrono::milliseconds(3));
   };
   auto create = [&](const std::string& owner, const std::string& description, int days) {
-    auto row = must(tokens.create(as(owner, ++request), description, days, tl::now_ms()), "create token");
+    auto row = must(run(tokens.create(as(owner, ++request), description, days, tl::now_ms())), "create token");
     snapshot();
     return row.state.id;
   };
   auto reveal = [&](const std::string& user, const std::string& id) {
-    scenario.codes.push_back(must(tokens.reveal(as(user, ++request), id), "reveal"));
+    scenario.codes.push_back(must(run(tokens.reveal(as(user, ++request), id)), "reveal"));
     snapshot();
   };
 
   must(users.bootstrap_admin("admin-password-scenario"), "bootstrap admin");
   snapshot();
-  must(users.create(as("admin", ++request), "alice", "alice-password-1", {"api-tokens", "auditors"}), "alice");
+  must(run(users.create(as("admin", ++request), "alice", "alice-password-1", {"api-tokens", "auditors"})), "alice");
   snapshot();
-  must(users.create(as("admin", ++request), "bob", "bob-password-12", {"api-tokens"}), "bob");
+  must(run(users.create(as("admin", ++request), "bob", "bob-password-12", {"api-tokens"})), "bob");
   snapshot();
   scenario.t1 = create("alice", "CI pipeline", 15);
   scenario.t2 = create("alice", "deploy bot", 30);
@@ -95,13 +98,13 @@ Scenario build_scenario(const std::string& data_dir) {
   sign();  // at seq 6
   reveal("alice", scenario.t1);
   tl::UpdateToken update{.description = "deploy bot (prod)", .timeout_days = 60, .if_match = std::nullopt};
-  must(tokens.update(as("alice", ++request), scenario.t2, update, tl::now_ms()), "update");
+  must(run(tokens.update(as("alice", ++request), scenario.t2, update, tl::now_ms())), "update");
   snapshot();
-  must(tokens.remove(as("alice", ++request), scenario.t1), "delete");
+  must(run(tokens.remove(as("alice", ++request), scenario.t1)), "delete");
   snapshot();
   scenario.t4 = create("bob", "second script", 7);
   reveal("bob", scenario.t4);
-  must(users.set_groups(as("admin", ++request), "bob", {"api-tokens", "auditors"}), "groups");
+  must(run(users.set_groups(as("admin", ++request), "bob", {"api-tokens", "auditors"})), "groups");
   snapshot();
 
   sign();  // at the head, seq 13

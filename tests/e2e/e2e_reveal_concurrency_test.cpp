@@ -51,7 +51,7 @@ TEST_F(RevealConcurrencyE2E, ConcurrentRevealsOfOneTokenAreRetriedAndAudited) {
         const Response r = c.post("/api/v1/tokens/" + id + "/reveal");
         if (r.status == 200 && r.json()["token"].str() == code) {
           ++ok;
-        } else if (r.status != 409) {  // 409: lost to the others kRevealAttempts times in a row
+        } else if (r.status != 409) {  // 409: lost to the others kCommandAttempts times in a row
           ++wrong;
         }
       }

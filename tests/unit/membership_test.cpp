@@ -27,15 +27,15 @@ class MembershipTest : public ::testing::Test {
     ASSERT_TRUE(model_->load().ok());
     users_ = std::make_unique<UserService>(*store_, *model_);
     tokens_ = std::make_unique<TokenService>(*store_, *model_, secrets_, 100);
-    ASSERT_TRUE(users_->create(admin_, "admin", "admin-password-1", {"admins"}).ok());
-    ASSERT_TRUE(users_->create(admin_, "alice", "alice-password-1", {"api-tokens"}).ok());
+    ASSERT_TRUE(run_command(*store_, users_->create(admin_, "admin", "admin-password-1", {"admins"})).ok());
+    ASSERT_TRUE(run_command(*store_, users_->create(admin_, "alice", "alice-password-1", {"api-tokens"})).ok());
   }
 
   // A token of alice and its code.
   std::pair<std::string, std::string> token_of_alice() {
-    auto row = tokens_->create(alice_, "ci", 15, now_ms());
+    auto row = run_command(*store_, tokens_->create(alice_, "ci", 15, now_ms()));
     EXPECT_TRUE(row.ok()) << (row.ok() ? "" : row.error().message);
-    auto code = tokens_->reveal(alice_, row->state.id);
+    auto code = run_command(*store_, tokens_->reveal(alice_, row->state.id));
     EXPECT_TRUE(code.ok());
     return {row->state.id, *code};
   }
@@ -55,16 +55,16 @@ class MembershipTest : public ::testing::Test {
 TEST_F(MembershipTest, LeavingApiTokensMakesTokensInactiveAndReturningRestoresThem) {
   const auto [id, code] = token_of_alice();
   ASSERT_TRUE(active(code));
-  ASSERT_TRUE(users_->set_groups(admin_, "alice", {"auditors"}).ok());
+  ASSERT_TRUE(run_command(*store_, users_->set_groups(admin_, "alice", {"auditors"})).ok());
   EXPECT_FALSE(active(code)) << "a token outlived its owner's membership of api-tokens";
-  ASSERT_TRUE(users_->set_groups(admin_, "alice", {"api-tokens", "auditors"}).ok());
+  ASSERT_TRUE(run_command(*store_, users_->set_groups(admin_, "alice", {"api-tokens", "auditors"})).ok());
   EXPECT_TRUE(active(code)) << "re-adding the owner did not restore her token";
   EXPECT_EQ(tokens_->live_tokens("alice", now_ms()), 1u);
 }
 
 TEST_F(MembershipTest, DisablingMakesTokensInactiveAndEnablingRestoresThem) {
   const auto [id, code] = token_of_alice();
-  auto disabled = users_->update(admin_, "alice", std::nullopt, std::nullopt, true);
+  auto disabled = run_command(*store_, users_->update(admin_, "alice", std::nullopt, std::nullopt, true));
   ASSERT_TRUE(disabled.ok()) << disabled.error().message;
   EXPECT_TRUE(disabled->disabled);
   EXPECT_FALSE(active(code));
@@ -76,33 +76,35 @@ TEST_F(MembershipTest, DisablingMakesTokensInactiveAndEnablingRestoresThem) {
   ASSERT_FALSE(wrong.ok());
   EXPECT_EQ(wrong.error().code, ErrorCode::unauthenticated);
   const auto head = store_->head().seq;
-  ASSERT_TRUE(users_->update(admin_, "alice", std::nullopt, std::nullopt, true).ok());
+  ASSERT_TRUE(run_command(*store_, users_->update(admin_, "alice", std::nullopt, std::nullopt, true)).ok());
   EXPECT_EQ(store_->head().seq, head) << "disabling a disabled account recorded something";
-  ASSERT_TRUE(users_->update(admin_, "alice", std::nullopt, std::nullopt, false).ok());
+  ASSERT_TRUE(run_command(*store_, users_->update(admin_, "alice", std::nullopt, std::nullopt, false)).ok());
   EXPECT_TRUE(active(code));
   EXPECT_TRUE(users_->authenticate("alice", "alice-password-1").ok());
 }
 
 TEST_F(MembershipTest, AnAdminCannotDisableHerselfAndNothingIsRecorded) {
   const auto head = store_->head().seq;
-  auto refused = users_->update(admin_, "admin", std::vector<std::string>{"admins", "auditors"}, std::nullopt, true);
+  auto refused = run_command(
+      *store_, users_->update(admin_, "admin", std::vector<std::string>{"admins", "auditors"}, std::nullopt, true));
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::conflict);
   EXPECT_EQ(store_->head().seq, head) << "the groups of a refused change landed";
 }
 
 TEST_F(MembershipTest, NoCreationLandsForADeletedDisabledOrRemovedOwner) {
-  ASSERT_TRUE(users_->update(admin_, "alice", std::nullopt, std::nullopt, true).ok());
-  auto disabled = tokens_->create(alice_, "late", 15, now_ms());
+  ASSERT_TRUE(run_command(*store_, users_->update(admin_, "alice", std::nullopt, std::nullopt, true)).ok());
+  auto disabled = run_command(*store_, tokens_->create(alice_, "late", 15, now_ms()));
   ASSERT_FALSE(disabled.ok());
   EXPECT_EQ(disabled.error().code, ErrorCode::forbidden);
-  ASSERT_TRUE(users_->update(admin_, "alice", std::vector<std::string>{}, std::nullopt, false).ok());
-  auto removed = tokens_->create(alice_, "late", 15, now_ms());
+  ASSERT_TRUE(
+      run_command(*store_, users_->update(admin_, "alice", std::vector<std::string>{}, std::nullopt, false)).ok());
+  auto removed = run_command(*store_, tokens_->create(alice_, "late", 15, now_ms()));
   ASSERT_FALSE(removed.ok());
   EXPECT_EQ(removed.error().code, ErrorCode::forbidden);
-  ASSERT_TRUE(users_->remove(admin_, "alice").ok());
+  ASSERT_TRUE(run_command(*store_, users_->remove(admin_, "alice")).ok());
   const auto head = store_->head().seq;
-  auto deleted = tokens_->create(alice_, "late", 15, now_ms());
+  auto deleted = run_command(*store_, tokens_->create(alice_, "late", 15, now_ms()));
   ASSERT_FALSE(deleted.ok());
   EXPECT_EQ(deleted.error().code, ErrorCode::unauthenticated);
   EXPECT_EQ(store_->head().seq, head);
@@ -113,7 +115,7 @@ TEST_F(MembershipTest, NoCreationLandsForADeletedDisabledOrRemovedOwner) {
 // that deleted user, never to a later user of the same name.
 TEST_F(MembershipTest, ATokenIsBoundToItsOwnersIdentityNotToTheName) {
   const auto [kept_id, kept_code] = token_of_alice();
-  ASSERT_TRUE(users_->remove(admin_, "alice").ok());
+  ASSERT_TRUE(run_command(*store_, users_->remove(admin_, "alice")).ok());
   const std::string id = "tok_late";
   const std::string code = secrets_.generate_code();
   SealedCode sealed = secrets_.seal(id, code);
@@ -121,13 +123,13 @@ TEST_F(MembershipTest, ATokenIsBoundToItsOwnersIdentityNotToTheName) {
                               {TokenCreated{"alice", "late", 15, secrets_.lookup_hash(code), sealed.code_sealed}},
                               alice_.actor, alice_.source, "alice", {{SideStore::keys, id, sealed.wrapped_data_key}}})
                   .ok());
-  ASSERT_TRUE(users_->create(admin_, "alice", "another-alice-pw", {"api-tokens"}).ok());
+  ASSERT_TRUE(run_command(*store_, users_->create(admin_, "alice", "another-alice-pw", {"api-tokens"})).ok());
   EXPECT_FALSE(active(code)) << "the new alice inherited a token of the deleted one";
   EXPECT_FALSE(active(kept_code));
   EXPECT_TRUE(tokens_->list("alice").empty());
   EXPECT_FALSE(tokens_->get("alice", id).ok());
-  EXPECT_FALSE(tokens_->reveal(alice_, id).ok());
-  EXPECT_FALSE(tokens_->remove(alice_, id).ok());
+  EXPECT_FALSE(run_command(*store_, tokens_->reveal(alice_, id)).ok());
+  EXPECT_FALSE(run_command(*store_, tokens_->remove(alice_, id)).ok());
   EXPECT_EQ(tokens_->live_tokens("alice", now_ms()), 0u);
   // Her own new tokens are hers.
   const auto [new_id, new_code] = token_of_alice();
@@ -158,7 +160,7 @@ TEST_F(MembershipTest, AUserRowSavedWithoutIdentityIsCompletedAtLoad) {
 }
 
 TEST_F(MembershipTest, DisabledAndIdentitySurviveACheckpoint) {
-  ASSERT_TRUE(users_->update(admin_, "alice", std::nullopt, std::nullopt, true).ok());
+  ASSERT_TRUE(run_command(*store_, users_->update(admin_, "alice", std::nullopt, std::nullopt, true)).ok());
   const UserState before = *model_->users().get("alice");
   ASSERT_TRUE(model_->save_checkpoint().ok());
   store_->stop_appender();

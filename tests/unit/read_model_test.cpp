@@ -37,7 +37,9 @@ Snapshot snapshot(const ReadModel& model) {
 void add_token_users(EventStore& store, ReadModel& model, std::initializer_list<const char*> names) {
   UserService users(store, model);
   const RequestContext admin{{"admin", Via::session, {}}, {}};
-  for (const char* name : names) ASSERT_TRUE(users.create(admin, name, "password-of-user", {"api-tokens"}).ok());
+  for (const char* name : names) {
+    ASSERT_TRUE(run_command(store, users.create(admin, name, "password-of-user", {"api-tokens"})).ok());
+  }
 }
 
 class ReadModelTest : public ::testing::Test {
@@ -53,14 +55,14 @@ class ReadModelTest : public ::testing::Test {
     TokenService tokens(store, model, secrets, 100);
     UserService users(store, model);
     const RequestContext admin{{"admin", Via::session, {}}, {"127.0.0.1", "test", "r"}};
-    ASSERT_TRUE(users.create(admin, "alice", "alice-password-1", {"api-tokens"}).ok());
-    ASSERT_TRUE(users.create(admin, "bob", "bob-password-12", {"api-tokens", "auditors"}).ok());
+    ASSERT_TRUE(run_command(store, users.create(admin, "alice", "alice-password-1", {"api-tokens"})).ok());
+    ASSERT_TRUE(run_command(store, users.create(admin, "bob", "bob-password-12", {"api-tokens", "auditors"})).ok());
     const RequestContext alice{{"alice", Via::session, {}}, {"127.0.0.1", "test", "r"}};
     const RequestContext bob{{"bob", Via::session, {}}, {"127.0.0.1", "test", "r"}};
     std::vector<std::string> ids;
     for (int i = 0; i < 30; ++i) {
       const auto& who = i % 3 == 0 ? bob : alice;
-      auto row = tokens.create(who, "token " + std::to_string(i), 1 + i, now_ms());
+      auto row = run_command(store, tokens.create(who, "token " + std::to_string(i), 1 + i, now_ms()));
       ASSERT_TRUE(row.ok());
       ids.push_back(row->state.id);
       if (i == 10) {
@@ -70,19 +72,19 @@ class ReadModelTest : public ::testing::Test {
     for (int i = 0; i < 30; ++i) {
       const auto& who = i % 3 == 0 ? bob : alice;
       if (i % 4 == 0) {
-        ASSERT_TRUE(tokens.reveal(who, ids[i]).ok());
+        ASSERT_TRUE(run_command(store, tokens.reveal(who, ids[i])).ok());
       }
       if (i % 5 == 0) {
-        ASSERT_TRUE(tokens.update(who, ids[i], {"edited", 200, std::nullopt}, now_ms()).ok());
+        ASSERT_TRUE(run_command(store, tokens.update(who, ids[i], {"edited", 200, std::nullopt}, now_ms())).ok());
       }
       if (i % 7 == 0) {
-        ASSERT_TRUE(tokens.remove(who, ids[i]).ok());
+        ASSERT_TRUE(run_command(store, tokens.remove(who, ids[i])).ok());
       }
       if (i == 20) {
         ASSERT_TRUE(model.save_checkpoint().ok());
       }
     }
-    ASSERT_TRUE(users.set_groups(admin, "bob", {"auditors"}).ok());
+    ASSERT_TRUE(run_command(store, users.set_groups(admin, "bob", {"auditors"})).ok());
   }
 
   testing::TempDir dir_;
@@ -161,22 +163,22 @@ TEST_F(ReadModelTest, TokenTableIndexesByOwnerAndLookup) {
   TokenService tokens(*store, model, secrets, 3);
   const RequestContext alice{{"alice", Via::session, {}}, {}};
   add_token_users(*store, model, {"alice"});
-  auto first = tokens.create(alice, "one", 10, now_ms());
-  auto second = tokens.create(alice, "two", 10, now_ms());
+  auto first = run_command(*store, tokens.create(alice, "one", 10, now_ms()));
+  auto second = run_command(*store, tokens.create(alice, "two", 10, now_ms()));
   ASSERT_TRUE(first.ok() && second.ok());
   auto listed = tokens.list("alice");
   ASSERT_EQ(listed.size(), 2u);
   EXPECT_EQ(listed[0].state.id, second->state.id);  // newest first
   EXPECT_TRUE(tokens.list("bob").empty());
   EXPECT_EQ(tokens.get("bob", first->state.id).error().code, ErrorCode::not_found);
-  EXPECT_TRUE(tokens.create(alice, "three", 10, now_ms()).ok());
-  EXPECT_EQ(tokens.create(alice, "four", 10, now_ms()).error().code, ErrorCode::limit_exceeded);
-  auto code = tokens.reveal(alice, first->state.id);
+  EXPECT_TRUE(run_command(*store, tokens.create(alice, "three", 10, now_ms())).ok());
+  EXPECT_EQ(run_command(*store, tokens.create(alice, "four", 10, now_ms())).error().code, ErrorCode::limit_exceeded);
+  auto code = run_command(*store, tokens.reveal(alice, first->state.id));
   ASSERT_TRUE(code.ok());
   EXPECT_EQ(model.tokens().find_by_lookup(secrets.lookup_hash(*code))->state.id, first->state.id);
-  ASSERT_TRUE(tokens.remove(alice, first->state.id).ok());
+  ASSERT_TRUE(run_command(*store, tokens.remove(alice, first->state.id)).ok());
   EXPECT_FALSE(model.tokens().find_by_lookup(secrets.lookup_hash(*code)));
-  EXPECT_EQ(tokens.reveal(alice, first->state.id).error().code, ErrorCode::not_found);
+  EXPECT_EQ(run_command(*store, tokens.reveal(alice, first->state.id)).error().code, ErrorCode::not_found);
   EXPECT_FALSE(store->get_side(SideStore::keys, first->state.id).value()) << "the data key must be destroyed";
 }
 
@@ -188,9 +190,10 @@ TEST_F(ReadModelTest, UsesAreCoalescedIntoFewTokenUsedEvents) {
   UsageTracker usage(*store, model.tokens(), std::chrono::hours{1});
   TokenService tokens(*store, model, secrets, 100, &usage);
   const RequestContext alice{{"alice", Via::session, {}}, {}};
-  ASSERT_TRUE(UserService(*store, model).create(alice, "alice", "alice-password-1", {"api-tokens"}).ok());
-  auto row = tokens.create(alice, "a", 10, now_ms()).value();
-  const std::string code = tokens.reveal(alice, row.state.id).value();
+  UserService users(*store, model);
+  ASSERT_TRUE(run_command(*store, users.create(alice, "alice", "alice-password-1", {"api-tokens"})).ok());
+  auto row = run_command(*store, tokens.create(alice, "a", 10, now_ms())).value();
+  const std::string code = run_command(*store, tokens.reveal(alice, row.state.id)).value();
   const Timestamp t0 = now_ms();
   for (int i = 0; i < 50; ++i) {
     ASSERT_TRUE(tokens.introspect(code, t0 + std::chrono::minutes{i}, "10.0.0." + std::to_string(i)).active);
@@ -219,8 +222,8 @@ TEST_F(ReadModelTest, ExpiryNotifierSendsEachNoticeOnceAndRecordsIt) {
   const RequestContext alice{{"alice", Via::session, {}}, {}};
   add_token_users(*store, model, {"alice"});
   const Timestamp t0 = now_ms();
-  auto row = tokens.create(alice, "soon", 10, t0).value();
-  ASSERT_TRUE(tokens.create(alice, "later", 100, t0).ok());
+  auto row = run_command(*store, tokens.create(alice, "soon", 10, t0)).value();
+  ASSERT_TRUE(run_command(*store, tokens.create(alice, "later", 100, t0)).ok());
   std::vector<std::string> bodies;
   bool receiver_up = true;
   ExpiryNotifier notifier(
@@ -259,10 +262,10 @@ TEST_F(ReadModelTest, AuditQueriesFilterAndPage) {
   const RequestContext alice{{"alice", Via::session, {}}, {}};
   const RequestContext bob{{"bob", Via::session, {}}, {}};
   add_token_users(*store, model, {"alice", "bob"});
-  auto a = tokens.create(alice, "a", 10, now_ms()).value();
-  auto b = tokens.create(bob, "b", 10, now_ms()).value();
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(tokens.reveal(alice, a.state.id).ok());
-  ASSERT_TRUE(tokens.reveal(bob, b.state.id).ok());
+  auto a = run_command(*store, tokens.create(alice, "a", 10, now_ms())).value();
+  auto b = run_command(*store, tokens.create(bob, "b", 10, now_ms())).value();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(run_command(*store, tokens.reveal(alice, a.state.id)).ok());
+  ASSERT_TRUE(run_command(*store, tokens.reveal(bob, b.state.id)).ok());
 
   auto by_token = model.audit().query({.token_id = a.state.id}, 100).value();
   EXPECT_EQ(by_token.events.size(), 6u);
