@@ -231,6 +231,42 @@ std::optional<Error> authenticate(App& app, Call& call, const Route& route) {
   return std::nullopt;
 }
 
+// Once the route is known: the answer refusing the request, or nullopt to run the handler. In
+// this order: authentication (401, or 403 insufficient_scope for a token), a password that must
+// be changed first (403), the route's group (403), a cross-site write (403), the query (400),
+// a body that is not JSON where the route takes JSON (415).
+std::optional<net::Response> refusal(App& app, Call& call, const Route& route, HostKind host,
+                                     const std::vector<std::string>& repeated) {
+  if (route.access != Access::open) {
+    if (auto refused = authenticate(app, call, route)) {
+      auto res = error_response(*refused);
+      if (refused->code == ErrorCode::insufficient_scope) {
+        res.set(net::http::field::www_authenticate, scope_challenge(route));
+      }
+      return res;
+    }
+    // An admin-set password (must_change): until she picks her own, the user may only do that,
+    // see herself and sign out.
+    if (call.user->must_change_password && !has(route.flags, RouteFlag::during_password_change)) {
+      return error_response(
+          {ErrorCode::password_change_required, "Choose a new password first (PATCH /api/v1/me/password)."});
+    }
+    if (route.access == Access::group && !call.user->in_group(route.group)) {
+      return error_response(Error::forbidden("You need to be in the " + std::string(route.group) + " group for this."));
+    }
+  }
+  const bool by_token = call.ctx.actor.via == Via::api_token;
+  if (is_unsafe(call.req.method()) && !by_token && !has(route.flags, RouteFlag::cross_site_allowed) &&
+      cross_site(call.req, app.settings, host)) {
+    return error_response({ErrorCode::csrf, "Cross-site requests are refused."});
+  }
+  if (auto refused = check_query(route, call, repeated)) return error_response(*refused);
+  if (has(route.flags, RouteFlag::json_body)) {
+    if (auto json = require_json_body(call); !json) return error_response(json.error());
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Routed route_request(App& app, const net::Request& req, std::string client_ip, Timestamp now) {
@@ -291,40 +327,7 @@ Routed route_request(App& app, const net::Request& req, std::string client_ip, T
   routed.handler = route.handler;
   routed.flags = route.flags;
 
-  if (route.access != Access::open) {
-    if (auto refused = authenticate(app, call, route)) {
-      routed.answer = error_response(*refused);
-      if (refused->code == ErrorCode::insufficient_scope) {
-        routed.answer->set(net::http::field::www_authenticate, scope_challenge(route));
-      }
-      return routed;
-    }
-    // An admin-set password (must_change): until she picks her own, the user may only do that,
-    // see herself and sign out.
-    if (call.user->must_change_password && !has(route.flags, RouteFlag::during_password_change)) {
-      routed.answer = error_response({ErrorCode::password_change_required,
-                                      "Choose a new password first (PATCH /api/v1/me/password)."});
-      return routed;
-    }
-    if (route.access == Access::group && !call.user->in_group(route.group)) {
-      routed.answer = error_response(Error::forbidden("You need to be in the " + std::string(route.group) +
-                                                      " group for this."));
-      return routed;
-    }
-  }
-  const bool by_token = call.ctx.actor.via == Via::api_token;
-  if (is_unsafe(req.method()) && !by_token && !has(route.flags, RouteFlag::cross_site_allowed) &&
-      cross_site(req, app.settings, *host)) {
-    routed.answer = error_response({ErrorCode::csrf, "Cross-site requests are refused."});
-    return routed;
-  }
-  if (auto refused = check_query(route, call, repeated)) {
-    routed.answer = error_response(*refused);
-    return routed;
-  }
-  if (has(route.flags, RouteFlag::json_body)) {
-    if (auto json = require_json_body(call); !json) routed.answer = error_response(json.error());
-  }
+  routed.answer = refusal(app, call, route, *host, repeated);
   return routed;
 }
 

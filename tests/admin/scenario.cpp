@@ -27,7 +27,7 @@ void must(const tl::Status& s, const std::string& what) {
 }
 
 tl::RequestContext as(const std::string& user, int request) {
-  return {{user, Via::session, ""}, {"192.0.2.7", "scenario-agent/1.0", "req-" + std::to_string(request)}};
+  return {{user, tl::Via::session, ""}, {"192.0.2.7", "scenario-agent/1.0", "req-" + std::to_string(request)}};
 }
 
 void sort_by_id(std::vector<TokenView>& tokens) {
