@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "http/app.hpp"
@@ -54,10 +55,18 @@ class Server {
   net::asio::awaitable<void> accept_loop();
   // Sets the connection up (the TLS handshake when enabled), then runs session() on it.
   net::asio::awaitable<void> serve(net::tcp::socket socket);
+  // Detects TLS, refuses plain HTTP, shakes hands, then runs session() (server_tls.cpp). `ip`
+  // by value: the coroutine outlives its caller's frame.
+  net::asio::awaitable<void> serve_tls(net::beast::tcp_stream stream, const std::string ip);
   // The request loop; Stream is beast::tcp_stream or beast::ssl_stream<beast::tcp_stream>.
-  // Defined and instantiated in server.cpp only.
+  // Defined in server_session.hpp, instantiated in server_plain.cpp and server_tls.cpp only.
   template <class Stream>
   net::asio::awaitable<void> session(Stream& stream, net::beast::flat_buffer buffer, const std::string& ip);
+  template <class Stream>
+  net::asio::awaitable<std::optional<net::Request>> read_request(Stream& stream, net::beast::flat_buffer& buffer,
+                                                                 bool first_request, const std::string& ip);
+  template <class Stream>
+  net::asio::awaitable<bool> answer(Stream& stream, const net::Request& req, const std::string& ip);
   template <class Stream>
   net::asio::awaitable<bool> write_stream(Stream& stream, Streamed& streamed, const Call& call);
   net::asio::awaitable<void> drain_then_stop(std::chrono::seconds grace);
