@@ -18,7 +18,7 @@
 #include "eventstore/event_store.hpp"
 #include "eventstore/passwords.hpp"
 #include "eventstore/signed_checkpoints.hpp"
-#include "eventstore/time_format.hpp"
+#include "common/time_format.hpp"
 #include "eventstore/token_secrets.hpp"
 #include "projections/read_model.hpp"
 #include "service/user_service.hpp"

@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "eventstore/event_store.hpp"
 #include "domain/events.hpp"
 #include "domain/result.hpp"
 

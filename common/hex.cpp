@@ -1,4 +1,4 @@
-#include "eventstore/hex.hpp"
+#include "common/hex.hpp"
 
 #include <sodium.h>
 

@@ -1,4 +1,4 @@
-#include "eventstore/json_writer.hpp"
+#include "common/json_writer.hpp"
 
 #include <fmt/format.h>
 

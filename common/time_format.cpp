@@ -1,4 +1,4 @@
-#include "eventstore/time_format.hpp"
+#include "common/time_format.hpp"
 
 #include <date/date.h>
 

@@ -8,7 +8,7 @@
 #include <algorithm>
 
 #include "eventstore/event_store_impl.hpp"
-#include "eventstore/time_format.hpp"
+#include "common/time_format.hpp"
 
 namespace tl {
 namespace {

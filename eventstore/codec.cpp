@@ -6,9 +6,9 @@
 #include <type_traits>
 
 #include "domain/text_rules.hpp"
-#include "eventstore/hex.hpp"
-#include "eventstore/json_writer.hpp"
-#include "eventstore/time_format.hpp"
+#include "common/hex.hpp"
+#include "common/json_writer.hpp"
+#include "common/time_format.hpp"
 
 namespace tl {
 namespace {

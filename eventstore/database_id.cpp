@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "eventstore/hex.hpp"
+#include "common/hex.hpp"
 
 namespace tl {
 namespace {

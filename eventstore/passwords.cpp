@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "eventstore/hex.hpp"
+#include "common/hex.hpp"
 #include "eventstore/token_secrets.hpp"
 
 namespace tl {

@@ -21,7 +21,7 @@
 
 #include "domain/text_rules.hpp"
 #include "eventstore/codec.hpp"
-#include "eventstore/time_format.hpp"
+#include "common/time_format.hpp"
 
 namespace tl {
 namespace {

@@ -4,9 +4,9 @@
 #include <sodium.h>
 
 #include "eventstore/codec.hpp"
-#include "eventstore/hex.hpp"
-#include "eventstore/json_writer.hpp"
-#include "eventstore/time_format.hpp"
+#include "common/hex.hpp"
+#include "common/json_writer.hpp"
+#include "common/time_format.hpp"
 #include "eventstore/token_secrets.hpp"
 
 namespace tl {

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "eventstore/codec.hpp"
-#include "eventstore/hex.hpp"
+#include "common/hex.hpp"
 
 namespace tl {
 namespace {

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "eventstore/event_store.hpp"
+#include "eventstore/event_log.hpp"
 #include "eventstore/signed_checkpoints.hpp"
 #include "http/client_address.hpp"
 #include "http/host_check.hpp"
@@ -51,7 +51,7 @@ struct HttpSettings {
 };
 
 struct App {
-  EventStore& store;
+  EventLog& store;
   ReadModel& model;
   TokenService& tokens;
   UserService& users;

@@ -98,7 +98,7 @@ using Handler = Reply (*)(App& app, Call& call);
 // Queues `request` with the store and completes on the caller's executor once the batch is
 // durable or refused (the store calls back on its appender thread; this posts back).
 template <class CompletionToken>
-auto async_append(EventStore& store, AppendRequest request, CompletionToken&& token) {
+auto async_append(EventLog& store, AppendRequest request, CompletionToken&& token) {
   return net::asio::async_initiate<CompletionToken, void(Result<AppendResult>)>(
       [&store](auto handler, AppendRequest req) {
         using H = decltype(handler);

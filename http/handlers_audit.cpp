@@ -4,7 +4,7 @@
 #include <limits>
 
 #include "domain/text_rules.hpp"
-#include "eventstore/time_format.hpp"
+#include "common/time_format.hpp"
 #include "http/audit_params.hpp"
 #include "http/responses.hpp"
 #include "service/verify_report.hpp"
@@ -58,7 +58,7 @@ Status only_params(const Call& call, std::initializer_list<std::string_view> rou
 namespace {
 
 // A window bound: sub-millisecond digits round up, so at >= since and at < until compare at
-// full precision against millisecond record times (eventstore/time_format.hpp, PreciseTime).
+// full precision against millisecond record times (common/time_format.hpp, PreciseTime).
 Result<std::optional<Timestamp>> parse_window_bound(const Call& call, std::string_view name) {
   const std::string* text = call.query_param(name);
   if (text == nullptr) return std::optional<Timestamp>{};

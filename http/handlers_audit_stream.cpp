@@ -3,8 +3,8 @@
 // however long the trail.
 #include <memory>
 
-#include "eventstore/json_writer.hpp"
-#include "eventstore/time_format.hpp"
+#include "common/json_writer.hpp"
+#include "common/time_format.hpp"
 #include "http/audit_params.hpp"
 #include "http/responses.hpp"
 #include "http/router.hpp"

@@ -1,5 +1,5 @@
 // Identity: sign-in sessions, who am I, and the admins' user management.
-#include "eventstore/json_writer.hpp"
+#include "common/json_writer.hpp"
 #include "http/call.hpp"
 #include "http/json_requests.hpp"
 #include "http/request_checks.hpp"

@@ -1,7 +1,7 @@
 // Operations (health, readiness, metrics) and the embedded web UI.
 #include <sodium.h>
 
-#include "eventstore/json_writer.hpp"
+#include "common/json_writer.hpp"
 #include "http/call.hpp"
 #include "http/responses.hpp"
 #include "http/router.hpp"

@@ -4,8 +4,8 @@
 #include <array>
 #include <charconv>
 
-#include "eventstore/json_writer.hpp"
-#include "eventstore/time_format.hpp"
+#include "common/json_writer.hpp"
+#include "common/time_format.hpp"
 #include "projections/point_in_time.hpp"
 #include "http/audit_params.hpp"
 #include "http/call.hpp"

@@ -58,7 +58,7 @@ std::string url_of(bool tls, const std::string& host, const net::tcp::endpoint& 
 // Projections folded from the log; a log they cannot fold stops the start unless --read-only.
 // Then the master key is checked against the log and, on a writable server, the database id
 // recorded.
-void load_projections(ReadModel& model, EventStore& store, const TokenSecrets& secrets, const ServerOptions& o,
+void load_projections(ReadModel& model, EventLog& store, const TokenSecrets& secrets, const ServerOptions& o,
                       bool writable) {
   if (auto loaded = model.load(); !loaded) {
     if (!o.read_only) throw std::runtime_error("projections: " + loaded.error().message);
@@ -70,7 +70,7 @@ void load_projections(ReadModel& model, EventStore& store, const TokenSecrets& s
 
 // The services the handlers call, over the log and the projections.
 struct Services {
-  Services(EventStore& store, ReadModel& model, const TokenSecrets& secrets, const ServerOptions& o)
+  Services(EventLog& store, ReadModel& model, const TokenSecrets& secrets, const ServerOptions& o)
       : usage(store, model.tokens(), std::chrono::minutes(o.usage_log_minutes)),
         tokens(store, model, secrets, o.max_tokens, &usage),
         users(store, model),
@@ -108,7 +108,7 @@ struct ExpiryNotices {
   std::unique_ptr<ExpiryNotifier> notifier;
 };
 
-ExpiryNotices start_expiry_notices(EventStore& store, ReadModel& model, const ServerOptions& o) {
+ExpiryNotices start_expiry_notices(EventLog& store, ReadModel& model, const ServerOptions& o) {
   ExpiryNotices notices;
   if (o.webhook_url.empty()) return notices;
   auto target = must(parse_webhook_url(o.webhook_url), "webhook");
@@ -161,7 +161,7 @@ Listeners start_listeners(App& app, net::asio::io_context& io, net::asio::thread
 // history up to it was never rewritten; witnesses that failed are retried meanwhile.
 class CheckpointTimer {
  public:
-  CheckpointTimer(net::asio::io_context& io, net::asio::thread_pool& workers, EventStore& store,
+  CheckpointTimer(net::asio::io_context& io, net::asio::thread_pool& workers, EventLog& store,
                   IntegrityGuard& guard, std::chrono::seconds every)
       : timer_(io), workers_(workers), store_(store), guard_(guard), every_(every) {}
 
@@ -185,7 +185,7 @@ class CheckpointTimer {
 
   net::asio::steady_timer timer_;
   net::asio::thread_pool& workers_;
-  EventStore& store_;
+  EventLog& store_;
   IntegrityGuard& guard_;
   std::chrono::seconds every_;
 };
@@ -220,7 +220,7 @@ void serve(net::asio::io_context& io, net::asio::thread_pool& workers, int io_th
 
 // Once nothing serves: the background work stopped, every queued append written, then (unless
 // read-only) a projection checkpoint and a signed checkpoint of the head, and the log closed.
-int shut_down(EventStore& store, ReadModel& model, IntegrityGuard& guard, Services& services, ExpiryNotices& notices,
+int shut_down(EventLog& store, ReadModel& model, IntegrityGuard& guard, Services& services, ExpiryNotices& notices,
               const ServerOptions& o, bool writable) {
   guard.stop();
   if (notices.notifier) notices.notifier->stop();

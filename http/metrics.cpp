@@ -8,7 +8,7 @@
 #include <chrono>
 #include <ctime>
 
-#include "eventstore/event_store.hpp"
+#include "eventstore/event_log.hpp"
 #include "eventstore/store_stats_bounds.hpp"
 #include "projections/read_model.hpp"
 
@@ -158,7 +158,7 @@ void RequestMetrics::record(std::string_view method, std::string_view route, uns
   ++l.count;
 }
 
-std::string RequestMetrics::render(const EventStore& store, const ReadModel& model) const {
+std::string RequestMetrics::render(const EventLog& store, const ReadModel& model) const {
   std::string out;
   auto it = std::back_inserter(out);
   {

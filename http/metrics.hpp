@@ -13,7 +13,7 @@
 
 namespace tl {
 
-class EventStore;
+class EventLog;
 class ReadModel;
 
 // The access log: one line per request (method, route, status, latency, client address,
@@ -57,7 +57,7 @@ class RequestMetrics {
   // Counts the request and writes its access-log line.
   void record_request(std::string_view method, std::string_view route, unsigned status, std::int64_t micros,
                       std::string_view ip, std::string_view request_id);
-  std::string render(const EventStore& store, const ReadModel& model) const;
+  std::string render(const EventLog& store, const ReadModel& model) const;
   AccessLog& access_log() { return access_log_; }
 
  private:

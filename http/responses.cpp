@@ -2,8 +2,8 @@
 
 #include "eventstore/codec.hpp"
 
-#include "eventstore/json_writer.hpp"
-#include "eventstore/time_format.hpp"
+#include "common/json_writer.hpp"
+#include "common/time_format.hpp"
 
 namespace tl {
 

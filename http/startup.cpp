@@ -30,7 +30,7 @@ void refuse_or_mark(const ServerOptions& o, IntegrityGuard& guard, const Integri
 // --verify-on-start tail: the records from the newest signed checkpoint (checked just before
 // against the log and the signing key, so its record's bytes, hence its prev_hash, are vouched
 // for) to the head; full: every record; off: no walk (the cheap checks still run).
-VerifyReport walk_on_start(const EventStore& store, const std::string& mode, std::uint64_t& from) {
+VerifyReport walk_on_start(const EventLog& store, const std::string& mode, std::uint64_t& from) {
   from = 1;
   if (mode == "tail") {
     if (auto checkpoints = list_checkpoints(store); checkpoints && !checkpoints->empty()) {
@@ -46,7 +46,7 @@ VerifyReport walk_on_start(const EventStore& store, const std::string& mode, std
   return store.verify();
 }
 
-void check_log_on_start(EventStore& store, const ServerOptions& o, IntegrityGuard& guard,
+void check_log_on_start(EventLog& store, const ServerOptions& o, IntegrityGuard& guard,
                         const IntegrityOptions& check) {
   const auto started = std::chrono::steady_clock::now();
   IntegrityReport report = check_at_start(store, check);
@@ -85,7 +85,7 @@ void check_log_on_start(EventStore& store, const ServerOptions& o, IntegrityGuar
 
 // A signing key that is not the one the database's checkpoints were signed with is a key
 // problem, not damage to the log: say so, naming both public keys.
-void check_signing_key(const EventStore& store, const CheckpointSigner& signer, const ServerOptions& o) {
+void check_signing_key(const EventLog& store, const CheckpointSigner& signer, const ServerOptions& o) {
   auto checkpoints = list_checkpoints(store);
   if (!checkpoints || checkpoints->empty() || checkpoints->back().public_key == signer.public_key_hex()) return;
   const std::string what = "the signing key " + o.signing_key_file + " (public key " + signer.public_key_hex() +
@@ -106,7 +106,7 @@ void check_key_files_private(const ServerOptions& o) {
   }
 }
 
-std::string load_introspection_secret(const EventStore& store, const ServerOptions& o) {
+std::string load_introspection_secret(const EventLog& store, const ServerOptions& o) {
   if (const char* env = std::getenv("TOKENLEDGER_INTROSPECTION_SECRET"); env != nullptr && *env != '\0') {
     must(check_secret_length(env, "TOKENLEDGER_INTROSPECTION_SECRET"), "introspection secret");
     return env;
@@ -141,7 +141,7 @@ std::unique_ptr<EventStore> open_store(const ServerOptions& o) {
               "event log");
 }
 
-KeyMaterial load_key_material(const EventStore& store, const ServerOptions& o) {
+KeyMaterial load_key_material(const EventLog& store, const ServerOptions& o) {
   must(require_key_file(store, o.master_key_file, "master key (--master-key-file)"), "master key");
   must(require_key_file(store, o.signing_key_file, "checkpoint signing key (--signing-key-file)"), "signing key");
   KeyMaterial keys;
@@ -160,7 +160,7 @@ std::function<bool(const std::string&)> witness_poster(const ServerOptions& o, s
   return [&client](const std::string& line) { return client->deliver(line, "checkpoint"); };
 }
 
-bool check_log_at_start(EventStore& store, const ServerOptions& o, IntegrityGuard& guard,
+bool check_log_at_start(EventLog& store, const ServerOptions& o, IntegrityGuard& guard,
                         const CheckpointSigner& signer) {
   check_signing_key(store, signer, o);
   IntegrityOptions check;

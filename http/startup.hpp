@@ -52,7 +52,7 @@ struct KeyMaterial {
   std::unique_ptr<CheckpointSigner> signer;   // signs checkpoints of the head
   bool new_signing_key = false;               // created by this start: its public key is shown
 };
-KeyMaterial load_key_material(const EventStore& store, const ServerOptions& o);
+KeyMaterial load_key_material(const EventLog& store, const ServerOptions& o);
 
 // What posts a signed checkpoint to --witness-url (through `client`, created here and owned by
 // the caller, who keeps it alive while the result is used); empty without --witness-url.
@@ -63,7 +63,7 @@ std::function<bool(const std::string&)> witness_poster(const ServerOptions& o, s
 // failed check stops the start, naming the cause and `tokenledger-admin verify`; with
 // --read-only the server starts anyway, serving reads, unready (the damage recorded in `guard`).
 // Returns whether the server may write: not read-only and no damage found.
-bool check_log_at_start(EventStore& store, const ServerOptions& o, IntegrityGuard& guard,
+bool check_log_at_start(EventLog& store, const ServerOptions& o, IntegrityGuard& guard,
                         const CheckpointSigner& signer);
 
 }  // namespace tl

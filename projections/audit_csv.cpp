@@ -1,6 +1,6 @@
 #include "projections/audit_csv.hpp"
 
-#include "eventstore/time_format.hpp"
+#include "common/time_format.hpp"
 
 namespace tl {
 namespace {

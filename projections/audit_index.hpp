@@ -20,7 +20,7 @@ inline constexpr std::size_t kMaxAuditLimit = 1000;
 
 // A window over the trail: half-open in time, [since, until), and in seq, (after_seq, head_seq].
 // A bound given with sub-millisecond digits is rounded up to the millisecond (PreciseTime::ceil
-// in eventstore/time_format.hpp), which keeps both comparisons exactly what full precision gives.
+// in common/time_format.hpp), which keeps both comparisons exactly what full precision gives.
 struct AuditFilter {
   std::string token_id;
   std::string actor;

@@ -1,8 +1,8 @@
 #include "projections/audit_manifest.hpp"
 
-#include "eventstore/json_writer.hpp"
+#include "common/json_writer.hpp"
 #include "eventstore/signed_checkpoints.hpp"
-#include "eventstore/time_format.hpp"
+#include "common/time_format.hpp"
 
 namespace tl {
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <mutex>
 
-#include "eventstore/json_writer.hpp"
+#include "common/json_writer.hpp"
 
 namespace tl {
 

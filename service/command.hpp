@@ -15,7 +15,7 @@
 #include <variant>
 
 #include "domain/result.hpp"
-#include "eventstore/event_store.hpp"
+#include "eventstore/event_log.hpp"
 
 namespace tl {
 
@@ -155,7 +155,7 @@ class CommandRun {
 
 // Runs `command` to its end, blocking on each append (the admin tool, tests, start-up).
 template <class T>
-Result<T> run_command(EventStore& store, Command<T> command) {
+Result<T> run_command(EventLog& store, Command<T> command) {
   CommandRun<T> run(std::move(command));
   while (auto request = run.next()) run.appended(store.append(std::move(*request)));
   return std::move(run).outcome();

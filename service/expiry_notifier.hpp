@@ -13,7 +13,7 @@
 #include <string>
 #include <thread>
 
-#include "eventstore/event_store.hpp"
+#include "eventstore/event_log.hpp"
 #include "projections/read_model.hpp"
 
 namespace tl {
@@ -23,7 +23,7 @@ class ExpiryNotifier {
   // Delivers one JSON body; true once the receiver accepted it (after any retries).
   using Deliver = std::function<bool(const std::string& body, const std::string& delivery_id)>;
 
-  ExpiryNotifier(EventStore& store, ReadModel& model, Deliver deliver, std::chrono::milliseconds scan_every)
+  ExpiryNotifier(EventLog& store, ReadModel& model, Deliver deliver, std::chrono::milliseconds scan_every)
       : store_(store), model_(model), deliver_(std::move(deliver)), scan_every_(scan_every) {}
   ~ExpiryNotifier() { stop(); }
 
@@ -36,7 +36,7 @@ class ExpiryNotifier {
   std::uint64_t failed() const { return failed_.load(); }
 
  private:
-  EventStore& store_;
+  EventLog& store_;
   ReadModel& model_;
   Deliver deliver_;
   std::chrono::milliseconds scan_every_;

@@ -27,7 +27,7 @@ bool fail(IntegrityReport& r, std::uint64_t seq, std::string kind, std::string p
 
 // The appender writes the head beside the records in every batch: a marker past the last record
 // means records were cut from the end (e.g. `ldb deleterange` on the events family).
-bool check_head_marker(const EventStore& store, IntegrityReport& r) {
+bool check_head_marker(const EventLog& store, IntegrityReport& r) {
   const auto marker = store.head_marker();
   const Head head = store.head();
   if (!marker) {
@@ -54,7 +54,7 @@ bool check_head_marker(const EventStore& store, IntegrityReport& r) {
 }
 
 // One checkpoint against the log and the key: signed by it, and the log reaches it with that hash.
-bool check_checkpoint(const EventStore& store, const SignedCheckpoint& c, std::string_view key_hex,
+bool check_checkpoint(const EventLog& store, const SignedCheckpoint& c, std::string_view key_hex,
                       std::string_view kind, IntegrityReport& r) {
   const std::string what = kind == "witness" ? "witnessed checkpoint" : "signed checkpoint";
   if (!checkpoint_signature_trusted(c, key_hex)) {
@@ -85,7 +85,7 @@ bool check_checkpoint(const EventStore& store, const SignedCheckpoint& c, std::s
 }
 
 // Signed checkpoints from index `first` on (each with the one before it for the `prev` link).
-bool check_checkpoints(const EventStore& store, const std::vector<SignedCheckpoint>& all, std::size_t first,
+bool check_checkpoints(const EventLog& store, const std::vector<SignedCheckpoint>& all, std::size_t first,
                        std::string_view key_hex, IntegrityReport& r) {
   for (std::size_t i = first; i < all.size(); ++i) {
     const SignedCheckpoint& c = all[i];
@@ -102,7 +102,7 @@ bool check_checkpoints(const EventStore& store, const std::vector<SignedCheckpoi
   return true;
 }
 
-bool check_witnessed(const EventStore& store, const IntegrityOptions& o, IntegrityReport& r) {
+bool check_witnessed(const EventLog& store, const IntegrityOptions& o, IntegrityReport& r) {
   for (const SignedCheckpoint& c : o.witnessed) {
     if (!check_checkpoint(store, c, o.trusted_public_key, "witness", r)) return false;
     ++r.witnessed;
@@ -112,7 +112,7 @@ bool check_witnessed(const EventStore& store, const IntegrityOptions& o, Integri
 
 // The newest audit index entry of each event type, one seek each: none may point past the head
 // (a cut of the newest records leaves them behind).
-bool check_type_index_tails(const EventStore& store, IntegrityReport& r) {
+bool check_type_index_tails(const EventLog& store, IntegrityReport& r) {
   const Head head = store.head();
   for (const std::string& type : known_event_types()) {
     const std::string prefix = "y" + type + std::string(1, '\0');
@@ -127,7 +127,7 @@ bool check_type_index_tails(const EventStore& store, IntegrityReport& r) {
   return true;
 }
 
-bool check_projection(const EventStore& store, IntegrityReport& r) {
+bool check_projection(const EventLog& store, IntegrityReport& r) {
   auto saved = ReadModel::saved_checkpoint_seq(store);
   if (!saved) return fail(r, 0, "projection", saved.error().message);
   const Head head = store.head();
@@ -142,7 +142,7 @@ bool check_projection(const EventStore& store, IntegrityReport& r) {
 // Every cheap check, each on its own; the report names the problem with the lowest seq (on a tie,
 // the first in this order), so that e.g. a rewrite below a checkpoint is blamed on the checkpoint
 // it broke, not on the head marker it also changed.
-bool check_cheap(const EventStore& store, const IntegrityOptions& o, std::size_t first_checkpoint,
+bool check_cheap(const EventLog& store, const IntegrityOptions& o, std::size_t first_checkpoint,
                  const std::vector<SignedCheckpoint>& checkpoints, IntegrityReport& r) {
   IntegrityReport signed_part = r, witnessed = r, marker = r, projection = r, tails = r;
   check_checkpoints(store, checkpoints, first_checkpoint, o.trusted_public_key, signed_part);
@@ -162,14 +162,14 @@ bool check_cheap(const EventStore& store, const IntegrityOptions& o, std::size_t
 }
 
 // The record a stream-index entry points at must carry that stream and version.
-std::string stream_entry_problem(const EventStore& store, std::string_view key, std::uint64_t seq) {
+std::string stream_entry_problem(const EventLog& store, std::string_view key, std::uint64_t seq) {
   auto record = store.read(seq);
   if (!record || !*record) return "points at seq " + std::to_string(seq) + ", which the log does not hold";
   const std::string expected = stream_index_key((*record)->stream, (*record)->version);
   return key == expected ? "" : "points at seq " + std::to_string(seq) + ", a record of another stream or version";
 }
 
-std::string audit_entry_problem(const EventStore& store, std::string_view key, std::uint64_t seq) {
+std::string audit_entry_problem(const EventLog& store, std::string_view key, std::uint64_t seq) {
   auto record = store.read(seq);
   if (!record || !*record) return "points at seq " + std::to_string(seq) + ", which the log does not hold";
   std::vector<std::string> keys;
@@ -206,7 +206,7 @@ class KeySum {
 };
 
 // The index `family` ("streams", the log's own, or the audit index, a projection's), key by key.
-Status scan_index(const EventStore& store, const std::string& family,
+Status scan_index(const EventLog& store, const std::string& family,
                   const std::function<bool(std::string_view, std::string_view)>& visit) {
   if (family == "streams") return store.scan_stream_index(visit);
   return store.state().scan(family, {.sequential = true}, visit);
@@ -217,7 +217,7 @@ Status scan_index(const EventStore& store, const std::string& family,
 // meanwhile) are fine unless they point past the head. On a difference, `find_missing` (a slow
 // walk looking each entry up) names a missing entry, else the second scan names an extra one.
 template <class SeqOf, class ProblemOf>
-bool check_index(const EventStore& store, const std::string& family, std::string_view kind,
+bool check_index(const EventLog& store, const std::string& family, std::string_view kind,
                  std::uint64_t walked_to, std::uint64_t expected, const KeySum* expected_sum, SeqOf seq_of,
                  ProblemOf problem_of, const std::function<bool(IntegrityReport&)>& find_missing,
                  std::uint64_t& counted, IntegrityReport& r) {
@@ -266,7 +266,7 @@ bool check_index(const EventStore& store, const std::string& family, std::string
 
 }  // namespace
 
-IntegrityReport check_integrity(const EventStore& store, const IntegrityOptions& o) {
+IntegrityReport check_integrity(const EventLog& store, const IntegrityOptions& o) {
   IntegrityReport r;
   r.chain.head = store.head();
   auto checkpoints = list_checkpoints(store);
@@ -332,7 +332,7 @@ IntegrityReport check_integrity(const EventStore& store, const IntegrityOptions&
   return r;
 }
 
-IntegrityReport check_at_start(const EventStore& store, const IntegrityOptions& o) {
+IntegrityReport check_at_start(const EventLog& store, const IntegrityOptions& o) {
   IntegrityReport r;
   r.chain.head = store.head();
   auto checkpoints = list_checkpoints(store);
@@ -348,12 +348,12 @@ IntegrityReport check_at_start(const EventStore& store, const IntegrityOptions& 
   return r;
 }
 
-std::uint64_t verified_checkpoint_seq(const EventStore& store) {
+std::uint64_t verified_checkpoint_seq(const EventLog& store) {
   auto saved = store.get_side(SideStore::meta, kVerifiedCheckpointKey);
   return saved && *saved ? decode_be64(**saved) : 0;
 }
 
-Status remember_verified_checkpoint(EventStore& store, std::uint64_t seq) {
+Status remember_verified_checkpoint(EventLog& store, std::uint64_t seq) {
   return store.put_side(SideStore::meta, kVerifiedCheckpointKey, encode_be64(seq));
 }
 

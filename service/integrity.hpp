@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "eventstore/event_store.hpp"
+#include "eventstore/event_log.hpp"
 #include "eventstore/signed_checkpoints.hpp"
 
 namespace tl {
@@ -51,17 +51,17 @@ struct IntegrityReport {
   std::uint64_t audit_entries = 0;
 };
 
-IntegrityReport check_integrity(const EventStore& store, const IntegrityOptions& options);
+IntegrityReport check_integrity(const EventLog& store, const IntegrityOptions& options);
 
 // The cheap checks of every start, before anything is served or written: the head marker; the
 // newest signed checkpoint and every one signed after `verified_seq` (the newest checkpoint a
 // previous start verified, remembered in meta by remember_verified_checkpoint), each with the
 // one before it; every witnessed checkpoint; the projection checkpoint against the head. Reads a
 // few records, not the log.
-IntegrityReport check_at_start(const EventStore& store, const IntegrityOptions& options);
+IntegrityReport check_at_start(const EventLog& store, const IntegrityOptions& options);
 
 // The newest checkpoint seq a start verified (0: none), and remembering it.
-std::uint64_t verified_checkpoint_seq(const EventStore& store);
-Status remember_verified_checkpoint(EventStore& store, std::uint64_t seq);
+std::uint64_t verified_checkpoint_seq(const EventLog& store);
+Status remember_verified_checkpoint(EventLog& store, std::uint64_t seq);
 
 }  // namespace tl

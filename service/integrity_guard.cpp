@@ -2,11 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include "eventstore/time_format.hpp"
+#include "common/time_format.hpp"
 
 namespace tl {
 
-IntegrityGuard::IntegrityGuard(EventStore& store, CheckpointSigner& signer, Witnesses& witnesses, Options options)
+IntegrityGuard::IntegrityGuard(EventLog& store, CheckpointSigner& signer, Witnesses& witnesses, Options options)
     : store_(store), signer_(signer), witnesses_(witnesses), options_(std::move(options)) {}
 
 IntegrityGuard::~IntegrityGuard() { stop(); }

@@ -46,7 +46,7 @@ class IntegrityGuard {
     bool read_only = false;                 // --read-only: the scrub signs nothing
   };
 
-  IntegrityGuard(EventStore& store, CheckpointSigner& signer, Witnesses& witnesses, Options options);
+  IntegrityGuard(EventLog& store, CheckpointSigner& signer, Witnesses& witnesses, Options options);
   ~IntegrityGuard();
 
   // Records damage: from now on writes are refused and no checkpoint is signed. Logged once.
@@ -80,7 +80,7 @@ class IntegrityGuard {
   void scrub_loop();
   void scrub_once();
 
-  EventStore& store_;
+  EventLog& store_;
   CheckpointSigner& signer_;
   Witnesses& witnesses_;
   Options options_;

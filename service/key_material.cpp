@@ -11,7 +11,7 @@
 
 namespace tl {
 
-Status require_key_file(const EventStore& store, const std::string& path, std::string_view what) {
+Status require_key_file(const EventLog& store, const std::string& path, std::string_view what) {
   std::error_code ec;
   if (std::filesystem::exists(path, ec) || store.head().seq == 0) return {};
   return Error::unavailable(
@@ -73,7 +73,7 @@ Status check_secret_length(std::string_view secret, std::string_view what) {
                             " (e.g. `openssl rand -hex 32`)");
 }
 
-Status check_master_key(EventStore& store, const TokenSecrets& secrets, const std::string& key_file, bool may_record) {
+Status check_master_key(EventLog& store, const TokenSecrets& secrets, const std::string& key_file, bool may_record) {
   std::optional<std::string> recorded;
   auto read = store.read_stream(std::string(kKeyCheckStream), [&](const Record& r) {
     if (const auto* check = std::get_if<KeyCheckRecorded>(&r.event)) recorded = check->master_key_check;

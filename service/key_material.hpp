@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "domain/result.hpp"
-#include "eventstore/event_store.hpp"
+#include "eventstore/event_log.hpp"
 #include "eventstore/token_secrets.hpp"
 
 namespace tl {
@@ -18,12 +18,12 @@ namespace tl {
 // OK when `path` exists, or when the log is empty (it will be created). Otherwise an error naming
 // `what`, the file, and how to restore it (from where it was kept, or a backup made with
 // --include-keys).
-Status require_key_file(const EventStore& store, const std::string& path, std::string_view what);
+Status require_key_file(const EventLog& store, const std::string& path, std::string_view what);
 
 // The master key's check value against the one recorded in the log (KeyCheckRecorded on stream
 // "system:keys"): refused when they differ. When none is recorded yet (an empty database, or one
 // made before check values existed) it is recorded now, unless `may_record` is false (read-only).
-Status check_master_key(EventStore& store, const TokenSecrets& secrets, const std::string& key_file, bool may_record);
+Status check_master_key(EventLog& store, const TokenSecrets& secrets, const std::string& key_file, bool may_record);
 
 inline constexpr std::string_view kKeyCheckStream = "system:keys";
 

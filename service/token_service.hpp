@@ -10,7 +10,7 @@
 
 #include "domain/result.hpp"
 #include "domain/token.hpp"
-#include "eventstore/event_store.hpp"
+#include "eventstore/event_log.hpp"
 #include "eventstore/token_secrets.hpp"
 #include "projections/read_model.hpp"
 #include "service/command.hpp"
@@ -29,7 +29,7 @@ struct Introspection {
 
 class TokenService {
  public:
-  TokenService(EventStore& store, ReadModel& model, const TokenSecrets& secrets, std::size_t max_live_tokens,
+  TokenService(EventLog& store, ReadModel& model, const TokenSecrets& secrets, std::size_t max_live_tokens,
                UsageTracker* usage = nullptr)
       : store_(store), model_(model), secrets_(secrets), max_live_tokens_(max_live_tokens), usage_(usage) {}
 
@@ -74,7 +74,7 @@ class TokenService {
   // came before its TokenCreated, so a later user of the name never inherits it.
   bool of_current_owner(const TokenRow& row) const;
 
-  EventStore& store_;
+  EventLog& store_;
   ReadModel& model_;
   const TokenSecrets& secrets_;
   std::size_t max_live_tokens_;

@@ -10,14 +10,14 @@
 #include <string>
 #include <unordered_map>
 
-#include "eventstore/event_store.hpp"
+#include "eventstore/event_log.hpp"
 #include "projections/token_table.hpp"
 
 namespace tl {
 
 class UsageTracker {
  public:
-  UsageTracker(EventStore& store, const TokenTable& tokens, std::chrono::seconds interval)
+  UsageTracker(EventLog& store, const TokenTable& tokens, std::chrono::seconds interval)
       : store_(store), tokens_(tokens), interval_(interval) {}
 
   // Notes a use of `row`'s token; queues a TokenUsed when the last one is older than the
@@ -39,7 +39,7 @@ class UsageTracker {
   };
   AppendRequest used_event(const std::string& id, const Use& use) const;
 
-  EventStore& store_;
+  EventLog& store_;
   const TokenTable& tokens_;
   std::chrono::seconds interval_;
   mutable std::mutex mutex_;

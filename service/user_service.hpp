@@ -8,7 +8,7 @@
 
 #include "domain/result.hpp"
 #include "domain/user.hpp"
-#include "eventstore/event_store.hpp"
+#include "eventstore/event_log.hpp"
 #include "projections/read_model.hpp"
 #include "service/command.hpp"
 #include "service/hash_slots.hpp"
@@ -19,7 +19,7 @@ namespace tl {
 class UserService {
  public:
   // `hash_slots`: how many password hashes may run at once (0: the number of cores, at least 2).
-  UserService(EventStore& store, ReadModel& model, std::size_t hash_slots = 0)
+  UserService(EventLog& store, ReadModel& model, std::size_t hash_slots = 0)
       : store_(store), model_(model), slots_(hash_slots) {}
 
   // Slow on purpose (Argon2id). Unknown users and wrong passwords look the same (unauthenticated);
@@ -71,7 +71,7 @@ class UserService {
   Result<std::optional<std::string>> bootstrap_admin(const std::string& password);
 
  private:
-  EventStore& store_;
+  EventLog& store_;
   ReadModel& model_;
   mutable HashSlots slots_;
 };

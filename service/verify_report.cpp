@@ -1,6 +1,6 @@
 #include "service/verify_report.hpp"
 
-#include "eventstore/json_writer.hpp"
+#include "common/json_writer.hpp"
 
 namespace tl {
 

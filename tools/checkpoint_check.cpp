@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "eventstore/chain_link.hpp"
-#include "eventstore/hex.hpp"
+#include "common/hex.hpp"
 #include "tools/cli.hpp"
 
 namespace tl::admin {

@@ -6,8 +6,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "eventstore/json_writer.hpp"
-#include "eventstore/time_format.hpp"
+#include "common/json_writer.hpp"
+#include "common/time_format.hpp"
 #include "projections/audit_csv.hpp"
 #include "projections/audit_index.hpp"
 #include "projections/audit_manifest.hpp"
@@ -115,7 +115,7 @@ std::vector<std::pair<std::string, std::string>> given_filters(const Command& cm
   return given;
 }
 
-void write_manifest(const std::string& path, const EventStore& store, const AuditIndex& index,
+void write_manifest(const std::string& path, const EventLog& store, const AuditIndex& index,
                     const AuditFilter& filter, const Head& head,
                     const std::vector<std::pair<std::string, std::string>>& given) {
   auto manifest = export_manifest(store, index, filter, head, given, now_ms());

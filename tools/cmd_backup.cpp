@@ -12,7 +12,7 @@
 
 #include "eventstore/backup.hpp"
 #include "eventstore/database_id.hpp"
-#include "eventstore/json_writer.hpp"
+#include "common/json_writer.hpp"
 #include "eventstore/signed_checkpoints.hpp"
 #include "eventstore/token_secrets.hpp"
 #include "service/key_material.hpp"
@@ -276,7 +276,7 @@ void print_restore(bool json, const std::string& from, const std::string& data, 
 
 // The master key the restore copied against the check value the log records: a foreign key
 // would restore "fine" and then keep the server from starting. Empty when it is this database's.
-std::string master_key_problem(EventStore& store, const DataDir& target) {
+std::string master_key_problem(EventLog& store, const DataDir& target) {
   auto key = load_or_create_key_file(target.master_key());  // copied just before: only read
   if (!key) return "cannot read " + target.master_key() + ": " + key.error().message;
   const TokenSecrets secrets(*key);

@@ -6,7 +6,7 @@
 #include <iostream>
 #include <optional>
 
-#include "eventstore/json_writer.hpp"
+#include "common/json_writer.hpp"
 #include "projections/read_model.hpp"
 #include "tools/cli.hpp"
 #include "tools/commands.hpp"

@@ -1,8 +1,8 @@
 // replay: the token table as it stood at a moment or a seq, folded from the log (never codes).
 #include <iostream>
 
-#include "eventstore/json_writer.hpp"
-#include "eventstore/time_format.hpp"
+#include "common/json_writer.hpp"
+#include "common/time_format.hpp"
 #include "projections/point_in_time.hpp"
 #include "tools/cli.hpp"
 #include "tools/commands.hpp"
@@ -22,7 +22,7 @@ constexpr const char* kAbout =
     "window. Times are compared at full precision.";
 
 // The last seq whose time is at or before `t` (0 when none); the log's times never decrease.
-std::uint64_t last_seq_at_or_before(const EventStore& store, Timestamp t) {
+std::uint64_t last_seq_at_or_before(const EventLog& store, Timestamp t) {
   std::uint64_t lo = 0, hi = store.head().seq;  // answer in [lo, hi]
   while (lo < hi) {
     const std::uint64_t mid = lo + (hi - lo + 1) / 2;

@@ -7,9 +7,9 @@
 #include <iostream>
 #include <map>
 
-#include "eventstore/json_writer.hpp"
+#include "common/json_writer.hpp"
 #include "eventstore/passwords.hpp"
-#include "eventstore/time_format.hpp"
+#include "common/time_format.hpp"
 #include "service/offboarding.hpp"
 #include "service/user_service.hpp"
 #include "tools/cli.hpp"

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "eventstore/time_format.hpp"
+#include "common/time_format.hpp"
 #include "tools/cli.hpp"
 
 namespace tl::admin {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "eventstore/chain_link.hpp"
-#include "eventstore/json_writer.hpp"
+#include "common/json_writer.hpp"
 #include "tools/chain_check.hpp"
 #include "tools/checkpoint_check.hpp"
 #include "tools/cli.hpp"

@@ -4,7 +4,7 @@
 
 #include "admin_fixture.hpp"
 #include "eventstore/event_store.hpp"
-#include "eventstore/time_format.hpp"
+#include "common/time_format.hpp"
 #include "projections/read_model.hpp"
 
 namespace admin_test {

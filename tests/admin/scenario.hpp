@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "eventstore/event_store.hpp"
 #include "admin_harness.hpp"
 
 namespace admin_test {

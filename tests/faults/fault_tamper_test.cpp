@@ -15,8 +15,8 @@
 
 #include "eventstore/codec.hpp"
 #include "eventstore/event_store.hpp"
-#include "eventstore/hex.hpp"
-#include "eventstore/json_writer.hpp"
+#include "common/hex.hpp"
+#include "common/json_writer.hpp"
 #include "ldb_tool.hpp"
 #include "test_server.hpp"
 

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "eventstore/event_store.hpp"
-#include "eventstore/hex.hpp"
+#include "common/hex.hpp"
 
 namespace fs = std::filesystem;
 

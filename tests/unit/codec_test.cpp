@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "eventstore/codec.hpp"
-#include "eventstore/time_format.hpp"
+#include "common/time_format.hpp"
 
 namespace tl {
 namespace {

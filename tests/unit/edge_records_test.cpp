@@ -4,7 +4,7 @@
 
 #include "eventstore/codec.hpp"
 #include "eventstore/event_store.hpp"
-#include "eventstore/time_format.hpp"
+#include "common/time_format.hpp"
 #include "temp_dir.hpp"
 
 namespace tl {

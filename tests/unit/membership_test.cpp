@@ -3,8 +3,9 @@
 // no creation lands after its owner's deletion, disabling or removal from api-tokens.
 #include <gtest/gtest.h>
 
-#include "eventstore/json_writer.hpp"
-#include "eventstore/time_format.hpp"
+#include "eventstore/event_store.hpp"
+#include "common/json_writer.hpp"
+#include "common/time_format.hpp"
 #include "projections/read_model.hpp"
 #include "service/token_service.hpp"
 #include "service/user_service.hpp"

@@ -4,7 +4,7 @@
 
 #include "domain/user.hpp"
 #include "eventstore/codec.hpp"
-#include "eventstore/time_format.hpp"
+#include "common/time_format.hpp"
 #include "projections/user_table.hpp"
 
 namespace tl {

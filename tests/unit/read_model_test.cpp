@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "eventstore/time_format.hpp"
+#include "eventstore/event_store.hpp"
+#include "common/time_format.hpp"
 #include <thread>
 
 #include "projections/read_model.hpp"

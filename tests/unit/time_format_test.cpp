@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "eventstore/time_format.hpp"
+#include "common/time_format.hpp"
 
 namespace tl {
 namespace {
