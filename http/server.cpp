@@ -8,6 +8,13 @@
 namespace tl {
 namespace server_detail {
 
+// A handler's reply, and when it is a command, the command's first append: decided where the
+// handler ran (the worker pool for a blocking route), since deciding reads state.
+struct Handled {
+  Reply reply;
+  std::optional<AppendRequest> first;
+};
+
 Handled handle(App& app, Routed& routed) {
   Handled handled{routed.handler(app, routed.call), std::nullopt};
   if (auto* pending = std::get_if<Pending>(&handled.reply)) handled.first = pending->next();
@@ -61,6 +68,31 @@ Routed route_metrics_listener(App& app, const net::Request& req, const std::stri
   routed.call.ctx.source.request_id = "-";
   routed.answer = error_response(Error::not_found("This address serves only /metrics and /healthz."));
   return routed;
+}
+
+awaitable<Answered> answer(App& app, asio::thread_pool& workers, bool metrics_only, const net::Request& req,
+                           const std::string& ip) {
+  Answered answered{metrics_only ? route_metrics_listener(app, req, ip) : route_request(app, req, ip, now_ms()),
+                    net::Response{}, std::chrono::steady_clock::now()};
+  Routed& routed = answered.routed;
+  try {
+    Handled handled{net::Response{}, std::nullopt};
+    if (routed.answer) {
+      handled.reply = std::move(*routed.answer);
+    } else if (routed.blocking) {
+      handled = co_await asio::co_spawn(workers, run_on_worker(app, routed), use_awaitable);
+    } else {
+      handled = handle(app, routed);
+    }
+    if (auto* pending = std::get_if<Pending>(&handled.reply)) {
+      handled.reply = co_await await_command(app, *pending, std::move(handled.first));
+    }
+    answered.reply = std::move(handled.reply);
+  } catch (const std::exception& e) {
+    spdlog::error("request {} failed: {}", routed.call.ctx.source.request_id, e.what());
+    answered.reply = error_response(Error::internal("Something went wrong on our side; nothing was changed."));
+  }
+  co_return answered;
 }
 
 }  // namespace server_detail

@@ -22,6 +22,9 @@ namespace tl {
 
 struct Call;
 struct Streamed;
+namespace server_detail {
+struct Answered;
+}
 
 // Limits on connections, against clients that open many or send slowly (slowloris).
 struct ConnectionLimits {
@@ -66,7 +69,7 @@ class Server {
   net::asio::awaitable<std::optional<net::Request>> read_request(Stream& stream, net::beast::flat_buffer& buffer,
                                                                  bool first_request, const std::string& ip);
   template <class Stream>
-  net::asio::awaitable<bool> answer(Stream& stream, const net::Request& req, const std::string& ip);
+  net::asio::awaitable<bool> respond(Stream& stream, const net::Request& req, server_detail::Answered& answered);
   template <class Stream>
   net::asio::awaitable<bool> write_stream(Stream& stream, Streamed& streamed, const Call& call);
   net::asio::awaitable<void> drain_then_stop(std::chrono::seconds grace);

@@ -4,6 +4,7 @@
 // build in parallel and server.cpp does not pull in OpenSSL.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -53,19 +54,19 @@ awaitable<void> end_connection(Stream& stream) {
   }
 }
 
-// A handler's reply, and when it is a command, the command's first append: decided where the
-// handler ran (the worker pool for a blocking route), since deciding reads state.
-struct Handled {
+// One request routed and handled: its reply is a response or a streamed body (a command's
+// appends already awaited); `started` is when its handling began, for the access log.
+struct Answered {
+  Routed routed;
   Reply reply;
-  std::optional<AppendRequest> first;
+  std::chrono::steady_clock::time_point started;
 };
 
-Handled handle(App& app, Routed& routed);
-awaitable<Handled> run_on_worker(App& app, Routed& routed);
-
-// Runs a command from its first append on: each append awaited (no thread waits on the fsync),
-// later decisions on this (I/O) thread; then its answer.
-awaitable<net::Response> await_command(App& app, Pending& pending, std::optional<AppendRequest> request);
+// Routes and handles one request: handlers that touch the disk on the worker pool, a command's
+// appends awaited with no thread waiting on the fsync. The same for every stream type, so it is
+// compiled once (server.cpp). `metrics_only`: the --metrics-listen listener.
+awaitable<Answered> answer(App& app, asio::thread_pool& workers, bool metrics_only, const net::Request& req,
+                           const std::string& ip);
 
 // A read error that is the client leaving (EOF, reset, timeout), not a malformed request.
 bool quiet_close(const beast::error_code& ec);

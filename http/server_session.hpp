@@ -115,37 +115,19 @@ awaitable<std::optional<net::Request>> Server::read_request(Stream& stream, beas
   co_return std::nullopt;
 }
 
-// Routes and answers one request: handlers that touch the disk on the worker pool, a command's
-// appends awaited, a streamed body written piece by piece. False when the connection ends.
+// Writes the answer to one request. False when the connection ends.
 template <class Stream>
-awaitable<bool> Server::answer(Stream& stream, const net::Request& req, const std::string& ip) {
-  const auto started = std::chrono::steady_clock::now();
-  Routed routed = metrics_only_ ? route_metrics_listener(app_, req, ip) : route_request(app_, req, ip, now_ms());
-  Handled handled{net::Response{}, std::nullopt};
-  try {
-    if (routed.answer) {
-      handled.reply = std::move(*routed.answer);
-    } else if (routed.blocking) {
-      handled = co_await asio::co_spawn(workers_, run_on_worker(app_, routed), use_awaitable);
-    } else {
-      handled = handle(app_, routed);
-    }
-    if (auto* pending = std::get_if<Pending>(&handled.reply)) {
-      handled.reply = co_await await_command(app_, *pending, std::move(handled.first));
-    }
-  } catch (const std::exception& e) {
-    spdlog::error("request {} failed: {}", routed.call.ctx.source.request_id, e.what());
-    handled.reply = error_response(Error::internal("Something went wrong on our side; nothing was changed."));
-  }
-  if (auto* streamed = std::get_if<Streamed>(&handled.reply)) {
-    log_request(app_, req, routed, streamed->head.result_int(), started);
+awaitable<bool> Server::respond(Stream& stream, const net::Request& req, Answered& answered) {
+  const Routed& routed = answered.routed;
+  if (auto* streamed = std::get_if<Streamed>(&answered.reply)) {
+    log_request(app_, req, routed, streamed->head.result_int(), answered.started);
     const bool ok = co_await write_stream(stream, *streamed, routed.call);
     co_return ok && req.keep_alive();
   }
-  net::Response& res = std::get<net::Response>(handled.reply);
+  net::Response& res = std::get<net::Response>(answered.reply);
   const bool keep_alive = req.keep_alive() && !stopping_;
   finish(res, routed.call, keep_alive);
-  log_request(app_, req, routed, res.result_int(), started);
+  log_request(app_, req, routed, res.result_int(), answered.started);
   tcp_of(stream).expires_after(app_.settings.read_timeout);
   // One buffer, one send (responses.hpp: wire_bytes), not Beast's serializer: it showed in
   // the introspection profile.
@@ -162,7 +144,8 @@ awaitable<void> Server::session(Stream& stream, beast::flat_buffer buffer, const
     first_request = false;
     if (!req) break;
     ++in_flight_;
-    const bool go_on = co_await answer(stream, *req, ip);
+    server_detail::Answered answered = co_await server_detail::answer(app_, workers_, metrics_only_, *req, ip);
+    const bool go_on = co_await respond(stream, *req, answered);
     --in_flight_;
     if (!go_on) break;
   }
