@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what tokenledger needs from Debian (bookworm). With --test, also what the test suite
-# needs: Chromium for the browser tests, Node.js and npm for playwright-core, faketime, the
-# openssl command (the HTTPS tests make a self-signed certificate), RocksDB's ldb (the tamper
+# needs: clang-format-14 (scripts/check-format.sh), Chromium for the browser tests, Node.js and
+# npm for playwright-core, faketime, the openssl command (the HTTPS tests make a self-signed certificate), RocksDB's ldb (the tamper
 # tests edit a copy of a data directory with it). With
 # --bench, what bench/run.sh needs: wrk, nginx, PostgreSQL, db_bench (the options combine).
 set -euo pipefail
@@ -15,7 +15,7 @@ bench=0
 for arg in "$@"; do
   case "$arg" in
     --test)
-      packages+=(chromium faketime curl procps clang libclang-rt-14-dev openssl rocksdb-tools)
+      packages+=(chromium faketime curl procps clang clang-format-14 libclang-rt-14-dev openssl rocksdb-tools)
       command -v node >/dev/null || packages+=(nodejs)
       command -v npm >/dev/null || packages+=(npm)
       ;;

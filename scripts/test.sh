@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
 
+# The format first: it takes a second, and a misformatted file fails CI (.clang-format).
+scripts/check-format.sh
+
 start=$(date +%s)
 cmake --preset dev >/dev/null
 cmake --build --preset dev
