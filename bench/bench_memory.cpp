@@ -35,13 +35,13 @@ std::size_t g_tokens = 1'000'000;
 
 // One token of the data set, kept compact so the data set itself hardly moves the figures.
 struct TokenSpec {
-  std::array<char, 30> id{};       // "tok_" + ULID, as TokenService makes it
-  std::array<char, 64> lookup{};   // hex HMAC-SHA-256 of a real code, as TokenSecrets makes it
-  std::uint32_t owner = 0;         // among 1000 users
-  std::uint16_t description = 0;   // index into the description pool (20-40 characters)
+  std::array<char, 30> id{};      // "tok_" + ULID, as TokenService makes it
+  std::array<char, 64> lookup{};  // hex HMAC-SHA-256 of a real code, as TokenSecrets makes it
+  std::uint32_t owner = 0;        // among 1000 users
+  std::uint16_t description = 0;  // index into the description pool (20-40 characters)
   std::uint16_t timeout_days = 0;
-  std::uint16_t ip = 0;            // index into the address pool
-  std::uint8_t usage = 0;          // 0: never used, 1: used, 2: used and edited
+  std::uint16_t ip = 0;    // index into the address pool
+  std::uint8_t usage = 0;  // 0: never used, 1: used, 2: used and edited
 };
 
 struct DataSet {
@@ -134,8 +134,8 @@ std::uint64_t fold_data_set(const DataSet& d, tl::TokenTable& table) {
     if (t.usage == 0) continue;
     table.apply(token_record(d, t, ++seq, 2, tl::TokenUsed{d.start + std::chrono::hours{i % 600}, d.ips[t.ip]}));
     if (t.usage == 2) {
-      table.apply(token_record(d, t, ++seq, 3,
-                               tl::TokenDescriptionChanged{d.descriptions[(t.description + 1) % d.descriptions.size()]}));
+      table.apply(token_record(
+          d, t, ++seq, 3, tl::TokenDescriptionChanged{d.descriptions[(t.description + 1) % d.descriptions.size()]}));
     }
   }
   return seq;

@@ -107,8 +107,8 @@ DataSet* data_set_or_skip(benchmark::State& state) {
 std::uint64_t raw_scan(const tl::RawEvents& events, std::string& error) {
   std::uint64_t n = 0, touched = 0;
   auto scanned = events.scan([&](std::uint64_t seq, std::string_view value) {
-    touched += seq + value.size() + static_cast<unsigned char>(value[0]) +
-               static_cast<unsigned char>(value[value.size() - 1]);
+    touched +=
+        seq + value.size() + static_cast<unsigned char>(value[0]) + static_cast<unsigned char>(value[value.size() - 1]);
     ++n;
     return true;
   });
@@ -179,7 +179,9 @@ void audit_query(benchmark::State& state, bool by_token) {
   const double seconds = seconds_since(started);
   if (ms.empty()) return;
   std::sort(ms.begin(), ms.end());
-  auto quantile = [&](double q) { return ms[std::min(ms.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ms.size())))]; };
+  auto quantile = [&](double q) {
+    return ms[std::min(ms.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ms.size())))];
+  };
   state.counters["p50_ms"] = quantile(0.50);
   state.counters["p99_ms"] = quantile(0.99);
   state.counters["events_per_page"] = static_cast<double>(events) / static_cast<double>(ms.size());
@@ -207,7 +209,7 @@ AppendRig& append_rig() {
   static AppendRig rig = [] {
     g_append_rig_opened = true;
     AppendRig r;
-    const fs::path parent = !g_flags.data.empty() ? fs::absolute(g_flags.data).parent_path()
+    const fs::path parent = !g_flags.data.empty()  ? fs::absolute(g_flags.data).parent_path()
                             : !g_temp_dirs.empty() ? g_temp_dirs.front()
                                                    : fs::temp_directory_path();
     auto store = tl::EventStore::open((make_temp_dir(parent, "bench-append") / "db").string(),
@@ -233,11 +235,16 @@ tl::Status ensure_stream(AppendRig& rig, AppendRig::Stream& stream, const std::s
   const std::string id = tl::new_ulid("tok_");
   const std::string code = rig.secrets->generate_code();
   auto sealed = rig.secrets->seal(id, code);
-  auto created = tl::decide_create({owner, "CI pipeline (prod)", 30, rig.secrets->lookup_hash(code), sealed.code_sealed},
-                                   0, SIZE_MAX);
+  auto created = tl::decide_create(
+      {owner, "CI pipeline (prod)", 30, rig.secrets->lookup_hash(code), sealed.code_sealed}, 0, SIZE_MAX);
   if (!created) return std::move(created).error();
-  auto appended = rig.store->append({id, tl::kNoStream, {std::move(created).value()}, {owner, tl::Via::session, {}},
-                                     tl::bench::random_source(rng), owner, {{tl::SideStore::keys, id, sealed.wrapped_data_key}}});
+  auto appended = rig.store->append({id,
+                                     tl::kNoStream,
+                                     {std::move(created).value()},
+                                     {owner, tl::Via::session, {}},
+                                     tl::bench::random_source(rng),
+                                     owner,
+                                     {{tl::SideStore::keys, id, sealed.wrapped_data_key}}});
   if (!appended) return std::move(appended).error();
   stream = {id, appended->next_expected_version};
   return {};
@@ -263,8 +270,13 @@ void BM_DurableAppend(benchmark::State& state) {
   for (auto _ : state) {
     if (first) started = Clock::now(), first = false;
     // A reveal as the server appends it: the expected version, the owner, the request's origin.
-    auto appended = rig.store->append({stream.id, stream.version, {tl::TokenRevealed{}}, {owner, tl::Via::session, {}},
-                                       tl::bench::random_source(rng), owner, {}});
+    auto appended = rig.store->append({stream.id,
+                                       stream.version,
+                                       {tl::TokenRevealed{}},
+                                       {owner, tl::Via::session, {}},
+                                       tl::bench::random_source(rng),
+                                       owner,
+                                       {}});
     if (!appended) {
       state.SkipWithError(appended.error().message.c_str());
       break;
@@ -279,8 +291,11 @@ void BM_DurableAppend(benchmark::State& state) {
     const double appends = static_cast<double>(state.iterations()) * state.threads();
     state.counters["items_per_second"] = appends / seconds;
     const auto batches = after.batches - before.batches;
-    if (batches > 0) state.counters["events_per_batch"] = static_cast<double>(after.events - before.events) / static_cast<double>(batches);
-    if (batches > 0) state.counters["sync_ms"] = (after.write_seconds - before.write_seconds) * 1000.0 / static_cast<double>(batches);
+    if (batches > 0)
+      state.counters["events_per_batch"] =
+          static_cast<double>(after.events - before.events) / static_cast<double>(batches);
+    if (batches > 0)
+      state.counters["sync_ms"] = (after.write_seconds - before.write_seconds) * 1000.0 / static_cast<double>(batches);
   }
 }
 

@@ -13,12 +13,12 @@
 #include <vector>
 
 #include "bench/timing.hpp"
+#include "common/time_format.hpp"
 #include "domain/token.hpp"
 #include "domain/user.hpp"
 #include "eventstore/event_store.hpp"
 #include "eventstore/passwords.hpp"
 #include "eventstore/signed_checkpoints.hpp"
-#include "common/time_format.hpp"
 #include "eventstore/token_secrets.hpp"
 #include "projections/read_model.hpp"
 #include "service/user_service.hpp"
@@ -30,7 +30,8 @@ namespace {
 
 constexpr const char* kUserAgents[] = {
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_7_1) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_7_1) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 "
+    "Safari/605.1.15",
     "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0",
     "curl/8.5.0",
     "python-requests/2.32.3",
@@ -39,10 +40,18 @@ constexpr const char* kUserAgents[] = {
 };
 
 constexpr const char* kDescriptions[] = {
-    "CI pipeline (prod)",       "Grafana dashboard",        "nightly export to S3",
-    "MISP feed sync",           "Splunk forwarder",         "threat feed puller",
-    "SOAR playbook: enrichment", "Jupyter notebook, ad hoc", "staging smoke tests",
-    "IOC bulk upload",          "Slack bot",                "backup of the watchlists",
+    "CI pipeline (prod)",
+    "Grafana dashboard",
+    "nightly export to S3",
+    "MISP feed sync",
+    "Splunk forwarder",
+    "threat feed puller",
+    "SOAR playbook: enrichment",
+    "Jupyter notebook, ad hoc",
+    "staging smoke tests",
+    "IOC bulk upload",
+    "Slack bot",
+    "backup of the watchlists",
 };
 
 constexpr const char* kDeleteReasons[] = {"offboarding: left the company", "suspected leak in a public repository"};
@@ -151,9 +160,9 @@ Result<DatasetSummary> generate_dataset(const DatasetOptions& o) {
   auto signer = CheckpointSigner::load_or_create((dir / "signing.key").string());
   if (!signer) return std::move(signer).error();
 
-  auto opened = EventStore::open(db_path(o.dir), {.extra_column_families = ReadModel::column_families(),
-                                                  .sync = false,
-                                                  .stream_version_cache = 4'000'000});
+  auto opened = EventStore::open(
+      db_path(o.dir),
+      {.extra_column_families = ReadModel::column_families(), .sync = false, .stream_version_cache = 4'000'000});
   if (!opened) return std::move(opened).error();
   EventStore& store = **opened;
   ReadModel model(store);
@@ -168,8 +177,9 @@ Result<DatasetSummary> generate_dataset(const DatasetOptions& o) {
   std::mt19937_64 rng(20261127);
   const Actor admin_actor{"admin", Via::session, {}};
   const RequestContext admin_ctx{admin_actor, random_source(rng)};
-  auto bench_user = run_command(store, user_service.create(admin_ctx, o.user, o.password,
-                                                          {std::string(kGroupApiTokens), std::string(kGroupAuditors)}));
+  auto bench_user = run_command(
+      store,
+      user_service.create(admin_ctx, o.user, o.password, {std::string(kGroupApiTokens), std::string(kGroupAuditors)}));
   if (!bench_user) return std::move(bench_user).error();
 
   // Argon2id costs tens of milliseconds: the other users (nobody signs in as them) share one hash.
@@ -182,7 +192,12 @@ Result<DatasetSummary> generate_dataset(const DatasetOptions& o) {
     owners.emplace_back(name);
     auto created = decide_create_user(UserState{}, name, {std::string(kGroupApiTokens)});
     if (!created) return std::move(created).error();
-    appender.submit({user_stream(name), kNoStream, {std::move(created).value()}, admin_actor, random_source(rng), {},
+    appender.submit({user_stream(name),
+                     kNoStream,
+                     {std::move(created).value()},
+                     admin_actor,
+                     random_source(rng),
+                     {},
                      {{SideStore::credentials, name, shared_hash}}});
   }
 
@@ -211,8 +226,13 @@ Result<DatasetSummary> generate_dataset(const DatasetOptions& o) {
     if (!created) return false;
     if (owner == 0 && codes_out.is_open()) codes_out << id << ' ' << code << '\n';
     live.push_back({id, owner, 1});
-    return appender.submit({id, kNoStream, {std::move(created).value()}, Actor{owners[owner], Via::session, {}},
-                            random_source(rng), owners[owner], {{SideStore::keys, id, std::move(sealed.wrapped_data_key)}}});
+    return appender.submit({id,
+                            kNoStream,
+                            {std::move(created).value()},
+                            Actor{owners[owner], Via::session, {}},
+                            random_source(rng),
+                            owners[owner],
+                            {{SideStore::keys, id, std::move(sealed.wrapped_data_key)}}});
   };
   auto other = [&](LiveToken& t) {
     AppendRequest req{t.id, t.version, {}, token_actor(t), random_source(rng), owners[t.owner], {}};
@@ -239,9 +259,13 @@ Result<DatasetSummary> generate_dataset(const DatasetOptions& o) {
     live[index] = std::move(live.back());
     live.pop_back();
     const bool revoked = rng() % 10 == 0;
-    return appender.submit({t.id, t.version, {TokenDeleted{revoked ? kDeleteReasons[pick(rng, 2)] : ""}},
-                            revoked ? admin_actor : Actor{owners[t.owner], Via::session, {}}, random_source(rng),
-                            owners[t.owner], {{SideStore::keys, t.id, std::nullopt}}});
+    return appender.submit({t.id,
+                            t.version,
+                            {TokenDeleted{revoked ? kDeleteReasons[pick(rng, 2)] : ""}},
+                            revoked ? admin_actor : Actor{owners[t.owner], Via::session, {}},
+                            random_source(rng),
+                            owners[t.owner],
+                            {{SideStore::keys, t.id, std::nullopt}}});
   };
 
   std::uint64_t produced = user_events;

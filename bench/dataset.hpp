@@ -8,23 +8,23 @@
 #include <random>
 #include <string>
 
-#include "eventstore/event_store.hpp"
 #include "domain/events.hpp"
 #include "domain/result.hpp"
+#include "eventstore/event_store.hpp"
 
 namespace tl::bench {
 
 struct DatasetOptions {
-  std::string dir;                  // must not exist, or be empty
-  std::uint64_t events = 0;         // events in all, users included
-  std::uint64_t live_tokens = 0;    // 0: events / 10
-  std::uint64_t users = 1000;       // owners of the tokens besides `user`
-  std::string user = "bench";       // in groups api-tokens and auditors
+  std::string dir;                // must not exist, or be empty
+  std::uint64_t events = 0;       // events in all, users included
+  std::uint64_t live_tokens = 0;  // 0: events / 10
+  std::uint64_t users = 1000;     // owners of the tokens besides `user`
+  std::string user = "bench";     // in groups api-tokens and auditors
   std::string password = "bench-password-1";
-  std::uint64_t codes = 1000;       // live tokens of `user`, whose codes go to codes_out
-  std::string codes_out;            // "<token id> <code>" lines; none when empty
-  bool checkpoint = true;           // projection checkpoint and signed head checkpoint
-  bool progress = false;            // on stderr
+  std::uint64_t codes = 1000;  // live tokens of `user`, whose codes go to codes_out
+  std::string codes_out;       // "<token id> <code>" lines; none when empty
+  bool checkpoint = true;      // projection checkpoint and signed head checkpoint
+  bool progress = false;       // on stderr
 };
 
 struct DatasetSummary {

@@ -20,18 +20,18 @@ int main(int argc, char** argv) {
       "(the bench user holds --codes live tokens; the default limit is 100).\n"
       "TOKENLEDGER_ADMIN_PASSWORD sets the password of 'admin' (otherwise random and not shown).\n\n"
       "Options");
-  desc.add_options()("help,h", "print this help and exit")
-      ("data", po::value(&o.dir)->required(), "the data directory to create (must not exist or be empty)")
-      ("events", po::value(&o.events), "events in all")
-      ("live-tokens", po::value(&o.live_tokens), "live tokens at the end [events/10]")
-      ("users", po::value(&o.users)->default_value(o.users), "users owning the tokens, besides --user")
-      ("user", po::value(&o.user)->default_value(o.user), "the bench user (groups api-tokens, auditors)")
-      ("password", po::value(&o.password)->default_value(o.password), "its password")
-      ("codes", po::value(&o.codes)->default_value(o.codes), "live tokens of the bench user")
-      ("codes-out", po::value(&o.codes_out), "write '<token id> <code>' of the bench user's tokens here (0600)")
-      ("no-checkpoint", po::bool_switch(&no_checkpoint), "leave no projection checkpoint (start-up folds from seq 1)")
-      ("drop-checkpoint", po::bool_switch(&drop_checkpoint),
-       "remove the projection state of an existing --data, then exit");
+  desc.add_options()("help,h", "print this help and exit")("data", po::value(&o.dir)->required(),
+                                                           "the data directory to create (must not exist or be empty)")(
+      "events", po::value(&o.events), "events in all")("live-tokens", po::value(&o.live_tokens),
+                                                       "live tokens at the end [events/10]")(
+      "users", po::value(&o.users)->default_value(o.users), "users owning the tokens, besides --user")(
+      "user", po::value(&o.user)->default_value(o.user), "the bench user (groups api-tokens, auditors)")(
+      "password", po::value(&o.password)->default_value(o.password), "its password")(
+      "codes", po::value(&o.codes)->default_value(o.codes), "live tokens of the bench user")(
+      "codes-out", po::value(&o.codes_out), "write '<token id> <code>' of the bench user's tokens here (0600)")(
+      "no-checkpoint", po::bool_switch(&no_checkpoint), "leave no projection checkpoint (start-up folds from seq 1)")(
+      "drop-checkpoint", po::bool_switch(&drop_checkpoint),
+      "remove the projection state of an existing --data, then exit");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);

@@ -56,8 +56,7 @@ std::string format_rfc3339(Timestamp t) {
 std::optional<PreciseTime> parse_rfc3339_precise(std::string_view s) {
   // date-time = YYYY-MM-DD "T" HH:MM:SS [ "." 1*DIGIT ] ( "Z" / ("+" / "-") HH:MM ), "T" and "Z"
   // in either case (RFC 3339 §5.6 and its note on case).
-  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
-      s[16] != ':') {
+  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':') {
     return std::nullopt;
   }
   int y, mo, d, h, mi, sec;
@@ -107,8 +106,6 @@ std::optional<Timestamp> parse_rfc3339(std::string_view text) {
   return t->floor;
 }
 
-Timestamp now_ms() {
-  return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
-}
+Timestamp now_ms() { return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now()); }
 
 }  // namespace tl

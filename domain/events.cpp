@@ -13,25 +13,24 @@ Overloaded(F...) -> Overloaded<F...>;  // clang 14 (the fuzz build) does not ded
 }  // namespace
 
 std::string_view event_type(const Event& event) noexcept {
-  return std::visit(
-      Overloaded{
-          [](const TokenCreated&) { return std::string_view{"TokenCreated"}; },
-          [](const TokenDescriptionChanged&) { return std::string_view{"TokenDescriptionChanged"}; },
-          [](const TokenTimeoutChanged&) { return std::string_view{"TokenTimeoutChanged"}; },
-          [](const TokenRevealed&) { return std::string_view{"TokenRevealed"}; },
-          [](const TokenDeleted&) { return std::string_view{"TokenDeleted"}; },
-          [](const TokenUsed&) { return std::string_view{"TokenUsed"}; },
-          [](const TokenExpiryNotified&) { return std::string_view{"TokenExpiryNotified"}; },
-          [](const UserCreated&) { return std::string_view{"UserCreated"}; },
-          [](const UserGroupsChanged&) { return std::string_view{"UserGroupsChanged"}; },
-          [](const UserPasswordChanged&) { return std::string_view{"UserPasswordChanged"}; },
-          [](const UserReauthenticated&) { return std::string_view{"UserReauthenticated"}; },
-          [](const UserDeleted&) { return std::string_view{"UserDeleted"}; },
-          [](const KeyCheckRecorded&) { return std::string_view{"KeyCheckRecorded"}; },
-          [](const UserDisabled&) { return std::string_view{"UserDisabled"}; },
-          [](const UserEnabled&) { return std::string_view{"UserEnabled"}; },
-      },
-      event);
+  return std::visit(Overloaded{
+                        [](const TokenCreated&) { return std::string_view{"TokenCreated"}; },
+                        [](const TokenDescriptionChanged&) { return std::string_view{"TokenDescriptionChanged"}; },
+                        [](const TokenTimeoutChanged&) { return std::string_view{"TokenTimeoutChanged"}; },
+                        [](const TokenRevealed&) { return std::string_view{"TokenRevealed"}; },
+                        [](const TokenDeleted&) { return std::string_view{"TokenDeleted"}; },
+                        [](const TokenUsed&) { return std::string_view{"TokenUsed"}; },
+                        [](const TokenExpiryNotified&) { return std::string_view{"TokenExpiryNotified"}; },
+                        [](const UserCreated&) { return std::string_view{"UserCreated"}; },
+                        [](const UserGroupsChanged&) { return std::string_view{"UserGroupsChanged"}; },
+                        [](const UserPasswordChanged&) { return std::string_view{"UserPasswordChanged"}; },
+                        [](const UserReauthenticated&) { return std::string_view{"UserReauthenticated"}; },
+                        [](const UserDeleted&) { return std::string_view{"UserDeleted"}; },
+                        [](const KeyCheckRecorded&) { return std::string_view{"KeyCheckRecorded"}; },
+                        [](const UserDisabled&) { return std::string_view{"UserDisabled"}; },
+                        [](const UserEnabled&) { return std::string_view{"UserEnabled"}; },
+                    },
+                    event);
 }
 
 bool is_token_event(const Event& event) noexcept {

@@ -69,10 +69,9 @@ struct KeyCheckRecorded {
   std::string master_key_check;  // hex
 };
 
-using Event = std::variant<TokenCreated, TokenDescriptionChanged, TokenTimeoutChanged,
-                           TokenRevealed, TokenDeleted, TokenUsed, TokenExpiryNotified, UserCreated, UserGroupsChanged,
-                           UserPasswordChanged, UserReauthenticated, UserDeleted, KeyCheckRecorded, UserDisabled,
-                           UserEnabled>;
+using Event = std::variant<TokenCreated, TokenDescriptionChanged, TokenTimeoutChanged, TokenRevealed, TokenDeleted,
+                           TokenUsed, TokenExpiryNotified, UserCreated, UserGroupsChanged, UserPasswordChanged,
+                           UserReauthenticated, UserDeleted, KeyCheckRecorded, UserDisabled, UserEnabled>;
 
 // The stable type name recorded in the log ("TokenCreated", ...).
 std::string_view event_type(const Event& event) noexcept;
@@ -87,11 +86,16 @@ enum class Via : std::uint8_t { other, session, api_token, admin_tool, system };
 // The stored name of `via`: "session", "api_token", "admin_tool", "system"; "" for Via::other.
 constexpr std::string_view via_name(Via via) noexcept {
   switch (via) {
-    case Via::session: return "session";
-    case Via::api_token: return "api_token";
-    case Via::admin_tool: return "admin_tool";
-    case Via::system: return "system";
-    case Via::other: break;
+    case Via::session:
+      return "session";
+    case Via::api_token:
+      return "api_token";
+    case Via::admin_tool:
+      return "admin_tool";
+    case Via::system:
+      return "system";
+    case Via::other:
+      break;
   }
   return {};
 }
@@ -126,7 +130,7 @@ struct Actor {
 
 // Where it came from.
 struct Source {
-  std::string ip;          // the client: the socket peer, or the address a trusted proxy forwarded
+  std::string ip;  // the client: the socket peer, or the address a trusted proxy forwarded
   std::string user_agent;
   std::string request_id;  // the server's own id of the request
   // Empty fields below are not written, which keeps the bytes (and hashes) of records

@@ -43,15 +43,14 @@ std::int32_t next_code_point(std::string_view s, std::size_t& i) noexcept {
 }
 
 bool is_control(std::int32_t cp) noexcept {
-  return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) ||
-         (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+  return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
+         (cp >= 0x2066 && cp <= 0x2069);
 }
 
 // The White_Space property (Unicode PropList.txt); a fixed list, unchanged since Unicode 6.3.
 bool is_white_space(std::int32_t cp) noexcept {
   return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
-         (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F ||
-         cp == 0x3000;
+         (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
 // Bidi_Control (PropList.txt): marks, embeddings, overrides and isolates.
@@ -69,16 +68,20 @@ const char* refusal_kind(std::int32_t cp, std::int32_t previous) noexcept {
   if (variation_selector && previous >= 0 && utf8proc_category(previous) == UTF8PROC_CATEGORY_SO) return nullptr;
   if (utf8proc_get_property(cp)->ignorable) return "an invisible character";
   switch (utf8proc_category(cp)) {
-    case UTF8PROC_CATEGORY_CF: return "an invisible format character";
-    case UTF8PROC_CATEGORY_CO: return "a private-use character";
-    case UTF8PROC_CATEGORY_CN: return "an unassigned code point";
+    case UTF8PROC_CATEGORY_CF:
+      return "an invisible format character";
+    case UTF8PROC_CATEGORY_CO:
+      return "a private-use character";
+    case UTF8PROC_CATEGORY_CN:
+      return "an unassigned code point";
     case UTF8PROC_CATEGORY_MN:
     case UTF8PROC_CATEGORY_MC:
     case UTF8PROC_CATEGORY_ME:
       // A mark combines with the character before it; first in the text it stands alone.
       if (previous < 0) return "a combining mark with nothing to combine with";
       break;
-    default: break;
+    default:
+      break;
   }
   return nullptr;
 }
@@ -90,12 +93,26 @@ constexpr std::int32_t kBrailleBlank = 0x2800;
 // their number alone (utf8proc carries no names).
 std::string describe_code_point(std::int32_t cp) {
   static constexpr std::array<std::pair<std::int32_t, const char*>, 20> kNames{{
-      {0x00, "NULL"}, {0x09, "CHARACTER TABULATION"}, {0x0A, "LINE FEED"}, {0x0D, "CARRIAGE RETURN"},
-      {0x1B, "ESCAPE"}, {0x7F, "DELETE"}, {0xAD, "SOFT HYPHEN"}, {0x061C, "ARABIC LETTER MARK"},
-      {0x200B, "ZERO WIDTH SPACE"}, {0x200C, "ZERO WIDTH NON-JOINER"}, {0x200D, "ZERO WIDTH JOINER"},
-      {0x200E, "LEFT-TO-RIGHT MARK"}, {0x200F, "RIGHT-TO-LEFT MARK"}, {0x2028, "LINE SEPARATOR"},
-      {0x202A, "LEFT-TO-RIGHT EMBEDDING"}, {0x202E, "RIGHT-TO-LEFT OVERRIDE"}, {0x2060, "WORD JOINER"},
-      {0x2066, "LEFT-TO-RIGHT ISOLATE"}, {0x2067, "RIGHT-TO-LEFT ISOLATE"}, {0xFEFF, "ZERO WIDTH NO-BREAK SPACE"},
+      {0x00, "NULL"},
+      {0x09, "CHARACTER TABULATION"},
+      {0x0A, "LINE FEED"},
+      {0x0D, "CARRIAGE RETURN"},
+      {0x1B, "ESCAPE"},
+      {0x7F, "DELETE"},
+      {0xAD, "SOFT HYPHEN"},
+      {0x061C, "ARABIC LETTER MARK"},
+      {0x200B, "ZERO WIDTH SPACE"},
+      {0x200C, "ZERO WIDTH NON-JOINER"},
+      {0x200D, "ZERO WIDTH JOINER"},
+      {0x200E, "LEFT-TO-RIGHT MARK"},
+      {0x200F, "RIGHT-TO-LEFT MARK"},
+      {0x2028, "LINE SEPARATOR"},
+      {0x202A, "LEFT-TO-RIGHT EMBEDDING"},
+      {0x202E, "RIGHT-TO-LEFT OVERRIDE"},
+      {0x2060, "WORD JOINER"},
+      {0x2066, "LEFT-TO-RIGHT ISOLATE"},
+      {0x2067, "RIGHT-TO-LEFT ISOLATE"},
+      {0xFEFF, "ZERO WIDTH NO-BREAK SPACE"},
   }};
   char number[16];
   std::snprintf(number, sizeof number, "U+%04X", static_cast<unsigned>(cp));
@@ -109,9 +126,9 @@ std::string describe_code_point(std::int32_t cp) {
 // utf8proc_map over valid UTF-8 with `options`; nullopt when utf8proc refuses the input.
 std::optional<std::string> utf8proc_transform(std::string_view s, int options) {
   utf8proc_uint8_t* mapped = nullptr;
-  const auto n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(s.data()),
-                              static_cast<utf8proc_ssize_t>(s.size()), &mapped,
-                              static_cast<utf8proc_option_t>(options));
+  const auto n =
+      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(s.data()), static_cast<utf8proc_ssize_t>(s.size()),
+                   &mapped, static_cast<utf8proc_option_t>(options));
   if (n < 0) return std::nullopt;
   const std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> owned(mapped, &std::free);
   return std::string(reinterpret_cast<const char*>(mapped), static_cast<std::size_t>(n));

@@ -71,8 +71,7 @@ Result<int> validate_timeout_days(std::int64_t days) {
   return static_cast<int>(days);
 }
 
-Result<TokenCreated> decide_create(const CreateToken& cmd, std::size_t live_tokens,
-                                   std::size_t max_live_tokens) {
+Result<TokenCreated> decide_create(const CreateToken& cmd, std::size_t live_tokens, std::size_t max_live_tokens) {
   auto description = normalize_description(cmd.description);
   if (!description) return std::move(description).error();
   auto days = validate_timeout_days(cmd.timeout_days);
@@ -81,20 +80,18 @@ Result<TokenCreated> decide_create(const CreateToken& cmd, std::size_t live_toke
     return Error::limit_exceeded("You already hold " + std::to_string(live_tokens) +
                                  " live tokens, the most allowed; delete one first.");
   }
-  return TokenCreated{cmd.owner, std::move(description).value(), *days, cmd.code_lookup,
-                      cmd.code_sealed};
+  return TokenCreated{cmd.owner, std::move(description).value(), *days, cmd.code_lookup, cmd.code_sealed};
 }
 
-Result<std::vector<Event>> decide_update(const TokenState& token, const UpdateToken& cmd,
-                                         std::string_view actor, Timestamp now) {
+Result<std::vector<Event>> decide_update(const TokenState& token, const UpdateToken& cmd, std::string_view actor,
+                                         Timestamp now) {
   if (auto visible = check_visible(token, actor); !visible) return std::move(visible).error();
   if (cmd.if_match && *cmd.if_match != token.version) {
-    return Error::precondition_failed("The token changed since you read it (version " +
-                                      std::to_string(token.version) + ").");
+    return Error::precondition_failed("The token changed since you read it (version " + std::to_string(token.version) +
+                                      ").");
   }
   if (token.expired(now)) {
-    return Error::token_expired(
-        "Expired tokens cannot be modified; delete it and create a new one.");
+    return Error::token_expired("Expired tokens cannot be modified; delete it and create a new one.");
   }
   if (!cmd.description && !cmd.timeout_days) {
     return Error::invalid_field("Nothing to change: give a description and/or a timeout.");
@@ -111,8 +108,7 @@ Result<std::vector<Event>> decide_update(const TokenState& token, const UpdateTo
     auto days = validate_timeout_days(*cmd.timeout_days);
     if (!days) return std::move(days).error();
     if (token.created_at + Days{*days} <= now) {
-      return Error::invalid_field(
-          "timeout: that timeout would already have ended; choose a longer one.");
+      return Error::invalid_field("timeout: that timeout would already have ended; choose a longer one.");
     }
     if (*days != token.timeout_days) events.emplace_back(TokenTimeoutChanged{*days});
   }
@@ -124,8 +120,7 @@ Result<TokenRevealed> decide_reveal(const TokenState& token, std::string_view ac
   return TokenRevealed{};
 }
 
-Result<TokenDeleted> decide_delete(const TokenState& token, std::string_view actor,
-                                   std::string reason) {
+Result<TokenDeleted> decide_delete(const TokenState& token, std::string_view actor, std::string reason) {
   if (auto visible = check_visible(token, actor); !visible) return std::move(visible).error();
   return TokenDeleted{std::move(reason)};
 }
@@ -136,9 +131,12 @@ namespace tl {
 
 std::string_view notice_window(ExpiryNotice notice) noexcept {
   switch (notice) {
-    case ExpiryNotice::within_7d: return "7d";
-    case ExpiryNotice::within_1d: return "1d";
-    case ExpiryNotice::expired: return "expired";
+    case ExpiryNotice::within_7d:
+      return "7d";
+    case ExpiryNotice::within_1d:
+      return "1d";
+    case ExpiryNotice::expired:
+      return "expired";
   }
   return "expired";
 }

@@ -59,8 +59,7 @@ struct CreateToken {
 };
 
 // `live_tokens` is how many unexpired, undeleted tokens the owner holds now.
-Result<TokenCreated> decide_create(const CreateToken& cmd, std::size_t live_tokens,
-                                   std::size_t max_live_tokens);
+Result<TokenCreated> decide_create(const CreateToken& cmd, std::size_t live_tokens, std::size_t max_live_tokens);
 
 struct UpdateToken {
   std::optional<std::string> description;
@@ -69,11 +68,10 @@ struct UpdateToken {
 };
 
 // Zero, one or two events (description and/or timeout changed); none when nothing differs.
-Result<std::vector<Event>> decide_update(const TokenState& token, const UpdateToken& cmd,
-                                         std::string_view actor, Timestamp now);
+Result<std::vector<Event>> decide_update(const TokenState& token, const UpdateToken& cmd, std::string_view actor,
+                                         Timestamp now);
 Result<TokenRevealed> decide_reveal(const TokenState& token, std::string_view actor);
-Result<TokenDeleted> decide_delete(const TokenState& token, std::string_view actor,
-                                   std::string reason = {});
+Result<TokenDeleted> decide_delete(const TokenState& token, std::string_view actor, std::string reason = {});
 // Expiry warnings: once when the token enters the last 7 days, once in the last day, once
 // when it has expired. Changing the timeout starts them over.
 enum class ExpiryNotice : unsigned { within_7d = 1, within_1d = 2, expired = 4 };

@@ -50,7 +50,8 @@ Result<std::string> validate_username(std::string_view raw) {
   auto ok_char = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
   };
-  if (username.empty() || username.size() > kMaxUsernameLength || !std::all_of(username.begin(), username.end(), ok_char) ||
+  if (username.empty() || username.size() > kMaxUsernameLength ||
+      !std::all_of(username.begin(), username.end(), ok_char) ||
       !((username[0] >= 'a' && username[0] <= 'z') || (username[0] >= '0' && username[0] <= '9'))) {
     return Error::invalid_field(
         "username: 1 to 64 characters of a-z (case does not matter), 0-9, '.', '_' or '-', starting with a letter "
@@ -67,8 +68,7 @@ std::string canonical_username(std::string_view raw) {
 Result<std::vector<std::string>> normalize_groups(std::vector<std::string> groups) {
   for (const auto& g : groups) {
     if (std::find(kKnownGroups.begin(), kKnownGroups.end(), g) == kKnownGroups.end()) {
-      return Error::invalid_field("groups: unknown group '" + g +
-                                  "'; known groups are api-tokens, auditors, admins.");
+      return Error::invalid_field("groups: unknown group '" + g + "'; known groups are api-tokens, auditors, admins.");
     }
   }
   std::sort(groups.begin(), groups.end());
@@ -78,8 +78,8 @@ Result<std::vector<std::string>> normalize_groups(std::vector<std::string> group
 
 Status validate_password(std::string_view password) {
   // Characters as a person counts them: UTF-8 code points, not bytes.
-  const auto chars = static_cast<std::size_t>(
-      std::count_if(password.begin(), password.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  const auto chars = static_cast<std::size_t>(std::count_if(
+      password.begin(), password.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
   if (chars < kMinPasswordLength) return Error::invalid_field("password: at least 12 characters.");
   if (password.size() > kMaxPasswordLength) return Error::invalid_field("password: at most 1024 bytes.");
   return {};
@@ -95,15 +95,13 @@ Result<UserCreated> decide_create_user(const UserState& existing, std::string_vi
   return UserCreated{std::move(name).value(), std::move(normalized).value()};
 }
 
-Result<UserGroupsChanged> decide_change_groups(const UserState& user,
-                                               std::vector<std::string> groups,
+Result<UserGroupsChanged> decide_change_groups(const UserState& user, std::vector<std::string> groups,
                                                std::string_view actor) {
   if (!user.active) return Error::not_found("No such user.");
   auto normalized = normalize_groups(std::move(groups));
   if (!normalized) return std::move(normalized).error();
-  const bool drops_own_admin =
-      user.username == actor && user.in_group(kGroupAdmins) &&
-      std::find(normalized->begin(), normalized->end(), kGroupAdmins) == normalized->end();
+  const bool drops_own_admin = user.username == actor && user.in_group(kGroupAdmins) &&
+                               std::find(normalized->begin(), normalized->end(), kGroupAdmins) == normalized->end();
   if (drops_own_admin) {
     return Error::conflict("You cannot remove yourself from admins; ask another admin.");
   }

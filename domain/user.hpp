@@ -18,11 +18,10 @@ namespace tl {
 inline constexpr std::string_view kGroupApiTokens = "api-tokens";
 inline constexpr std::string_view kGroupAuditors = "auditors";
 inline constexpr std::string_view kGroupAdmins = "admins";
-inline constexpr std::array<std::string_view, 3> kKnownGroups = {kGroupApiTokens, kGroupAuditors,
-                                                                 kGroupAdmins};
+inline constexpr std::array<std::string_view, 3> kKnownGroups = {kGroupApiTokens, kGroupAuditors, kGroupAdmins};
 // NIST SP 800-63B §5.1.1.2 asks for at least 8; 12 leaves a margin against offline guessing.
 inline constexpr std::size_t kMinPasswordLength = 12;  // code points
-inline constexpr std::size_t kMaxUsernameLength = 64;   // bytes
+inline constexpr std::size_t kMaxUsernameLength = 64;  // bytes
 inline constexpr std::size_t kMaxPasswordLength = 1024;
 
 struct UserState {
@@ -64,8 +63,7 @@ Status validate_password(std::string_view password);
 
 Result<UserCreated> decide_create_user(const UserState& existing, std::string_view username,
                                        std::vector<std::string> groups);
-Result<UserGroupsChanged> decide_change_groups(const UserState& user,
-                                               std::vector<std::string> groups,
+Result<UserGroupsChanged> decide_change_groups(const UserState& user, std::vector<std::string> groups,
                                                std::string_view actor);
 Result<UserPasswordChanged> decide_change_password(const UserState& user, bool must_change = false);
 Result<UserDeleted> decide_delete_user(const UserState& user, std::string_view actor);

@@ -7,8 +7,8 @@
 
 #include <algorithm>
 
-#include "eventstore/event_store_impl.hpp"
 #include "common/time_format.hpp"
+#include "eventstore/event_store_impl.hpp"
 
 namespace tl {
 namespace {
@@ -89,8 +89,8 @@ void EventStore::Impl::prepare(Prepared& p, AppendRequest& req, std::optional<Re
   AppendResult result{p.next.seq + 1, 0, 0, p.at};
   if (Status readable = chain_events(p, req, version); !readable) {
     spdlog::error("append to {} refused: {}", req.stream, readable.error().message);
-    outcome = Error::internal("The event could not be recorded: " + readable.error().message +
-                              "; nothing was changed.");
+    outcome =
+        Error::internal("The event could not be recorded: " + readable.error().message + "; nothing was changed.");
     return;
   }
   for (const SideWrite& side : req.side_writes) {
@@ -157,8 +157,8 @@ bool EventStore::Impl::refuse_when_disk_full(Prepared& p, std::size_t pending) {
   if (::statvfs(dir.c_str(), &fs) != 0) return false;
   const std::uint64_t free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
   if (free_bytes >= options.min_free_bytes) return false;
-  spdlog::error("disk nearly full ({} bytes free, {} reserved): {} appends refused", free_bytes,
-                options.min_free_bytes, pending);
+  spdlog::error("disk nearly full ({} bytes free, {} reserved): {} appends refused", free_bytes, options.min_free_bytes,
+                pending);
   for (auto& outcome : p.outcomes) {
     if (outcome->ok()) {
       // No figures: a caller has no use for the free space, an attacker would watch it

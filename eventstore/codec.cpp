@@ -5,10 +5,10 @@
 
 #include <type_traits>
 
-#include "domain/text_rules.hpp"
 #include "common/hex.hpp"
 #include "common/json_writer.hpp"
 #include "common/time_format.hpp"
+#include "domain/text_rules.hpp"
 
 namespace tl {
 namespace {
@@ -103,12 +103,18 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view bytes) {
 std::string encode_record_body(const Record& r) {
   JsonWriter w;
   w.begin_object()
-      .key("schema").value(kRecordSchema)
-      .key("seq").value(r.seq)
-      .key("at").value(format_rfc3339(r.at))
-      .key("type").value(event_type(r.event))
-      .key("stream").value(r.stream)
-      .key("version").value(r.version);
+      .key("schema")
+      .value(kRecordSchema)
+      .key("seq")
+      .value(r.seq)
+      .key("at")
+      .value(format_rfc3339(r.at))
+      .key("type")
+      .value(event_type(r.event))
+      .key("stream")
+      .value(r.stream)
+      .key("version")
+      .value(r.version);
   w.key("actor").begin_object().key("user").value(r.actor.user).key("via").value(r.actor.stored_via());
   if (!r.actor.token_id.empty()) w.key("token_id").value(r.actor.token_id);
   // The admin tool's OS identity: written only when set, so older records keep their bytes.

@@ -23,7 +23,8 @@ Result<std::optional<std::string>> read_database_id(const EventLog& store) {
   auto value = store.get_side(SideStore::meta, kKey);
   if (!value) return Error::unavailable("cannot read the database id: " + value.error().message);
   if (!*value) return std::optional<std::string>();
-  if (!well_formed(**value)) return Error::internal("the stored database id is not 32 hex digits (the meta data was altered)");
+  if (!well_formed(**value))
+    return Error::internal("the stored database id is not 32 hex digits (the meta data was altered)");
   return std::move(value).value();
 }
 

@@ -85,7 +85,8 @@ Status load_head(EventStore::Impl& opened) {
   std::string marker;
   if (auto got = opened.db->Get({}, opened.cf(SideStore::meta), kHeadMarkerKey, &marker); got.ok()) {
     opened.head_marker = decode_head_marker(marker);
-    if (!opened.head_marker) return Error::internal("the head marker in meta is malformed; run tokenledger-admin verify");
+    if (!opened.head_marker)
+      return Error::internal("the head marker in meta is malformed; run tokenledger-admin verify");
   } else if (!got.IsNotFound()) {
     return storage_error(got);
   }
@@ -136,9 +137,9 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   if (!opened.options.read_only) {
     std::vector<rocksdb::ColumnFamilyHandle*> all;
     for (const auto& [name, handle] : opened.families) all.push_back(handle);
-    opened.shredder = std::make_unique<Shredder>(*opened.db, std::move(all),
-                                                 std::vector{opened.cf(SideStore::keys), opened.cf(SideStore::credentials)},
-                                                 std::max(opened.options.shred_after, std::chrono::seconds(1)));
+    opened.shredder = std::make_unique<Shredder>(
+        *opened.db, std::move(all), std::vector{opened.cf(SideStore::keys), opened.cf(SideStore::credentials)},
+        std::max(opened.options.shred_after, std::chrono::seconds(1)));
     opened.appender = std::thread([&opened] { opened.run(); });
   }
   return store;

@@ -60,7 +60,8 @@ Status EventStore::read_range_parallel(std::uint64_t from, std::uint64_t to,
         if (status = decoder.decode(it->value().ToStringView(), chunk.records[n], fields); !status) break;
         ++n;
       }
-      if (status && !it->status().ok()) status = Error::unavailable("The event log cannot be read (" + it->status().ToString() + ").");
+      if (status && !it->status().ok())
+        status = Error::unavailable("The event log cannot be read (" + it->status().ToString() + ").");
       std::lock_guard lock(mutex);
       chunk.count = n;
       chunk.status = std::move(status);

@@ -35,9 +35,9 @@ void burn_password_verification(std::string_view password) {
 std::string new_ulid(std::string_view prefix) {
   ensure_sodium();
   static constexpr char kCrockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-  const auto ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                 std::chrono::system_clock::now().time_since_epoch())
-                                                 .count());
+  const auto ms = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
   unsigned char random[10];
   randombytes_buf(random, sizeof random);
   std::string out(prefix);

@@ -80,7 +80,8 @@ Status EventStore::read_seqs(std::span<const std::uint64_t> seqs,
   thread_local RecordDecoder decoder;
   Record record;
   for (std::size_t i = 0; i < n; ++i) {
-    if (statuses[i].IsNotFound()) return Error::internal("an index names a missing record (seq " + std::to_string(seqs[i]) + ")");
+    if (statuses[i].IsNotFound())
+      return Error::internal("an index names a missing record (seq " + std::to_string(seqs[i]) + ")");
     if (!statuses[i].ok()) return storage_error(statuses[i]);
     if (auto decoded = decoder.decode(values[i].ToStringView(), record); !decoded) return decoded;
     if (!visit(record)) break;

@@ -19,9 +19,9 @@
 #include <cstring>
 #include <vector>
 
+#include "common/time_format.hpp"
 #include "domain/text_rules.hpp"
 #include "eventstore/codec.hpp"
-#include "common/time_format.hpp"
 
 namespace tl {
 namespace {
@@ -209,7 +209,8 @@ struct Decoder {
     if (type == "TokenDeleted") {
       auto& e = reuse_as<TokenDeleted>(event);
       e.reason.clear();
-      return for_each_field(v, [&](field& f) { return f.key() == "reason" ? get_string(f.value(), e.reason) : other(f); });
+      return for_each_field(v,
+                            [&](field& f) { return f.key() == "reason" ? get_string(f.value(), e.reason) : other(f); });
     }
     if (type == "TokenExpiryNotified") {
       auto& e = reuse_as<TokenExpiryNotified>(event);

@@ -48,7 +48,7 @@ class Shredder {
   std::mutex mutex_;
   std::condition_variable cv_;
   std::optional<std::chrono::steady_clock::time_point> due_;  // guarded by mutex_
-  bool stopping_ = false;                                       // guarded by mutex_
+  bool stopping_ = false;                                     // guarded by mutex_
   std::thread thread_;
 };
 

@@ -3,10 +3,10 @@
 #include <simdjson.h>
 #include <sodium.h>
 
-#include "eventstore/codec.hpp"
 #include "common/hex.hpp"
 #include "common/json_writer.hpp"
 #include "common/time_format.hpp"
+#include "eventstore/codec.hpp"
 #include "eventstore/token_secrets.hpp"
 
 namespace tl {
@@ -41,11 +41,16 @@ Result<SignedCheckpoint> CheckpointSigner::sign_head(EventLog& store) {
 
   JsonWriter w;
   w.begin_object()
-      .key("seq").value(head.seq)
-      .key("hash").value(head.hash)
-      .key("at").value(format_rfc3339(now_ms()))
-      .key("prev").value(existing->empty() ? kGenesisHash : sha256_hex(existing->back().raw))
-      .key("public_key").value(public_key_hex());
+      .key("seq")
+      .value(head.seq)
+      .key("hash")
+      .value(head.hash)
+      .key("at")
+      .value(format_rfc3339(now_ms()))
+      .key("prev")
+      .value(existing->empty() ? kGenesisHash : sha256_hex(existing->back().raw))
+      .key("public_key")
+      .value(public_key_hex());
   std::string body = std::move(w).str();
   unsigned char signature[crypto_sign_BYTES];
   crypto_sign_detached(signature, nullptr, reinterpret_cast<const unsigned char*>(body.data()), body.size(),
@@ -76,12 +81,18 @@ Result<SignedCheckpoint> parse_checkpoint(std::string_view raw) {
   // checkpoint's prev cover these, so a checkpoint a JSON tool reformatted (jq .) still verifies.
   JsonWriter w;
   w.begin_object()
-      .key("seq").value(c.seq)
-      .key("hash").value(c.hash)
-      .key("at").value(c.at)
-      .key("prev").value(c.prev)
-      .key("public_key").value(c.public_key)
-      .key("signature").value(c.signature);
+      .key("seq")
+      .value(c.seq)
+      .key("hash")
+      .value(c.hash)
+      .key("at")
+      .value(c.at)
+      .key("prev")
+      .value(c.prev)
+      .key("public_key")
+      .value(c.public_key)
+      .key("signature")
+      .value(c.signature);
   c.raw = std::move(w.end_object()).str();
   return c;
 }
@@ -128,7 +139,8 @@ CheckpointReport verify_checkpoints(const EventLog& store, std::string_view trus
   if (!checkpoints) return fail(0, checkpoints.error().message);
   std::string prev = kGenesisHash;
   for (const SignedCheckpoint& c : *checkpoints) {
-    const std::string_view key_hex = trusted_public_key_hex.empty() ? std::string_view(c.public_key) : trusted_public_key_hex;
+    const std::string_view key_hex =
+        trusted_public_key_hex.empty() ? std::string_view(c.public_key) : trusted_public_key_hex;
     if (!checkpoint_signature_valid(c, key_hex)) {
       return fail(c.seq, "the checkpoint's signature does not verify with the public key");
     }

@@ -13,8 +13,8 @@
 #include <stdexcept>
 #include <vector>
 
-#include "eventstore/codec.hpp"
 #include "common/hex.hpp"
+#include "eventstore/codec.hpp"
 
 namespace tl {
 namespace {
@@ -37,8 +37,8 @@ std::string seal_with(const unsigned char* key, std::string_view ad, const unsig
   randombytes_buf(out.data(), kNonce);
   unsigned long long written = 0;
   crypto_aead_xchacha20poly1305_ietf_encrypt(out.data() + kNonce, &written, plain, size,
-                                             reinterpret_cast<const unsigned char*>(ad.data()), ad.size(),
-                                             nullptr, out.data(), key);
+                                             reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nullptr,
+                                             out.data(), key);
   return to_hex(out.data(), kNonce + written);
 }
 
@@ -48,10 +48,9 @@ std::optional<std::vector<unsigned char>> open_with(const unsigned char* key, st
   if (!sealed || sealed->size() < kNonce + kTag) return std::nullopt;
   std::vector<unsigned char> plain(sealed->size() - kNonce - kTag);
   unsigned long long written = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain.data(), &written, nullptr, sealed->data() + kNonce,
-                                                 sealed->size() - kNonce,
-                                                 reinterpret_cast<const unsigned char*>(ad.data()), ad.size(),
-                                                 sealed->data(), key) != 0) {
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          plain.data(), &written, nullptr, sealed->data() + kNonce, sealed->size() - kNonce,
+          reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), sealed->data(), key) != 0) {
     return std::nullopt;
   }
   plain.resize(written);
@@ -152,9 +151,8 @@ std::string TokenSecrets::lookup_hash(std::string_view code) const {
 SealedCode TokenSecrets::seal(std::string_view token_id, std::string_view code) const {
   unsigned char data_key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
   crypto_aead_xchacha20poly1305_ietf_keygen(data_key);
-  SealedCode sealed{
-      seal_with(data_key, token_id, reinterpret_cast<const unsigned char*>(code.data()), code.size()),
-      seal_with(wrap_key_, token_id, data_key, sizeof data_key)};
+  SealedCode sealed{seal_with(data_key, token_id, reinterpret_cast<const unsigned char*>(code.data()), code.size()),
+                    seal_with(wrap_key_, token_id, data_key, sizeof data_key)};
   sodium_memzero(data_key, sizeof data_key);
   return sealed;
 }

@@ -32,12 +32,13 @@ VerifyReport EventStore::verify_from(std::uint64_t from, const std::string& prev
     if (record->seq != expected) return fail(expected, "the record names another seq");
     if (record->prev_hash != report.head.hash) return fail(expected, "prev_hash does not link to the record before");
     std::string indexed;
-    const auto s = impl_->db->Get({}, impl_->cf("streams"), stream_index_key(record->stream, record->version), &indexed);
+    const auto s =
+        impl_->db->Get({}, impl_->cf("streams"), stream_index_key(record->stream, record->version), &indexed);
     if (!s.ok() || decode_be64(indexed) != expected) {
-      return fail(expected,
-                  "stream " + record->stream + " version " + std::to_string(record->version) +
-                      " does not point at this record",
-                  "stream_index");
+      return fail(
+          expected,
+          "stream " + record->stream + " version " + std::to_string(record->version) + " does not point at this record",
+          "stream_index");
     }
     if (also.check) {
       if (std::string problem = also.check(*record); !problem.empty()) return fail(expected, problem, also.kind);

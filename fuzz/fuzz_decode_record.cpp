@@ -3,8 +3,8 @@
 // and decode again. That check is off by default until decode_record stops accepting malformed
 // JSON in fields it skips (fuzz/findings/decode_record-accepts-malformed-json).
 #include <cstddef>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <string_view>
 
 #include "eventstore/codec.hpp"

@@ -16,28 +16,43 @@ namespace {
 tl::Event some_event(FuzzedDataProvider& in) {
   auto text = [&] { return in.ConsumeRandomLengthString(64); };
   switch (in.ConsumeIntegralInRange<int>(0, 12)) {
-    case 0: return tl::TokenCreated{"", text(), in.ConsumeIntegral<int>(), text(), text()};
-    case 1: return tl::TokenDescriptionChanged{text()};
-    case 2: return tl::TokenTimeoutChanged{in.ConsumeIntegral<int>()};
-    case 3: return tl::TokenRevealed{};
-    case 4: return tl::TokenDeleted{text()};
-    case 5: return tl::TokenUsed{tl::Timestamp(std::chrono::milliseconds(in.ConsumeIntegralInRange<std::int64_t>(0, 253402300799999))), text()};
-    case 6: return tl::TokenExpiryNotified{text(), in.ConsumeBool()};
-    case 7: return tl::UserCreated{text(), {text(), text()}};
-    case 8: return tl::UserGroupsChanged{{text()}};
-    case 9: return tl::UserPasswordChanged{};
-    case 10: return tl::UserReauthenticated{};
-    case 11: return tl::UserDeleted{};
-    default: return tl::KeyCheckRecorded{text()};
+    case 0:
+      return tl::TokenCreated{"", text(), in.ConsumeIntegral<int>(), text(), text()};
+    case 1:
+      return tl::TokenDescriptionChanged{text()};
+    case 2:
+      return tl::TokenTimeoutChanged{in.ConsumeIntegral<int>()};
+    case 3:
+      return tl::TokenRevealed{};
+    case 4:
+      return tl::TokenDeleted{text()};
+    case 5:
+      return tl::TokenUsed{
+          tl::Timestamp(std::chrono::milliseconds(in.ConsumeIntegralInRange<std::int64_t>(0, 253402300799999))),
+          text()};
+    case 6:
+      return tl::TokenExpiryNotified{text(), in.ConsumeBool()};
+    case 7:
+      return tl::UserCreated{text(), {text(), text()}};
+    case 8:
+      return tl::UserGroupsChanged{{text()}};
+    case 9:
+      return tl::UserPasswordChanged{};
+    case 10:
+      return tl::UserReauthenticated{};
+    case 11:
+      return tl::UserDeleted{};
+    default:
+      return tl::KeyCheckRecorded{text()};
   }
 }
 
 // Every string a record carries, for the checks below.
 template <class F>
 void for_each_string(tl::Record& r, F&& f) {
-  for (std::string* s : {&r.stream, &r.actor.user, &r.actor.via_other, &r.actor.token_id, &r.actor.login_user, &r.actor.host,
-                         &r.actor.sudo_user, &r.source.ip, &r.source.user_agent, &r.source.request_id, &r.token_id,
-                         &r.owner}) {
+  for (std::string* s :
+       {&r.stream, &r.actor.user, &r.actor.via_other, &r.actor.token_id, &r.actor.login_user, &r.actor.host,
+        &r.actor.sudo_user, &r.source.ip, &r.source.user_agent, &r.source.request_id, &r.token_id, &r.owner}) {
     f(*s);
   }
   std::visit(

@@ -17,8 +17,8 @@
 #include "projections/read_model.hpp"
 #include "service/expiry_notifier.hpp"
 #include "service/integrity_guard.hpp"
-#include "service/rate_limiter.hpp"
 #include "service/login_throttle.hpp"
+#include "service/rate_limiter.hpp"
 #include "service/sessions.hpp"
 #include "service/token_service.hpp"
 #include "service/user_service.hpp"
@@ -63,8 +63,8 @@ struct App {
   HttpSettings settings;
   RequestMetrics metrics;
   const ExpiryNotifier* notifier = nullptr;  // when webhooks are configured
-  StreamSlots streams;                         // audit streams held, per user
-  RateLimiter* reveal_limiter = nullptr;      // reveals per user (--reveal-rate); null: no limit
+  StreamSlots streams;                       // audit streams held, per user
+  RateLimiter* reveal_limiter = nullptr;     // reveals per user (--reveal-rate); null: no limit
 };
 
 }  // namespace tl

@@ -2,8 +2,8 @@
 #pragma once
 
 #include <functional>
-#include <memory>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -80,9 +80,9 @@ struct Call {
   explicit Call(const net::Request& request) : req(request) {}
 
   const net::Request& req;
-  std::vector<std::string> params;                     // the {} segments of the route, decoded
+  std::vector<std::string> params;                        // the {} segments of the route, decoded
   std::map<std::string, std::string, std::less<>> query;  // decoded query parameters
-  RequestContext ctx;                                  // actor is set once authenticated
+  RequestContext ctx;                                     // actor is set once authenticated
   std::optional<UserState> user;
   std::string session_id;  // when authenticated by cookie
   Timestamp now{};

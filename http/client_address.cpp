@@ -49,7 +49,8 @@ std::optional<ip::address> parse_node(std::string_view node) {
     if (inner.find(':') == std::string_view::npos) return std::nullopt;  // brackets hold IPv6 only
     return parse_address(inner);
   }
-  if (const auto colon = node.find(':'); colon != std::string_view::npos && node.find(':', colon + 1) == std::string_view::npos) {
+  if (const auto colon = node.find(':');
+      colon != std::string_view::npos && node.find(':', colon + 1) == std::string_view::npos) {
     if (!is_port(node.substr(colon + 1))) return std::nullopt;
     auto a = parse_address(node.substr(0, colon));
     return a && a->is_v4() ? a : std::nullopt;
@@ -114,7 +115,8 @@ std::optional<std::string> for_node(std::string_view element) {
     } else {
       // A token (RFC 9110 §5.6.2): an IPv6 address or a port needs the quotes.
       if (value.empty() || !std::all_of(value.begin(), value.end(), [](char c) {
-            return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+            return std::isalnum(static_cast<unsigned char>(c)) ||
+                   std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
           })) {
         return std::nullopt;
       }
@@ -135,7 +137,8 @@ std::optional<Cidr> parse_cidr(std::string_view text) {
   unsigned prefix = max;
   if (slash != std::string_view::npos) {
     const auto bits = text.substr(slash + 1);
-    if (bits.empty() || bits.size() > 3 || !std::all_of(bits.begin(), bits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (bits.empty() || bits.size() > 3 ||
+        !std::all_of(bits.begin(), bits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       return std::nullopt;
     }
     prefix = static_cast<unsigned>(std::stoul(std::string(bits)));

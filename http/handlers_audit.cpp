@@ -3,8 +3,8 @@
 #include <charconv>
 #include <limits>
 
-#include "domain/text_rules.hpp"
 #include "common/time_format.hpp"
+#include "domain/text_rules.hpp"
 #include "http/audit_params.hpp"
 #include "http/responses.hpp"
 #include "service/verify_report.hpp"
@@ -64,9 +64,9 @@ Result<std::optional<Timestamp>> parse_window_bound(const Call& call, std::strin
   if (text == nullptr) return std::optional<Timestamp>{};
   auto t = parse_rfc3339_precise(*text);
   if (!t) {
-    return Error::invalid_field(std::string(name) +
-                                ": must be an RFC 3339 time, like 2026-11-27T18:04:14Z or 2026-11-27T19:04:14.5+01:00." +
-                                plus_sign_hint(*text));
+    return Error::invalid_field(
+        std::string(name) + ": must be an RFC 3339 time, like 2026-11-27T18:04:14Z or 2026-11-27T19:04:14.5+01:00." +
+        plus_sign_hint(*text));
   }
   return std::optional<Timestamp>{t->ceil()};
 }
@@ -83,8 +83,8 @@ Status check_type(const std::string& type) {
 
 Result<AuditFilter> parse_audit_filter(const Call& call, bool with_head) {
   AuditFilter filter;
-  for (auto [name, field] : {std::pair{"token_id", &filter.token_id}, std::pair{"actor", &filter.actor},
-                             std::pair{"type", &filter.type}}) {
+  for (auto [name, field] :
+       {std::pair{"token_id", &filter.token_id}, std::pair{"actor", &filter.actor}, std::pair{"type", &filter.type}}) {
     const auto* v = call.query_param(name);
     if (v == nullptr) continue;
     // A manifest echoes the filters as given: they must be text a JSON document can hold.

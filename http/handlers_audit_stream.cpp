@@ -1,6 +1,6 @@
 // The audit trail as a stream: the whole filtered trail as a download (JSON Lines or CSV) with
-// its manifest beside it, and the live trail as Server-Sent Events. Both page through the index, so memory stays constant
-// however long the trail.
+// its manifest beside it, and the live trail as Server-Sent Events. Both page through the index, so memory stays
+// constant however long the trail.
 #include <memory>
 
 #include "common/json_writer.hpp"
@@ -49,10 +49,10 @@ std::vector<std::pair<std::string, std::string>> given_filters(const Call& call)
 // The filter of an export or its manifest, bounded at head_seq or, when none is given, at the
 // log's head now, so that what is appended while the export streams is not in it.
 Result<std::pair<AuditFilter, Head>> bounded_filter(App& app, const Call& call, bool with_format) {
-  auto known = with_format ? only_params(call, {"token_id", "actor", "type", "since", "until", "after_seq",
-                                                "head_seq", "format"})
-                           : only_params(call, {"token_id", "actor", "type", "since", "until", "after_seq",
-                                                "head_seq"});
+  auto known =
+      with_format
+          ? only_params(call, {"token_id", "actor", "type", "since", "until", "after_seq", "head_seq", "format"})
+          : only_params(call, {"token_id", "actor", "type", "since", "until", "after_seq", "head_seq"});
   if (!known) return std::move(known).error();
   auto filter = parse_audit_filter(call, /*with_head=*/true);
   if (!filter) return std::move(filter).error();
@@ -75,8 +75,7 @@ Reply handle_audit_export(App& app, Call& call) {
   head.set("Tokenledger-Export-Head", "seq=" + std::to_string(bound.seq) + ", hash=" + bound.hash);
   StreamBody body;
   if (chosen == "jsonl") {
-    body = StreamBody{"application/x-ndjson; charset=utf-8",
-                      pager(app, filter, [](std::string& out, const Record& r) {
+    body = StreamBody{"application/x-ndjson; charset=utf-8", pager(app, filter, [](std::string& out, const Record& r) {
                         out += r.raw;
                         out.push_back('\n');
                       })};

@@ -105,7 +105,8 @@ Reply handle_me(App&, Call& call) {
 
 Reply handle_change_password(App& app, Call& call) {
   // A bearer token is not the person: only someone who signed in may change the password.
-  if (call.session_id.empty()) return error_response(Error::forbidden("Only a signed-in session changes its password."));
+  if (call.session_id.empty())
+    return error_response(Error::forbidden("Only a signed-in session changes its password."));
   auto body = parse_change_password(call.req.body());
   if (!body) return error_response(body.error());
   // Keeping the current password is no change: a password an admin chose (must_change) would stay
@@ -168,13 +169,12 @@ Reply handle_patch_user(App& app, Call& call) {
 Reply handle_delete_user(App& app, Call& call) {
   const std::string& username = call.params[0];  // case-folded by the router
   // A deleted user's tokens stop working at once; revoking them also records why.
-  return Pending(delete_user(app.users, app.model, call.ctx, username),
-                 [&app, username](Result<std::size_t> deleted) {
-                   // Once the user is gone her sessions are too, even if revoking a token failed afterwards.
-                   if (!app.users.find(username)) app.sessions.remove_user(username);
-                   if (!deleted) return error_response(deleted.error());
-                   return no_content();
-                 });
+  return Pending(delete_user(app.users, app.model, call.ctx, username), [&app, username](Result<std::size_t> deleted) {
+    // Once the user is gone her sessions are too, even if revoking a token failed afterwards.
+    if (!app.users.find(username)) app.sessions.remove_user(username);
+    if (!deleted) return error_response(deleted.error());
+    return no_content();
+  });
 }
 
 Reply handle_revoke_user_tokens(App& app, Call& call) {

@@ -80,8 +80,10 @@ net::Response metrics_body(App& app) {
   if (app.notifier != nullptr) {
     res.body() += "# HELP tokenledger_webhook_deliveries_total Expiry notices by outcome (after retries).\n";
     res.body() += "# TYPE tokenledger_webhook_deliveries_total counter\n";
-    res.body() += "tokenledger_webhook_deliveries_total{outcome=\"delivered\"} " + std::to_string(app.notifier->delivered()) + "\n";
-    res.body() += "tokenledger_webhook_deliveries_total{outcome=\"failed\"} " + std::to_string(app.notifier->failed()) + "\n";
+    res.body() += "tokenledger_webhook_deliveries_total{outcome=\"delivered\"} " +
+                  std::to_string(app.notifier->delivered()) + "\n";
+    res.body() +=
+        "tokenledger_webhook_deliveries_total{outcome=\"failed\"} " + std::to_string(app.notifier->failed()) + "\n";
   }
   return res;
 }

@@ -6,13 +6,13 @@
 
 #include "common/json_writer.hpp"
 #include "common/time_format.hpp"
-#include "projections/point_in_time.hpp"
 #include "http/audit_params.hpp"
 #include "http/call.hpp"
 #include "http/json_requests.hpp"
 #include "http/request_checks.hpp"
 #include "http/responses.hpp"
 #include "http/router.hpp"
+#include "projections/point_in_time.hpp"
 
 namespace tl {
 namespace {
@@ -32,10 +32,17 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   if (text.empty()) return std::nullopt;
   std::int64_t unit_ms = 86'400'000;
   switch (text.back()) {
-    case 'd': text.remove_suffix(1); break;
-    case 'h': unit_ms = 3'600'000, text.remove_suffix(1); break;
-    case 'm': unit_ms = 60'000, text.remove_suffix(1); break;
-    default: break;
+    case 'd':
+      text.remove_suffix(1);
+      break;
+    case 'h':
+      unit_ms = 3'600'000, text.remove_suffix(1);
+      break;
+    case 'm':
+      unit_ms = 60'000, text.remove_suffix(1);
+      break;
+    default:
+      break;
   }
   std::int64_t n = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
@@ -210,8 +217,8 @@ Reply handle_introspect(App& app, Call& call) {
   } else if (has_media_type(call.req, "application/json")) {
     code = parse_introspect_json(call.req.body());
   } else {
-    return error_response({ErrorCode::unsupported_media_type,
-                           "Send token=<code> as a form, or {\"token\": \"<code>\"} as JSON."});
+    return error_response(
+        {ErrorCode::unsupported_media_type, "Send token=<code> as a form, or {\"token\": \"<code>\"} as JSON."});
   }
   if (!code) return error_response(code.error());
   const Introspection result = app.tokens.introspect(*code, call.now, call.ctx.source.ip);

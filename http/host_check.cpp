@@ -1,8 +1,7 @@
 #include "http/host_check.hpp"
 
-#include <boost/asio/ip/address.hpp>
-
 #include <algorithm>
+#include <boost/asio/ip/address.hpp>
 #include <cctype>
 #include <optional>
 

@@ -1,10 +1,10 @@
 #include "http/json_requests.hpp"
 
-#include <boost/url/params_view.hpp>
-#include <boost/url/parse_query.hpp>
-#include <boost/url/parse.hpp>
 #include <simdjson.h>
 
+#include <boost/url/params_view.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/parse_query.hpp>
 #include <functional>
 #include <set>
 
@@ -95,7 +95,8 @@ Status read_timeout(value v, std::int64_t& days) {
   for (auto field : object) {
     std::string_view key;
     if (field.unescaped_key().get(key)) return wrong;
-    if (!seen.emplace(key).second) return Error::invalid_json("timeout: the field '" + std::string(key) + "' is repeated.");
+    if (!seen.emplace(key).second)
+      return Error::invalid_json("timeout: the field '" + std::string(key) + "' is repeated.");
     if (key == "value") {
       if (field.value().get_int64().get(days)) return wrong;
       has_value = true;

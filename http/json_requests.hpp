@@ -35,7 +35,7 @@ struct PatchUserBody {
   std::optional<std::vector<std::string>> groups;
   std::optional<std::string> password;
   std::optional<bool> disabled;  // true: UserDisabled, false: UserEnabled
-  bool must_change = false;  // only with password
+  bool must_change = false;      // only with password
 };
 // PATCH /api/v1/me/password {"current": "…", "new": "…"}
 struct ChangePasswordBody {

@@ -4,7 +4,6 @@
 #include <spdlog/cfg/env.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-
 #include <sys/stat.h>
 
 #include <cstdlib>
@@ -135,8 +134,8 @@ struct Listeners {
   std::string metrics_url;  // empty without --metrics-listen
 };
 
-Listeners start_listeners(App& app, net::asio::io_context& io, net::asio::thread_pool& workers,
-                          const ServerOptions& o, std::shared_ptr<net::asio::ssl::context> tls) {
+Listeners start_listeners(App& app, net::asio::io_context& io, net::asio::thread_pool& workers, const ServerOptions& o,
+                          std::shared_ptr<net::asio::ssl::context> tls) {
   Listeners listeners;
   const auto [host, port] = split_listen(o.listen);
   listeners.main = std::make_unique<Server>(app, io, workers);
@@ -161,8 +160,8 @@ Listeners start_listeners(App& app, net::asio::io_context& io, net::asio::thread
 // history up to it was never rewritten; witnesses that failed are retried meanwhile.
 class CheckpointTimer {
  public:
-  CheckpointTimer(net::asio::io_context& io, net::asio::thread_pool& workers, EventLog& store,
-                  IntegrityGuard& guard, std::chrono::seconds every)
+  CheckpointTimer(net::asio::io_context& io, net::asio::thread_pool& workers, EventLog& store, IntegrityGuard& guard,
+                  std::chrono::seconds every)
       : timer_(io), workers_(workers), store_(store), guard_(guard), every_(every) {}
 
   void start() { arm(); }
@@ -252,8 +251,8 @@ int run(const ServerOptions& o) {
   if (!o.tls_cert.empty()) tls = make_tls_context(o.tls_cert, o.tls_key);
   std::string metrics_secret;
   if (!o.metrics_secret_file.empty()) {
-    metrics_secret = must(read_secret_file(o.metrics_secret_file, "metrics secret (--metrics-secret-file)"),
-                          "metrics secret");
+    metrics_secret =
+        must(read_secret_file(o.metrics_secret_file, "metrics secret (--metrics-secret-file)"), "metrics secret");
   }
   prepare_data_dir(o);
 
@@ -261,10 +260,9 @@ int run(const ServerOptions& o) {
   KeyMaterial keys = load_key_material(*store, o);
   std::unique_ptr<WebhookClient> witness_client;
   Witnesses witnesses(o.witness_file, witness_poster(o, witness_client));
-  IntegrityGuard guard(*store, *keys.signer, witnesses,
-                       {.witness_file = o.witness_file,
-                        .scrub_interval = std::chrono::hours(o.scrub_hours),
-                        .read_only = o.read_only});
+  IntegrityGuard guard(
+      *store, *keys.signer, witnesses,
+      {.witness_file = o.witness_file, .scrub_interval = std::chrono::hours(o.scrub_hours), .read_only = o.read_only});
   const bool writable = check_log_at_start(*store, o, guard, *keys.signer);
   ReadModel model(*store);
   load_projections(model, *store, *keys.secrets, o, writable);
@@ -280,8 +278,17 @@ int run(const ServerOptions& o) {
     }
   }
 
-  App app{*store, model, services.tokens, services.users, services.sessions, services.throttle, *keys.signer, guard,
-          keys.introspection_secret, http_settings(o, tls != nullptr, std::move(metrics_secret)), {}};
+  App app{*store,
+          model,
+          services.tokens,
+          services.users,
+          services.sessions,
+          services.throttle,
+          *keys.signer,
+          guard,
+          keys.introspection_secret,
+          http_settings(o, tls != nullptr, std::move(metrics_secret)),
+          {}};
   RateLimiter reveal_limiter(static_cast<std::uint32_t>(o.reveal_rate));
   if (reveal_limiter.enabled()) app.reveal_limiter = &reveal_limiter;
   ExpiryNotices notices = start_expiry_notices(*store, model, o);

@@ -19,9 +19,9 @@ namespace {
 static_assert(std::tuple_size_v<decltype(StoreStats::batch_size_buckets)> == kBatchSizeBounds.size() + 1);
 static_assert(std::tuple_size_v<decltype(StoreStats::write_latency_buckets)> == kWriteLatencyBoundsMs.size() + 1);
 
-constexpr std::size_t kWakeAt = 64 * 1024;          // ask the flusher to write before its period
-constexpr std::size_t kWriteInlineAt = 8 << 20;     // stderr is stuck: the caller writes (and waits)
-constexpr std::size_t kChunk = 4096;                // PIPE_BUF: a chunk is never interleaved
+constexpr std::size_t kWakeAt = 64 * 1024;       // ask the flusher to write before its period
+constexpr std::size_t kWriteInlineAt = 8 << 20;  // stderr is stuck: the caller writes (and waits)
+constexpr std::size_t kChunk = 4096;             // PIPE_BUF: a chunk is never interleaved
 constexpr auto kPeriod = std::chrono::milliseconds(100);
 
 // "2026-11-27T23:42:38.123Z info " as spdlog's pattern in main writes it; the date part is
@@ -166,8 +166,8 @@ std::string RequestMetrics::render(const EventLog& store, const ReadModel& model
     out += "# HELP tokenledger_http_requests_total Requests answered, by method, route and status.\n";
     out += "# TYPE tokenledger_http_requests_total counter\n";
     for (const auto& [key, n] : counts_) {
-      fmt::format_to(it, "tokenledger_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{}\"}} {}\n",
-                     key.method, key.route, key.status, n);
+      fmt::format_to(it, "tokenledger_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{}\"}} {}\n", key.method,
+                     key.route, key.status, n);
     }
     out += "# HELP tokenledger_http_request_duration_seconds Time from request read to response ready.\n";
     out += "# TYPE tokenledger_http_request_duration_seconds histogram\n";

@@ -28,8 +28,8 @@ class AccessLog {
   AccessLog(const AccessLog&) = delete;
   AccessLog& operator=(const AccessLog&) = delete;
 
-  void write(std::string_view method, std::string_view route, unsigned status, std::int64_t micros,
-             std::string_view ip, std::string_view request_id);
+  void write(std::string_view method, std::string_view route, unsigned status, std::int64_t micros, std::string_view ip,
+             std::string_view request_id);
   // Writes every held line now.
   void flush();
 

@@ -1,9 +1,8 @@
 #include "http/responses.hpp"
 
-#include "eventstore/codec.hpp"
-
 #include "common/json_writer.hpp"
 #include "common/time_format.hpp"
+#include "eventstore/codec.hpp"
 
 namespace tl {
 
@@ -13,26 +12,39 @@ status status_for(ErrorCode code) noexcept {
   switch (code) {
     case ErrorCode::invalid_json:
     case ErrorCode::invalid_field:
-    case ErrorCode::unknown_field: return status::bad_request;
-    case ErrorCode::unauthenticated: return status::unauthorized;
+    case ErrorCode::unknown_field:
+      return status::bad_request;
+    case ErrorCode::unauthenticated:
+      return status::unauthorized;
     case ErrorCode::forbidden:
     case ErrorCode::insufficient_scope:
     case ErrorCode::csrf:
     case ErrorCode::reauthentication_required:
-    case ErrorCode::password_change_required: return status::forbidden;
-    case ErrorCode::not_found: return status::not_found;
-    case ErrorCode::method_not_allowed: return status::method_not_allowed;
-    case ErrorCode::misdirected_request: return status::misdirected_request;
+    case ErrorCode::password_change_required:
+      return status::forbidden;
+    case ErrorCode::not_found:
+      return status::not_found;
+    case ErrorCode::method_not_allowed:
+      return status::method_not_allowed;
+    case ErrorCode::misdirected_request:
+      return status::misdirected_request;
     case ErrorCode::token_expired:
     case ErrorCode::version_conflict:
     case ErrorCode::conflict:
-    case ErrorCode::limit_exceeded: return status::conflict;
-    case ErrorCode::precondition_failed: return status::precondition_failed;
-    case ErrorCode::body_too_large: return status::payload_too_large;
-    case ErrorCode::unsupported_media_type: return status::unsupported_media_type;
-    case ErrorCode::rate_limited: return status::too_many_requests;
-    case ErrorCode::unavailable: return status::service_unavailable;
-    case ErrorCode::internal: return status::internal_server_error;
+    case ErrorCode::limit_exceeded:
+      return status::conflict;
+    case ErrorCode::precondition_failed:
+      return status::precondition_failed;
+    case ErrorCode::body_too_large:
+      return status::payload_too_large;
+    case ErrorCode::unsupported_media_type:
+      return status::unsupported_media_type;
+    case ErrorCode::rate_limited:
+      return status::too_many_requests;
+    case ErrorCode::unavailable:
+      return status::service_unavailable;
+    case ErrorCode::internal:
+      return status::internal_server_error;
   }
   return status::internal_server_error;
 }
@@ -81,15 +93,29 @@ std::string token_json(const TokenRow& row, Timestamp now) {
   const TokenState& s = row.state;
   JsonWriter w;
   w.begin_object()
-      .key("id").value(s.id)
-      .key("description").value(s.description)
-      .key("timeout").begin_object().key("value").value(s.timeout_days).key("unit").value("days").end_object()
-      .key("created_at").value(format_rfc3339(s.created_at))
-      .key("updated_at").value(format_rfc3339(s.updated_at))
-      .key("expires_at").value(format_rfc3339(s.expires_at()))
-      .key("expired").value(s.expired(now))
-      .key("masked").value("••••••••••••••••")
-      .key("version").value(s.version);
+      .key("id")
+      .value(s.id)
+      .key("description")
+      .value(s.description)
+      .key("timeout")
+      .begin_object()
+      .key("value")
+      .value(s.timeout_days)
+      .key("unit")
+      .value("days")
+      .end_object()
+      .key("created_at")
+      .value(format_rfc3339(s.created_at))
+      .key("updated_at")
+      .value(format_rfc3339(s.updated_at))
+      .key("expires_at")
+      .value(format_rfc3339(s.expires_at()))
+      .key("expired")
+      .value(s.expired(now))
+      .key("masked")
+      .value("••••••••••••••••")
+      .key("version")
+      .value(s.version);
   if (s.last_used_at) {
     w.key("last_used_at").value(format_rfc3339(*s.last_used_at)).key("last_used_ip").value(s.last_used_ip);
   } else {
@@ -111,8 +137,7 @@ std::string user_json(const UserState& user, std::size_t live_tokens) {
   return std::move(w).str();
 }
 
-std::string events_json(const std::vector<Record>& records, std::string_view trailer,
-                        TokenDescriptions* descriptions) {
+std::string events_json(const std::vector<Record>& records, std::string_view trailer, TokenDescriptions* descriptions) {
   std::string out = R"({"events":[)";
   for (std::size_t i = 0; i < records.size(); ++i) {
     if (i > 0) out.push_back(',');

@@ -2,9 +2,8 @@
 
 #include <sodium.h>
 
-#include <boost/url/parse.hpp>
-
 #include <algorithm>
+#include <boost/url/parse.hpp>
 #include <cctype>
 #include <cstdint>
 #include <stdexcept>
@@ -164,9 +163,9 @@ std::optional<Error> check_query(const Route& route, const Call& call, const std
     for (std::size_t at = accepted.find(' '); at != std::string::npos; at = accepted.find(' ', at + 2)) {
       accepted.replace(at, 1, ", ");
     }
-    return Error::invalid_field("Unknown query parameter " + unknown +
-                                (accepted.empty() ? "; this route takes no query parameters."
-                                                  : "; this route accepts " + accepted + "."));
+    return Error::invalid_field(
+        "Unknown query parameter " + unknown +
+        (accepted.empty() ? "; this route takes no query parameters." : "; this route accepts " + accepted + "."));
   }
   if (!repeated.empty()) return Error::invalid_field(quoted(repeated.front()) + ": given more than once.");
   for (const auto& [name, value] : call.query) {
@@ -195,7 +194,8 @@ std::optional<Error> check_bearer_use(const Route& route, const Introspection& t
       return Error{ErrorCode::insufficient_scope,
                    "An API token needs the scope tokenledger:manage for this; sign in to do it yourself."};
     }
-    case BearerUse::never: break;
+    case BearerUse::never:
+      break;
   }
   return Error{ErrorCode::insufficient_scope, "An API token cannot do this; sign in to do it yourself."};
 }
@@ -280,7 +280,8 @@ Routed route_request(App& app, const net::Request& req, std::string client_ip, T
   const std::string ip = client_ip_of(app.settings, req, client_ip);
   call.ctx.source = {to_valid_utf8(ip, kMaxSourceBytes),
                      to_valid_utf8(req[net::http::field::user_agent], kMaxSourceBytes), new_request_id(),
-                     client_request_id_of(req), ip == client_ip ? std::string{} : to_valid_utf8(client_ip, kMaxSourceBytes)};
+                     client_request_id_of(req),
+                     ip == client_ip ? std::string{} : to_valid_utf8(client_ip, kMaxSourceBytes)};
 
   // Before the route is looked for: a misdirected request learns nothing, not even a 404.
   std::vector<std::string_view> hosts;
@@ -321,7 +322,8 @@ Routed route_request(App& app, const net::Request& req, std::string client_ip, T
   }
   const Route& route = *routed.route;
   // User names are looked up case-folded (domain/user.hpp), so sessions and tokens are found by the stored name.
-  if (std::string_view(route.pattern).starts_with("/api/v1/users/{}")) call.params[0] = canonical_username(call.params[0]);
+  if (std::string_view(route.pattern).starts_with("/api/v1/users/{}"))
+    call.params[0] = canonical_username(call.params[0]);
   routed.route_name = route.pattern;
   routed.blocking = route.blocking;
   routed.handler = route.handler;

@@ -24,8 +24,8 @@ struct Routed {
   std::string_view route_name = "unmatched";  // the pattern, for logs and metrics
   bool blocking = false;                      // run on the worker pool, not an I/O thread
   Handler handler = nullptr;
-  RouteFlag flags = RouteFlag::none;          // the route's (http/route_table.hpp)
-  std::optional<net::Response> answer;        // set when no handler is to run
+  RouteFlag flags = RouteFlag::none;    // the route's (http/route_table.hpp)
+  std::optional<net::Response> answer;  // set when no handler is to run
   Call call;
 };
 

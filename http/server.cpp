@@ -1,8 +1,9 @@
+#include "http/server.hpp"
+
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
 #include "common/time_format.hpp"
-#include "http/server.hpp"
 #include "http/server_connection.hpp"
 
 namespace tl {
@@ -110,7 +111,8 @@ void refuse_connection(net::tcp::socket& socket, std::string_view why, bool tls)
     const std::string body = R"({"error":{"code":"unavailable","message":")" + std::string(why) + R"("}})";
     const std::string response =
         "HTTP/1.1 503 Service Unavailable\r\nServer: tokenledger\r\nContent-Type: application/json\r\n"
-        "Retry-After: 1\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+        "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
     socket.non_blocking(true, ec);
     socket.write_some(asio::buffer(response), ec);
     socket.shutdown(net::tcp::socket::shutdown_both, ec);

@@ -28,12 +28,12 @@ struct Answered;
 
 // Limits on connections, against clients that open many or send slowly (slowloris).
 struct ConnectionLimits {
-  std::size_t max_connections = 1024;       // beyond it a new connection gets a 503 and is closed
+  std::size_t max_connections = 1024;  // beyond it a new connection gets a 503 and is closed
   // Once more than half of max_connections are open, one client address may hold at most this
   // many (a new one beyond gets a 503 and is closed); 0: a quarter of max_connections.
   std::size_t max_per_address = 0;
-  std::chrono::seconds head_timeout{10};    // a request's head must arrive within this
-  std::chrono::seconds idle_timeout{30};    // a kept-alive connection may wait this long for a request
+  std::chrono::seconds head_timeout{10};  // a request's head must arrive within this
+  std::chrono::seconds idle_timeout{30};  // a kept-alive connection may wait this long for a request
 };
 
 class Server {

@@ -4,7 +4,7 @@
 namespace tl {
 
 template net::asio::awaitable<void> Server::session<net::beast::tcp_stream>(net::beast::tcp_stream&,
-                                                                           net::beast::flat_buffer,
-                                                                           const std::string&);
+                                                                            net::beast::flat_buffer,
+                                                                            const std::string&);
 
 }  // namespace tl

@@ -55,7 +55,8 @@ awaitable<bool> Server::write_stream(Stream& stream, Streamed& streamed, const C
     if (peer_closed(tcp_of(stream).socket())) co_return false;
     if (++idle_polls % 60 == 0) {  // about every 15 s
       tcp_of(stream).expires_after(app_.settings.read_timeout);
-      auto [ec, n] = co_await asio::async_write(stream, http::make_chunk(asio::buffer(": keep-alive\n\n", 14)), as_tuple);
+      auto [ec, n] =
+          co_await asio::async_write(stream, http::make_chunk(asio::buffer(": keep-alive\n\n", 14)), as_tuple);
       if (ec) co_return false;
     }
     timer.expires_after(std::chrono::milliseconds(250));
@@ -104,8 +105,8 @@ awaitable<std::optional<net::Request>> Server::read_request(Stream& stream, beas
   if (!read_ec) std::tie(read_ec, header_bytes) = co_await http::async_read(stream, buffer, parser, as_tuple);
   if (!read_ec) co_return parser.release();
   if (read_ec == http::error::body_limit) {
-    co_await refuse(ErrorCode::body_too_large, "The body is larger than " + std::to_string(settings.body_limit) +
-                                                   " bytes.");
+    co_await refuse(ErrorCode::body_too_large,
+                    "The body is larger than " + std::to_string(settings.body_limit) + " bytes.");
   } else if (read_ec == http::error::header_limit) {
     co_await refuse(ErrorCode::invalid_field, "The request headers are too large.",
                     static_cast<unsigned>(http::status::request_header_fields_too_large));
@@ -122,7 +123,7 @@ awaitable<bool> Server::respond(Stream& stream, const net::Request& req, Answere
   if (auto* streamed = std::get_if<Streamed>(&answered.reply)) {
     log_request(app_, req, routed, streamed->head.result_int(), answered.started);
     const bool ok = co_await write_stream(stream, *streamed, routed.call);
-    co_return ok && req.keep_alive();
+    co_return ok&& req.keep_alive();
   }
   net::Response& res = std::get<net::Response>(answered.reply);
   const bool keep_alive = req.keep_alive() && !stopping_;

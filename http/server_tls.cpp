@@ -19,9 +19,9 @@ awaitable<void> Server::serve_tls(beast::tcp_stream stream, const std::string ip
   if (detect_ec) co_return;
   if (!is_tls) {  // plain HTTP on the HTTPS port: say so in plain HTTP, then close
     spdlog::info("plain HTTP on the HTTPS port refused ip={}", ip);
-    co_await refuse_request(stream, [](net::Response& res, const Call& call, bool keep_alive) {
-      finish_response(res, call, keep_alive);
-    }, ErrorCode::invalid_field, "This port serves HTTPS only: use https://.");
+    co_await refuse_request(
+        stream, [](net::Response& res, const Call& call, bool keep_alive) { finish_response(res, call, keep_alive); },
+        ErrorCode::invalid_field, "This port serves HTTPS only: use https://.");
     co_return;
   }
   TlsStream tls_stream(std::move(stream), *tls_);

@@ -46,8 +46,7 @@ VerifyReport walk_on_start(const EventLog& store, const std::string& mode, std::
   return store.verify();
 }
 
-void check_log_on_start(EventLog& store, const ServerOptions& o, IntegrityGuard& guard,
-                        const IntegrityOptions& check) {
+void check_log_on_start(EventLog& store, const ServerOptions& o, IntegrityGuard& guard, const IntegrityOptions& check) {
   const auto started = std::chrono::steady_clock::now();
   IntegrityReport report = check_at_start(store, check);
   if (!report.ok) return refuse_or_mark(o, guard, report);
@@ -73,9 +72,10 @@ void check_log_on_start(EventLog& store, const ServerOptions& o, IntegrityGuard&
     guard.vouch();  // the whole chain was walked, or no scrub will come: the start-up checks are all there is
   }
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-  spdlog::info("start-up checks passed in {} ms: head marker, {} signed and {} witnessed checkpoints, projection "
-               "checkpoint",
-               ms.count(), report.checkpoints, report.witnessed);
+  spdlog::info(
+      "start-up checks passed in {} ms: head marker, {} signed and {} witnessed checkpoints, projection "
+      "checkpoint",
+      ms.count(), report.checkpoints, report.witnessed);
   if (auto checkpoints = list_checkpoints(store); checkpoints && !checkpoints->empty() && !o.read_only) {
     if (auto remembered = remember_verified_checkpoint(store, checkpoints->back().seq); !remembered) {
       spdlog::warn("could not remember the verified checkpoint: {}", remembered.error().message);
@@ -133,12 +133,12 @@ void prepare_data_dir(const ServerOptions& o) {
 }
 
 std::unique_ptr<EventStore> open_store(const ServerOptions& o) {
-  return must(EventStore::open((fs::path(o.data) / "db").string(),
-                               {.extra_column_families = ReadModel::column_families(),
-                                .read_only = o.read_only,
-                                .min_free_bytes = o.min_free_mb * 1024 * 1024,
-                                .shred_after = std::chrono::seconds(o.shred_seconds)}),
-              "event log");
+  return must(
+      EventStore::open((fs::path(o.data) / "db").string(), {.extra_column_families = ReadModel::column_families(),
+                                                            .read_only = o.read_only,
+                                                            .min_free_bytes = o.min_free_mb * 1024 * 1024,
+                                                            .shred_after = std::chrono::seconds(o.shred_seconds)}),
+      "event log");
 }
 
 KeyMaterial load_key_material(const EventLog& store, const ServerOptions& o) {

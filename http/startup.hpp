@@ -47,10 +47,10 @@ std::string load_secret(const std::string& path, std::string_view what);
 // The server's key material. Key files of a database with history are never created again
 // (service/key_material.hpp); those of an empty one are created 0600.
 struct KeyMaterial {
-  std::string introspection_secret;           // the gateways' credential for /api/v1/introspect
-  std::unique_ptr<TokenSecrets> secrets;      // seals and opens token codes (the master key)
-  std::unique_ptr<CheckpointSigner> signer;   // signs checkpoints of the head
-  bool new_signing_key = false;               // created by this start: its public key is shown
+  std::string introspection_secret;          // the gateways' credential for /api/v1/introspect
+  std::unique_ptr<TokenSecrets> secrets;     // seals and opens token codes (the master key)
+  std::unique_ptr<CheckpointSigner> signer;  // signs checkpoints of the head
+  bool new_signing_key = false;              // created by this start: its public key is shown
 };
 KeyMaterial load_key_material(const EventLog& store, const ServerOptions& o);
 
@@ -63,7 +63,6 @@ std::function<bool(const std::string&)> witness_poster(const ServerOptions& o, s
 // failed check stops the start, naming the cause and `tokenledger-admin verify`; with
 // --read-only the server starts anyway, serving reads, unready (the damage recorded in `guard`).
 // Returns whether the server may write: not read-only and no damage found.
-bool check_log_at_start(EventLog& store, const ServerOptions& o, IntegrityGuard& guard,
-                        const CheckpointSigner& signer);
+bool check_log_at_start(EventLog& store, const ServerOptions& o, IntegrityGuard& guard, const CheckpointSigner& signer);
 
 }  // namespace tl

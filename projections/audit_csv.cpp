@@ -32,10 +32,21 @@ void append_audit_csv_header(std::string& out) {
 }
 
 void append_audit_csv_row(std::string& out, const Record& r) {
-  const std::string fields[] = {std::to_string(r.seq), format_rfc3339(r.at), std::string(event_type(r.event)),
-                                r.stream, std::to_string(r.version), r.actor.user, std::string(r.actor.stored_via()), r.source.ip,
-                                r.source.user_agent, r.source.request_id, r.token_id, r.owner, r.hash,
-                                r.source.client_request_id, r.source.peer};
+  const std::string fields[] = {std::to_string(r.seq),
+                                format_rfc3339(r.at),
+                                std::string(event_type(r.event)),
+                                r.stream,
+                                std::to_string(r.version),
+                                r.actor.user,
+                                std::string(r.actor.stored_via()),
+                                r.source.ip,
+                                r.source.user_agent,
+                                r.source.request_id,
+                                r.token_id,
+                                r.owner,
+                                r.hash,
+                                r.source.client_request_id,
+                                r.source.peer};
   for (std::size_t i = 0; i < std::size(fields); ++i) {
     if (i > 0) out.push_back(',');
     append_field(out, fields[i]);

@@ -24,10 +24,10 @@ inline constexpr std::size_t kMaxAuditLimit = 1000;
 struct AuditFilter {
   std::string token_id;
   std::string actor;
-  std::string type;  // one of known_event_types(), or empty for any
-  std::optional<Timestamp> since;  // at >= since
-  std::optional<Timestamp> until;  // at < until
-  std::uint64_t after_seq = 0;     // seq > after_seq
+  std::string type;                       // one of known_event_types(), or empty for any
+  std::optional<Timestamp> since;         // at >= since
+  std::optional<Timestamp> until;         // at < until
+  std::uint64_t after_seq = 0;            // seq > after_seq
   std::optional<std::uint64_t> head_seq;  // seq <= head_seq: an export bounded at a head
 };
 

@@ -1,8 +1,8 @@
 #include "projections/audit_manifest.hpp"
 
 #include "common/json_writer.hpp"
-#include "eventstore/signed_checkpoints.hpp"
 #include "common/time_format.hpp"
+#include "eventstore/signed_checkpoints.hpp"
 
 namespace tl {
 
@@ -48,10 +48,16 @@ Result<std::string> export_manifest(const EventLog& store, const AuditIndex& ind
   w.key("count").value(count);
   for (auto [name, seq] : {std::pair{"first_seq", first}, std::pair{"last_seq", last}}) {
     w.key(name);
-    if (count == 0) w.null(); else w.value(seq);
+    if (count == 0)
+      w.null();
+    else
+      w.value(seq);
   }
   w.key("checkpoint");
-  if (checkpoint == nullptr) w.null(); else w.raw(checkpoint->raw);
+  if (checkpoint == nullptr)
+    w.null();
+  else
+    w.raw(checkpoint->raw);
   w.end_object();
   return std::move(w).str();
 }

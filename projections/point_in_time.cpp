@@ -16,7 +16,8 @@ Result<std::vector<TokenRow>> tokens_as_of(const EventLog& store, const AsOf& as
   });
   if (!folded) return std::move(folded).error();
   std::vector<TokenRow> rows = table.all();
-  std::sort(rows.begin(), rows.end(), [](const TokenRow& a, const TokenRow& b) { return a.created_seq > b.created_seq; });
+  std::sort(rows.begin(), rows.end(),
+            [](const TokenRow& a, const TokenRow& b) { return a.created_seq > b.created_seq; });
   return rows;
 }
 

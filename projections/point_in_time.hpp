@@ -15,10 +15,10 @@
 namespace tl {
 
 struct AsOf {
-  std::optional<Timestamp> until;        // records with at <= until (a point in time; a finer bound floors)
+  std::optional<Timestamp> until;          // records with at <= until (a point in time; a finer bound floors)
   std::optional<std::uint64_t> until_seq;  // records with seq <= until_seq
-  std::string owner;                     // only this owner's tokens, when set
-  std::string token_id;                  // only this token, when set
+  std::string owner;                       // only this owner's tokens, when set
+  std::string token_id;                    // only this token, when set
 };
 
 // The tokens as they stood, newest first; each row's state is as of that moment.

@@ -64,22 +64,23 @@ Status ReadModel::load(const std::function<void(std::uint64_t)>& progress) {
 
   // One sequential pass over every saved row.
   Status rows;
-  auto scanned = store_.state().scan(kStateFamily, {.sequential = true}, [&](std::string_view key,
-                                                                              std::string_view value) {
-    if (key.starts_with(kTokenPrefix)) {
-      // Straight from the encoded bytes: no TokenRow is built per saved row.
-      if (!tokens_.load_encoded(value)) rows = Error::internal("projection state: bad token row " + std::string(key));
-    } else if (key.starts_with(kUserPrefix)) {
-      auto row = UserTable::decode(value);
-      if (!row) {
-        rows = Error::internal("projection state: bad user row " + std::string(key));
-      } else {
-        if (row->active && row->created_seq == 0) rows = find_created_seq(*row);
-        if (rows) users_.load_row(std::move(*row));
-      }
-    }
-    return rows.ok();
-  });
+  auto scanned =
+      store_.state().scan(kStateFamily, {.sequential = true}, [&](std::string_view key, std::string_view value) {
+        if (key.starts_with(kTokenPrefix)) {
+          // Straight from the encoded bytes: no TokenRow is built per saved row.
+          if (!tokens_.load_encoded(value))
+            rows = Error::internal("projection state: bad token row " + std::string(key));
+        } else if (key.starts_with(kUserPrefix)) {
+          auto row = UserTable::decode(value);
+          if (!row) {
+            rows = Error::internal("projection state: bad user row " + std::string(key));
+          } else {
+            if (row->active && row->created_seq == 0) rows = find_created_seq(*row);
+            if (rows) users_.load_row(std::move(*row));
+          }
+        }
+        return rows.ok();
+      });
   if (!rows) return rows;
   if (!scanned) return Error::unavailable("projection state: " + scanned.error().message);
   folded_seq_.store(saved);

@@ -63,8 +63,7 @@ Timestamp from_ms(std::int64_t ms) { return Timestamp{std::chrono::milliseconds{
 
 }  // namespace
 
-TokenTable::TokenTable()
-    : by_id_(0, {&slots_}, {&slots_}), by_lookup_(0, {&slots_}, {&slots_}) {}
+TokenTable::TokenTable() : by_id_(0, {&slots_}, {&slots_}), by_lookup_(0, {&slots_}, {&slots_}) {}
 
 TokenTable::Slot TokenTable::pack(const token_row_codec::RowView& v) {
   Slot slot;

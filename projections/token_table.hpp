@@ -27,7 +27,7 @@
 namespace tl {
 
 struct TokenRow {
-  TokenState state;             // code_sealed is not kept: it is read from the log on reveal
+  TokenState state;               // code_sealed is not kept: it is read from the log on reveal
   std::uint64_t created_seq = 0;  // the TokenCreated record, which holds the sealed code
 };
 
@@ -190,12 +190,10 @@ class TokenTable {
   IdIndex by_id_;
   LookupIndex by_lookup_;
   std::vector<std::string> owners_;
-  boost::unordered_flat_map<std::string, std::uint32_t, token_table_detail::StringHash,
-                            token_table_detail::StringEqual>
+  boost::unordered_flat_map<std::string, std::uint32_t, token_table_detail::StringHash, token_table_detail::StringEqual>
       owner_index_;
   std::vector<std::vector<std::uint32_t>> by_owner_;  // per owner, slots by created_seq ascending
-  boost::unordered_flat_map<std::string, std::size_t, token_table_detail::StringHash,
-                            token_table_detail::StringEqual>
+  boost::unordered_flat_map<std::string, std::size_t, token_table_detail::StringHash, token_table_detail::StringEqual>
       reserved_;
   // Dirty tracking: a flag per slot plus the slots flagged (a slot may be listed twice after it
   // was freed and reused; the flag makes take_changes report it once).

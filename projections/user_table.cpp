@@ -16,8 +16,7 @@ void UserTable::apply(const Record& record) {
   } else if (std::holds_alternative<UserGroupsChanged>(record.event) ||
              std::holds_alternative<UserPasswordChanged>(record.event) ||
              std::holds_alternative<UserReauthenticated>(record.event) ||
-             std::holds_alternative<UserDeleted>(record.event) ||
-             std::holds_alternative<UserDisabled>(record.event) ||
+             std::holds_alternative<UserDeleted>(record.event) || std::holds_alternative<UserDisabled>(record.event) ||
              std::holds_alternative<UserEnabled>(record.event)) {
     username = record.stream.substr(user_stream("").size());
   } else {
@@ -78,11 +77,16 @@ std::string UserTable::encode(const UserState& user) {
   w.begin_object().key("username").value(user.username).key("groups").begin_array();
   for (const auto& g : user.groups) w.value(g);
   w.end_array()
-      .key("active").value(user.active)
-      .key("version").value(user.version)
-      .key("created_at").value(static_cast<std::int64_t>(user.created_at.time_since_epoch().count()))
-      .key("disabled").value(user.disabled)
-      .key("created_seq").value(user.created_seq);
+      .key("active")
+      .value(user.active)
+      .key("version")
+      .value(user.version)
+      .key("created_at")
+      .value(static_cast<std::int64_t>(user.created_at.time_since_epoch().count()))
+      .key("disabled")
+      .value(user.disabled)
+      .key("created_seq")
+      .value(user.created_seq);
   if (user.must_change_password) w.key("must_change_password").value(true);  // older rows lack it: false
   w.end_object();
   return std::move(w).str();

@@ -35,17 +35,26 @@ std::size_t ExpiryNotifier::scan(Timestamp now) {
     const auto notice = due_expiry_notice(row.state, now);
     if (!notice) continue;
     const std::string window(notice_window(*notice));
-    const std::string delivery_id = row.state.id + ":" + window + ":" + std::to_string(row.state.expires_at().time_since_epoch().count());
+    const std::string delivery_id =
+        row.state.id + ":" + window + ":" + std::to_string(row.state.expires_at().time_since_epoch().count());
     JsonWriter w;
     w.begin_object()
-        .key("event").value(*notice == ExpiryNotice::expired ? "token.expired" : "token.expiring")
-        .key("window").value(window)
-        .key("delivery_id").value(delivery_id)
-        .key("token_id").value(row.state.id)
-        .key("owner").value(row.state.owner)
-        .key("description").value(row.state.description)
-        .key("expires_at").value(format_rfc3339(row.state.expires_at()))
-        .key("sent_at").value(format_rfc3339(now))
+        .key("event")
+        .value(*notice == ExpiryNotice::expired ? "token.expired" : "token.expiring")
+        .key("window")
+        .value(window)
+        .key("delivery_id")
+        .value(delivery_id)
+        .key("token_id")
+        .value(row.state.id)
+        .key("owner")
+        .value(row.state.owner)
+        .key("description")
+        .value(row.state.description)
+        .key("expires_at")
+        .value(format_rfc3339(row.state.expires_at()))
+        .key("sent_at")
+        .value(format_rfc3339(now))
         .end_object();
     const bool ok = deliver_(w.str(), delivery_id);
     if (ok) {
@@ -57,8 +66,13 @@ std::size_t ExpiryNotifier::scan(Timestamp now) {
     }
     // Recorded either way, so a dead receiver is not retried forever; the event says whether
     // it was delivered. A conflict (the token changed meanwhile) leaves it for the next scan.
-    auto recorded = store_.append({row.state.id, row.state.version, {TokenExpiryNotified{window, ok}},
-                                   {"system", Via::system, {}}, {}, row.state.owner, {}});
+    auto recorded = store_.append({row.state.id,
+                                   row.state.version,
+                                   {TokenExpiryNotified{window, ok}},
+                                   {"system", Via::system, {}},
+                                   {},
+                                   row.state.owner,
+                                   {}});
     if (!recorded && recorded.error().code != ErrorCode::version_conflict) {
       spdlog::warn("expiry notice for token {} not recorded: {}", row.state.id, recorded.error().message);
     }

@@ -36,7 +36,8 @@ bool check_head_marker(const EventLog& store, IntegrityReport& r) {
     if (store.stream_version(std::string(kKeyCheckStream)) == kNoStream) return true;
     return fail(r, head.seq + 1, "head_marker",
                 "the head marker is missing from meta although this release wrote to the log: it was removed, "
-                "perhaps to hide records cut after seq " + std::to_string(head.seq));
+                "perhaps to hide records cut after seq " +
+                    std::to_string(head.seq));
   }
   if (marker->seq > head.seq) {
     return fail(r, head.seq + 1, "head_marker",
@@ -54,12 +55,13 @@ bool check_head_marker(const EventLog& store, IntegrityReport& r) {
 }
 
 // One checkpoint against the log and the key: signed by it, and the log reaches it with that hash.
-bool check_checkpoint(const EventLog& store, const SignedCheckpoint& c, std::string_view key_hex,
-                      std::string_view kind, IntegrityReport& r) {
+bool check_checkpoint(const EventLog& store, const SignedCheckpoint& c, std::string_view key_hex, std::string_view kind,
+                      IntegrityReport& r) {
   const std::string what = kind == "witness" ? "witnessed checkpoint" : "signed checkpoint";
   if (!checkpoint_signature_trusted(c, key_hex)) {
     return fail(r, c.seq, std::string(kind),
-                "the " + what + " at seq " + std::to_string(c.seq) + ": its signature does not verify with the public key " +
+                "the " + what + " at seq " + std::to_string(c.seq) +
+                    ": its signature does not verify with the public key " +
                     std::string(key_hex.empty() ? c.public_key : key_hex));
   }
   const Head head = store.head();
@@ -217,10 +219,10 @@ Status scan_index(const EventLog& store, const std::string& family,
 // meanwhile) are fine unless they point past the head. On a difference, `find_missing` (a slow
 // walk looking each entry up) names a missing entry, else the second scan names an extra one.
 template <class SeqOf, class ProblemOf>
-bool check_index(const EventLog& store, const std::string& family, std::string_view kind,
-                 std::uint64_t walked_to, std::uint64_t expected, const KeySum* expected_sum, SeqOf seq_of,
-                 ProblemOf problem_of, const std::function<bool(IntegrityReport&)>& find_missing,
-                 std::uint64_t& counted, IntegrityReport& r) {
+bool check_index(const EventLog& store, const std::string& family, std::string_view kind, std::uint64_t walked_to,
+                 std::uint64_t expected, const KeySum* expected_sum, SeqOf seq_of, ProblemOf problem_of,
+                 const std::function<bool(IntegrityReport&)>& find_missing, std::uint64_t& counted,
+                 IntegrityReport& r) {
   counted = 0;
   std::uint64_t past_head = 0, valued = 0;
   std::optional<KeySum> actual;
@@ -244,8 +246,9 @@ bool check_index(const EventLog& store, const std::string& family, std::string_v
                     ": records were cut, or the entry was added");
   }
   if (valued != 0) {
-    return fail(r, valued, std::string(kind), "an entry of the " + family + " index for seq " +
-                                                  std::to_string(valued) + " carries a value: it was altered");
+    return fail(
+        r, valued, std::string(kind),
+        "an entry of the " + family + " index for seq " + std::to_string(valued) + " carries a value: it was altered");
   }
   if (actual ? actual->same_as(*expected_sum) : counted == expected) return true;
   if (find_missing && !find_missing(r)) return false;
@@ -315,7 +318,9 @@ IntegrityReport check_integrity(const EventLog& store, const IntegrityOptions& o
                                if (!has) return has.error().message;
                                if (!*has) {
                                  return "the audit index lacks the record's entry by " +
-                                        std::string(key[0] == 't' ? "token" : key[0] == 'a' ? "actor" : "type");
+                                        std::string(key[0] == 't'   ? "token"
+                                                    : key[0] == 'a' ? "actor"
+                                                                    : "type");
                                }
                              }
                              return std::string();

@@ -39,15 +39,15 @@ struct IntegrityOptions {
 
 struct IntegrityReport {
   bool ok = true;
-  bool stopped = false;      // pause() stopped the walk: the report covers only what was walked
-  VerifyReport chain;        // the walk: events checked, last good head
+  bool stopped = false;  // pause() stopped the walk: the report covers only what was walked
+  VerifyReport chain;    // the walk: events checked, last good head
   std::uint64_t first_bad_seq = 0;
-  std::string kind;          // see VerifyReport::kind
+  std::string kind;  // see VerifyReport::kind
   std::string problem;
-  std::uint64_t checkpoints = 0;        // signed checkpoints verified
+  std::uint64_t checkpoints = 0;          // signed checkpoints verified
   std::uint64_t last_checkpoint_seq = 0;  // the newest of them
-  std::uint64_t witnessed = 0;          // witnessed checkpoints matched
-  std::uint64_t stream_entries = 0;     // counted when options.indexes
+  std::uint64_t witnessed = 0;            // witnessed checkpoints matched
+  std::uint64_t stream_entries = 0;       // counted when options.indexes
   std::uint64_t audit_entries = 0;
 };
 

@@ -17,8 +17,8 @@ void IntegrityGuard::report_damage(const IntegrityReport& report) {
     if (damage_) return;
     damage_ = Damage{report.first_bad_seq, report.kind, report.problem};
   }
-  const std::string reason = "the integrity check found damage at seq " + std::to_string(report.first_bad_seq) +
-                             " (" + report.kind + ": " + report.problem + ")";
+  const std::string reason = "the integrity check found damage at seq " + std::to_string(report.first_bad_seq) + " (" +
+                             report.kind + ": " + report.problem + ")";
   spdlog::error("{}; writes are refused from now on. Run `tokenledger-admin verify --data DIR` for a full report",
                 reason);
   store_.refuse_writes(reason);
@@ -61,7 +61,8 @@ std::optional<double> IntegrityGuard::checkpoint_age_seconds() const {
 
 IntegrityOptions IntegrityGuard::check_options() const {
   IntegrityOptions check;
-  check.trusted_public_key = options_.trusted_public_key.empty() ? signer_.public_key_hex() : options_.trusted_public_key;
+  check.trusted_public_key =
+      options_.trusted_public_key.empty() ? signer_.public_key_hex() : options_.trusted_public_key;
   if (!options_.witness_file.empty()) {
     if (auto witnessed = read_witness_file(options_.witness_file, true)) {
       check.witnessed = std::move(*witnessed);

@@ -87,8 +87,13 @@ Status check_master_key(EventLog& store, const TokenSecrets& secrets, const std:
                               "from the one recorded in the log). Restore this database's master.key");
   }
   if (!may_record) return {};
-  auto appended = store.append({std::string(kKeyCheckStream), kNoStream, {KeyCheckRecorded{secrets.key_check_value()}},
-                                Actor{"tokenledger", Via::system, ""}, Source{}, "", {}});
+  auto appended = store.append({std::string(kKeyCheckStream),
+                                kNoStream,
+                                {KeyCheckRecorded{secrets.key_check_value()}},
+                                Actor{"tokenledger", Via::system, ""},
+                                Source{},
+                                "",
+                                {}});
   if (!appended) return std::move(appended).error();
   return {};
 }

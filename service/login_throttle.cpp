@@ -86,8 +86,8 @@ LoginThrottle::Decision LoginThrottle::reserve(std::string_view username, std::s
   Entry& p = touch(pair, now);
   Entry& a = touch(addr, now);
   Entry& u = touch(user, now);
-  const auto wait = std::max({window_wait(p, limits_.per_pair, now), window_wait(a, limits_.per_address, now),
-                              user_wait(u, now)});
+  const auto wait =
+      std::max({window_wait(p, limits_.per_pair, now), window_wait(a, limits_.per_address, now), user_wait(u, now)});
   if (wait.count() > 0) return {false, wait};
   ++p.count;
   ++a.count;

@@ -53,7 +53,7 @@ class LoginThrottle {
  private:
   struct Entry {
     int count = 0;
-    Timestamp start{};        // window start (pair, address) or first failure (user)
+    Timestamp start{};         // window start (pair, address) or first failure (user)
     Timestamp next_allowed{};  // user back-off
     Timestamp last{};
     std::list<std::string>::iterator lru;

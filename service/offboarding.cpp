@@ -56,9 +56,8 @@ Command<std::size_t> revoke_tokens(ReadModel& model, const RequestContext& ctx, 
     if (auto normalized = normalize_reason(reason); !normalized) return std::move(normalized).error();
     auto state = std::make_shared<Revocation>();
     for (const TokenRow& listed : model.tokens().list(owner)) state->ids.push_back(listed.state.id);
-    return Plan<std::size_t>{.then = [&model, ctx, owner, reason, state] {
-      return revoke_from(model, ctx, owner, reason, state);
-    }};
+    return Plan<std::size_t>{
+        .then = [&model, ctx, owner, reason, state] { return revoke_from(model, ctx, owner, reason, state); }};
   };
   return {std::move(decide), {}};
 }

@@ -20,7 +20,7 @@ namespace {
 pwquality_settings_t* settings() {
   static const std::unique_ptr<pwquality_settings_t, void (*)(pwquality_settings_t*)> s = [] {
     std::unique_ptr<pwquality_settings_t, void (*)(pwquality_settings_t*)> made(pwquality_default_settings(),
-                                                                               pwquality_free_settings);
+                                                                                pwquality_free_settings);
     if (!made) throw std::runtime_error("libpwquality cannot start");
     for (const char* option : {"minlen=6", "dcredit=0", "ucredit=0", "lcredit=0", "ocredit=0", "minclass=0",
                                "maxrepeat=0", "maxclassrepeat=0", "maxsequence=0", "gecoscheck=0", "dictcheck=1",

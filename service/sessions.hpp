@@ -1,6 +1,6 @@
-// Server-stored sign-in sessions (the sign-in throttle is service/login_throttle.hpp). Sessions live in memory: a restart
-// signs everyone out, which is the safe direction. A session ends after an idle time, after an
-// absolute lifetime, at logout, and when its user's password changes or the user is deleted.
+// Server-stored sign-in sessions (the sign-in throttle is service/login_throttle.hpp). Sessions live in memory: a
+// restart signs everyone out, which is the safe direction. A session ends after an idle time, after an absolute
+// lifetime, at logout, and when its user's password changes or the user is deleted.
 #pragma once
 
 #include <chrono>

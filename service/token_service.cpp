@@ -25,8 +25,8 @@ struct HeldCode {
 
 }  // namespace
 
-Command<TokenRow> TokenService::create(const RequestContext& ctx, std::string description,
-                                       std::int64_t timeout_days, Timestamp now) {
+Command<TokenRow> TokenService::create(const RequestContext& ctx, std::string description, std::int64_t timeout_days,
+                                       Timestamp now) {
   const std::string owner = ctx.actor.user;
   const std::string id = new_ulid("tok_");
   std::string code = secrets_.generate_code();

@@ -7,7 +7,8 @@ namespace tl {
 AppendRequest UsageTracker::used_event(const std::string& id, const Use& use) const {
   // The expected version keeps a late TokenUsed from landing after the token's deletion: the
   // append is then refused as a conflict, which is right.
-  return {id, use.version, {TokenUsed{use.at, use.ip}}, {use.owner, Via::api_token, id}, {use.ip, {}, {}}, use.owner, {}};
+  return {id,        use.version, {TokenUsed{use.at, use.ip}}, {use.owner, Via::api_token, id}, {use.ip, {}, {}},
+          use.owner, {}};
 }
 
 void UsageTracker::record(const TokenRow& row, const std::string& ip, Timestamp now) {
@@ -30,7 +31,8 @@ void UsageTracker::record(const TokenRow& row, const std::string& ip, Timestamp 
   }
   if (append) {
     store_.append_async(std::move(*append), [](Result<AppendResult> r) {
-      if (!r && r.error().code != ErrorCode::version_conflict) spdlog::warn("TokenUsed not logged: {}", r.error().message);
+      if (!r && r.error().code != ErrorCode::version_conflict)
+        spdlog::warn("TokenUsed not logged: {}", r.error().message);
     });
   }
 }

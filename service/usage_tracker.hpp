@@ -33,9 +33,9 @@ class UsageTracker {
     Timestamp at{};
     std::string ip;
     std::string owner;
-    std::uint64_t version = 0;       // the stream version seen with this use
-    Timestamp logged{};              // when the last TokenUsed was queued
-    bool pending = false;            // a use newer than the last TokenUsed
+    std::uint64_t version = 0;  // the stream version seen with this use
+    Timestamp logged{};         // when the last TokenUsed was queued
+    bool pending = false;       // a use newer than the last TokenUsed
   };
   AppendRequest used_event(const std::string& id, const Use& use) const;
 

@@ -24,10 +24,8 @@ struct UserChange {
 // the new password's hash (empty for the check made before hashing). No events: nothing to do.
 Result<AppendRequest> update_request(const RequestContext& ctx, const UserState& user, const std::string& username,
                                      const UserChange& change, const std::string& hash) {
-  AppendRequest request{.stream = user_stream(username),
-                        .expected_version = user.version,
-                        .actor = ctx.actor,
-                        .source = ctx.source};
+  AppendRequest request{
+      .stream = user_stream(username), .expected_version = user.version, .actor = ctx.actor, .source = ctx.source};
   if (change.groups) {
     auto changed = decide_change_groups(user, *change.groups, ctx.actor.user);
     if (!changed) return std::move(changed).error();
@@ -80,8 +78,8 @@ std::optional<UserState> UserService::find(const std::string& typed) const {
   return user;
 }
 
-Command<UserState> UserService::create(const RequestContext& ctx, const std::string& typed,
-                                       std::string_view password, std::vector<std::string> groups, bool must_change) {
+Command<UserState> UserService::create(const RequestContext& ctx, const std::string& typed, std::string_view password,
+                                       std::vector<std::string> groups, bool must_change) {
   const std::string username = canonical_username(typed);
   // Reads the user as she stands now into `state` and decides.
   auto decide_created = [this, username, groups](UserState& state) {

@@ -8,8 +8,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "eventstore/chain_link.hpp"
 #include "common/hex.hpp"
+#include "eventstore/chain_link.hpp"
 #include "tools/cli.hpp"
 
 namespace tl::admin {

@@ -42,7 +42,7 @@ class OfflineCheckpoints {
   bool ok() const { return ok_; }
   std::uint64_t count() const { return checkpoints_.size(); }
   std::uint64_t matched() const { return matched_; }
-  std::uint64_t beyond() const { return beyond_; }        // past the export's last seq
+  std::uint64_t beyond() const { return beyond_; }  // past the export's last seq
   // The first and the newest checkpoint past the export's last seq; 0 when none.
   std::uint64_t first_beyond_seq() const { return first_beyond_; }
   std::uint64_t newest_beyond_seq() const { return newest_beyond_; }

@@ -115,9 +115,8 @@ std::vector<std::pair<std::string, std::string>> given_filters(const Command& cm
   return given;
 }
 
-void write_manifest(const std::string& path, const EventLog& store, const AuditIndex& index,
-                    const AuditFilter& filter, const Head& head,
-                    const std::vector<std::pair<std::string, std::string>>& given) {
+void write_manifest(const std::string& path, const EventLog& store, const AuditIndex& index, const AuditFilter& filter,
+                    const Head& head, const std::vector<std::pair<std::string, std::string>>& given) {
   auto manifest = export_manifest(store, index, filter, head, given, now_ms());
   if (!manifest) throw Failure("cannot make the manifest: " + manifest.error().message);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -168,7 +167,8 @@ int cmd_audit(int argc, char** argv) {
   const Head head = store->head();
   filter.head_seq = head.seq;
   // First, so that a manifest that cannot be written leaves no export without one.
-  if (cmd.given("manifest")) write_manifest(manifest, *store, index, filter, head, given_filters(cmd, filter, since, until));
+  if (cmd.given("manifest"))
+    write_manifest(manifest, *store, index, filter, head, given_filters(cmd, filter, since, until));
   std::ios::sync_with_stdio(false);
   std::uint64_t count = 0;
   Table table({"SEQ", "AT", "TYPE", "TOKEN/STREAM", "V", "ACTOR", "IP", "DETAILS"});

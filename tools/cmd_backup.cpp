@@ -10,9 +10,9 @@
 #include <iostream>
 #include <sstream>
 
+#include "common/json_writer.hpp"
 #include "eventstore/backup.hpp"
 #include "eventstore/database_id.hpp"
-#include "common/json_writer.hpp"
 #include "eventstore/signed_checkpoints.hpp"
 #include "eventstore/token_secrets.hpp"
 #include "service/key_material.hpp"
@@ -84,8 +84,8 @@ void check_same_database(const std::string& to, const std::string& id, const Dat
   if (fs::exists(id_file(to), ec)) {
     const std::string theirs = trimmed(read_all(id_file(to)));
     if (theirs != id) {
-      throw Failure(to + " holds backups of another database (database id " + theirs + "; " + source.root +
-                    " is " + id + "); choose another --to");
+      throw Failure(to + " holds backups of another database (database id " + theirs + "; " + source.root + " is " +
+                    id + "); choose another --to");
     }
     return;
   }
@@ -269,8 +269,8 @@ void print_restore(bool json, const std::string& from, const std::string& data, 
             << "  head hash    " << r.report.head.hash
             << (r.same_head ? " (the head the backup recorded)" : " (the backup recorded " + r.backup_head + ")")
             << "\n  database id  " << (r.database_id.empty() ? "-" : r.database_id)
-            << (r.same_id ? "" : " (the backup directory records " + r.backup_database_id + ")")
-            << "\n  key files    " << join(r.copied) << " from " << r.keys_from.string() << " (mode 0600)\n";
+            << (r.same_id ? "" : " (the backup directory records " + r.backup_database_id + ")") << "\n  key files    "
+            << join(r.copied) << " from " << r.keys_from.string() << " (mode 0600)\n";
   if (!r.ok()) std::cout << "  removed      " << data << " (what the restore wrote there)\n";
 }
 

@@ -56,7 +56,8 @@ int cmd_replay(int argc, char** argv) {
   bool json = false;
   Command cmd("replay", "[--data DIR] [--until TIME | --until-seq N] [--owner USER] [--token ID] [--json]", kAbout);
   cmd.data_option(data).json_option(json);
-  cmd.options()("until", po::value(&until)->value_name("TIME"), "the moment, RFC 3339 (e.g. 2026-11-27T18:00:00Z); inclusive")(
+  cmd.options()("until", po::value(&until)->value_name("TIME"),
+                "the moment, RFC 3339 (e.g. 2026-11-27T18:00:00Z); inclusive")(
       "until-seq", po::value(&until_seq)->value_name("N"), "fold records up to this seq")(
       "owner", po::value(&owner)->value_name("USER"), "only this user's tokens")(
       "token", po::value(&token)->value_name("ID"), "only this token");

@@ -8,8 +8,8 @@
 #include <map>
 
 #include "common/json_writer.hpp"
-#include "eventstore/passwords.hpp"
 #include "common/time_format.hpp"
+#include "eventstore/passwords.hpp"
 #include "service/offboarding.hpp"
 #include "service/user_service.hpp"
 #include "tools/cli.hpp"
@@ -201,9 +201,9 @@ int user_delete(int argc, char** argv) {
 int user_revoke_tokens(int argc, char** argv) {
   std::string data, username, reason;
   bool json = false;
-  Command cmd("user revoke-tokens", "USER --reason TEXT [--data DIR] [--json]",
-              std::string("Revokes every token of a user (offboarding): each a TokenDeleted with the reason.\n") +
-                  kWriting);
+  Command cmd(
+      "user revoke-tokens", "USER --reason TEXT [--data DIR] [--json]",
+      std::string("Revokes every token of a user (offboarding): each a TokenDeleted with the reason.\n") + kWriting);
   cmd.positional("USER", username, "the user").data_option(data).json_option(json);
   cmd.options()("reason", po::value(&reason), "why, recorded with each revocation (required)");
   if (!cmd.parse(argc, argv)) return kExitOk;
@@ -230,12 +230,9 @@ int user_revoke_tokens(int argc, char** argv) {
 }  // namespace
 
 int cmd_user(int argc, char** argv) {
-  static const std::map<std::string, int (*)(int, char**)> kCommands = {{"add", user_add},
-                                                                        {"list", user_list},
-                                                                        {"groups", user_groups},
-                                                                        {"passwd", user_passwd},
-                                                                        {"delete", user_delete},
-                                                                        {"revoke-tokens", user_revoke_tokens}};
+  static const std::map<std::string, int (*)(int, char**)> kCommands = {
+      {"add", user_add},       {"list", user_list},     {"groups", user_groups},
+      {"passwd", user_passwd}, {"delete", user_delete}, {"revoke-tokens", user_revoke_tokens}};
   const std::string sub = argc > 1 ? argv[1] : "";
   if (sub.empty()) throw UsageError("say which: user add|list|groups|passwd|delete|revoke-tokens");
   if (sub == "--help" || sub == "-h") {
@@ -252,7 +249,8 @@ int cmd_user(int argc, char** argv) {
   }
   auto it = kCommands.find(sub);
   if (it == kCommands.end())
-    throw UsageError("unknown user command '" + printable(sub) + "'; use add, list, groups, passwd, delete or revoke-tokens");
+    throw UsageError("unknown user command '" + printable(sub) +
+                     "'; use add, list, groups, passwd, delete or revoke-tokens");
   return it->second(argc - 1, argv + 1);
 }
 

@@ -138,7 +138,8 @@ int verify_data(const std::string& dir, const std::string& public_key, const std
               << r.last_checkpoint_seq << "; the log reaches and matches each\n"
               << "  public key   " << (c.key.hex.empty() ? "-" : c.key.hex) << " (" << c.key.source << ")\n";
   }
-  if (!witness.empty()) std::cout << "  witness      " << r.witnessed << " witnessed checkpoints matched (" << witness << ")\n";
+  if (!witness.empty())
+    std::cout << "  witness      " << r.witnessed << " witnessed checkpoints matched (" << witness << ")\n";
   return kExitOk;
 }
 
@@ -156,8 +157,9 @@ int cmd_verify(int argc, char** argv) {
   cmd.data_option(data).json_option(json);
   cmd.options()("witness", po::value(&witness)->value_name("FILE"),
                 "with --data: the checkpoints a witness received (--witness-file of the server); the log must "
-                "reach and match each, and without --public-key the key the witness names is pinned")("quick", po::bool_switch(&quick),
-                                        "with --data: skip the entry-by-entry cross-check of the stream and audit indexes");
+                "reach and match each, and without --public-key the key the witness names is pinned")(
+      "quick", po::bool_switch(&quick),
+      "with --data: skip the entry-by-entry cross-check of the stream and audit indexes");
   cmd.options()("file", po::value(&file.path)->value_name("EXPORT.jsonl"),
                 "check an exported JSON Lines file instead of the database")(
       "checkpoints", po::value(&file.checkpoints_path)->value_name("FILE"),
@@ -166,8 +168,7 @@ int cmd_verify(int argc, char** argv) {
       "with --file: the export's manifest (counts, head, signed checkpoint; says whether it was filtered)")(
       "complete", po::bool_switch(&file.complete_given),
       "with --file: the whole chain from seq 1 (the default; kept for scripts)")(
-      "filtered", po::bool_switch(&file.filtered),
-      "with --file: an export of a filtered query, checked as a subset")(
+      "filtered", po::bool_switch(&file.filtered), "with --file: an export of a filtered query, checked as a subset")(
       "public-key", po::value(&public_key)->value_name("HEX"),
       "check checkpoint signatures against this Ed25519 public key (64 hex digits)");
   cmd.epilog(

@@ -89,7 +89,8 @@ ExportManifest read_manifest(const std::string& path) {
   }
   ExportManifest m;
   simdjson::dom::object filters, head;
-  if (root["filters"].get_object().get(filters) != simdjson::SUCCESS) throw Failure(path + ": \"filters\" is not an object");
+  if (root["filters"].get_object().get(filters) != simdjson::SUCCESS)
+    throw Failure(path + ": \"filters\" is not an object");
   for (auto [name, value] : filters) {
     if (std::find(std::begin(kFilterNames), std::end(kFilterNames), name) == std::end(kFilterNames)) {
       throw Failure(path + ": unknown filter \"" + std::string(name) + "\" in \"filters\"");
@@ -107,7 +108,8 @@ ExportManifest read_manifest(const std::string& path) {
   m.first_seq = optional_seq(root, "first_seq", path);
   m.last_seq = optional_seq(root, "last_seq", path);
   simdjson::dom::element checkpoint;
-  if (root["checkpoint"].get(checkpoint) != simdjson::SUCCESS) throw Failure(path + ": the manifest has no \"checkpoint\"");
+  if (root["checkpoint"].get(checkpoint) != simdjson::SUCCESS)
+    throw Failure(path + ": the manifest has no \"checkpoint\"");
   if (!checkpoint.is_null()) {
     // parse_checkpoint rebuilds the signed bytes from the fields, so any JSON layout verifies.
     auto parsed = parse_checkpoint(simdjson::minify(checkpoint));

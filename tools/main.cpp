@@ -3,7 +3,6 @@
 #include <spdlog/cfg/env.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-
 #include <sys/stat.h>
 
 #include <cstring>

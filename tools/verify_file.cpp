@@ -6,8 +6,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "eventstore/chain_link.hpp"
 #include "common/json_writer.hpp"
+#include "eventstore/chain_link.hpp"
 #include "tools/chain_check.hpp"
 #include "tools/checkpoint_check.hpp"
 #include "tools/cli.hpp"
@@ -54,7 +54,7 @@ struct Scan {
   const ExportManifest* filters = nullptr;  // a manifest whose filters every record must match
   Finding filter_finding;
   std::uint64_t bad_line = 0;
-  std::uint64_t watch_seq = 0;       // the manifest's checkpoint seq (0: none)
+  std::uint64_t watch_seq = 0;              // the manifest's checkpoint seq (0: none)
   std::optional<std::string> watched_hash;  // the file's hash at watch_seq
 };
 
@@ -80,11 +80,13 @@ void scan(std::istream& in, const std::string& path, Scan& s) {
     }
     const ChainReport& r = s.checker.report();
     if (s.checkpoints && !s.checkpoints->see(r.last_seq, r.last_hash)) s.bad_line = line_no;
-    if (s.streams && !s.stream_finding.found) s.stream_finding = s.streams->see(r.last_seq, r.last_stream, r.last_version);
+    if (s.streams && !s.stream_finding.found)
+      s.stream_finding = s.streams->see(r.last_seq, r.last_stream, r.last_version);
     if (s.filters && !s.filter_finding.found) {
       if (auto why = manifest_filter_breach(*s.filters, s.checker.last_record()); !why.empty()) {
-        s.filter_finding = finding(r.last_seq, "line " + std::to_string(line_no) + " (seq " +
-                                                   std::to_string(r.last_seq) + ") does not match the manifest's filter " + why);
+        s.filter_finding =
+            finding(r.last_seq, "line " + std::to_string(line_no) + " (seq " + std::to_string(r.last_seq) +
+                                    ") does not match the manifest's filter " + why);
       }
     }
     if (r.last_seq == s.watch_seq) s.watched_hash = r.last_hash;
@@ -110,24 +112,23 @@ Finding check_complete(const ChainReport& r, const std::optional<ExportManifest>
 
 Finding check_checkpoints_reached(const OfflineCheckpoints& c, const ChainReport& r) {
   if (c.beyond() == 0) return {};
-  return finding(c.first_beyond_seq(),
-                 "the export ends at seq " + std::to_string(r.last_seq) + " before the signed checkpoint at seq " +
-                     std::to_string(c.first_beyond_seq()) + " (" + std::to_string(c.beyond()) +
-                     " checkpoints not reached, the newest at seq " + std::to_string(c.newest_beyond_seq()) +
-                     "): records were cut from its end");
+  return finding(c.first_beyond_seq(), "the export ends at seq " + std::to_string(r.last_seq) +
+                                           " before the signed checkpoint at seq " +
+                                           std::to_string(c.first_beyond_seq()) + " (" + std::to_string(c.beyond()) +
+                                           " checkpoints not reached, the newest at seq " +
+                                           std::to_string(c.newest_beyond_seq()) + "): records were cut from its end");
 }
 
 std::string seq_text(std::optional<std::uint64_t> seq) { return seq ? std::to_string(*seq) : "null"; }
 
 // The manifest against the file; `key_source` says which key its checkpoint was checked with.
-Finding check_manifest(const ExportManifest& m, const Scan& s, const std::string& public_key,
-                       std::string& key_source) {
+Finding check_manifest(const ExportManifest& m, const Scan& s, const std::string& public_key, std::string& key_source) {
   const ChainReport& r = s.checker.report();
   const auto first = r.records ? std::optional(r.first_seq) : std::nullopt;
   const auto last = r.records ? std::optional(r.last_seq) : std::nullopt;
   if (m.count != r.records) {
-    return finding(0, "the manifest says " + std::to_string(m.count) + " records, the file holds " +
-                          std::to_string(r.records));
+    return finding(
+        0, "the manifest says " + std::to_string(m.count) + " records, the file holds " + std::to_string(r.records));
   }
   if (m.first_seq != first) {
     return finding(first.value_or(0),
@@ -139,13 +140,13 @@ Finding check_manifest(const ExportManifest& m, const Scan& s, const std::string
   }
   if (!m.filtered() && (r.last_seq != m.head_seq || (m.head_seq != 0 && r.last_hash != m.head_hash))) {
     return finding(m.head_seq, "the file ends at seq " + std::to_string(r.last_seq) +
-                                   " but the manifest's head is seq " + std::to_string(m.head_seq) + " " +
-                                   m.head_hash + " (an unfiltered export ends at the head)");
+                                   " but the manifest's head is seq " + std::to_string(m.head_seq) + " " + m.head_hash +
+                                   " (an unfiltered export ends at the head)");
   }
   if (!m.checkpoint) return {};
   const SignedCheckpoint& c = *m.checkpoint;
-  key_source = public_key.empty() ? "the key it names (pass --public-key to check against a key you hold)"
-                                  : "--public-key";
+  key_source =
+      public_key.empty() ? "the key it names (pass --public-key to check against a key you hold)" : "--public-key";
   if (!checkpoint_signature_trusted(c, public_key)) {
     return finding(c.seq, "the manifest's checkpoint signature does not verify with " + key_source);
   }
@@ -275,8 +276,8 @@ int verify_file(const VerifyFileOptions& o) {
     }
     if (s.filters) check("every record matches the manifest's filters", s.filter_finding);
     if (manifest) {
-      check("the manifest " + o.manifest_path + " (count, first and last seq" +
-                (out.filtered ? "" : ", head") + (manifest->checkpoint ? ", its signed checkpoint" : "") + ")",
+      check("the manifest " + o.manifest_path + " (count, first and last seq" + (out.filtered ? "" : ", head") +
+                (manifest->checkpoint ? ", its signed checkpoint" : "") + ")",
             check_manifest(*manifest, s, o.public_key, out.manifest_key_source));
     }
   }

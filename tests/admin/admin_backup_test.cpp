@@ -210,8 +210,8 @@ TEST_F(AdminBackupTest, RestoreRequiresTheIntrospectionSecretUnlessToldOtherwise
   fs::copy_file(data() + "/signing.key", keys + "/signing.key");
   RunResult run = admin({"restore", "--from", backup, "--keys-from", keys, "--data", restored});
   EXPECT_EQ(run.exit_code, 1) << describe(run);
-  for (const char* named : {"lacks introspection.secret", "TOKENLEDGER_INTROSPECTION_SECRET",
-                            "--without-introspection-secret"}) {
+  for (const char* named :
+       {"lacks introspection.secret", "TOKENLEDGER_INTROSPECTION_SECRET", "--without-introspection-secret"}) {
     EXPECT_NE(run.err.find(named), std::string::npos) << named << "\n" << describe(run);
   }
   EXPECT_FALSE(fs::exists(restored));

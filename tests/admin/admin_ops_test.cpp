@@ -162,8 +162,8 @@ TEST_F(AdminTest, WhileTheServerRunsReadsWorkAndWritesRefuse) {
   RunResult run = admin({"verify", "--data", data()});
   EXPECT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_NE(run.out.find("head seq     " + std::to_string(scenario.head_seq + 1)), std::string::npos) << run.out;
-  EXPECT_NE(admin({"audit", "--data", data(), "--type", "KeyCheckRecorded", "--format", "jsonl"}).out.find(
-                R"("seq":)" + std::to_string(scenario.head_seq + 1)),
+  EXPECT_NE(admin({"audit", "--data", data(), "--type", "KeyCheckRecorded", "--format", "jsonl"})
+                .out.find(R"("seq":)" + std::to_string(scenario.head_seq + 1)),
             std::string::npos);
   EXPECT_EQ(admin({"replay", "--data", data()}).exit_code, 0);
   EXPECT_EQ(admin({"audit", "--data", data(), "--format", "csv"}).exit_code, 0);
@@ -205,8 +205,8 @@ TEST_F(AdminTest, RevokeTokensAndDeleteUserRevokeWithTheReason) {
   run = admin({"user", "revoke-tokens", "BOB", "--reason", "left the company", "--data", data(), "--json"});
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_NE(run.out.find(R"("revoked":2)"), std::string::npos) << run.out;
-  run = admin({"audit", "--data", data(), "--type", "TokenDeleted", "--actor", operator_account(), "--format",
-               "jsonl"});
+  run =
+      admin({"audit", "--data", data(), "--type", "TokenDeleted", "--actor", operator_account(), "--format", "jsonl"});
   const auto revoked = lines(run.out);
   ASSERT_EQ(revoked.size(), 2u) << run.out;
   for (const auto& line : revoked) EXPECT_NE(line.find(R"("reason":"left the company")"), std::string::npos) << line;

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "admin_fixture.hpp"
-#include "eventstore/event_store.hpp"
 #include "common/time_format.hpp"
+#include "eventstore/event_store.hpp"
 #include "projections/read_model.hpp"
 
 namespace admin_test {
@@ -68,8 +68,9 @@ TEST_F(AdminTest, AuditFiltersAnswerWhoShowedWhichToken) {
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   auto rows = lines(run.out);
   ASSERT_EQ(rows.size(), 4u) << run.out;  // header, created, revealed, deleted
-  EXPECT_EQ(rows[0],
-            "seq,at,type,stream,version,actor,via,ip,user_agent,request_id,token_id,owner,hash,client_request_id,peer\r");
+  EXPECT_EQ(
+      rows[0],
+      "seq,at,type,stream,version,actor,via,ip,user_agent,request_id,token_id,owner,hash,client_request_id,peer\r");
   EXPECT_NE(rows[2].find(",TokenRevealed,"), std::string::npos) << rows[2];
   EXPECT_NE(rows[2].find(",alice,session,192.0.2.7,scenario-agent/1.0,"), std::string::npos) << rows[2];
 
@@ -120,11 +121,13 @@ std::string finer(const std::string& at, const std::string& digits) {
 TEST_F(AdminTest, TimesCompareAtFullPrecision) {
   const Snapshot& deleted = scenario.snapshots[8];  // after the delete of t1, the record at deleted.at
   // until is exclusive: at .mmm9 the record at .mmm is before it (a floored bound lost it).
-  RunResult run = admin({"audit", "--data", data(), "--since", deleted.at, "--until", finer(deleted.at, "9"), "--json"});
+  RunResult run =
+      admin({"audit", "--data", data(), "--since", deleted.at, "--until", finer(deleted.at, "9"), "--json"});
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_NE(run.out.find("\"type\":\"TokenDeleted\""), std::string::npos) << run.out;
   // since is inclusive: at .mmm1 the record at .mmm is not at or after it.
-  run = admin({"audit", "--data", data(), "--since", finer(deleted.at, "1"), "--until", finer(deleted.at, "9"), "--json"});
+  run = admin(
+      {"audit", "--data", data(), "--since", finer(deleted.at, "1"), "--until", finer(deleted.at, "9"), "--json"});
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_NE(run.out.find("\"count\":0}"), std::string::npos) << run.out;
   // replay --until is a point in time: at .mmm9 the table is the one recorded at .mmm.
@@ -146,7 +149,8 @@ TEST_F(AdminTest, TimesCompareAtFullPrecision) {
 // The manifest written beside a jsonl export describes exactly that export.
 TEST_F(AdminTest, AuditManifestDescribesTheExport) {
   const std::string path = dir.sub("t1.manifest.json");
-  RunResult run = admin({"audit", "--data", data(), "--token-id", scenario.t1, "--format", "jsonl", "--manifest", path});
+  RunResult run =
+      admin({"audit", "--data", data(), "--token-id", scenario.t1, "--format", "jsonl", "--manifest", path});
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   const auto rows = lines(run.out);
   ASSERT_EQ(rows.size(), 3u) << run.out;  // created, revealed, deleted

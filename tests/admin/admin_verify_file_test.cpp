@@ -34,11 +34,12 @@ class VerifyFileTest : public AdminTest {
   void write_manifest(const std::string& filters, std::uint64_t head_seq, const std::string& head_hash,
                       std::uint64_t count, const std::string& first, const std::string& last,
                       const std::string& checkpoint) {
-    write_file(manifest(), R"({"manifest":"tokenledger-audit-export","version":1,"generated_at":"2026-11-28T10:00:00.000Z",)"
-                           R"("filters":)" + filters + R"(,"head":{"seq":)" + std::to_string(head_seq) +
-                               R"(,"hash":")" + head_hash + R"("},"count":)" + std::to_string(count) +
-                               R"(,"first_seq":)" + first + R"(,"last_seq":)" + last + R"(,"checkpoint":)" +
-                               checkpoint + "}\n");
+    write_file(manifest(),
+               R"({"manifest":"tokenledger-audit-export","version":1,"generated_at":"2026-11-28T10:00:00.000Z",)"
+               R"("filters":)" +
+                   filters + R"(,"head":{"seq":)" + std::to_string(head_seq) + R"(,"hash":")" + head_hash +
+                   R"("},"count":)" + std::to_string(count) + R"(,"first_seq":)" + first + R"(,"last_seq":)" + last +
+                   R"(,"checkpoint":)" + checkpoint + "}\n");
   }
   void write_whole_manifest(const std::string& checkpoint) {
     write_manifest("{}", scenario.head_seq, scenario.head_hash, scenario.head_seq, "1",
@@ -53,8 +54,8 @@ TEST_F(VerifyFileTest, AnExportEndingBeforeASignedCheckpointFails) {
   const std::uint64_t newest = scenario.checkpoint_seqs.back();
   ASSERT_EQ(newest, scenario.head_seq);
   write_file(trail(), read_file_lines({records.begin(), records.end() - 1}));  // the last record cut off
-  RunResult run = admin({"verify", "--file", trail(), "--complete", "--checkpoints", checkpoints(), "--public-key",
-                         scenario.public_key});
+  RunResult run = admin(
+      {"verify", "--file", trail(), "--complete", "--checkpoints", checkpoints(), "--public-key", scenario.public_key});
   EXPECT_EQ(run.exit_code, 1) << describe(run);
   EXPECT_NE(run.out.find("before the signed checkpoint at seq " + std::to_string(newest)), std::string::npos)
       << run.out;
@@ -124,7 +125,12 @@ TEST_F(VerifyFileTest, AManifestThatDiffersFailsNamingWhat) {
   for (std::size_t i = 0; i < cases.size(); ++i) {
     cases[i].write();
     const std::vector<std::string> args =
-        i == 3 ? std::vector<std::string>{"verify", "--file", trail(), "--manifest", manifest(), "--public-key",
+        i == 3 ? std::vector<std::string>{"verify",
+                                          "--file",
+                                          trail(),
+                                          "--manifest",
+                                          manifest(),
+                                          "--public-key",
                                           std::string(64, '1')}
                : std::vector<std::string>{"verify", "--file", trail(), "--manifest", manifest()};
     const RunResult run = admin(args);
@@ -233,8 +239,9 @@ TEST_F(VerifyFileTest, AManifestsTimeWindowIsHalfOpenAtFullPrecision) {
       << run.out;
   run = with(R"({"actor":"alice","since":")" + sub_ms(first_at) + R"("})");
   EXPECT_EQ(run.exit_code, 1) << describe(run);
-  EXPECT_NE(run.out.find("line 1 (seq " + field(alice.front(), "seq") + ") does not match the manifest's filter \"since\""),
-            std::string::npos)
+  EXPECT_NE(
+      run.out.find("line 1 (seq " + field(alice.front(), "seq") + ") does not match the manifest's filter \"since\""),
+      std::string::npos)
       << run.out;
 }
 

@@ -7,8 +7,8 @@
 #include <stdexcept>
 #include <thread>
 
-#include "eventstore/signed_checkpoints.hpp"
 #include "common/time_format.hpp"
+#include "eventstore/signed_checkpoints.hpp"
 #include "eventstore/token_secrets.hpp"
 #include "service/token_service.hpp"
 #include "service/user_service.hpp"

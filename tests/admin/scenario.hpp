@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "eventstore/event_store.hpp"
 #include "admin_harness.hpp"
+#include "eventstore/event_store.hpp"
 
 namespace admin_test {
 

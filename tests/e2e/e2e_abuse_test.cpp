@@ -66,9 +66,8 @@ TEST_F(AbuseE2E, SlowlorisDoesNotStarveNormalClientsAndIsCutOff) {
   // Idle for longer than the head deadline, the kept-alive connection still serves.
   ASSERT_TRUE(keep_alive.send(kHealth));
   EXPECT_EQ(status_of(keep_alive.response()), 200);
-  std::cout << "slowloris: " << kSlow << " connections cut off within " << elapsed << " s; "
-            << normal_ms.size() << " normal requests, slowest "
-            << *std::max_element(normal_ms.begin(), normal_ms.end()) << " ms\n";
+  std::cout << "slowloris: " << kSlow << " connections cut off within " << elapsed << " s; " << normal_ms.size()
+            << " normal requests, slowest " << *std::max_element(normal_ms.begin(), normal_ms.end()) << " ms\n";
 }
 
 TEST_F(AbuseE2E, ConnectionLimitAnswers503ThenRecovers) {
@@ -113,8 +112,9 @@ TEST_F(AbuseE2E, OversizedBodyIsRefusedBeforeItIsSent) {
   server.start({.extra_args = {"--body-limit", "4096"}});
   Raw conn(server.port());
   // Only the head: the declared length alone is refused, without waiting for the body.
-  conn.send("POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            "Content-Length: 10000000\r\n\r\n");
+  conn.send(
+      "POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+      "Content-Length: 10000000\r\n\r\n");
   const auto asked = Clock::now();
   const std::string res = conn.response(3000ms);
   EXPECT_EQ(status_of(res), 413) << res;
@@ -122,16 +122,18 @@ TEST_F(AbuseE2E, OversizedBodyIsRefusedBeforeItIsSent) {
   EXPECT_NE(res.find("body_too_large"), std::string::npos) << res;
   // Same with Expect: 100-continue: no "100 Continue" is sent for it.
   Raw expecting(server.port());
-  expecting.send("POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                 "Expect: 100-continue\r\nContent-Length: 10000000\r\n\r\n");
+  expecting.send(
+      "POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+      "Expect: 100-continue\r\nContent-Length: 10000000\r\n\r\n");
   EXPECT_EQ(status_of(expecting.response(3000ms)), 413);
 }
 
 TEST_F(AbuseE2E, OversizedChunkedBodyIsRefusedEarly) {
   server.start({.extra_args = {"--body-limit", "4096"}});
   Raw conn(server.port());
-  conn.send("POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            "Transfer-Encoding: chunked\r\n\r\n");
+  conn.send(
+      "POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n");
   const std::string chunk = "400\r\n" + std::string(1024, ' ') + "\r\n";
   std::size_t sent = 0;
   std::string res;
@@ -145,8 +147,9 @@ TEST_F(AbuseE2E, OversizedChunkedBodyIsRefusedEarly) {
   EXPECT_LE(sent, 64u * 1024) << "refused only after " << sent << " bytes";
   // One chunk declaring more than the limit is refused at its size line.
   Raw big(server.port());
-  big.send("POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-           "Transfer-Encoding: chunked\r\n\r\nFFFFFFF\r\n");
+  big.send(
+      "POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\nFFFFFFF\r\n");
   EXPECT_EQ(status_of(big.response(3000ms)), 413);
 }
 

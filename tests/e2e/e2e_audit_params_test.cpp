@@ -87,8 +87,8 @@ TEST_F(AuditParamsE2E, SeqsPastTwoToTheSixtyThreeAreRefused) {
 }
 
 TEST_F(AuditParamsE2E, UnknownParametersAndTypesAreRefusedByName) {
-  for (const char* route : {"/api/v1/audit", "/api/v1/audit/export", "/api/v1/audit/export/manifest",
-                            "/api/v1/audit/stream"}) {
+  for (const char* route :
+       {"/api/v1/audit", "/api/v1/audit/export", "/api/v1/audit/export/manifest", "/api/v1/audit/stream"}) {
     for (const char* query : {"?user=alice", "?tokenid=tok_x", "?actor=alice&user=alice"}) {
       const Response res = alice->get(std::string(route) + query);
       ASSERT_EQ(res.status, 400) << route << query << ": " << describe(res);
@@ -118,8 +118,8 @@ std::string refused(const Response& res, const std::string& what) {
 // An empty value read as "no filter" and answered with everything; a repeated parameter kept
 // one value and silently dropped the other. Both are refused by name on every audit route.
 TEST_F(AuditParamsE2E, EmptyAndRepeatedParametersAreRefusedByName) {
-  for (const std::string route : {"/api/v1/audit", "/api/v1/audit/export", "/api/v1/audit/export/manifest",
-                                  "/api/v1/audit/stream"}) {
+  for (const std::string route :
+       {"/api/v1/audit", "/api/v1/audit/export", "/api/v1/audit/export/manifest", "/api/v1/audit/stream"}) {
     for (const std::string name : {"type", "actor", "token_id", "since", "until", "after_seq"}) {
       const std::string other = name == "actor" ? "type=TokenCreated" : "actor=alice";  // a valid neighbour
       for (const std::string query : {"?" + name + "=", "?" + name, "?" + other + "&" + name + "="}) {
@@ -128,13 +128,13 @@ TEST_F(AuditParamsE2E, EmptyAndRepeatedParametersAreRefusedByName) {
         EXPECT_NE(message.find("needs a value"), std::string::npos) << route << query << ": " << message;
       }
     }
-    for (const std::string query : {"?type=TokenRevealed&type=Bogus", "?type=TokenRevealed&type=TokenRevealed",
-                                    "?actor=alice&actor=bob", "?since=2026-01-01T00:00:00Z&since=bogus",
-                                    "?after_seq=1&token_id=x&after_seq=2"}) {
+    for (const std::string query :
+         {"?type=TokenRevealed&type=Bogus", "?type=TokenRevealed&type=TokenRevealed", "?actor=alice&actor=bob",
+          "?since=2026-01-01T00:00:00Z&since=bogus", "?after_seq=1&token_id=x&after_seq=2"}) {
       const std::string message = refused(alice->get(route + query), route + query);
       const std::string name = query.substr(1, query.find('=') - 1);
-      EXPECT_NE(message.find("'" + name + "': given more than once"), std::string::npos) << route << query << ": "
-                                                                                         << message;
+      EXPECT_NE(message.find("'" + name + "': given more than once"), std::string::npos)
+          << route << query << ": " << message;
     }
   }
   for (const std::string query : {"?limit=5&limit=6", "?limit="}) {
@@ -165,9 +165,9 @@ TEST_F(AuditParamsE2E, TokenListParametersAreNeitherEmptyNorRepeated) {
 
 // curl sends a '+' unencoded, and a URL query reads it as a space: the refusal says how to send it.
 TEST_F(AuditParamsE2E, AnUnencodedPlusInATimeIsExplained) {
-  for (const std::string target : {"/api/v1/audit?since=2026-11-27T19:04:14+01:00",
-                                   "/api/v1/audit/export?until=2026-11-27T19:04:14.5+01:00",
-                                   "/api/v1/tokens?owner=alice&as_of=2026-11-27T19:04:14+01:00"}) {
+  for (const std::string target :
+       {"/api/v1/audit?since=2026-11-27T19:04:14+01:00", "/api/v1/audit/export?until=2026-11-27T19:04:14.5+01:00",
+        "/api/v1/tokens?owner=alice&as_of=2026-11-27T19:04:14+01:00"}) {
     const std::string message = refused(alice->get(target), target);
     EXPECT_NE(message.find("%2B"), std::string::npos) << target << ": " << message;
   }

@@ -26,8 +26,9 @@ std::vector<std::uint64_t> read_stream(unsigned short port, const std::string& c
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw std::runtime_error("connect");
   timeval tv{0, 200000};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  std::string req = "GET /api/v1/audit/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nCookie: tl_session=" +
-                    cookie + "\r\n";
+  std::string req =
+      "GET /api/v1/audit/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nCookie: tl_session=" +
+      cookie + "\r\n";
   if (!last_id.empty()) req += "Last-Event-ID: " + last_id + "\r\n";
   req += "\r\n";
   ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
@@ -46,7 +47,8 @@ std::vector<std::uint64_t> read_stream(unsigned short port, const std::string& c
     }
   }
   ::close(fd);
-  if (received.find("text/event-stream") == std::string::npos) throw std::runtime_error("not an event stream: " + received);
+  if (received.find("text/event-stream") == std::string::npos)
+    throw std::runtime_error("not an event stream: " + received);
   return ids;
 }
 
@@ -159,8 +161,8 @@ TEST_F(AuditStreamE2E, ManifestDescribesTheExportBoundAtTheSameHead) {
   ASSERT_EQ(whole.status, 200) << describe(whole);
   const std::string head_header = whole.header("tokenledger-export-head");
   const Json verified = alice.get("/api/v1/audit/verify").json();
-  EXPECT_EQ(head_header, "seq=" + std::to_string(verified["head"]["seq"].integer()) +
-                             ", hash=" + verified["head"]["hash"].str());
+  EXPECT_EQ(head_header,
+            "seq=" + std::to_string(verified["head"]["seq"].integer()) + ", hash=" + verified["head"]["hash"].str());
 
   // More happens after the export: bound at the export's head, the manifest does not see it.
   const std::int64_t head = verified["head"]["seq"].integer();
@@ -199,7 +201,8 @@ TEST_F(AuditStreamE2E, ManifestDescribesTheExportBoundAtTheSameHead) {
   EXPECT_TRUE(none["first_seq"].is_null());
   EXPECT_TRUE(none["last_seq"].is_null());
   for (const char* route : {"/api/v1/audit/export", "/api/v1/audit/export/manifest"}) {
-    const Response past = alice.get(std::string(route) + "?head_seq=" + std::to_string(all["head"]["seq"].integer() + 1));
+    const Response past =
+        alice.get(std::string(route) + "?head_seq=" + std::to_string(all["head"]["seq"].integer() + 1));
     EXPECT_EQ(past.status, 400) << route << ": " << describe(past);
     EXPECT_NE(past.body.find("head_seq"), std::string::npos) << past.body;
   }

@@ -41,7 +41,8 @@ TEST_F(AuditE2E, RevealAndDeleteShowWhoWhenAndFromWhere) {
     const char* request_id;
     std::int64_t version;
   };
-  for (const Expected& want : {Expected{"TokenRevealed", "req-reveal-42", 2}, Expected{"TokenDeleted", "req-delete-43", 3}}) {
+  for (const Expected& want :
+       {Expected{"TokenRevealed", "req-reveal-42", 2}, Expected{"TokenDeleted", "req-delete-43", 3}}) {
     const Response res = alice->get(std::string("/api/v1/audit?type=") + want.type);
     ASSERT_EQ(res.status, 200) << describe(res);
     EXPECT_EQ(res.body.find(code), std::string::npos) << "no event holds the code";
@@ -68,8 +69,10 @@ TEST_F(AuditE2E, RevealAndDeleteShowWhoWhenAndFromWhere) {
   const Json by_token = audit(*alice, "?token_id=" + id)["events"];
   ASSERT_EQ(by_token.size(), 3u);
   EXPECT_EQ(by_token[0]["type"].str(), "TokenCreated");
-  EXPECT_EQ(by_token[1]["prev_hash"].str(), audit(*alice, "?after_seq=" + std::to_string(by_token[1]["seq"].integer() - 1) +
-                                                              "&limit=1")["events"][0]["prev_hash"].str());
+  EXPECT_EQ(by_token[1]["prev_hash"].str(),
+            audit(*alice, "?after_seq=" + std::to_string(by_token[1]["seq"].integer() - 1) +
+                              "&limit=1")["events"][0]["prev_hash"]
+                .str());
 }
 
 TEST_F(AuditE2E, FiltersAndPaging) {
@@ -200,7 +203,8 @@ TEST_F(AuditE2E, BadBodiesAppendNothing) {
       {"PATCH", token, R"({"description":")" + std::string(70000, 'y') + "\"}", "", 413, "body_too_large"},
       {"POST", "/api/v1/session", R"({"username":"alice"})", "", 400, "invalid_field"},
       {"POST", "/api/v1/session", R"({"username":"alice","password":1})", "", 400, "invalid_field"},
-      {"POST", "/api/v1/users", R"({"username":"eve","password":"long-enough-1","admin":true})", "", 400, "unknown_field"},
+      {"POST", "/api/v1/users", R"({"username":"eve","password":"long-enough-1","admin":true})", "", 400,
+       "unknown_field"},
       {"POST", "/api/v1/users", R"({"username":"Eve!","password":"long-enough-1"})", "", 400, "invalid_field"},
   };
   for (const Case& c : cases) {

@@ -22,8 +22,10 @@ std::string read_stream_until(unsigned short port, const std::string& cookie, co
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw std::runtime_error("connect");
   timeval tv{0, 200000};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  const std::string req = "GET /api/v1/audit/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
-                          "Cookie: tl_session=" + cookie + "\r\n\r\n";
+  const std::string req =
+      "GET /api/v1/audit/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+      "Cookie: tl_session=" +
+      cookie + "\r\n\r\n";
   ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
   std::string received;
   const auto deadline = std::chrono::steady_clock::now() + limit;
@@ -68,9 +70,11 @@ TEST_F(AuditViewTest, TheAuditHasNoCodeSecretsAndNamesEachEventsDescription) {
   EXPECT_EQ(res.body.find("code_sealed"), std::string::npos) << res.body;
   const Json events = res.json()["events"];
   using P = std::pair<std::string, std::string>;
-  EXPECT_EQ(types_and_descriptions(events),
-            (std::vector<P>{{"TokenCreated", "first"}, {"TokenRevealed", "first"}, {"TokenDescriptionChanged", "second"},
-                            {"TokenRevealed", "second"}, {"TokenDeleted", "second"}}));
+  EXPECT_EQ(types_and_descriptions(events), (std::vector<P>{{"TokenCreated", "first"},
+                                                            {"TokenRevealed", "first"},
+                                                            {"TokenDescriptionChanged", "second"},
+                                                            {"TokenRevealed", "second"},
+                                                            {"TokenDeleted", "second"}}));
   EXPECT_EQ(events[0]["data"]["description"].str(), "first");
   EXPECT_EQ(events[0]["data"]["timeout"]["value"].integer(), 15);
   // A filter that leaves out the rename still names the description each event saw.

@@ -21,8 +21,8 @@ namespace e2e {
 namespace {
 
 enum Role { kAnon, kPlain, kMember, kOther, kAuditor, kAdmin, kBearer, kBossBearer, kRoles };
-constexpr std::array<const char*, kRoles> kRoleNames = {"anonymous",        "plain user", "api-tokens member",
-                                                        "other member",     "auditor",    "admin",
+constexpr std::array<const char*, kRoles> kRoleNames = {"anonymous",        "plain user",       "api-tokens member",
+                                                        "other member",     "auditor",          "admin",
                                                         "api-token bearer", "all-groups bearer"};
 // Expected 403 with code insufficient_scope and a Bearer challenge naming that error.
 constexpr int kScope = 4030;
@@ -147,8 +147,8 @@ TEST_F(AuthzMatrixE2E, EveryRouteAndCallerGetsExactlyItsAnswer) {
       {"DELETE", "/api/v1/session",               "", {401, 204, 204, 204, 204, 204, kScope, kScope}},
   };
   // clang-format on
-  const std::map<Role, std::string> users = {{kPlain, "bob"},    {kMember, "carol"}, {kOther, "dave"},
-                                             {kAuditor, "aud"},  {kAdmin, "admin"},  {kBearer, "carol"},
+  const std::map<Role, std::string> users = {{kPlain, "bob"},      {kMember, "carol"}, {kOther, "dave"},
+                                             {kAuditor, "aud"},    {kAdmin, "admin"},  {kBearer, "carol"},
                                              {kBossBearer, "boss"}};
   std::set<std::pair<std::string, std::string>> covered;
   int checked = 0;
@@ -161,7 +161,8 @@ TEST_F(AuthzMatrixE2E, EveryRouteAndCallerGetsExactlyItsAnswer) {
       if (auto at = path.find("{T*}"); at != std::string::npos) path.replace(at, 4, fresh_token());
       if (auto at = path.find("{U*}"); at != std::string::npos) path.replace(at, 4, fresh_user());
       std::string body = cell.body;
-      if (body == "{new}") body = R"({"username":"made)" + std::to_string(r) + R"(","password":"a long password","groups":[]})";
+      if (body == "{new}")
+        body = R"({"username":"made)" + std::to_string(r) + R"(","password":"a long password","groups":[]})";
       if (body == "{pw}") {
         const std::string who = users.contains(role) ? users.at(role) : "nobody";
         body = R"({"password":)" + json_str(who == "admin" ? kAdminPassword : password_of(who)) + "}";
@@ -177,7 +178,8 @@ TEST_F(AuthzMatrixE2E, EveryRouteAndCallerGetsExactlyItsAnswer) {
       } else {
         Headers headers;
         if (!authorization(role).empty()) headers.emplace_back("Authorization", authorization(role));
-        if (cell.path == "/api/v1/introspect") headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+        if (cell.path == "/api/v1/introspect")
+          headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
         // Signing in would change who the role's client is: sign in on a copy of it.
         const bool login_row = cell.method == "POST" && cell.path == "/api/v1/session";
         HttpClient copy = server.client();
@@ -187,8 +189,8 @@ TEST_F(AuthzMatrixE2E, EveryRouteAndCallerGetsExactlyItsAnswer) {
         const Response res = (login_row ? copy : clients.at(role)).request(cell.method, path, body, headers);
         status = res.status;
         if (cell.expected[r] == kScope) {
-          EXPECT_EQ(res.error_code(), "insufficient_scope") << cell.method << " " << cell.path << " as "
-                                                             << kRoleNames[r] << ": " << describe(res);
+          EXPECT_EQ(res.error_code(), "insufficient_scope")
+              << cell.method << " " << cell.path << " as " << kRoleNames[r] << ": " << describe(res);
           // RFC 6750 §3: the challenge names the error, and the scope only where it would help.
           const std::string challenge = res.header("www-authenticate");
           EXPECT_NE(challenge.find(R"(error="insufficient_scope")"), std::string::npos) << cell.path;
@@ -197,8 +199,8 @@ TEST_F(AuthzMatrixE2E, EveryRouteAndCallerGetsExactlyItsAnswer) {
               << cell.method << " " << cell.path << ": " << challenge;
           status = status == 403 ? kScope : status;
         }
-        EXPECT_EQ(status, cell.expected[r]) << cell.method << " " << cell.path << " as " << kRoleNames[r] << ": "
-                                            << describe(res);
+        EXPECT_EQ(status, cell.expected[r])
+            << cell.method << " " << cell.path << " as " << kRoleNames[r] << ": " << describe(res);
         ++checked;
         continue;
       }

@@ -64,7 +64,8 @@ TEST(EdgeE2E, AmbiguousFramingIsRefusedAndTheSmuggledRequestNeverAnswered) {
   const std::vector<FramingCase> cases = {
       {"gzip with a length", post + "Transfer-Encoding: gzip\r\nContent-Length: 0\r\n\r\n", 400},
       {"xchunked with a length", post + "Transfer-Encoding: xchunked\r\nContent-Length: 0\r\n\r\n", 400},
-      {"chunked, identity with a length", post + "Transfer-Encoding: chunked, identity\r\nContent-Length: 0\r\n\r\n", 400},
+      {"chunked, identity with a length", post + "Transfer-Encoding: chunked, identity\r\nContent-Length: 0\r\n\r\n",
+       400},
       {"gzip without a length", post + "Transfer-Encoding: gzip\r\n\r\n", 501},
       {"identity", post + "Transfer-Encoding: identity\r\n\r\n", 501},
       {"chunked, identity", post + "Transfer-Encoding: chunked, identity\r\n\r\n", 501},
@@ -84,7 +85,8 @@ TEST(EdgeE2E, AmbiguousFramingIsRefusedAndTheSmuggledRequestNeverAnswered) {
     EXPECT_EQ(header_of(got, "connection"), "close") << c.name << " => " << got;
     EXPECT_TRUE(closed) << c.name << ": the connection stayed open";
     // Every response names the server; a second one would be the smuggled request's.
-    EXPECT_EQ(count_of(got, "\r\nServer: tokenledger\r\n"), 1u) << c.name << ": the smuggled request was answered => " << got;
+    EXPECT_EQ(count_of(got, "\r\nServer: tokenledger\r\n"), 1u)
+        << c.name << ": the smuggled request was answered => " << got;
   }
   // A framing error is answered before the Host check: a bad Host does not change it.
   Raw conn(server.port());
@@ -92,11 +94,11 @@ TEST(EdgeE2E, AmbiguousFramingIsRefusedAndTheSmuggledRequestNeverAnswered) {
   bool closed = false;
   EXPECT_EQ(status_of(conn.read_until_closed(5000ms, closed)), 501);
   // Plain chunked still works.
-  const std::string ok = exchange(server.port(),
-                                  "POST /api/v1/introspect HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
-                                      std::string(kIntrospectionSecret) +
-                                      "\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                                      "Transfer-Encoding: chunked\r\n\r\n7\r\ntoken=x\r\n0\r\n\r\n");
+  const std::string ok =
+      exchange(server.port(), "POST /api/v1/introspect HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                                  std::string(kIntrospectionSecret) +
+                                  "\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                                  "Transfer-Encoding: chunked\r\n\r\n7\r\ntoken=x\r\n0\r\n\r\n");
   EXPECT_EQ(status_of(ok), 200) << ok;
   EXPECT_NE(ok.find(R"({"active":false})"), std::string::npos) << ok;
 }
@@ -120,8 +122,8 @@ TEST(EdgeE2E, HostMustNameThisServer) {
   EXPECT_EQ(client.get("/no-such-page", {{"Host", "evil.example"}}).status, 421) << "not even a 404";
 
   // IP literals and localhost pass, with or without a port.
-  for (const std::string& host : std::vector<std::string>{"127.0.0.1", "127.0.0.1:" + port, "[::1]:" + port, "localhost",
-                                                          "LOCALHOST:" + port, "192.0.2.1"}) {
+  for (const std::string& host : std::vector<std::string>{"127.0.0.1", "127.0.0.1:" + port, "[::1]:" + port,
+                                                          "localhost", "LOCALHOST:" + port, "192.0.2.1"}) {
     EXPECT_EQ(client.get("/healthz", {{"Host", host}}).status, 200) << host;
   }
   const Response local = client.post("/api/v1/session", login_body("admin", kAdminPassword),
@@ -129,9 +131,10 @@ TEST(EdgeE2E, HostMustNameThisServer) {
   EXPECT_EQ(local.status, 200) << describe(local);
 
   // Missing, repeated or malformed: 400.
-  for (const char* raw : {"GET /healthz HTTP/1.1\r\n\r\n", "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: 127.0.0.1\r\n\r\n",
-                                "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n\r\n",
-                                "GET /healthz HTTP/1.1\r\nHost:\r\n\r\n", "GET /healthz HTTP/1.1\r\nHost: a@127.0.0.1\r\n\r\n"}) {
+  for (const char* raw :
+       {"GET /healthz HTTP/1.1\r\n\r\n", "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: 127.0.0.1\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost:\r\n\r\n", "GET /healthz HTTP/1.1\r\nHost: a@127.0.0.1\r\n\r\n"}) {
     const std::string got = exchange(server.port(), raw);
     EXPECT_EQ(status_of(got), 400) << raw << " => " << got;
     EXPECT_NE(got.find("\"invalid_field\""), std::string::npos) << got;
@@ -140,7 +143,8 @@ TEST(EdgeE2E, HostMustNameThisServer) {
 
 TEST(EdgeE2E, PublicUrlSetsTheOriginAndAHostPrefixedSecureCookie) {
   TestServer server;
-  server.start({.extra_args = {"--public-url", "https://Tokens.Example.com", "--public-url", "http://tl.internal:8080"}});
+  server.start(
+      {.extra_args = {"--public-url", "https://Tokens.Example.com", "--public-url", "http://tl.internal:8080"}});
   const std::string port = std::to_string(server.port());
   HttpClient browser = server.client();
   const Headers page = {{"Host", "tokens.example.com"}, {"Origin", "https://tokens.example.com"}};
@@ -160,15 +164,21 @@ TEST(EdgeE2E, PublicUrlSetsTheOriginAndAHostPrefixedSecureCookie) {
 
   // A page of the public origin may write; of another, not; the IP origin still may.
   EXPECT_EQ(browser.post("/api/v1/users", R"({"username":"x"})", page).status, 400) << "past the CSRF check";
-  EXPECT_EQ(browser.post("/api/v1/users", R"({"username":"x"})", {{"Host", "tokens.example.com"}, {"Origin", "https://evil.example"}})
+  EXPECT_EQ(browser
+                .post("/api/v1/users", R"({"username":"x"})",
+                      {{"Host", "tokens.example.com"}, {"Origin", "https://evil.example"}})
                 .error_code(),
             "csrf");
   // Host names a public host, but its own http:// origin is not the page's (https://).
-  EXPECT_EQ(browser.post("/api/v1/users", R"({"username":"x"})", {{"Host", "tokens.example.com"}, {"Origin", "http://tokens.example.com"}})
+  EXPECT_EQ(browser
+                .post("/api/v1/users", R"({"username":"x"})",
+                      {{"Host", "tokens.example.com"}, {"Origin", "http://tokens.example.com"}})
                 .error_code(),
             "csrf");
   EXPECT_EQ(browser.post("/api/v1/users", R"({"username":"x"})", {{"Origin", "http://127.0.0.1:" + port}}).status, 400);
-  EXPECT_EQ(browser.post("/api/v1/users", R"({"username":"x"})", {{"Host", "tl.internal:8080"}, {"Origin", "http://tl.internal:8080"}})
+  EXPECT_EQ(browser
+                .post("/api/v1/users", R"({"username":"x"})",
+                      {{"Host", "tl.internal:8080"}, {"Origin", "http://tl.internal:8080"}})
                 .status,
             400);
   // Public hosts with their port or none; another port or name is misdirected.
@@ -217,9 +227,8 @@ TEST_F(EdgeServerE2E, TheServerAlwaysMakesTheRequestIdAndKeepsTheClientsApart) {
   EXPECT_FALSE(event["source"].has("peer")) << "no proxy: the peer is the ip";
 
   // Unusable ids are dropped: too long, a tab (a control character), a non-ASCII byte, given twice.
-  const std::vector<Headers> dropped = {{{"X-Request-Id", std::string(129, 'a')}},
-                                        {{"X-Request-Id", "two\twords"}},
-                                        {{"X-Request-Id", "caf\xc3\xa9"}}};
+  const std::vector<Headers> dropped = {
+      {{"X-Request-Id", std::string(129, 'a')}}, {{"X-Request-Id", "two\twords"}}, {{"X-Request-Id", "caf\xc3\xa9"}}};
   for (const Headers& headers : dropped) {
     // A new description each time, so that each PATCH records an event.
     const std::string description = "renamed " + std::to_string(&headers - dropped.data());
@@ -232,14 +241,16 @@ TEST_F(EdgeServerE2E, TheServerAlwaysMakesTheRequestIdAndKeepsTheClientsApart) {
     EXPECT_EQ(changed["source"]["request_id"].str(), server_id);
     EXPECT_FALSE(changed["source"].has("client_request_id")) << headers[0].second;
   }
-  const std::string twice = exchange(server.port(), "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: a\r\nX-Request-Id: b\r\n\r\n");
+  const std::string twice =
+      exchange(server.port(), "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: a\r\nX-Request-Id: b\r\n\r\n");
   EXPECT_TRUE(is_server_id(header_of(twice, "x-request-id"))) << twice;
 
   // The CSV export has the column, after the existing ones.
   const Response csv = alice.get("/api/v1/audit/export?format=csv&type=TokenRevealed");
   ASSERT_EQ(csv.status, 200) << describe(csv);
-  EXPECT_TRUE(csv.body.starts_with("seq,at,type,stream,version,actor,via,ip,user_agent,request_id,token_id,owner,hash,"
-                                   "client_request_id,peer\r\n"))
+  EXPECT_TRUE(
+      csv.body.starts_with("seq,at,type,stream,version,actor,via,ip,user_agent,request_id,token_id,owner,hash,"
+                           "client_request_id,peer\r\n"))
       << csv.body;
   EXPECT_NE(csv.body.find("," + own + ","), std::string::npos) << csv.body;
   EXPECT_NE(csv.body.find(",\"client/42: \"\"x\"\"~\","), std::string::npos) << csv.body;
@@ -250,11 +261,12 @@ TEST_F(EdgeServerE2E, TheServerAlwaysMakesTheRequestIdAndKeepsTheClientsApart) {
 std::string create_from(const TestServer& server, const std::string& session, const char* source,
                         const std::string& extra) {
   const std::string body = token_body("via proxy", 3);
-  const std::string got = exchange(server.port(),
-                                   "POST /api/v1/tokens HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: tl_session=" + session +
-                                       "\r\nContent-Type: application/json\r\nContent-Length: " +
-                                       std::to_string(body.size()) + "\r\n" + extra + "\r\n" + body,
-                                   source);
+  const std::string got =
+      exchange(server.port(),
+               "POST /api/v1/tokens HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: tl_session=" + session +
+                   "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" +
+                   extra + "\r\n" + body,
+               source);
   if (status_of(got) != 201) throw std::runtime_error("create from " + std::string(source) + ": " + got);
   return Json::parse(got.substr(got.find("\r\n\r\n") + 4))["id"].str();
 }

@@ -28,8 +28,8 @@ std::string well_formed_unknown_code() {
 
 TEST_F(IdentityE2E, SignInAndMe) {
   HttpClient client = server.client();
-  const Response res = client.post("/api/v1/session", R"({"username":"alice","password":)" +
-                                                          json_str(password_of("alice")) + "}");
+  const Response res =
+      client.post("/api/v1/session", R"({"username":"alice","password":)" + json_str(password_of("alice")) + "}");
   ASSERT_EQ(res.status, 200) << describe(res);
   EXPECT_EQ(res.json()["user"].str(), "alice");
   EXPECT_EQ(res.json()["groups"].size(), 2u);
@@ -192,8 +192,7 @@ TEST_F(IdentityE2E, CrossSiteRequestsAreRefused) {
         alice.del(path, evil), alice.post(path + "/reveal", {}, evil),
         alice.post("/api/v1/tokens", token_body("csrf", 15), {{"Sec-Fetch-Site", "cross-site"}}),
         alice.post("/api/v1/tokens", token_body("csrf", 15), {{"Origin", "http://127.0.0.1:1"}}),
-        alice.post("/api/v1/tokens", token_body("csrf", 15), {{"Origin", "null"}}),
-        alice.del("/api/v1/session", evil),
+        alice.post("/api/v1/tokens", token_body("csrf", 15), {{"Origin", "null"}}), alice.del("/api/v1/session", evil),
         server.client().post("/api/v1/session",
                              R"({"username":"alice","password":)" + json_str(password_of("alice")) + "}", evil)}) {
     EXPECT_EQ(res.status, 403) << describe(res);
@@ -206,7 +205,8 @@ TEST_F(IdentityE2E, CrossSiteRequestsAreRefused) {
   ASSERT_EQ(tokens.size(), 1u);
   EXPECT_EQ(tokens[0]["version"].integer(), 1);
 
-  const Response same_origin = alice.post("/api/v1/tokens", token_body("same origin", 15), {{"Origin", server.origin()}});
+  const Response same_origin =
+      alice.post("/api/v1/tokens", token_body("same origin", 15), {{"Origin", server.origin()}});
   EXPECT_EQ(same_origin.status, 201) << describe(same_origin);
   const Response no_origin = alice.post("/api/v1/tokens", token_body("script", 15));
   EXPECT_EQ(no_origin.status, 201) << describe(no_origin);
@@ -271,8 +271,8 @@ TEST_F(IdentityE2E, IntrospectionForGateways) {
 
   std::string flipped = code;
   flipped.back() = flipped.back() == 'A' ? 'B' : 'A';
-  const std::string inactive[] = {flipped, well_formed_unknown_code(), "garbage", "", code + "x", "tlk_",
-                                  code.substr(0, code.size() - 1)};
+  const std::string inactive[] = {flipped, well_formed_unknown_code(),     "garbage", "", code + "x",
+                                  "tlk_",  code.substr(0, code.size() - 1)};
   for (const std::string& candidate : inactive) {
     for (bool form : {true, false}) {
       const Response res = introspect(server, candidate, form);
@@ -290,7 +290,8 @@ TEST_F(IdentityE2E, IntrospectionForGateways) {
   }
   HttpClient gateway = server.client();
   const std::string auth = std::string("Bearer ") + kIntrospectionSecret;
-  const Response plain = gateway.post("/api/v1/introspect", code, {{"Authorization", auth}, {"Content-Type", "text/plain"}});
+  const Response plain =
+      gateway.post("/api/v1/introspect", code, {{"Authorization", auth}, {"Content-Type", "text/plain"}});
   EXPECT_EQ(plain.status, 415) << describe(plain);
   const Response missing = gateway.post("/api/v1/introspect", R"({"hint":"x"})", {{"Authorization", auth}});
   EXPECT_EQ(missing.status, 400) << describe(missing);
@@ -314,18 +315,19 @@ TEST_F(IdentityE2E, RevokeReasonFollowsTheTextRules) {
   create_token(alice, "to revoke");
   const std::int64_t before = audit_event_count(alice);
   const std::string too_long(501, 'r');
-  for (const std::string& reason : {std::string(R"(left\u0000)"), std::string(R"(ding\u0007)"),
-                                    std::string(R"(\u202eevil)"), std::string(700, 'x'), too_long,
-                                    std::string("   ")}) {
+  for (const std::string& reason :
+       {std::string(R"(left\u0000)"), std::string(R"(ding\u0007)"), std::string(R"(\u202eevil)"), std::string(700, 'x'),
+        too_long, std::string("   ")}) {
     for (const char* user : {"alice", "bob"}) {  // bob holds no token: the same answer
-      const Response res = admin->post(std::string("/api/v1/users/") + user + "/revoke-tokens",
-                                       R"({"reason":")" + reason + R"("})");
+      const Response res =
+          admin->post(std::string("/api/v1/users/") + user + "/revoke-tokens", R"({"reason":")" + reason + R"("})");
       ASSERT_EQ(res.status, 400) << reason.substr(0, 20) << ": " << describe(res);
       EXPECT_TRUE(res.json()["error"]["message"].str().starts_with("reason:")) << res.body;
     }
   }
   EXPECT_EQ(audit_event_count(alice), before);
-  const Response ok = admin->post("/api/v1/users/alice/revoke-tokens", R"({"reason":")" + std::string(200, 'r') + R"("})");
+  const Response ok =
+      admin->post("/api/v1/users/alice/revoke-tokens", R"({"reason":")" + std::string(200, 'r') + R"("})");
   ASSERT_EQ(ok.status, 200) << describe(ok);
   EXPECT_EQ(ok.json()["revoked"].integer(), 1);
 }

@@ -43,8 +43,8 @@ TEST_F(InputRulesTest, ALongReasonWithControlCharactersIsRefused) {
 }
 
 TEST_F(InputRulesTest, UserNamesAreComparedCaseFolded) {
-  Response again = admin->post("/api/v1/users", R"({"username":"Alice","password":)" +
-                                                    json_str(password_of("alice2")) + R"(,"groups":[]})");
+  Response again = admin->post(
+      "/api/v1/users", R"({"username":"Alice","password":)" + json_str(password_of("alice2")) + R"(,"groups":[]})");
   EXPECT_EQ(again.status, 409) << describe(again);
   EXPECT_EQ(again.error_code(), "conflict");
   // Sign-in and the admin's routes find the stored (folded) name.
@@ -54,12 +54,12 @@ TEST_F(InputRulesTest, UserNamesAreComparedCaseFolded) {
   EXPECT_EQ(patched.status, 200) << describe(patched);
   EXPECT_EQ(patched.json()["username"].str(), "carol");
   // A new name is stored folded.
-  Response created = admin->post("/api/v1/users", R"({"username":"Dave","password":)" +
-                                                      json_str(password_of("dave")) + R"(,"groups":[]})");
+  Response created = admin->post(
+      "/api/v1/users", R"({"username":"Dave","password":)" + json_str(password_of("dave")) + R"(,"groups":[]})");
   EXPECT_EQ(created.status, 201) << describe(created);
   EXPECT_EQ(created.json()["username"].str(), "dave");
-  Response invisible = admin->post("/api/v1/users", R"({"username":"er\u200bin","password":)" +
-                                                        json_str(password_of("erin")) + R"(,"groups":[]})");
+  Response invisible = admin->post(
+      "/api/v1/users", R"({"username":"er\u200bin","password":)" + json_str(password_of("erin")) + R"(,"groups":[]})");
   EXPECT_EQ(invisible.status, 400) << describe(invisible);
   EXPECT_EQ(error_message(invisible), "username: holds U+200B ZERO WIDTH SPACE (an invisible character).");
 }

@@ -88,7 +88,8 @@ TEST_F(MembershipE2E, ADisabledAccountCannotSignInHasNoSessionAndNoActiveToken) 
   EXPECT_EQ(right.status, 403) << describe(right);
   EXPECT_EQ(right.error_code(), "forbidden");
   EXPECT_TRUE(right.header("Set-Cookie").empty());
-  const Response wrong = server.client().post("/api/v1/session", R"({"username":"carol","password":"wrong-password-1"})");
+  const Response wrong =
+      server.client().post("/api/v1/session", R"({"username":"carol","password":"wrong-password-1"})");
   EXPECT_EQ(wrong.status, 401) << "a wrong password must not learn that the account is disabled";
 
   ASSERT_EQ(admin->patch("/api/v1/users/carol", R"({"disabled":false})").status, 200);
@@ -161,8 +162,8 @@ TEST_F(MembershipE2E, TokensCreatedWhileTheOwnerIsDeletedDoNotSurvive) {
     create_user(*admin, name, {"api-tokens"});  // a new person who got the same name
     HttpClient successor = login(server, name);
     const Json listed = successor.get("/api/v1/tokens").json()["tokens"];
-    EXPECT_EQ(listed.size(), 0u) << "round " << round << ": the new " << name << " owns old tokens, of "
-                                 << ids.size() << " created";
+    EXPECT_EQ(listed.size(), 0u) << "round " << round << ": the new " << name << " owns old tokens, of " << ids.size()
+                                 << " created";
     EXPECT_EQ(listed_user(name)["live_tokens"].integer(), 0);
     auto types = event_types_by_stream();
     for (const std::string& id : ids) {

@@ -74,8 +74,9 @@ TEST_F(PasswordsE2E, AnApiTokenCannotChangeThePassword) {
 }
 
 TEST_F(PasswordsE2E, MustChangeAllowsOnlyThePasswordChangeUntilDone) {
-  const Response created = admin->post(
-      "/api/v1/users", R"({"username":"dora","password":"temporary-pass-42","groups":["api-tokens"],"must_change":true})");
+  const Response created =
+      admin->post("/api/v1/users",
+                  R"({"username":"dora","password":"temporary-pass-42","groups":["api-tokens"],"must_change":true})");
   ASSERT_EQ(created.status, 201) << describe(created);
   HttpClient dora = login(server, "dora", "temporary-pass-42");
   const Response me = dora.get("/api/v1/me");

@@ -47,8 +47,8 @@ TEST(ReauthE2E, RevealAfterTheWindowNeedsThePasswordAgain) {
   // An API token is not a session: it cannot reveal at all without the scope tokenledger:manage
   // (no token has it yet), so a leaked code does not skip the password step.
   HttpClient bearer(server.port());
-  const Response by_token = bearer.post("/api/v1/tokens/" + id + "/reveal", {},
-                                         {{"Authorization", "Bearer " + shown.json()["token"].str()}});
+  const Response by_token =
+      bearer.post("/api/v1/tokens/" + id + "/reveal", {}, {{"Authorization", "Bearer " + shown.json()["token"].str()}});
   EXPECT_EQ(by_token.status, 403) << describe(by_token);
   EXPECT_EQ(by_token.error_code(), "insufficient_scope");
 }

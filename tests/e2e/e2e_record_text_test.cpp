@@ -39,7 +39,7 @@ TEST(RecordTextE2E, UserAgentsEnterTheRecordAsValidUtf8CutOnCharacters) {
   const std::string id = create_token(alice, "agents", 30)["id"].str();
 
   const std::vector<Agent> agents = {
-      {"caf\xE9", "caf" + kReplacement},                       // Latin-1, not UTF-8
+      {"caf\xE9", "caf" + kReplacement},                        // Latin-1, not UTF-8
       {"a\xC0\xAFz", "a" + kReplacement + kReplacement + "z"},  // an overlong "/": one U+FFFD per byte
       {"\xED\xA0\x80", repeat(kReplacement, 3)},                // a UTF-16 surrogate
       // 600 bytes of 3-byte characters: 512 would cut the 171st in two; 510 is the last boundary.

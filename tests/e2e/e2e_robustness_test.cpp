@@ -38,9 +38,13 @@ TEST_F(RobustnessE2E, UnknownRoutesAndWrongMethods) {
     EXPECT_EQ(res.error_code(), "not_found") << path;
     EXPECT_TRUE(res.header("Content-Type").starts_with("application/json")) << path;
   }
-  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
-           {"PUT", "/api/v1/tokens"}, {"DELETE", "/healthz"}, {"POST", "/api/v1/me"}, {"GET", "/api/v1/introspect"},
-           {"PUT", "/api/v1/tokens/tok_x"}, {"GET", "/api/v1/tokens/tok_x/reveal"}}) {
+  for (const auto& [method, path] :
+       std::vector<std::pair<std::string, std::string>>{{"PUT", "/api/v1/tokens"},
+                                                        {"DELETE", "/healthz"},
+                                                        {"POST", "/api/v1/me"},
+                                                        {"GET", "/api/v1/introspect"},
+                                                        {"PUT", "/api/v1/tokens/tok_x"},
+                                                        {"GET", "/api/v1/tokens/tok_x/reveal"}}) {
     const Response res = client.request(method, path);
     EXPECT_EQ(res.status, 405) << method << " " << path << ": " << describe(res);
     EXPECT_EQ(res.error_code(), "method_not_allowed");
@@ -66,17 +70,16 @@ TEST_F(RobustnessE2E, PipelinedRequestsAreAnsweredInOrder) {
   const std::string host = "Host: 127.0.0.1:" + std::to_string(server.port()) + "\r\n";
   const std::string login = R"({"username":"alice","password":"wrong-pw"})";  // answered by a worker thread
   const std::string raw =
-      "GET /healthz HTTP/1.1\r\n" + host + "X-Request-Id: one\r\n\r\n" +
-      "POST /api/v1/session HTTP/1.1\r\n" + host +
+      "GET /healthz HTTP/1.1\r\n" + host + "X-Request-Id: one\r\n\r\n" + "POST /api/v1/session HTTP/1.1\r\n" + host +
       "X-Request-Id: two\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(login.size()) +
-      "\r\n\r\n" + login +
-      "GET /nope HTTP/1.1\r\n" + host + "X-Request-Id: three\r\n\r\n" +
+      "\r\n\r\n" + login + "GET /nope HTTP/1.1\r\n" + host + "X-Request-Id: three\r\n\r\n" +
       "POST /api/v1/introspect HTTP/1.1\r\n" + host + "X-Request-Id: four\r\nAuthorization: Bearer " +
       kIntrospectionSecret + "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 13\r\n\r\n" +
       "token=garbage" + "GET /readyz HTTP/1.1\r\n" + host + "X-Request-Id: five\r\nConnection: close\r\n\r\n";
   const std::vector<Response> responses = server.client().raw_exchange(raw, 5);
   ASSERT_EQ(responses.size(), 5u);
-  const std::pair<int, const char*> expected[] = {{200, "one"}, {401, "two"}, {404, "three"}, {200, "four"}, {200, "five"}};
+  const std::pair<int, const char*> expected[] = {
+      {200, "one"}, {401, "two"}, {404, "three"}, {200, "four"}, {200, "five"}};
   for (std::size_t i = 0; i < 5; ++i) {
     EXPECT_EQ(responses[i].status, expected[i].first) << i << ": " << describe(responses[i]);
     EXPECT_EQ(responses[i].header("X-Request-Id"), expected[i].second) << "response " << i << " out of order";
@@ -88,8 +91,8 @@ TEST_F(RobustnessE2E, PipelinedRequestsAreAnsweredInOrder) {
 TEST_F(RobustnessE2E, MalformedRequestsGetAnAnswerAndTheServerCarriesOn) {
   const Response garbage = server.client().raw_exchange("THIS IS NOT HTTP\r\n\r\n", 1).at(0);
   EXPECT_EQ(garbage.status, 400) << describe(garbage);
-  const std::string big_header = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: " + std::string(20000, 'f') +
-                                 "\r\n\r\n";
+  const std::string big_header =
+      "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: " + std::string(20000, 'f') + "\r\n\r\n";
   const Response too_big = server.client().raw_exchange(big_header, 1).at(0);
   EXPECT_TRUE(too_big.status == 400 || too_big.status == 431) << describe(too_big);
   HttpClient alice = login(server, "alice");
@@ -129,7 +132,8 @@ TEST_F(RobustnessE2E, SigtermWithRequestsInFlightLosesNothingAcknowledged) {
       for (int i = 0; i < 20; ++i) {  // 80 at most: under the 100 live tokens a user may hold
         try {
           ++attempts;
-          const Response res = c.post("/api/v1/tokens", token_body("load " + std::to_string(t) + "-" + std::to_string(i), 7));
+          const Response res =
+              c.post("/api/v1/tokens", token_body("load " + std::to_string(t) + "-" + std::to_string(i), 7));
           std::lock_guard lock(mutex);
           if (res.status == 201) {
             acknowledged.push_back(res.json()["id"].str());

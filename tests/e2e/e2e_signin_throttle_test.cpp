@@ -1,16 +1,15 @@
 // The sign-in throttle and the bound on concurrent password hashes, against the real binary:
 // parallel guesses cannot outrun the count, memory stays bounded, an attacker's guesses from
 // elsewhere do not lock the user out, and Retry-After tells the truth.
-#include <unistd.h>
-
 #include <dirent.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <fstream>
-#include <mutex>
-#include <sstream>
 #include <functional>
 #include <map>
+#include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "raw_client.hpp"
@@ -54,9 +53,10 @@ std::string login_body(const std::string& user, const std::string& password) {
 // another client); returns the status line's code and the Retry-After value.
 std::pair<int, std::string> sign_in_from(const TestServer& server, const std::string& from, const std::string& body) {
   RawClient conn(server.port(), from.c_str());
-  const std::string request = "POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(server.port()) +
-                              "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
-                              std::to_string(body.size()) + "\r\n\r\n" + body;
+  const std::string request =
+      "POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(server.port()) +
+      "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n\r\n" + body;
   (void)conn.send(request);
   bool closed = false;
   const std::string answer = conn.read_until_closed(std::chrono::seconds(60), closed);
@@ -99,7 +99,8 @@ class SignInThrottleE2E : public ServerTest {};
 
 TEST_F(SignInThrottleE2E, ParallelWrongPasswordsForOneUserCheckOnlyTheLimit) {
   Tally tally;
-  sign_in_in_parallel(server, 64, [](int) { return login_body("alice", "wrong-guess-123456"); }, tally);
+  sign_in_in_parallel(
+      server, 64, [](int) { return login_body("alice", "wrong-guess-123456"); }, tally);
   // Exactly the limit's 5 guesses get a check (401, or 503 when no hash slot came free in time);
   // the other 59 are refused before any hash.
   EXPECT_EQ(tally.by_status[429], 59);
@@ -120,8 +121,8 @@ TEST_F(SignInThrottleE2E, ParallelSignInsKeepMemoryBounded) {
   ASSERT_GT(pid, 0);
   Tally tally;
   // Unknown users also cost a full hash (so that timing does not tell who exists).
-  sign_in_in_parallel(server, 64, [](int i) { return login_body("nobody" + std::to_string(i), "wrong-guess-123456"); },
-                      tally);
+  sign_in_in_parallel(
+      server, 64, [](int i) { return login_body("nobody" + std::to_string(i), "wrong-guess-123456"); }, tally);
   EXPECT_EQ(tally.by_status[429], 44) << "the address's budget is 20";
   EXPECT_EQ(tally.by_status[401] + tally.by_status[503], 20);
   const long peak = peak_rss_mib(pid);

@@ -77,8 +77,8 @@ class OpenStream {
   std::string head_;
 };
 
-constexpr milliseconds kEnds{2000};    // the server re-checks at least every 250 ms
-constexpr milliseconds kStays{1000};   // a stream whose access stands stays open meanwhile
+constexpr milliseconds kEnds{2000};   // the server re-checks at least every 250 ms
+constexpr milliseconds kStays{1000};  // a stream whose access stands stays open meanwhile
 
 std::string cookie_of(const HttpClient& client) { return "Cookie: tl_session=" + client.cookie("tl_session"); }
 

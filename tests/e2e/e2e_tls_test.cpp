@@ -24,9 +24,11 @@ CertFiles make_cert(const std::string& dir, const std::string& name) {
   const CertFiles files{dir + "/" + name + ".crt", dir + "/" + name + ".key"};
   const std::string command =
       "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1"
-      " -addext subjectAltName=IP:127.0.0.1 -keyout '" + files.key + "' -out '" + files.cert + "' >/dev/null 2>&1";
+      " -addext subjectAltName=IP:127.0.0.1 -keyout '" +
+      files.key + "' -out '" + files.cert + "' >/dev/null 2>&1";
   if (std::system(command.c_str()) != 0) {
-    throw std::runtime_error("`" + command + "` failed; is the openssl command installed (scripts/install-deps.sh --test)?");
+    throw std::runtime_error("`" + command +
+                             "` failed; is the openssl command installed (scripts/install-deps.sh --test)?");
   }
   fs::permissions(files.key, fs::perms::owner_read | fs::perms::owner_write);  // as the README says
   return files;
@@ -66,7 +68,8 @@ TEST(TlsTest, SignInOverHttpsSetsASecureCookieAndHsts) {
   HttpClient admin = server.client();
   // As a browser signs in: a POST carrying the page's https:// origin, which the CSRF check
   // must take as same-origin.
-  const Response res = admin.post("/api/v1/session", login_body("admin", kAdminPassword), {{"Origin", server.origin()}});
+  const Response res =
+      admin.post("/api/v1/session", login_body("admin", kAdminPassword), {{"Origin", server.origin()}});
   ASSERT_EQ(res.status, 200) << describe(res);
   const std::string cookie = res.header("set-cookie");
   // Over TLS the cookie carries the __Host- prefix: Secure, Path=/, no Domain (issue 12).
@@ -92,9 +95,11 @@ TEST(TlsTest, SignInOverHttpsSetsASecureCookieAndHsts) {
   EXPECT_NE(exported.body.find("\"TokenRevealed\""), npos) << exported.body;
   EXPECT_EQ(exported.header("strict-transport-security"), "max-age=31536000");
   // A page from the plain-http origin is another origin now.
-  EXPECT_EQ(alice.post("/api/v1/tokens", token_body("x", 1), {{"Origin", "http://127.0.0.1:" + std::to_string(server.port())}})
-                .error_code(),
-            "csrf");
+  EXPECT_EQ(
+      alice
+          .post("/api/v1/tokens", token_body("x", 1), {{"Origin", "http://127.0.0.1:" + std::to_string(server.port())}})
+          .error_code(),
+      "csrf");
   const Response page = alice.get("/");
   EXPECT_EQ(page.status, 200);
   EXPECT_EQ(page.header("strict-transport-security"), "max-age=31536000");
@@ -158,7 +163,8 @@ TEST(TlsTest, ABadCertificateOrKeyStopsTheStartWithAClearMessage) {
   std::string out = start_failure(server, {"--tls-cert", missing, "--tls-key", a.key});
   EXPECT_NE(out.find("cannot start: --tls-cert " + missing + ": No such file or directory"), npos) << out;
   out = start_failure(server, {"--tls-cert", a.cert, "--tls-key", b.key});
-  EXPECT_NE(out.find("--tls-key " + b.key + " does not belong to the certificate in --tls-cert " + a.cert), npos) << out;
+  EXPECT_NE(out.find("--tls-key " + b.key + " does not belong to the certificate in --tls-cert " + a.cert), npos)
+      << out;
   out = start_failure(server, {"--tls-cert", a.key, "--tls-key", a.key});
   EXPECT_NE(out.find("--tls-cert " + a.key + ": no PEM certificate in it"), npos) << out;
   out = start_failure(server, {"--tls-cert", a.cert, "--tls-key", a.cert});

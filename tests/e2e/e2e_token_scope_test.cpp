@@ -103,9 +103,9 @@ TEST_F(TokenScopeE2E, TheBearerSchemeIsMatchedCaseInsensitively) {
   // The introspection credential too.
   HttpClient gateway = server.client();
   for (const std::string scheme : {"bearer ", "BEARER "}) {
-    const Response res =
-        gateway.post("/api/v1/introspect", "token=" + code,
-                     {{"Authorization", scheme + kIntrospectionSecret}, {"Content-Type", "application/x-www-form-urlencoded"}});
+    const Response res = gateway.post(
+        "/api/v1/introspect", "token=" + code,
+        {{"Authorization", scheme + kIntrospectionSecret}, {"Content-Type", "application/x-www-form-urlencoded"}});
     ASSERT_EQ(res.status, 200) << "[" << scheme << "] " << describe(res);
     EXPECT_TRUE(res.json()["active"].boolean()) << res.body;
   }

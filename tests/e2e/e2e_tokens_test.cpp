@@ -24,8 +24,7 @@ void expect_masked_token(const Json& t) {
   EXPECT_FALSE(t.has("token"));
   EXPECT_FALSE(t.has("code"));
   EXPECT_EQ(t["timeout"]["unit"].str(), "days");
-  EXPECT_EQ(unix_ms(t["expires_at"].str()) - unix_ms(t["created_at"].str()),
-            t["timeout"]["value"].integer() * kDayMs);
+  EXPECT_EQ(unix_ms(t["expires_at"].str()) - unix_ms(t["created_at"].str()), t["timeout"]["value"].integer() * kDayMs);
 }
 
 TEST_F(TokensE2E, CreateListGetReveal) {
@@ -135,10 +134,14 @@ TEST_F(TokensE2E, InvalidFieldsAreRefusedAndAppendNothing) {
   std::string accented;
   for (int i = 0; i < 201; ++i) accented += "\xc3\xa9";  // 201 characters of é, 402 bytes
   // The description as JSON string content (escapes are JSON's), and the error code expected.
-  const std::pair<std::string, std::string> bad_descriptions[] = {
-      {"", "invalid_field"},           {"  \\t ", "invalid_field"},         {std::string(201, 'x'), "invalid_field"},
-      {accented, "invalid_field"},     {"tab\\there", "invalid_field"},     {"bell\\u0007", "invalid_field"},
-      {"\\u202Eevil", "invalid_field"}, {"\xff\xfe", "invalid_json"}};
+  const std::pair<std::string, std::string> bad_descriptions[] = {{"", "invalid_field"},
+                                                                  {"  \\t ", "invalid_field"},
+                                                                  {std::string(201, 'x'), "invalid_field"},
+                                                                  {accented, "invalid_field"},
+                                                                  {"tab\\there", "invalid_field"},
+                                                                  {"bell\\u0007", "invalid_field"},
+                                                                  {"\\u202Eevil", "invalid_field"},
+                                                                  {"\xff\xfe", "invalid_json"}};
   for (const auto& [d, code] : bad_descriptions) {
     const Response res =
         alice->post("/api/v1/tokens", R"({"description":")" + d + R"(","timeout":{"value":15,"unit":"days"}})");
@@ -148,19 +151,18 @@ TEST_F(TokensE2E, InvalidFieldsAreRefusedAndAppendNothing) {
     EXPECT_EQ(patched.status, 400) << "patch description [" << d << "]: " << describe(patched);
     EXPECT_EQ(patched.error_code(), code) << "patch description [" << d << "]: " << describe(patched);
   }
-  for (const std::string timeout : {R"({"value":0,"unit":"days"})", R"({"value":366,"unit":"days"})",
-                                    R"({"value":-1,"unit":"days"})", R"({"value":1.5,"unit":"days"})",
-                                    R"({"value":"15","unit":"days"})", R"({"value":15,"unit":"hours"})",
-                                    R"({"unit":"days"})", R"(15)", R"(null)"}) {
-    const Response res =
-        alice->post("/api/v1/tokens", R"({"description":"fine","timeout":)" + timeout + "}");
+  for (const std::string timeout :
+       {R"({"value":0,"unit":"days"})", R"({"value":366,"unit":"days"})", R"({"value":-1,"unit":"days"})",
+        R"({"value":1.5,"unit":"days"})", R"({"value":"15","unit":"days"})", R"({"value":15,"unit":"hours"})",
+        R"({"unit":"days"})", R"(15)", R"(null)"}) {
+    const Response res = alice->post("/api/v1/tokens", R"({"description":"fine","timeout":)" + timeout + "}");
     EXPECT_EQ(res.status, 400) << "timeout " << timeout << ": " << describe(res);
     EXPECT_EQ(res.error_code(), "invalid_field") << "timeout " << timeout << ": " << describe(res);
     const Response patched = alice->patch("/api/v1/tokens/" + id, R"({"timeout":)" + timeout + "}");
     EXPECT_EQ(patched.status, 400) << "patch timeout " << timeout << ": " << describe(patched);
   }
-  for (const std::string body : {R"({"token":"tlk_x"})", R"({"code":"tlk_x"})", R"({"id":"tok_x"})",
-                                 R"({"version":9})", R"({"description":"x","owner":"carol"})"}) {
+  for (const std::string body : {R"({"token":"tlk_x"})", R"({"code":"tlk_x"})", R"({"id":"tok_x"})", R"({"version":9})",
+                                 R"({"description":"x","owner":"carol"})"}) {
     const Response res = alice->patch("/api/v1/tokens/" + id, body);
     EXPECT_EQ(res.status, 400) << body << ": " << describe(res);
     EXPECT_EQ(res.error_code(), "unknown_field") << body;
@@ -177,8 +179,8 @@ TEST_F(TokensE2E, InvalidFieldsAreRefusedAndAppendNothing) {
 TEST_F(TokensE2E, BoundaryValuesAreAccepted) {
   std::string accented;
   for (int i = 0; i < 200; ++i) accented += "\xc3\xa9";  // 200 characters, 400 bytes
-  for (const auto& [description, days] : std::vector<std::pair<std::string, int>>{
-           {"a", 1}, {std::string(200, 'x'), 365}, {accented, 100}}) {
+  for (const auto& [description, days] :
+       std::vector<std::pair<std::string, int>>{{"a", 1}, {std::string(200, 'x'), 365}, {accented, 100}}) {
     const Response res = alice->post("/api/v1/tokens", token_body(description, days));
     ASSERT_EQ(res.status, 201) << describe(res);
     EXPECT_EQ(res.json()["description"].str(), description);
@@ -190,7 +192,8 @@ TEST_F(TokensE2E, LenientWhereJsonAllowsIt) {
   const Response spaced = alice->post("/api/v1/tokens", " \n" + token_body("spaced", 3) + "\r\n",
                                       {{"Content-Type", "Application/JSON; charset=UTF-8"}});
   EXPECT_EQ(spaced.status, 201) << "whitespace around the value is JSON: " << describe(spaced);
-  const Response escaped = alice->post("/api/v1/tokens", R"({"timeout":{"unit":"days","value":3},"description":"caf\u00e9"})");
+  const Response escaped =
+      alice->post("/api/v1/tokens", R"({"timeout":{"unit":"days","value":3},"description":"caf\u00e9"})");
   ASSERT_EQ(escaped.status, 201) << describe(escaped);
   EXPECT_EQ(escaped.json()["description"].str(), "caf\xc3\xa9");
 }
@@ -198,8 +201,8 @@ TEST_F(TokensE2E, LenientWhereJsonAllowsIt) {
 // The top-level object refuses repeated members; the nested timeout object must too, or a
 // proxy that reads the first "value" and the server that reads the last would disagree.
 TEST_F(TokensE2E, RepeatedMembersInTimeoutAreRefused) {
-  for (const std::string timeout : {R"({"value":400,"value":15,"unit":"days"})",
-                                    R"({"value":15,"unit":"hours","unit":"days"})"}) {
+  for (const std::string timeout :
+       {R"({"value":400,"value":15,"unit":"days"})", R"({"value":15,"unit":"hours","unit":"days"})"}) {
     const Response res = alice->post("/api/v1/tokens", R"({"description":"dup","timeout":)" + timeout + "}");
     EXPECT_EQ(res.status, 400) << timeout << ": " << describe(res);
   }
@@ -339,9 +342,9 @@ TEST_F(TokensE2E, UnknownQueryParametersAreRefusedOnEveryApiRoute) {
     EXPECT_NE(message.find(query.find("ownr") != std::string::npos ? "'ownr'" : "'foo'"), std::string::npos) << message;
     EXPECT_NE(message.find("owner, as_of, expiring_within"), std::string::npos) << message;
   }
-  for (const std::string& target : std::vector<std::string>{"/api/v1/tokens/" + id + "?x=1", "/api/v1/tokens/" + id + "/history?x=1",
-                                                            "/api/v1/me?x=1", "/api/v1/audit/verify?x=1",
-                                                            "/api/v1/audit/checkpoints?x=1"}) {
+  for (const std::string& target :
+       std::vector<std::string>{"/api/v1/tokens/" + id + "?x=1", "/api/v1/tokens/" + id + "/history?x=1",
+                                "/api/v1/me?x=1", "/api/v1/audit/verify?x=1", "/api/v1/audit/checkpoints?x=1"}) {
     const Response res = alice->get(target);
     ASSERT_EQ(res.status, 400) << target << ": " << describe(res);
     EXPECT_NE(res.json()["error"]["message"].str().find("takes no query parameters"), std::string::npos) << res.body;

@@ -69,8 +69,9 @@ class Receiver {
         }
       }
       const bool fail = ++attempts_ <= fail_first_;
-      const std::string answer = fail ? "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                                      : "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      const std::string answer =
+          fail ? "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+               : "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
       ::send(conn, answer.data(), answer.size(), MSG_NOSIGNAL);
       ::close(conn);
       if (!fail) {
@@ -116,8 +117,10 @@ TEST(WebhookE2E, ExpiryNoticesAreSignedRetriedRecordedAndSentOnce) {
   ASSERT_EQ(sodium_init() >= 0, true);
   Receiver receiver(/*fail_first=*/2);
   TestServer server;
-  std::vector<std::string> args = {"--webhook-url", "http://127.0.0.1:" + std::to_string(receiver.port()) + "/hook",
-                                   "--expiry-scan-seconds", "1", "--webhook-backoff-ms", "50"};
+  std::vector<std::string> args = {
+      "--webhook-url",         "http://127.0.0.1:" + std::to_string(receiver.port()) + "/hook",
+      "--expiry-scan-seconds", "1",
+      "--webhook-backoff-ms",  "50"};
   for (const std::string& a : metrics_secret_args(server)) args.push_back(a);
   server.start({.extra_args = args});
   HttpClient admin = login(server, "admin", kAdminPassword);
@@ -150,8 +153,9 @@ TEST(WebhookE2E, ExpiryNoticesAreSignedRetriedRecordedAndSentOnce) {
   EXPECT_EQ(events[0]["token_id"].str(), soon);
   EXPECT_EQ(events[0]["data"]["window"].str(), "7d");
   EXPECT_TRUE(events[0]["data"]["delivered"].boolean());
-  EXPECT_NE(alice.get("/metrics", metrics_auth()).body.find(R"(tokenledger_webhook_deliveries_total{outcome="delivered"} 1)"),
-            std::string::npos);
+  EXPECT_NE(
+      alice.get("/metrics", metrics_auth()).body.find(R"(tokenledger_webhook_deliveries_total{outcome="delivered"} 1)"),
+      std::string::npos);
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // two more scans
   EXPECT_EQ(receiver.wait_delivered(2, std::chrono::seconds(0)).size(), 1u);
 
@@ -170,9 +174,10 @@ TEST(WitnessE2E, EveryCheckpointReachesTheWitnessesAndAFailingOneIsRetried) {
   Receiver receiver(/*fail_first=*/1);
   TestServer server;
   const std::string witness = server.root_dir() + "/later/witness.jsonl";  // its folder is not there yet
-  std::vector<std::string> args = {"--witness-file", witness, "--witness-url",
-                                   "http://127.0.0.1:" + std::to_string(receiver.port()) + "/witness",
-                                   "--checkpoint-seconds", "1"};
+  std::vector<std::string> args = {
+      "--witness-file",       witness,
+      "--witness-url",        "http://127.0.0.1:" + std::to_string(receiver.port()) + "/witness",
+      "--checkpoint-seconds", "1"};
   for (const std::string& a : metrics_secret_args(server)) args.push_back(a);
   server.start({.extra_args = args});
   HttpClient admin = login(server, "admin", kAdminPassword);

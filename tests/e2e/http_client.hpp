@@ -36,7 +36,7 @@ class Json {
   const Json& operator[](const char* key) const { return (*this)[std::string_view(key)]; }
   const Json& operator[](std::size_t index) const;  // throws when out of range
   const Json& operator[](int index) const { return (*this)[static_cast<std::size_t>(index)]; }
-  std::size_t size() const;                         // items of an array or members of an object
+  std::size_t size() const;  // items of an array or members of an object
   const std::vector<Json>& items() const;
   const std::vector<std::string>& keys() const;
 

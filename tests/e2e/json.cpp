@@ -18,12 +18,18 @@ const Json& null_json() {
 
 const char* kind_name(Json::Kind k) {
   switch (k) {
-    case Json::Kind::null: return "null";
-    case Json::Kind::boolean: return "bool";
-    case Json::Kind::number: return "number";
-    case Json::Kind::string: return "string";
-    case Json::Kind::array: return "array";
-    case Json::Kind::object: return "object";
+    case Json::Kind::null:
+      return "null";
+    case Json::Kind::boolean:
+      return "bool";
+    case Json::Kind::number:
+      return "number";
+    case Json::Kind::string:
+      return "string";
+    case Json::Kind::array:
+      return "array";
+    case Json::Kind::object:
+      return "object";
   }
   return "?";
 }
@@ -66,8 +72,8 @@ class JsonParser {
 
  private:
   [[noreturn]] void fail(const std::string& what) const {
-    throw std::runtime_error("JSON: " + what + " at offset " + std::to_string(i_) + " in: " +
-                             std::string(s_.substr(0, 300)));
+    throw std::runtime_error("JSON: " + what + " at offset " + std::to_string(i_) +
+                             " in: " + std::string(s_.substr(0, 300)));
   }
   void skip_ws() {
     while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
@@ -154,10 +160,14 @@ class JsonParser {
     for (int k = 0; k < 4; ++k) {
       const char h = s_[i_++];
       cp <<= 4;
-      if (h >= '0' && h <= '9') cp |= static_cast<std::uint32_t>(h - '0');
-      else if (h >= 'a' && h <= 'f') cp |= static_cast<std::uint32_t>(h - 'a' + 10);
-      else if (h >= 'A' && h <= 'F') cp |= static_cast<std::uint32_t>(h - 'A' + 10);
-      else fail("bad \\u escape");
+      if (h >= '0' && h <= '9')
+        cp |= static_cast<std::uint32_t>(h - '0');
+      else if (h >= 'a' && h <= 'f')
+        cp |= static_cast<std::uint32_t>(h - 'a' + 10);
+      else if (h >= 'A' && h <= 'F')
+        cp |= static_cast<std::uint32_t>(h - 'A' + 10);
+      else
+        fail("bad \\u escape");
     }
     return cp;
   }
@@ -176,14 +186,30 @@ class JsonParser {
       }
       if (i_ >= s_.size()) fail("unterminated escape");
       switch (s_[i_++]) {
-        case '"': out.push_back('"'); break;
-        case '\\': out.push_back('\\'); break;
-        case '/': out.push_back('/'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
-        case 'n': out.push_back('\n'); break;
-        case 'r': out.push_back('\r'); break;
-        case 't': out.push_back('\t'); break;
+        case '"':
+          out.push_back('"');
+          break;
+        case '\\':
+          out.push_back('\\');
+          break;
+        case '/':
+          out.push_back('/');
+          break;
+        case 'b':
+          out.push_back('\b');
+          break;
+        case 'f':
+          out.push_back('\f');
+          break;
+        case 'n':
+          out.push_back('\n');
+          break;
+        case 'r':
+          out.push_back('\r');
+          break;
+        case 't':
+          out.push_back('\t');
+          break;
         case 'u': {
           std::uint32_t cp = hex4();
           if (cp >= 0xD800 && cp <= 0xDBFF) {
@@ -197,7 +223,8 @@ class JsonParser {
           append_utf8(out, cp);
           break;
         }
-        default: fail("bad escape");
+        default:
+          fail("bad escape");
       }
     }
   }

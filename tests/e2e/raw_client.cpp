@@ -70,8 +70,9 @@ std::string read_until_closed(int fd, std::chrono::milliseconds limit, bool* clo
 }
 
 RawClient::RawClient(unsigned short port, const char* source) : fd_(connect_raw(port, source)) {
-  if (fd_ < 0) throw std::runtime_error(std::string("cannot connect to port ") + std::to_string(port) +
-                                        (source ? std::string(" from ") + source : std::string()));
+  if (fd_ < 0)
+    throw std::runtime_error(std::string("cannot connect to port ") + std::to_string(port) +
+                             (source ? std::string(" from ") + source : std::string()));
 }
 
 RawClient::~RawClient() { ::close(fd_); }

@@ -75,9 +75,9 @@ std::vector<std::string> server_environment(const StartOptions& options) {
 
 std::string faketime_library() {
   if (::access("/usr/bin/faketime", X_OK) != 0) return {};
-  for (const char* path : {"/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
-                           "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1", "/usr/lib/faketime/libfaketime.so.1",
-                           "/usr/local/lib/faketime/libfaketime.so.1"}) {
+  for (const char* path :
+       {"/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1", "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+        "/usr/lib/faketime/libfaketime.so.1", "/usr/local/lib/faketime/libfaketime.so.1"}) {
     if (::access(path, R_OK) == 0) return path;
   }
   return {};
@@ -161,8 +161,7 @@ void TestServer::start(const StartOptions& options) {
   ::kill(pid_, SIGKILL);
   ::waitpid(pid_, nullptr, 0);
   pid_ = -1;
-  throw std::runtime_error("the server did not say it was listening within 20 s; its output:\n" +
-                           read_file(log_path));
+  throw std::runtime_error("the server did not say it was listening within 20 s; its output:\n" + read_file(log_path));
 }
 
 void TestServer::signal(int sig) const {
@@ -320,9 +319,9 @@ std::string chain_head(HttpClient& auditor) {
   const Response res = auditor.get("/api/v1/audit/verify");
   if (res.status != 200) throw std::runtime_error("audit verify failed: " + describe(res));
   const Json j = res.json();
-  return std::string("ok=") + (j["ok"].boolean() ? "true" : "false") + " events=" +
-         std::to_string(j["events"].integer()) + " head=" + std::to_string(j["head"]["seq"].integer()) + ":" +
-         j["head"]["hash"].str();
+  return std::string("ok=") + (j["ok"].boolean() ? "true" : "false") +
+         " events=" + std::to_string(j["events"].integer()) + " head=" + std::to_string(j["head"]["seq"].integer()) +
+         ":" + j["head"]["hash"].str();
 }
 
 Response introspect(const TestServer& server, const std::string& code, bool as_form, const std::string& secret) {

@@ -34,7 +34,7 @@ struct StartOptions {
 
 class TestServer {
  public:
-  TestServer();  // makes a fresh temporary directory; does not start the server
+  TestServer();   // makes a fresh temporary directory; does not start the server
   ~TestServer();  // kills a running server, removes the directory
   TestServer(const TestServer&) = delete;
   TestServer& operator=(const TestServer&) = delete;
@@ -52,10 +52,12 @@ class TestServer {
 
   unsigned short port() const { return port_; }
   bool tls() const { return !tls_ca_.empty(); }  // started with --tls-cert (it said https://)
-  std::string origin() const { return (tls() ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_); }
+  std::string origin() const {
+    return (tls() ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_);
+  }
   const std::string& data_dir() const { return data_dir_; }
   const std::string& root_dir() const { return root_; }  // the temporary directory holding data_dir()
-  std::string log() const;  // the output of every run so far
+  std::string log() const;                               // the output of every run so far
   // A client of the running server: HTTPS, trusting its certificate, when it serves HTTPS.
   HttpClient client() const { return HttpClient(port_, std::chrono::seconds(20), {.ca_file = tls_ca_}); }
 

@@ -73,7 +73,8 @@ TEST_F(FaultDiskFull, WritesAnswer503AndRecoverWhenSpaceIsFreed) {
   e2e::create_user(admin, "alice", {"api-tokens", "auditors"});
   HttpClient alice = e2e::login(server, "alice");
   std::vector<std::string> ids;
-  for (int i = 0; i < 5; ++i) ids.push_back(e2e::create_token(alice, "before-full-" + std::to_string(i), 30)["id"].str());
+  for (int i = 0; i < 5; ++i)
+    ids.push_back(e2e::create_token(alice, "before-full-" + std::to_string(i), 30)["id"].str());
   const std::string code = e2e::reveal(alice, ids[0]);
   ASSERT_TRUE(e2e::introspect(server, code).json()["active"].boolean());  // its TokenUsed is logged now
   // The first use is logged asynchronously (TokenUsed); wait for it so the count is settled.

@@ -43,8 +43,9 @@ TEST_F(FaultKeyFiles, AKeyFileOthersCanReadStopsTheStartNamingItAndChmod) {
   ASSERT_EQ(server.stop(), 0);
   for (const char* name : {"master.key", "signing.key"}) {
     const std::string file = server.data_dir() + "/" + name;
-    fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-                              fs::perms::others_read, fs::perm_options::replace);
+    fs::permissions(file,
+                    fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read,
+                    fs::perm_options::replace);
     const std::string said = failed_start();
     EXPECT_NE(said.find(file + " is accessible by other users (mode 0644)"), std::string::npos) << said;
     EXPECT_NE(said.find("chmod 600 " + file), std::string::npos) << said;
@@ -94,8 +95,10 @@ TEST_F(FaultKeyFiles, EveryFileUnderTheDataDirectoryIsPrivate) {
   check_all("after a first run");
   // A directory made by an older version or copied with a loose umask is made private at start.
   const fs::path db = fs::path(server.data_dir()) / "db";
-  fs::permissions(db, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
-                          fs::perms::others_exec, fs::perm_options::replace);
+  fs::permissions(db,
+                  fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+                      fs::perms::others_exec,
+                  fs::perm_options::replace);
   for (const auto& entry : fs::directory_iterator(db)) {
     if (entry.is_regular_file()) fs::permissions(entry.path(), fs::perms::others_read, fs::perm_options::add);
   }

@@ -28,7 +28,8 @@ TEST(FaultLegacyRecord, ANewestRecordWithBytesThatAreNotUtf8StaysReadable) {
   HttpClient alice = e2e::login(server, "alice");
   const std::string id = e2e::create_token(alice, "CI")["id"].str();
   e2e::reveal(alice, id);
-  const std::uint64_t head = static_cast<std::uint64_t>(Json::parse(alice.get("/api/v1/audit/verify").body)["head"]["seq"].num());
+  const std::uint64_t head =
+      static_cast<std::uint64_t>(Json::parse(alice.get("/api/v1/audit/verify").body)["head"]["seq"].num());
   server.signal(SIGKILL);  // no checkpoint at shutdown: the reveal is the newest record, unsigned
   server.wait_exit(std::chrono::seconds(10));
 

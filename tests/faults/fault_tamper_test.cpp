@@ -13,10 +13,10 @@
 #include <thread>
 #include <vector>
 
-#include "eventstore/codec.hpp"
-#include "eventstore/event_store.hpp"
 #include "common/hex.hpp"
 #include "common/json_writer.hpp"
+#include "eventstore/codec.hpp"
+#include "eventstore/event_store.hpp"
 #include "ldb_tool.hpp"
 #include "test_server.hpp"
 
@@ -294,8 +294,8 @@ TEST_F(FaultTamperRewrite, ReSignedWithTheFoundKeyIsCaughtByTheWitness) {
 }
 
 TEST_F(FaultTamperRewrite, ReSignedWithAnotherKeyIsCaughtByThePinnedKey) {
-  const std::string pinned = Json::parse(
-      run({TOKENLEDGER_ADMIN_BIN, "checkpoints", "--data", data_, "--json"}).out)["public_key"].str();
+  const std::string pinned =
+      Json::parse(run({TOKENLEDGER_ADMIN_BIN, "checkpoints", "--data", data_, "--json"}).out)["public_key"].str();
   // A thief of a backup without keys (the default now) makes a key of their own.
   const std::string forged_key = server_.root_dir() + "/forged.key";
   {

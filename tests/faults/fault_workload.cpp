@@ -17,9 +17,8 @@ using e2e::Response;
 std::string auditor_name() { return "fault-auditor"; }
 
 std::size_t UserLedger::live() const {
-  return static_cast<std::size_t>(std::count_if(tokens.begin(), tokens.end(), [](const auto& t) {
-    return !t.second.deleted && !t.second.maybe_deleted;
-  }));
+  return static_cast<std::size_t>(std::count_if(
+      tokens.begin(), tokens.end(), [](const auto& t) { return !t.second.deleted && !t.second.maybe_deleted; }));
 }
 
 Workload::Workload(HttpClient& admin, int users, std::uint32_t seed) : seed_(seed) { create_users(admin, users); }

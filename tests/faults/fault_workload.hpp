@@ -45,9 +45,9 @@ struct UserLedger {
 
 struct Counts {
   std::int64_t creates = 0, edits = 0, reveals = 0, deletes = 0;  // acknowledged
-  std::int64_t unanswered = 0;  // requests cut off by the kill or the stop
-  std::int64_t refused = 0;     // non-2xx answers (not applied)
-  std::int64_t adopted = 0;     // unanswered creates found applied after the restart
+  std::int64_t unanswered = 0;                                    // requests cut off by the kill or the stop
+  std::int64_t refused = 0;                                       // non-2xx answers (not applied)
+  std::int64_t adopted = 0;                                       // unanswered creates found applied after the restart
   std::int64_t checked_tokens = 0, checked_reveal_trails = 0;
 };
 

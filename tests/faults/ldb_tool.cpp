@@ -11,8 +11,8 @@
 #include <sstream>
 #include <thread>
 
-#include "eventstore/event_store.hpp"
 #include "common/hex.hpp"
+#include "eventstore/event_store.hpp"
 
 namespace fs = std::filesystem;
 

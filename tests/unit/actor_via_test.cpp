@@ -2,8 +2,8 @@
 // and a record holding a name this build does not know still reads back to its very bytes.
 #include <gtest/gtest.h>
 
-#include "eventstore/codec.hpp"
 #include "common/time_format.hpp"
+#include "eventstore/codec.hpp"
 
 namespace tl {
 namespace {

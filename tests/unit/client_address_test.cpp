@@ -1,7 +1,7 @@
 // --trusted-proxy ranges and the forwarded client address (http/client_address.hpp).
-#include <gtest/gtest.h>
-
 #include "http/client_address.hpp"
+
+#include <gtest/gtest.h>
 
 namespace tl {
 namespace {
@@ -63,7 +63,7 @@ TEST(ClientAddressTest, ATrustedPeerForwardsTheRightMostUntrustedAddress) {
   EXPECT_EQ(client_address(peer, trusted, "", "1.2.3.4, 198.51.100.8, 10.0.0.5"), "198.51.100.8");
   EXPECT_EQ(client_address(peer, trusted, "", " 2001:db8::7 "), "2001:db8::7");
   EXPECT_EQ(client_address(peer, trusted, "", "10.0.0.9, 10.0.0.5"), "10.0.0.9");  // all proxies: the left-most
-  EXPECT_EQ(client_address(peer, trusted, "", ""), "127.0.0.1");  // nothing forwarded
+  EXPECT_EQ(client_address(peer, trusted, "", ""), "127.0.0.1");                   // nothing forwarded
   EXPECT_EQ(client_address(ip::make_address("::ffff:127.0.0.1"), trusted, "", "198.51.100.8"), "198.51.100.8");
 }
 
@@ -83,9 +83,9 @@ TEST(ClientAddressTest, AMalformedChainGivesThePeer) {
                           "fe80::1%eth0", "unknown", "198.51.100.8:99999"}) {
     EXPECT_EQ(client_address(peer, trusted, "", xff), "127.0.0.1") << xff;
   }
-  for (const char* fwd : {"for=unknown", "for=_hidden", "by=203.0.113.43", "for=192.0.2.1;for=192.0.2.2",
-                          "for=[2001:db8::1]", "for=192.0.2.1:80", "for=\"[2001:db8::1\"", "for",
-                          "for=192.0.2.1, garbage"}) {
+  for (const char* fwd :
+       {"for=unknown", "for=_hidden", "by=203.0.113.43", "for=192.0.2.1;for=192.0.2.2", "for=[2001:db8::1]",
+        "for=192.0.2.1:80", "for=\"[2001:db8::1\"", "for", "for=192.0.2.1, garbage"}) {
     EXPECT_EQ(client_address(peer, trusted, fwd, "198.51.100.8"), "127.0.0.1") << fwd;
   }
 }

@@ -1,6 +1,7 @@
+#include "eventstore/codec.hpp"
+
 #include <gtest/gtest.h>
 
-#include "eventstore/codec.hpp"
 #include "common/time_format.hpp"
 
 namespace tl {
@@ -45,11 +46,18 @@ TEST(CodecTest, RoundTripKeepsEveryField) {
 }
 
 TEST(CodecTest, EveryEventTypeRoundTrips) {
-  const std::vector<Event> events = {TokenCreated{"a", "d", 1, "l", "s"}, TokenDescriptionChanged{"x"},
-                                     TokenTimeoutChanged{7}, TokenRevealed{}, TokenDeleted{"offboarding"},
+  const std::vector<Event> events = {TokenCreated{"a", "d", 1, "l", "s"},
+                                     TokenDescriptionChanged{"x"},
+                                     TokenTimeoutChanged{7},
+                                     TokenRevealed{},
+                                     TokenDeleted{"offboarding"},
                                      TokenUsed{*parse_rfc3339("2026-11-27T18:04:14.107Z"), "10.0.0.1"},
-                                     UserCreated{"bob", {"auditors"}}, UserGroupsChanged{{"admins"}},
-                                     UserPasswordChanged{}, UserDeleted{}, UserDisabled{}, UserEnabled{}};
+                                     UserCreated{"bob", {"auditors"}},
+                                     UserGroupsChanged{{"admins"}},
+                                     UserPasswordChanged{},
+                                     UserDeleted{},
+                                     UserDisabled{},
+                                     UserEnabled{}};
   for (const Event& event : events) {
     Record r = sample();
     r.event = event;
@@ -121,9 +129,10 @@ TEST(CodecTest, RefusesMalformedJsonInFieldsItSkips) {
   // Well-formed unknown fields are still accepted (forward-compatible readers).
   EXPECT_TRUE(decode_record(with(R"("schema":1,)", R"("schema":1,"x":{"a":[null,true,1.5e3,"s"]},)")).ok());
   // The fuzzer's own input.
-  EXPECT_FALSE(decode_record(
-                   R"({"schema":1,"seq":1,"at":"2026-11-27T22:07:45.984Z","type":"UserCreated","stream":"user:admin","version":1,"actor":{"user":"system","avi":"system"},"source":{"ip":null,"user_agent":null,"request_id":null},"token_id":null,"owner":nulmin","gro{"username":"amin","grooups":["admins"]},"prev_hash":"00000000000a49e69d65d8c7ade3de2022"})")
-                   .ok());
+  EXPECT_FALSE(
+      decode_record(
+          R"({"schema":1,"seq":1,"at":"2026-11-27T22:07:45.984Z","type":"UserCreated","stream":"user:admin","version":1,"actor":{"user":"system","avi":"system"},"source":{"ip":null,"user_agent":null,"request_id":null},"token_id":null,"owner":nulmin","gro{"username":"amin","grooups":["admins"]},"prev_hash":"00000000000a49e69d65d8c7ade3de2022"})")
+          .ok());
 }
 
 // A decoded record that is re-encoded decodes again (what the fuzzer's strict mode checks).
@@ -205,8 +214,7 @@ TEST(CodecTest, AdminToolActorFieldsRoundTrip) {
 TEST(CodecTest, ActorWithoutOsFieldsKeepsItsBytes) {
   Record r = sample();
   encode_record(r);
-  EXPECT_NE(r.raw.find(R"("actor":{"user":"alice","via":"api_token","token_id":"tok_0"},"source")"),
-            std::string::npos)
+  EXPECT_NE(r.raw.find(R"("actor":{"user":"alice","via":"api_token","token_id":"tok_0"},"source")"), std::string::npos)
       << r.raw;
 }
 

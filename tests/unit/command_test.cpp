@@ -110,7 +110,8 @@ TEST(CommandRunTest, EachStepHasItsOwnAttemptsAndHoldsAreReleasedBeforeThen) {
 
 TEST(CommandRunTest, APlanWithoutAnAppendGoesOnAtOnceAndAndThenChains) {
   auto nothing = Command<void>{[]() -> Result<Plan<void>> { return Plan<void>{.then = [] { return done(); }}; }, {}};
-  CommandRun<std::string> run(and_then<std::string>(std::move(nothing), [] { return done<std::string>(std::string("after")); }));
+  CommandRun<std::string> run(
+      and_then<std::string>(std::move(nothing), [] { return done<std::string>(std::string("after")); }));
   EXPECT_FALSE(run.next().has_value());
   EXPECT_EQ(std::move(run).outcome().value(), "after");
 

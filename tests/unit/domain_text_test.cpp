@@ -38,7 +38,10 @@ TEST(TextRulesTest, FindsControlCharacters) {
 
 TEST(DomainTextTest, ToValidUtf8ReplacesEachBadByteAndCutsOnCodePointBoundaries) {
   EXPECT_EQ(tl::to_valid_utf8("caf\xe9"), "caf\xEF\xBF\xBD");
-  EXPECT_EQ(tl::to_valid_utf8("a\xC0\xAF" "b"), "a\xEF\xBF\xBD\xEF\xBF\xBD" "b");  // overlong '/'
+  EXPECT_EQ(tl::to_valid_utf8("a\xC0\xAF"
+                              "b"),
+            "a\xEF\xBF\xBD\xEF\xBF\xBD"
+            "b");                                                                        // overlong '/'
   EXPECT_EQ(tl::to_valid_utf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
   EXPECT_EQ(tl::to_valid_utf8("é日🔑"), "é日🔑");
   // A cut never splits a character: 5 bytes of "é日" (2 + 3) keep both, 4 keep only "é".

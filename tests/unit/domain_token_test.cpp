@@ -51,11 +51,31 @@ TEST(TokenTest, RejectsEmptyOrBlankDescription) {
 
 TEST(TokenTest, RejectsControlCharactersAndInvalidUtf8) {
   EXPECT_FALSE(decide_create(create_cmd("a\nb", 15), 0, 100).ok());
-  EXPECT_FALSE(decide_create(create_cmd("a\x01" "b", 15), 0, 100).ok());
-  EXPECT_FALSE(decide_create(create_cmd("a\x7f" "b", 15), 0, 100).ok());
-  EXPECT_FALSE(decide_create(create_cmd("a\xC2\x85" "b", 15), 0, 100).ok());      // U+0085, C1
-  EXPECT_FALSE(decide_create(create_cmd("a\xE2\x80\xAE" "b", 15), 0, 100).ok());  // U+202E, bidi override
-  EXPECT_FALSE(decide_create(create_cmd("a\xFF" "b", 15), 0, 100).ok());
+  EXPECT_FALSE(decide_create(create_cmd("a\x01"
+                                        "b",
+                                        15),
+                             0, 100)
+                   .ok());
+  EXPECT_FALSE(decide_create(create_cmd("a\x7f"
+                                        "b",
+                                        15),
+                             0, 100)
+                   .ok());
+  EXPECT_FALSE(decide_create(create_cmd("a\xC2\x85"
+                                        "b",
+                                        15),
+                             0, 100)
+                   .ok());  // U+0085, C1
+  EXPECT_FALSE(decide_create(create_cmd("a\xE2\x80\xAE"
+                                        "b",
+                                        15),
+                             0, 100)
+                   .ok());  // U+202E, bidi override
+  EXPECT_FALSE(decide_create(create_cmd("a\xFF"
+                                        "b",
+                                        15),
+                             0, 100)
+                   .ok());
   EXPECT_FALSE(decide_create(create_cmd("\xC0\xAF", 15), 0, 100).ok());  // overlong '/'
   EXPECT_TRUE(decide_create(create_cmd("naïve 日本 🔑", 15), 0, 100).ok());
 }

@@ -77,7 +77,6 @@ TEST(UserTest, PasswordLength) {
   EXPECT_FALSE(validate_password(std::string(1025, 'x')).ok());
 }
 
-
 TEST(UserTest, DisabledFollowsEventsAndStopsTokens) {
   UserState u = user("alice", {"api-tokens"});
   EXPECT_TRUE(u.may_hold_tokens());

@@ -2,9 +2,9 @@
 // refused append tells a caller (issue 12).
 #include <gtest/gtest.h>
 
+#include "common/time_format.hpp"
 #include "eventstore/codec.hpp"
 #include "eventstore/event_store.hpp"
-#include "common/time_format.hpp"
 #include "temp_dir.hpp"
 
 namespace tl {
@@ -41,8 +41,9 @@ TEST(EdgeRecordsTest, ClientRequestIdAndPeerRoundTrip) {
   r.source.client_request_id = "abc-\"quoted\"\\~";
   r.source.peer = "127.0.0.1";
   encode_record(r);
-  EXPECT_NE(r.raw.find(R"("request_id":"0123456789abcdef","client_request_id":"abc-\"quoted\"\\~","peer":"127.0.0.1"})"),
-            std::string::npos)
+  EXPECT_NE(
+      r.raw.find(R"("request_id":"0123456789abcdef","client_request_id":"abc-\"quoted\"\\~","peer":"127.0.0.1"})"),
+      std::string::npos)
       << r.raw;
   auto back = decode_record(r.raw);
   ASSERT_TRUE(back.ok()) << back.error().message;
@@ -64,8 +65,8 @@ TEST(EdgeRecordsTest, AFullDiskAnswerTellsNothingAboutFreeSpace) {
   testing::TempDir dir;
   auto store = EventStore::open(dir.path(), {.min_free_bytes = ~std::uint64_t{0}});  // never enough
   ASSERT_TRUE(store.ok()) << store.error().message;
-  auto appended = (*store)->append({"tok_1", kNoStream, {TokenRevealed{}}, {"alice", Via::session, {}},
-                                    {"127.0.0.1", "ua", "r1"}, "alice", {}});
+  auto appended = (*store)->append(
+      {"tok_1", kNoStream, {TokenRevealed{}}, {"alice", Via::session, {}}, {"127.0.0.1", "ua", "r1"}, "alice", {}});
   ASSERT_FALSE(appended.ok());
   EXPECT_EQ(appended.error().code, ErrorCode::unavailable);
   const std::string& message = appended.error().message;

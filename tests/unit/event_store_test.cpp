@@ -1,3 +1,5 @@
+#include "eventstore/event_store.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -6,7 +8,6 @@
 #include <thread>
 
 #include "eventstore/codec.hpp"
-#include "eventstore/event_store.hpp"
 #include "temp_dir.hpp"
 
 namespace tl {
@@ -25,8 +26,13 @@ AppendRequest reveal(const std::string& stream, std::uint64_t expected) {
 TEST(EventStoreTest, AppendAndReadRoundTrip) {
   testing::TempDir dir;
   auto store = open_store(dir.path());
-  auto r = store->append({"tok_1", kNoStream, {TokenCreated{"alice", "CI", 15, "l", "s"}, TokenRevealed{}},
-                          {"alice", Via::session, {}}, {"127.0.0.1", "ua", "r1"}, "alice", {}});
+  auto r = store->append({"tok_1",
+                          kNoStream,
+                          {TokenCreated{"alice", "CI", 15, "l", "s"}, TokenRevealed{}},
+                          {"alice", Via::session, {}},
+                          {"127.0.0.1", "ua", "r1"},
+                          "alice",
+                          {}});
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->first_seq, 1u);
   EXPECT_EQ(r->last_seq, 2u);
@@ -40,10 +46,13 @@ TEST(EventStoreTest, AppendAndReadRoundTrip) {
   EXPECT_EQ((*first)->source.ip, "127.0.0.1");
   EXPECT_TRUE(std::holds_alternative<TokenCreated>((*first)->event));
   std::vector<std::uint64_t> versions;
-  ASSERT_TRUE(store->read_stream("tok_1", [&](const Record& rec) {
-    versions.push_back(rec.version);
-    return true;
-  }).ok());
+  ASSERT_TRUE(store
+                  ->read_stream("tok_1",
+                                [&](const Record& rec) {
+                                  versions.push_back(rec.version);
+                                  return true;
+                                })
+                  .ok());
   EXPECT_EQ(versions, (std::vector<std::uint64_t>{1, 2}));
   EXPECT_EQ(store->stream_version("tok_1"), 2u);
   EXPECT_EQ(store->stream_version("tok_2"), kNoStream);
@@ -209,11 +218,14 @@ TEST(EventStoreTest, TimeNeverRunsBackwardsAlongTheLog) {
   auto store = open_store(dir.path());
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(store->append(reveal("s", kAnyVersion)).ok());
   Timestamp last{};
-  ASSERT_TRUE(store->read_range(1, UINT64_MAX, [&](const Record& r) {
-    EXPECT_GE(r.at, last);
-    last = r.at;
-    return true;
-  }).ok());
+  ASSERT_TRUE(store
+                  ->read_range(1, UINT64_MAX,
+                               [&](const Record& r) {
+                                 EXPECT_GE(r.at, last);
+                                 last = r.at;
+                                 return true;
+                               })
+                  .ok());
 }
 
 TEST(EventStoreTest, ConcurrentAppendersLandExactlyOnceWithGapFreeSeq) {
@@ -241,12 +253,17 @@ TEST(EventStoreTest, ConcurrentAppendersLandExactlyOnceWithGapFreeSeq) {
   EXPECT_EQ(store->head().seq, std::uint64_t{kThreads * kPerThread} + shared_landed);
   std::uint64_t expected = 1;
   std::set<std::pair<std::string, std::uint64_t>> positions;
-  ASSERT_TRUE(store->read_range(1, UINT64_MAX, [&](const Record& r) {
-    EXPECT_EQ(r.seq, expected++);
-    EXPECT_TRUE(positions.emplace(r.stream, r.version).second) << "duplicate " << r.stream << "@" << r.version;
-    return true;
-  }).ok());
-  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(store->stream_version("own" + std::to_string(t)), std::uint64_t{kPerThread});
+  ASSERT_TRUE(store
+                  ->read_range(1, UINT64_MAX,
+                               [&](const Record& r) {
+                                 EXPECT_EQ(r.seq, expected++);
+                                 EXPECT_TRUE(positions.emplace(r.stream, r.version).second)
+                                     << "duplicate " << r.stream << "@" << r.version;
+                                 return true;
+                               })
+                  .ok());
+  for (int t = 0; t < kThreads; ++t)
+    EXPECT_EQ(store->stream_version("own" + std::to_string(t)), std::uint64_t{kPerThread});
   EXPECT_TRUE(store->verify().ok);
 }
 
@@ -269,24 +286,26 @@ TEST(EventStoreTest, ParallelReadVisitsEveryRecordInOrder) {
   for (unsigned threads : {1u, 2u, 3u}) {
     std::vector<std::uint64_t> seqs;
     std::uint64_t bad = 0;
-    ASSERT_TRUE(store.read_range_parallel(
-                         5, UINT64_MAX,
-                         [&](const Record& r) {
-                           seqs.push_back(r.seq);
-                           if (r.stream.empty() || r.token_id != r.stream || r.owner != "alice" ||
-                               !std::holds_alternative<TokenRevealed>(r.event)) {
-                             ++bad;
-                           }
-                           return true;
-                         },
-                         RecordFields::fold, threads)
+    ASSERT_TRUE(store
+                    .read_range_parallel(
+                        5, UINT64_MAX,
+                        [&](const Record& r) {
+                          seqs.push_back(r.seq);
+                          if (r.stream.empty() || r.token_id != r.stream || r.owner != "alice" ||
+                              !std::holds_alternative<TokenRevealed>(r.event)) {
+                            ++bad;
+                          }
+                          return true;
+                        },
+                        RecordFields::fold, threads)
                     .ok());
     ASSERT_EQ(seqs.size(), kEvents - 4) << threads;
     for (std::size_t i = 0; i < seqs.size(); ++i) ASSERT_EQ(seqs[i], i + 5) << threads;
     EXPECT_EQ(bad, 0u);
     std::uint64_t visited = 0;
-    ASSERT_TRUE(store.read_range_parallel(
-                         1, UINT64_MAX, [&](const Record&) { return ++visited < 3000; }, RecordFields::fold, threads)
+    ASSERT_TRUE(store
+                    .read_range_parallel(
+                        1, UINT64_MAX, [&](const Record&) { return ++visited < 3000; }, RecordFields::fold, threads)
                     .ok());
     EXPECT_EQ(visited, 3000u) << threads;
   }
@@ -330,7 +349,10 @@ TEST(EventStoreTest, AnUnreadableLastRecordRefusesWritersButNotReaders) {
 
 TEST(EventStoreTest, ReadOnlyStoreRefusesAppends) {
   testing::TempDir dir;
-  { auto store = open_store(dir.path()); ASSERT_TRUE(store->append(reveal("s", kNoStream)).ok()); }
+  {
+    auto store = open_store(dir.path());
+    ASSERT_TRUE(store->append(reveal("s", kNoStream)).ok());
+  }
   auto ro = EventStore::open(dir.path(), {.read_only = true});
   ASSERT_TRUE(ro.ok());
   EXPECT_EQ((*ro)->head().seq, 1u);

@@ -1,8 +1,9 @@
 // The HTTP edge checks that need no socket: Host against DNS rebinding, --public-url, and the
 // strict body framing (http/host_check.hpp, http/request_framing.hpp).
+#include "http/host_check.hpp"
+
 #include <gtest/gtest.h>
 
-#include "http/host_check.hpp"
 #include "http/request_framing.hpp"
 
 namespace tl {
@@ -39,8 +40,8 @@ TEST(HostCheckTest, ParsesPublicUrlsToOrigins) {
   EXPECT_FALSE(u->https);
   EXPECT_EQ(parse_public_url("https://tokens.example.com:443")->origin, "https://tokens.example.com");
   EXPECT_EQ(parse_public_url("https://[2001:db8::1]:8443")->origin, "https://[2001:db8::1]:8443");
-  for (const char* bad : {"tokens.example.com", "ftp://x", "https://", "https://x/path", "https://u@x",
-                          "https://x?q", "https://x:99999", "https://x:80a", "https://[::1"}) {
+  for (const char* bad : {"tokens.example.com", "ftp://x", "https://", "https://x/path", "https://u@x", "https://x?q",
+                          "https://x:99999", "https://x:80a", "https://[::1"}) {
     auto r = parse_public_url(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_NE(r.error().message.find("--public-url"), std::string::npos) << r.error().message;

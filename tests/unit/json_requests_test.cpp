@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "http/json_requests.hpp"
+
+#include <gtest/gtest.h>
 
 namespace tl {
 namespace {

@@ -1,8 +1,8 @@
 // The sign-in throttle: counted before the check, per (user, address) with a slower per-user
 // back-off, truthful waits, bounded state.
-#include <gtest/gtest.h>
-
 #include "service/login_throttle.hpp"
+
+#include <gtest/gtest.h>
 
 namespace tl {
 namespace {

@@ -3,9 +3,9 @@
 // no creation lands after its owner's deletion, disabling or removal from api-tokens.
 #include <gtest/gtest.h>
 
-#include "eventstore/event_store.hpp"
 #include "common/json_writer.hpp"
 #include "common/time_format.hpp"
+#include "eventstore/event_store.hpp"
 #include "projections/read_model.hpp"
 #include "service/token_service.hpp"
 #include "service/user_service.hpp"
@@ -120,9 +120,14 @@ TEST_F(MembershipTest, ATokenIsBoundToItsOwnersIdentityNotToTheName) {
   const std::string id = "tok_late";
   const std::string code = secrets_.generate_code();
   SealedCode sealed = secrets_.seal(id, code);
-  ASSERT_TRUE(store_->append({id, kNoStream,
-                              {TokenCreated{"alice", "late", 15, secrets_.lookup_hash(code), sealed.code_sealed}},
-                              alice_.actor, alice_.source, "alice", {{SideStore::keys, id, sealed.wrapped_data_key}}})
+  ASSERT_TRUE(store_
+                  ->append({id,
+                            kNoStream,
+                            {TokenCreated{"alice", "late", 15, secrets_.lookup_hash(code), sealed.code_sealed}},
+                            alice_.actor,
+                            alice_.source,
+                            "alice",
+                            {{SideStore::keys, id, sealed.wrapped_data_key}}})
                   .ok());
   ASSERT_TRUE(run_command(*store_, users_->create(admin_, "alice", "another-alice-pw", {"api-tokens"})).ok());
   EXPECT_FALSE(active(code)) << "the new alice inherited a token of the deleted one";

@@ -65,7 +65,8 @@ std::vector<std::string> template_names(std::string_view path) {
 
 std::string upper(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   return out;
 }
 
@@ -178,7 +179,8 @@ TEST_F(OpenApiTest, EveryOperationHasAUniqueOperationId) {
       EXPECT_FALSE(id.empty()) << upper(key) << " " << path;
       EXPECT_TRUE(seen.emplace(id).second) << "operationId " << id << " is used twice";
       simdjson::dom::object responses;
-      EXPECT_EQ(operation["responses"].get(responses), simdjson::SUCCESS) << upper(key) << " " << path << ": no responses";
+      EXPECT_EQ(operation["responses"].get(responses), simdjson::SUCCESS)
+          << upper(key) << " " << path << ": no responses";
     }
   }
 }

@@ -2,9 +2,9 @@
 // their bytes), folded into UserState, kept by the user projection's rows.
 #include <gtest/gtest.h>
 
+#include "common/time_format.hpp"
 #include "domain/user.hpp"
 #include "eventstore/codec.hpp"
-#include "common/time_format.hpp"
 #include "projections/user_table.hpp"
 
 namespace tl {

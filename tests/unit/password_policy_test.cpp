@@ -1,11 +1,12 @@
 // Password rules (NIST SP 800-63B §5.1.1.2): length and the dictionary, no composition rules;
 // the concurrent-hash bound.
+#include "service/password_policy.hpp"
+
 #include <gtest/gtest.h>
 
 #include <thread>
 
 #include "service/hash_slots.hpp"
-#include "service/password_policy.hpp"
 
 namespace tl {
 namespace {
@@ -21,8 +22,8 @@ TEST(PasswordPolicyTest, AtLeastTwelveCharacters) {
 
 TEST(PasswordPolicyTest, CommonPasswordsAreRefused) {
   // Words and keyboard or counting patterns of the cracklib dictionary, 12 characters or more.
-  for (const char* weak : {"administrator", "Administrator1", "unbelievable", "1q2w3e4r5t6y", "abc123abc123",
-                           "123456789012345"}) {
+  for (const char* weak :
+       {"administrator", "Administrator1", "unbelievable", "1q2w3e4r5t6y", "abc123abc123", "123456789012345"}) {
     const Status s = check_new_password(weak);
     ASSERT_FALSE(s) << weak;
     EXPECT_EQ(s.error().code, ErrorCode::invalid_field) << weak;
@@ -63,7 +64,10 @@ TEST(HashSlotsTest, AWaiterWithoutASlotGivesUpAfterTheWait) {
 
 TEST(HashSlotsTest, AReleasedSlotIsReused) {
   HashSlots slots(1, std::chrono::milliseconds{50});
-  { HashSlots::Lease a(slots); ASSERT_TRUE(a.held()); }
+  {
+    HashSlots::Lease a(slots);
+    ASSERT_TRUE(a.held());
+  }
   HashSlots::Lease b(slots);
   EXPECT_TRUE(b.held());
 }

@@ -1,10 +1,11 @@
+#include "projections/read_model.hpp"
+
 #include <gtest/gtest.h>
 
-#include "eventstore/event_store.hpp"
-#include "common/time_format.hpp"
 #include <thread>
 
-#include "projections/read_model.hpp"
+#include "common/time_format.hpp"
+#include "eventstore/event_store.hpp"
 #include "service/expiry_notifier.hpp"
 #include "service/token_service.hpp"
 #include "service/user_service.hpp"

@@ -16,13 +16,19 @@ namespace tl {
 namespace {
 
 AppendRequest reveal(const std::string& stream, std::string user_agent) {
-  return {stream, kAnyVersion, {TokenRevealed{}}, {"alice", Via::session, {}}, {"127.0.0.1", std::move(user_agent), "r1"},
-          "alice", {}};
+  return {
+      stream,  kAnyVersion, {TokenRevealed{}}, {"alice", Via::session, {}}, {"127.0.0.1", std::move(user_agent), "r1"},
+      "alice", {}};
 }
 
 AppendRequest created(const std::string& stream) {
-  return {stream, kNoStream, {TokenCreated{"alice", "CI", 15, "l", "s"}}, {"alice", Via::session, {}},
-          {"127.0.0.1", "ua", "r1"}, "alice", {}};
+  return {stream,
+          kNoStream,
+          {TokenCreated{"alice", "CI", 15, "l", "s"}},
+          {"alice", Via::session, {}},
+          {"127.0.0.1", "ua", "r1"},
+          "alice",
+          {}};
 }
 
 // The bytes the release before this one wrote for a record whose user agent was not UTF-8.
@@ -45,7 +51,8 @@ Record legacy_record(std::string user_agent) {
 TEST(RecordRoundTripTest, TheRoundTripCheckRefusesBytesThatAreNotUtf8) {
   RecordDecoder decoder;
   EXPECT_TRUE(check_round_trip(legacy_record("curl/8"), decoder).ok());
-  for (const std::string& bad : std::vector<std::string>{"caf\xe9", "\xC0\xAF", "a\xED\xA0\x80", std::string(300, 'x') + "\xF0\x9F"}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"caf\xe9", "\xC0\xAF", "a\xED\xA0\x80", std::string(300, 'x') + "\xF0\x9F"}) {
     const auto checked = check_round_trip(legacy_record(bad), decoder);
     EXPECT_FALSE(checked.ok()) << bad;
   }
@@ -76,10 +83,13 @@ TEST(RecordRoundTripTest, TheAppenderRefusesAnUnreadableRecordAloneAndKeepsTheLo
   EXPECT_EQ(store->stream_version("tok_1"), 3u);
   EXPECT_TRUE(store->verify().ok) << store->verify().problem;
   std::vector<std::string> agents;
-  ASSERT_TRUE(store->read_range(1, UINT64_MAX, [&](const Record& r) {
-    agents.push_back(r.source.user_agent);
-    return true;
-  }).ok());
+  ASSERT_TRUE(store
+                  ->read_range(1, UINT64_MAX,
+                               [&](const Record& r) {
+                                 agents.push_back(r.source.user_agent);
+                                 return true;
+                               })
+                  .ok());
   EXPECT_EQ(agents, (std::vector<std::string>{"ua", "ok-1", "ok-2"}));
 }
 
@@ -111,7 +121,7 @@ class IntegrityTest : public ::testing::Test {
     for (const char* id : {"tok_1", "tok_2"}) ASSERT_TRUE(store_->append(created(id)).ok());
     for (int i = 0; i < 4; ++i) ASSERT_TRUE(store_->append(reveal(i % 2 ? "tok_1" : "tok_2", "ua")).ok());
     signer_ = CheckpointSigner::load_or_create(dir_.path() + "/signing.key").value();
-    ASSERT_TRUE(signer_->sign_head(*store_).ok());  // at seq 6
+    ASSERT_TRUE(signer_->sign_head(*store_).ok());                                        // at seq 6
     for (int i = 0; i < 2; ++i) ASSERT_TRUE(store_->append(reveal("tok_1", "ua")).ok());  // 7, 8
     ASSERT_TRUE(model_->save_checkpoint().ok());
   }
@@ -122,7 +132,6 @@ class IntegrityTest : public ::testing::Test {
     o.indexes = indexes;
     return check_integrity(*store_, o);
   }
-
 
   testing::TempDir dir_;
   std::unique_ptr<EventStore> store_;
@@ -231,7 +240,7 @@ TEST_F(IntegrityTest, TheStartCheckSeesAProjectionAheadOfTheLogAndAWrongKey) {
 
 TEST_F(IntegrityTest, AWitnessedCheckpointTheLogNoLongerReachesIsACut) {
   ASSERT_TRUE(store_->append(reveal("tok_1", "ua")).ok());  // 9
-  auto newest = signer_->sign_head(*store_).value();      // at seq 9, witnessed
+  auto newest = signer_->sign_head(*store_).value();        // at seq 9, witnessed
   // The attacker removes seq 9, the checkpoint and the marker: the directory is consistent again.
   ASSERT_TRUE(store_->raw_write("events", encode_be64(9), std::nullopt).ok());
   ASSERT_TRUE(store_->raw_write("meta", "checkpoint/" + encode_be64(9), std::nullopt).ok());

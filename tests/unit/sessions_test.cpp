@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "service/sessions.hpp"
+
+#include <gtest/gtest.h>
 
 namespace tl {
 namespace {
@@ -14,7 +14,7 @@ TEST(SessionStoreTest, SessionsEndWhenIdleOrOld) {
   EXPECT_GE(id.size(), 40u);
   EXPECT_EQ(sessions.resolve(id, kT0 + minutes{29}), "alice");
   EXPECT_EQ(sessions.resolve(id, kT0 + minutes{58}), "alice");  // each use extends the idle time
-  EXPECT_FALSE(sessions.resolve(id, kT0 + minutes{121}));        // but not the lifetime
+  EXPECT_FALSE(sessions.resolve(id, kT0 + minutes{121}));       // but not the lifetime
   const std::string idle = sessions.create("bob", kT0);
   EXPECT_FALSE(sessions.resolve(idle, kT0 + minutes{31}));
   EXPECT_FALSE(sessions.resolve("made-up", kT0));

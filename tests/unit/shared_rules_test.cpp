@@ -51,8 +51,10 @@ TEST(AuditCsvTest, QuotesSeparatorsAndNeutralisesFormulas) {
   out.clear();
   const Record r = record(1, kGenesisHash);
   append_audit_csv_row(out, r);
-  EXPECT_EQ(out, "1,2026-09-21T14:13:20.001Z,TokenRevealed,tok_1,1,\"'=alice\",session,127.0.0.1,\"curl, \"\"8\"\"\","
-                 "r1,tok_1,alice," + r.hash + ",,\r\n");
+  EXPECT_EQ(out,
+            "1,2026-09-21T14:13:20.001Z,TokenRevealed,tok_1,1,\"'=alice\",session,127.0.0.1,\"curl, \"\"8\"\"\","
+            "r1,tok_1,alice," +
+                r.hash + ",,\r\n");
 }
 
 TEST(ChainLinkTest, NamesWhatBreaksTheLink) {

@@ -1,8 +1,9 @@
+#include "eventstore/signed_checkpoints.hpp"
+
 #include <gtest/gtest.h>
 
 #include "eventstore/codec.hpp"
 #include "eventstore/event_store.hpp"
-#include "eventstore/signed_checkpoints.hpp"
 #include "temp_dir.hpp"
 
 namespace tl {
@@ -16,7 +17,8 @@ class SignedCheckpointsTest : public ::testing::Test {
   }
   void append(int n) {
     for (int i = 0; i < n; ++i) {
-      ASSERT_TRUE(store_->append({"s", kAnyVersion, {TokenRevealed{}}, {"alice", Via::session, {}}, {}, "alice", {}}).ok());
+      ASSERT_TRUE(
+          store_->append({"s", kAnyVersion, {TokenRevealed{}}, {"alice", Via::session, {}}, {}, "alice", {}}).ok());
     }
   }
   testing::TempDir dir_;
@@ -82,10 +84,10 @@ TEST_F(SignedCheckpointsTest, AReformattedCheckpointParsesToTheCanonicalBytes) {
   append(2);
   auto first = signer_->sign_head(*store_);
   ASSERT_TRUE(first.ok());
-  const std::string pretty = "{\n  \"signature\": \"" + first->signature + "\",\n  \"seq\": " +
-                             std::to_string(first->seq) + ",\n  \"hash\": \"" + first->hash + "\",\n  \"at\": \"" +
-                             first->at + "\",\n  \"prev\": \"" + first->prev + "\",\n  \"public_key\": \"" +
-                             first->public_key + "\"\n}\n";
+  const std::string pretty = "{\n  \"signature\": \"" + first->signature +
+                             "\",\n  \"seq\": " + std::to_string(first->seq) + ",\n  \"hash\": \"" + first->hash +
+                             "\",\n  \"at\": \"" + first->at + "\",\n  \"prev\": \"" + first->prev +
+                             "\",\n  \"public_key\": \"" + first->public_key + "\"\n}\n";
   auto parsed = parse_checkpoint(pretty);
   ASSERT_TRUE(parsed.ok()) << parsed.error().message;
   EXPECT_EQ(parsed->raw, first->raw);

@@ -1,8 +1,8 @@
+#include "common/time_format.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
-
-#include "common/time_format.hpp"
 
 namespace tl {
 namespace {
@@ -30,21 +30,20 @@ TEST(TimeFormatTest, FastPathAgreesWithTheCalendar) {
   EXPECT_EQ(parse_rfc3339("2026-11-27T18:04:14.107Z")->time_since_epoch(), milliseconds{1795802654107});
   EXPECT_EQ(format_rfc3339(Timestamp{milliseconds{1795802654107}}), "2026-11-27T18:04:14.107Z");
   // Impossible dates and times, and near misses of the fixed shape.
-  for (const char* text : {"2026-02-29T00:00:00.000Z", "2026-04-31T00:00:00.000Z", "2026-13-01T00:00:00.000Z",
-                           "2026-11-27T24:00:00.000Z", "2026-11-27T18:60:00.000Z", "2026-11-27T18:04:14.1a7Z",
-                           "2026-11-27 18:04:14.107Z"}) {
+  for (const char* text :
+       {"2026-02-29T00:00:00.000Z", "2026-04-31T00:00:00.000Z", "2026-13-01T00:00:00.000Z", "2026-11-27T24:00:00.000Z",
+        "2026-11-27T18:60:00.000Z", "2026-11-27T18:04:14.1a7Z", "2026-11-27 18:04:14.107Z"}) {
     EXPECT_FALSE(parse_rfc3339(text)) << text;
   }
 }
 
-
 // RFC 3339 §5.6: time-numoffset is time-hour (00-23) ":" time-minute (00-59). date.h shifted
 // these by the impossible amount instead of refusing them.
 TEST(TimeFormatTest, RefusesOffsetsOutOfRange) {
-  for (const char* text : {"2026-11-27T18:04:14Z+99:99", "2026-11-27T18:04:14+99:99", "2026-11-27T18:04:14+24:00",
-                           "2026-11-27T18:04:14+00:60", "2026-11-27T18:04:14-24:00", "2026-11-27T18:04:14.107+0200",
-                           "2026-11-27T18:04:14+2:00", "2026-11-27T18:04:14", "2026-11-27T18:04:14.Z",
-                           "2026-11-27T18:04:60Z"}) {
+  for (const char* text :
+       {"2026-11-27T18:04:14Z+99:99", "2026-11-27T18:04:14+99:99", "2026-11-27T18:04:14+24:00",
+        "2026-11-27T18:04:14+00:60", "2026-11-27T18:04:14-24:00", "2026-11-27T18:04:14.107+0200",
+        "2026-11-27T18:04:14+2:00", "2026-11-27T18:04:14", "2026-11-27T18:04:14.Z", "2026-11-27T18:04:60Z"}) {
     EXPECT_FALSE(parse_rfc3339(text)) << text;
     EXPECT_FALSE(parse_rfc3339_precise(text)) << text;
   }

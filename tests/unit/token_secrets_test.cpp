@@ -1,10 +1,11 @@
+#include "eventstore/token_secrets.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <set>
 
 #include "eventstore/passwords.hpp"
-#include "eventstore/token_secrets.hpp"
 #include "temp_dir.hpp"
 
 namespace tl {
@@ -58,10 +59,10 @@ TEST(TokenSecretsTest, SealedCodeOpensOnlyWithItsKeyAndToken) {
   EXPECT_EQ(sealed.code_sealed.find(code), std::string::npos);
   EXPECT_EQ(secrets.unseal("tok_1", sealed.code_sealed, sealed.wrapped_data_key), code);
   EXPECT_FALSE(secrets.unseal("tok_2", sealed.code_sealed, sealed.wrapped_data_key));  // bound to the id
-  EXPECT_FALSE(other.unseal("tok_1", sealed.code_sealed, sealed.wrapped_data_key));   // another master key
+  EXPECT_FALSE(other.unseal("tok_1", sealed.code_sealed, sealed.wrapped_data_key));    // another master key
   const SealedCode another = secrets.seal("tok_1", code);
   EXPECT_FALSE(secrets.unseal("tok_1", sealed.code_sealed, another.wrapped_data_key));  // another data key
-  EXPECT_FALSE(secrets.unseal("tok_1", sealed.code_sealed, ""));                      // destroyed
+  EXPECT_FALSE(secrets.unseal("tok_1", sealed.code_sealed, ""));                        // destroyed
 }
 
 TEST(TokenSecretsTest, KeyFileIsCreatedOwnerOnlyAndReadBack) {

@@ -1,6 +1,8 @@
 // The token table's packed store and its indices (by id, by lookup hash, by owner), its change
 // tracking and its checkpoint row format. A reference model folds the same records with the
 // domain's apply() into plain TokenStates; the table must always answer exactly as it does.
+#include "projections/token_table.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,7 +15,6 @@
 #include "eventstore/passwords.hpp"
 #include "eventstore/token_secrets.hpp"
 #include "projections/token_keys.hpp"
-#include "projections/token_table.hpp"
 
 namespace tl {
 namespace {
