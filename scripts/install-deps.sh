@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what tokenledger needs from Debian (bookworm). With --test, also what the test suite
 # needs: clang-format-14 (scripts/check-format.sh), Chromium for the browser tests, Node.js and
-# npm for playwright-core, faketime, the openssl command (the HTTPS tests make a self-signed certificate), RocksDB's ldb (the tamper
-# tests edit a copy of a data directory with it). With
+# npm for playwright-core, faketime, the openssl command (the HTTPS tests make a self-signed
+# certificate), RocksDB's ldb (the tamper tests edit a copy of a data directory with it). With
 # --bench, what bench/run.sh needs: wrk, nginx, PostgreSQL, db_bench (the options combine).
 set -euo pipefail
 
