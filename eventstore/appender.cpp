@@ -9,8 +9,13 @@
 
 #include "common/time_format.hpp"
 #include "eventstore/event_store_impl.hpp"
+#include "eventstore/store_stats_bounds.hpp"
 
 namespace tl {
+
+// StoreStats' histograms have one bucket per bound of store_stats_bounds.hpp, and "+Inf".
+static_assert(std::tuple_size_v<decltype(StoreStats::batch_size_buckets)> == kBatchSizeBounds.size() + 1);
+static_assert(std::tuple_size_v<decltype(StoreStats::write_latency_buckets)> == kWriteLatencyBoundsMs.size() + 1);
 namespace {
 
 Error conflict(const std::string& stream, std::uint64_t at, std::uint64_t expected) {
@@ -225,15 +230,8 @@ void EventStore::Impl::record_stats(bool ok, std::size_t events, std::chrono::st
   ++stats.batches;
   stats.events += events;
   stats.write_seconds += seconds;
-  std::size_t size_bucket = 0;
-  while (size_bucket + 1 < stats.batch_size_buckets.size() && events > (std::size_t{1} << size_bucket)) ++size_bucket;
-  ++stats.batch_size_buckets[size_bucket];
-  std::size_t latency_bucket = 0;
-  while (latency_bucket + 1 < stats.write_latency_buckets.size() &&
-         seconds * 1000.0 > 0.5 * static_cast<double>(1u << latency_bucket)) {
-    ++latency_bucket;
-  }
-  ++stats.write_latency_buckets[latency_bucket];
+  ++stats.batch_size_buckets[batch_size_bucket(events)];
+  ++stats.write_latency_buckets[write_latency_bucket(seconds)];
 }
 
 void EventStore::Impl::remember_versions(const std::unordered_map<std::string, std::uint64_t>& versions) {

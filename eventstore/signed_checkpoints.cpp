@@ -6,6 +6,7 @@
 #include "common/hex.hpp"
 #include "common/json_writer.hpp"
 #include "common/time_format.hpp"
+#include "eventstore/chain_link.hpp"
 #include "eventstore/codec.hpp"
 #include "eventstore/token_secrets.hpp"
 
@@ -137,15 +138,16 @@ CheckpointReport verify_checkpoints(const EventLog& store, std::string_view trus
   };
   auto checkpoints = list_checkpoints(store);
   if (!checkpoints) return fail(0, checkpoints.error().message);
-  std::string prev = kGenesisHash;
+  const SignedCheckpoint* before = nullptr;
   for (const SignedCheckpoint& c : *checkpoints) {
-    const std::string_view key_hex =
-        trusted_public_key_hex.empty() ? std::string_view(c.public_key) : trusted_public_key_hex;
-    if (!checkpoint_signature_valid(c, key_hex)) {
+    // The checkpoint chain's two rules (chain_link.hpp), shared with the admin tool's checks.
+    if (!checkpoint_signature_trusted(c, trusted_public_key_hex)) {
       return fail(c.seq, "the checkpoint's signature does not verify with the public key");
     }
-    if (c.prev != prev) return fail(c.seq, "the checkpoint does not name the one before it (one is missing)");
-    prev = sha256_hex(c.raw);
+    if (c.prev != checkpoint_prev_after(before)) {
+      return fail(c.seq, "the checkpoint does not name the one before it (one is missing)");
+    }
+    before = &c;
     auto record = store.read(c.seq);
     if (!record || !*record) return fail(c.seq, "the log has no record at the checkpoint's seq");
     if ((*record)->hash != c.hash) return fail(c.seq, "the log's hash at this seq is not the one that was signed");

@@ -1,4 +1,5 @@
 // The chain check (verify), apart from the appender, so it can be read and reviewed on its own.
+#include "eventstore/chain_link.hpp"
 #include "eventstore/codec.hpp"
 #include "eventstore/event_store_impl.hpp"
 
@@ -25,12 +26,14 @@ VerifyReport EventStore::verify_from(std::uint64_t from, const std::string& prev
   for (it->Seek(encode_be64(from)); it->Valid(); it->Next(), ++expected) {
     const std::uint64_t key_seq = decode_be64(it->key().ToStringView());
     if (key_seq != expected) return fail(expected, "record " + std::to_string(expected) + " is missing");
-    const auto raw = it->value().ToStringView();
-    if (!record_hash_matches(raw)) return fail(expected, "the record's bytes do not match its hash");
-    auto record = decode_record(raw);
-    if (!record) return fail(expected, record.error().message);
+    CheckedRecord checked = check_record_bytes(it->value().ToStringView());
+    if (!checked.record) return fail(expected, std::move(checked.problem));
+    const std::optional<Record>& record = checked.record;
     if (record->seq != expected) return fail(expected, "the record names another seq");
-    if (record->prev_hash != report.head.hash) return fail(expected, "prev_hash does not link to the record before");
+    // The one chain rule (chain_link.hpp), as the admin tool's checks of exports and raw logs use it.
+    if (std::string problem = ChainLink{report.head.seq, report.head.hash}.problem(*record); !problem.empty()) {
+      return fail(expected, std::move(problem));
+    }
     std::string indexed;
     const auto s =
         impl_->db->Get({}, impl_->cf("streams"), stream_index_key(record->stream, record->version), &indexed);
