@@ -5,6 +5,7 @@
 
 #include "domain/token.hpp"
 #include "domain/user.hpp"
+#include "service/token_deletion.hpp"
 
 namespace tl {
 namespace {
@@ -34,13 +35,7 @@ Next<std::size_t> revoke_from(ReadModel& model, const RequestContext& ctx, const
     auto deleted = decide_revoke(row->state, reason);
     if (!deleted) return std::move(deleted).error();
     // The data key goes with the token, as on an owner's delete.
-    AppendRequest request{.stream = id,
-                          .expected_version = row->state.version,
-                          .events = {std::move(deleted).value()},
-                          .actor = ctx.actor,
-                          .source = ctx.source,
-                          .owner = owner,
-                          .side_writes = {{SideStore::keys, id, std::nullopt}}};
+    AppendRequest request = token_deletion(row->state, std::move(deleted).value(), ctx);
     return Plan<std::size_t>{.append = std::move(request), .then = after(true)};
   };
   return next_step(Command<std::size_t>{std::move(decide), "The token is changing too often; try again."});

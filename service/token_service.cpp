@@ -4,6 +4,7 @@
 
 #include "eventstore/passwords.hpp"
 #include "service/offboarding.hpp"
+#include "service/token_deletion.hpp"
 
 namespace tl {
 namespace {
@@ -166,14 +167,7 @@ Command<void> TokenService::remove(const RequestContext& ctx, const std::string&
     if (!row || !of_current_owner(*row)) return gone();
     auto deleted = decide_delete(row->state, ctx.actor.user);
     if (!deleted) return std::move(deleted).error();
-    // Destroying the wrapped data key with the event makes the sealed code unrecoverable.
-    AppendRequest request{.stream = id,
-                          .expected_version = row->state.version,
-                          .events = {std::move(deleted).value()},
-                          .actor = ctx.actor,
-                          .source = ctx.source,
-                          .owner = row->state.owner,
-                          .side_writes = {{SideStore::keys, id, std::nullopt}}};
+    AppendRequest request = token_deletion(row->state, std::move(deleted).value(), ctx);
     return Plan<void>{.append = std::move(request), .then = [] { return done(); }};
   };
   return {std::move(decide), kTokenBusy};
