@@ -182,7 +182,7 @@ Reply handle_revoke_user_tokens(App& app, Call& call) {
   if (!reason) return error_response(reason.error());
   const std::string& username = call.params[0];  // case-folded by the router
   if (!app.users.find(username)) return error_response(Error::not_found("No such user."));
-  return Pending(app.tokens.revoke_all(call.ctx, username, *reason), [&app, username](Result<std::size_t> revoked) {
+  return Pending(revoke_tokens(app.model, call.ctx, username, *reason), [&app, username](Result<std::size_t> revoked) {
     if (!revoked) return error_response(revoked.error());  // a refused request ends no session
     // Her sessions end too: whoever holds her tokens may hold a session as well.
     app.sessions.remove_user(username);

@@ -3,7 +3,6 @@
 #include <sodium.h>
 
 #include "eventstore/passwords.hpp"
-#include "service/offboarding.hpp"
 #include "service/token_deletion.hpp"
 
 namespace tl {
@@ -182,11 +181,6 @@ Result<std::vector<Record>> TokenService::history(const std::string& owner, cons
   });
   if (!read) return std::move(read).error();
   return records;
-}
-
-Command<std::size_t> TokenService::revoke_all(const RequestContext& ctx, const std::string& owner,
-                                              const std::string& reason) {
-  return revoke_tokens(model_, ctx, owner, reason);
 }
 
 Introspection TokenService::introspect(std::string_view code, Timestamp now, const std::string& ip) {

@@ -65,10 +65,6 @@ class TokenService {
   // An active answer counts as a use of the token, from `ip`.
   Introspection introspect(std::string_view code, Timestamp now, const std::string& ip);
 
-  // Offboarding: deletes every token of `owner`, each a TokenDeleted with the reason and the
-  // acting admin (service/offboarding.hpp). Its result: how many were revoked.
-  Command<std::size_t> revoke_all(const RequestContext& ctx, const std::string& owner, const std::string& reason);
-
  private:
   // A user name can be deleted and created again: a token belongs to the user whose UserCreated
   // came before its TokenCreated, so a later user of the name never inherits it.
