@@ -19,10 +19,11 @@ Status scan_family(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, std::string
     options.readahead_size = 2 << 20;
   }
   std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(options, cf));
-  const rocksdb::Slice prefix(how.prefix.data(), how.prefix.size());
+  // string_view's starts_with, not Slice's: an empty prefix has no data pointer, and Slice
+  // passes it to memcmp (undefined behaviour, which UBSan reports).
   const std::string_view seek_to = std::max(how.prefix, how.from);
-  for (it->Seek(rocksdb::Slice(seek_to.data(), seek_to.size())); it->Valid() && it->key().starts_with(prefix);
-       it->Next()) {
+  for (it->Seek(rocksdb::Slice(seek_to.data(), seek_to.size()));
+       it->Valid() && it->key().ToStringView().starts_with(how.prefix); it->Next()) {
     if (!visit(it->key().ToStringView(), it->value().ToStringView())) break;
   }
   if (!it->status().ok()) return Error::unavailable(std::string(name) + ": " + it->status().ToString());
@@ -50,8 +51,7 @@ Result<std::optional<std::string>> last_key(rocksdb::DB& db, rocksdb::ColumnFami
   std::unique_ptr<rocksdb::Iterator> it(db.NewIterator({}, cf));
   it->SeekForPrev(std::string(prefix) + std::string(16, '\xff'));
   if (!it->status().ok()) return Error::unavailable(std::string(name) + ": " + it->status().ToString());
-  const rocksdb::Slice start(prefix.data(), prefix.size());
-  if (!it->Valid() || !it->key().starts_with(start)) return std::optional<std::string>{};
+  if (!it->Valid() || !it->key().ToStringView().starts_with(prefix)) return std::optional<std::string>{};
   return std::optional<std::string>{it->key().ToString()};
 }
 
