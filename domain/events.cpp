@@ -29,6 +29,7 @@ std::string_view event_type(const Event& event) noexcept {
                         [](const KeyCheckRecorded&) { return std::string_view{"KeyCheckRecorded"}; },
                         [](const UserDisabled&) { return std::string_view{"UserDisabled"}; },
                         [](const UserEnabled&) { return std::string_view{"UserEnabled"}; },
+                        [](const BackupTaken&) { return std::string_view{"BackupTaken"}; },
                     },
                     event);
 }

@@ -69,9 +69,19 @@ struct KeyCheckRecorded {
   std::string master_key_check;  // hex
 };
 
+// An admin had the server back up the database (POST /api/v1/admin/backups): the backup's name
+// in the backup directory, the head it holds and whether the key files went with it. Recorded
+// after the backup was written and verified; stream "system:backups".
+struct BackupTaken {
+  std::string name;
+  std::uint64_t head_seq = 0;
+  std::string head_hash;
+  bool include_keys = false;
+};
+
 using Event = std::variant<TokenCreated, TokenDescriptionChanged, TokenTimeoutChanged, TokenRevealed, TokenDeleted,
                            TokenUsed, TokenExpiryNotified, UserCreated, UserGroupsChanged, UserPasswordChanged,
-                           UserReauthenticated, UserDeleted, KeyCheckRecorded, UserDisabled, UserEnabled>;
+                           UserReauthenticated, UserDeleted, KeyCheckRecorded, UserDisabled, UserEnabled, BackupTaken>;
 
 // The stable type name recorded in the log ("TokenCreated", ...).
 std::string_view event_type(const Event& event) noexcept;

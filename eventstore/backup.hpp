@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,20 +17,41 @@ namespace tl {
 struct BackupEntry {
   std::uint32_t id = 0;
   std::string metadata;
+  std::int64_t created_unix = 0;  // seconds since the Unix epoch, the engine's clock
+  std::uint64_t size = 0;         // bytes of every file the backup needs (shared ones included)
+  std::uint32_t files = 0;
+};
+
+// How a writable open copies: at most `rate_limit` bytes a second (0: no limit), and a progress
+// call every `progress_every` bytes copied.
+struct BackupTuning {
+  std::uint64_t rate_limit = 0;
+  std::uint64_t progress_every = 64ull * 1024 * 1024;
 };
 
 class Backups {
  public:
   // Opens (creating when missing, unless read-only) the backups in `dir`. Errors: unavailable
   // with the engine's reason alone (the caller names the directory).
-  static Result<std::unique_ptr<Backups>> open(const std::string& dir, bool read_only);
+  static Result<std::unique_ptr<Backups>> open(const std::string& dir, bool read_only, BackupTuning tuning = {});
   ~Backups();
   Backups(const Backups&) = delete;
   Backups& operator=(const Backups&) = delete;
 
-  // A new backup of `store` (its memtables flushed first, so no write-ahead log is needed) with
-  // `metadata`; returns its id. Writable opens only. Errors: unavailable with the reason.
-  Result<std::uint32_t> create(EventStore& store, const std::string& metadata);
+  // A new backup of `store`, consistent while it is being written to: a RocksDB checkpoint of it
+  // (flushed, hard-linked: milliseconds) is made in `scratch_dir` (a path that must not exist, on
+  // the database's file system), its head read from it, and the backup copied from that
+  // checkpoint with the metadata `metadata(head)`; the checkpoint is removed afterwards. So the
+  // head returned is exactly the one the backup holds, however many appends ran meanwhile.
+  // Writable opens only. `progress` (when set) is called on the copying thread every
+  // BackupTuning::progress_every bytes; it must not throw. Errors: unavailable with the reason.
+  struct Created {
+    std::uint32_t id = 0;
+    Head head;
+  };
+  Result<Created> create(EventStore& store, const std::string& scratch_dir,
+                         const std::function<std::string(const Head&)>& metadata,
+                         std::function<void()> progress = nullptr);
   // Reads every file of backup `id` back against its checksums. Errors: unavailable.
   Status verify(std::uint32_t id);
   // Every backup, oldest first.

@@ -57,6 +57,9 @@ void write_data(JsonWriter& w, const Event& event) {
           write_groups(w, e.groups);
         } else if constexpr (std::is_same_v<E, KeyCheckRecorded>) {
           w.key("master_key_check").value(e.master_key_check);
+        } else if constexpr (std::is_same_v<E, BackupTaken>) {
+          w.key("name").value(e.name).key("head_seq").value(e.head_seq).key("head_hash").value(e.head_hash);
+          w.key("include_keys").value(e.include_keys);
         }
       },
       event);

@@ -243,6 +243,17 @@ struct Decoder {
         return f.key() == "master_key_check" ? get_string(f.value(), e.master_key_check) : other(f);
       });
     }
+    if (type == "BackupTaken") {
+      auto& e = reuse_as<BackupTaken>(event);
+      e.name.clear(), e.head_seq = 0, e.head_hash.clear(), e.include_keys = false;
+      return for_each_field(v, [&](field& f) {
+        if (f.key() == "name") return get_string(f.value(), e.name);
+        if (f.key() == "head_seq") return f.value().get_uint64().get(e.head_seq) == SUCCESS;
+        if (f.key() == "head_hash") return get_string(f.value(), e.head_hash);
+        if (f.key() == "include_keys") return f.value().get_bool().get(e.include_keys) == SUCCESS;
+        return other(f);
+      });
+    }
     if (type == "UserPasswordChanged") {
       auto& e = reuse_as<UserPasswordChanged>(event);
       e.must_change = false;

@@ -15,7 +15,7 @@ namespace {
 
 tl::Event some_event(FuzzedDataProvider& in) {
   auto text = [&] { return in.ConsumeRandomLengthString(64); };
-  switch (in.ConsumeIntegralInRange<int>(0, 12)) {
+  switch (in.ConsumeIntegralInRange<int>(0, 13)) {
     case 0:
       return tl::TokenCreated{"", text(), in.ConsumeIntegral<int>(), text(), text()};
     case 1:
@@ -42,6 +42,8 @@ tl::Event some_event(FuzzedDataProvider& in) {
       return tl::UserReauthenticated{};
     case 11:
       return tl::UserDeleted{};
+    case 12:
+      return tl::BackupTaken{text(), in.ConsumeIntegral<std::uint64_t>(), text(), in.ConsumeBool()};
     default:
       return tl::KeyCheckRecorded{text()};
   }
@@ -71,6 +73,7 @@ void for_each_string(tl::Record& r, F&& f) {
           for (auto& g : e.groups) f(g);
         }
         if constexpr (std::is_same_v<E, tl::KeyCheckRecorded>) f(e.master_key_check);
+        if constexpr (std::is_same_v<E, tl::BackupTaken>) f(e.name), f(e.head_hash);
       },
       r.event);
 }

@@ -155,4 +155,8 @@ Reply handle_list_checkpoints(App&, Call&);
 Reply handle_create_checkpoint(App&, Call&);
 Reply handle_audit_stream(App&, Call&);
 
+Reply handle_create_backup(App&, Call&);
+Reply handle_list_backups(App&, Call&);
+Reply handle_get_backup(App&, Call&);
+
 }  // namespace tl

@@ -272,4 +272,14 @@ Result<std::string> parse_introspect_form(std::string_view body) {
   return std::move(*token);
 }
 
+Result<CreateBackupBody> parse_create_backup(std::string_view body) {
+  CreateBackupBody out;
+  auto s = for_each_field(body, [&](std::string_view key, value v) -> Status {
+    if (key == "include_keys") return read_bool(v, key, out.include_keys);
+    return unknown(key);
+  });
+  if (!s) return std::move(s).error();
+  return out;
+}
+
 }  // namespace tl

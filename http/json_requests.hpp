@@ -43,6 +43,11 @@ struct ChangePasswordBody {
   std::string next;
 };
 
+// POST /api/v1/admin/backups {"include_keys": false}: the field is optional (default false).
+struct CreateBackupBody {
+  bool include_keys = false;
+};
+
 // The username comes back as canonical_username (domain/user.hpp) makes it.
 Result<LoginBody> parse_login(std::string_view body);
 Result<CreateTokenBody> parse_create_token(std::string_view body);
@@ -59,5 +64,6 @@ Result<std::string> parse_introspect_json(std::string_view body);
 // token=… (application/x-www-form-urlencoded, RFC 7662 §2.1); a second `token` parameter is
 // refused (invalid_field naming token), as the JSON twin refuses a repeated field.
 Result<std::string> parse_introspect_form(std::string_view body);
+Result<CreateBackupBody> parse_create_backup(std::string_view body);
 
 }  // namespace tl

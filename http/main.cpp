@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <iostream>
 #include <memory>
@@ -293,6 +294,12 @@ int run(const ServerOptions& o) {
   if (reveal_limiter.enabled()) app.reveal_limiter = &reveal_limiter;
   ExpiryNotices notices = start_expiry_notices(*store, model, o);
   app.notifier = notices.notifier.get();
+  // Online backups (POST /api/v1/admin/backups): the checkpoint is made beside the database.
+  BackupRunner backups(*store, {o.backup_dir,
+                                {o.master_key_file, o.introspection_secret_file, o.signing_key_file},
+                                (std::filesystem::path(o.data) / "backup-checkpoint.tmp").string(),
+                                {.rate_limit = o.backup_rate_limit}});
+  app.backups = &backups;
 
   net::asio::io_context io(o.io_threads);
   net::asio::thread_pool workers(static_cast<std::size_t>(o.workers));

@@ -55,6 +55,9 @@ constexpr std::array kRoutes = {
     Route{verb::get,    "/api/v1/audit/export",            Access::group,     kAuditors,  true, handle_audit_export, kExportQuery},
     Route{verb::get,    "/api/v1/audit/export/manifest",   Access::group,     kAuditors,  true, handle_audit_export_manifest, kManifestQuery},
     Route{verb::get,    "/api/v1/audit/stream",            Access::group,     kAuditors,  true, handle_audit_stream, kStreamQuery},
+    Route{verb::post,   "/api/v1/admin/backups",           Access::group,     kAdmins,    true, handle_create_backup, {}, BearerUse::never, kJson},
+    Route{verb::get,    "/api/v1/admin/backups",           Access::group,     kAdmins,    true, handle_list_backups, {}, BearerUse::never},
+    Route{verb::get,    "/api/v1/admin/backups/{}",        Access::group,     kAdmins,    true, handle_get_backup, {}, BearerUse::never},
 };
 // clang-format on
 

@@ -98,7 +98,12 @@ std::optional<ServerOptions> parse_server_options(int argc, char** argv, int& ex
       "a reverse proxy's address or range (10.0.0.0/8, ::1), repeatable: only from these peers is the "
       "client address taken from Forwarded or X-Forwarded-For (the peer is recorded too)")(
       "read-only", po::bool_switch(&o.read_only),
-      "serve reads only, even from a damaged log (for investigation); every write answers 503");
+      "serve reads only, even from a damaged log (for investigation); every write answers 503")(
+      "backup-dir", po::value(&o.backup_dir)->value_name("DIR"),
+      "where POST /api/v1/admin/backups writes consistent backups while serving (created 0700; the backups of "
+      "this database only); without it that route answers 503")(
+      "backup-rate-limit", po::value(&o.backup_rate_limit)->default_value(o.backup_rate_limit),
+      "bytes a second a backup may copy at most, so that it leaves the disk to the log; 0: no limit");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);

@@ -52,6 +52,10 @@ struct ServerOptions {
   // forwarded client address is believed. Checked by parse_server_options.
   std::vector<std::string> public_urls;
   std::vector<std::string> trusted_proxies;
+  // Online backups (issue 16): where POST /api/v1/admin/backups writes (empty: not configured,
+  // 503), and the most bytes a second the copy may write (0: no limit).
+  std::string backup_dir;
+  std::uint64_t backup_rate_limit = 0;
 };
 
 // Parses argv. nullopt when the process should exit with `exit_code` (after --help, or on bad

@@ -15,7 +15,9 @@
 #include "eventstore/database_id.hpp"
 #include "eventstore/signed_checkpoints.hpp"
 #include "eventstore/token_secrets.hpp"
+#include "service/backups.hpp"
 #include "service/key_material.hpp"
+#include "tools/backup_over_http.hpp"
 #include "tools/checkpoint_check.hpp"
 #include "tools/cli.hpp"
 #include "tools/commands.hpp"
@@ -26,37 +28,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kKeyFiles[] = {"master.key", "introspection.secret", "signing.key"};
 // What a restored database with history cannot start without: master.key unwraps the tokens'
 // data keys, signing.key continues the chain of signed checkpoints, introspection.secret is the
 // resource servers' credential. Only the last may come from elsewhere
 // (TOKENLEDGER_INTROSPECTION_SECRET), which restore --without-introspection-secret says.
 constexpr const char* kRequiredKeyFiles[] = {"master.key", "signing.key", "introspection.secret"};
 constexpr std::string_view kOptionalSecret = "introspection.secret";
-
-std::string engine_dir(const std::string& backup_dir) { return (fs::path(backup_dir) / "rocksdb").string(); }
-
-std::string read_all(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-// Copies the key files that exist from `from` to `to` with mode 0600; returns their names.
-std::vector<std::string> copy_key_files(const fs::path& from, const fs::path& to) {
-  std::vector<std::string> copied;
-  for (const char* name : kKeyFiles) {
-    std::error_code ec;
-    if (!fs::exists(from / name, ec)) continue;
-    fs::copy_file(from / name, to / name, fs::copy_options::overwrite_existing, ec);
-    if (ec) throw Failure("cannot copy " + (from / name).string() + " to " + to.string() + ": " + ec.message());
-    fs::permissions(to / name, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace, ec);
-    if (ec) throw Failure("cannot make " + (to / name).string() + " owner-only: " + ec.message());
-    copied.emplace_back(name);
-  }
-  return copied;
-}
 
 // The required key files that `dir` lacks; introspection.secret only unless `without_secret`.
 std::vector<std::string> missing_key_files(const fs::path& dir, bool without_secret) {
@@ -69,46 +46,11 @@ std::vector<std::string> missing_key_files(const fs::path& dir, bool without_sec
   return missing;
 }
 
-// BACKUP_DIR/database_id: the id of the database whose backups the directory holds.
-fs::path id_file(const std::string& backup_dir) { return fs::path(backup_dir) / "database_id"; }
-
-std::string trimmed(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
-  return text;
-}
-
-// Refuses a BACKUP_DIR that holds another database's backups: by the id it recorded, or, for a
-// directory written before ids, by the master.key an older backup copied there.
-void check_same_database(const std::string& to, const std::string& id, const DataDir& source) {
-  std::error_code ec;
-  if (fs::exists(id_file(to), ec)) {
-    const std::string theirs = trimmed(read_all(id_file(to)));
-    if (theirs != id) {
-      throw Failure(to + " holds backups of another database (database id " + theirs + "; " + source.root + " is " +
-                    id + "); choose another --to");
-    }
-    return;
-  }
-  if (fs::exists(fs::path(to) / "master.key", ec) && fs::exists(source.master_key(), ec) &&
-      read_all(fs::path(to) / "master.key") != read_all(source.master_key())) {
-    throw Failure(to + " holds backups of another data directory (its master.key differs); choose another --to");
-  }
-}
-
-void write_id_file(const std::string& to, const std::string& id) {
-  std::ofstream out(id_file(to), std::ios::binary | std::ios::trunc);
-  out << id << "\n";
-  if (!out.flush()) throw Failure("cannot write " + id_file(to).string());
-}
-
 std::string join(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
   return out.empty() ? "none" : out;
 }
-
-// The head at the moment of the backup, kept in the backup's metadata: "seq HASH".
-std::string head_metadata(const Head& head) { return std::to_string(head.seq) + " " + head.hash; }
 
 void make_private_dir(const fs::path& dir) {
   std::error_code ec;
@@ -120,7 +62,8 @@ void make_private_dir(const fs::path& dir) {
 void print_backup(bool json, const std::string& data, const std::string& to, std::uint32_t id, const Head& head,
                   const std::string& database_id, const std::vector<std::string>& copied, bool include_keys) {
   const std::vector<std::string> left_out =
-      include_keys ? std::vector<std::string>{} : std::vector<std::string>(std::begin(kKeyFiles), std::end(kKeyFiles));
+      include_keys ? std::vector<std::string>{}
+                   : std::vector<std::string>(std::begin(kBackupKeyFiles), std::end(kBackupKeyFiles));
   if (json) {
     JsonWriter w;
     w.begin_object().key("backup_id").value(static_cast<std::uint64_t>(id)).key("to").value(to);
@@ -153,7 +96,9 @@ void print_backup(bool json, const std::string& data, const std::string& to, std
 int cmd_backup(int argc, char** argv) {
   std::string data, to;
   bool json = false, include_keys = false;
-  Command cmd("backup", "[--data DIR] --to BACKUP_DIR [--include-keys] [--json]",
+  Command cmd("backup",
+              "[--data DIR] --to BACKUP_DIR [--include-keys] [--json]\n"
+              "       tokenledger-admin backup --server URL --user NAME [--cacert FILE] [--include-keys] [--json]",
               "Writes a consistent backup of the database in DIR into BACKUP_DIR (created 0700) with\n"
               "RocksDB's BackupEngine (BACKUP_DIR/rocksdb: incremental, checksummed, one numbered backup\n"
               "per run, each with the head seq and hash it holds).\n"
@@ -163,39 +108,42 @@ int cmd_backup(int argc, char** argv) {
               "needs them (restore --keys-from DIR).\n"
               "A BACKUP_DIR holds the backups of one database only: it records the database id\n"
               "(BACKUP_DIR/database_id) and refuses another database's backups.\n"
-              "Needs the database to itself: stop the server first.");
+              "Needs the database to itself: stop the server first.\n\n"
+              "With --server URL --user NAME, asks the running server instead (POST /api/v1/admin/backups,\n"
+              "the server's --backup-dir): NAME, an admin, signs in with the password read from standard\n"
+              "input (never from the command line); the server backs up while it serves.");
   cmd.data_option(data).json_option(json);
-  cmd.options()("to", po::value(&to)->value_name("BACKUP_DIR")->required(), "where the backups are kept")(
+  cmd.options()("to", po::value(&to)->value_name("BACKUP_DIR"), "where the backups are kept")(
       "include-keys", po::bool_switch(&include_keys),
       "also copy master.key, signing.key and introspection.secret into BACKUP_DIR");
+  ServerBackupOptions server{.include_keys = false};
+  server_backup_options(cmd, server);
   cmd.epilog(
       "Restore with: tokenledger-admin restore --from BACKUP_DIR --keys-from KEY_DIR --data NEW_DIR\n"
       "(or without --keys-from for a backup made with --include-keys)");
   if (!cmd.parse(argc, argv)) return kExitOk;
+  server.include_keys = include_keys;
+  if (cmd.given("server")) {
+    if (cmd.given("to") || cmd.given("data")) throw UsageError("--server goes without --to and --data");
+    return backup_over_http(server, json);
+  }
+  if (!cmd.given("to")) throw UsageError("--to: say where the backups are kept (or --server URL --user NAME)");
   ::umask(077);  // the backup holds password hashes (and the keys when asked): owner-only
   const DataDir source{data};
 
   auto store = open_store(source, Access::writable);  // gives the database its id when missing
-  auto database_id = read_database_id(*store);
-  if (!database_id || !*database_id) throw Failure("cannot read the database id of " + data);
-  check_same_database(to, **database_id, source);
-  const Head head = store->head();
-  make_private_dir(to);
-  auto engine = Backups::open(engine_dir(to), /*read_only=*/false);
-  if (!engine) throw Failure("cannot open the backup directory " + engine_dir(to) + ": " + engine.error().message);
-  auto created = (*engine)->create(*store, head_metadata(head));
-  if (!created) throw Failure("the backup failed: " + created.error().message);
-  const std::uint32_t id = *created;
-  if (auto verified = (*engine)->verify(id); !verified) {
-    throw Failure("backup " + std::to_string(id) + " does not verify: " + verified.error().message);
-  }
+  BackupRequest request;
+  request.dir = to;
+  request.include_keys = include_keys;
+  request.keys = KeyFilePaths::in(source.root);
+  request.scratch_dir = (fs::path(source.root) / "backup-checkpoint.tmp").string();
+  auto taken = take_backup(*store, request);
   store->close();
-  write_id_file(to, **database_id);
-  const auto copied = include_keys ? copy_key_files(source.root, to) : std::vector<std::string>{};
+  if (!taken) throw Failure(taken.error().message);
 
-  print_backup(json, data, to, id, head, **database_id, copied, include_keys);
-  for (const char* name : kKeyFiles) {
-    if (include_keys && std::find(copied.begin(), copied.end(), name) == copied.end()) {
+  print_backup(json, data, to, taken->id, taken->head, taken->database_id, taken->key_files, include_keys);
+  for (std::string_view name : kBackupKeyFiles) {
+    if (include_keys && std::find(taken->key_files.begin(), taken->key_files.end(), name) == taken->key_files.end()) {
       std::cerr << "note: " << (fs::path(data) / name).string() << " does not exist, so it is not in the backup\n";
     }
   }
@@ -343,8 +291,8 @@ int cmd_restore(int argc, char** argv) {
   ::umask(077);
   const DataDir target{data};
   std::error_code ec;
-  if (!fs::exists(engine_dir(from), ec))
-    throw UsageError("no backups in " + from + " (" + engine_dir(from) + " is missing)");
+  if (!fs::exists(backup_engine_dir(from), ec))
+    throw UsageError("no backups in " + from + " (" + backup_engine_dir(from) + " is missing)");
   if (fs::exists(data, ec) && !fs::is_empty(data, ec)) {
     if (database_locked(target.db())) throw Failure(server_running_message(target));
     throw Failure(data + " is not empty; restore only into a new or empty directory (move the old one aside first)");
@@ -352,8 +300,8 @@ int cmd_restore(int argc, char** argv) {
   RestoreOutcome r;
   r.keys_from = key_source(from, keys_from, without_secret);
 
-  auto engine = Backups::open(engine_dir(from), /*read_only=*/true);
-  if (!engine) throw Failure("cannot open the backups in " + engine_dir(from) + ": " + engine.error().message);
+  auto engine = Backups::open(backup_engine_dir(from), /*read_only=*/true);
+  if (!engine) throw Failure("cannot open the backups in " + backup_engine_dir(from) + ": " + engine.error().message);
   const std::vector<BackupEntry> backups = (*engine)->list();
   if (backups.empty()) throw Failure("no backups in " + from);
   const BackupEntry* chosen = &backups.back();
@@ -368,7 +316,9 @@ int cmd_restore(int argc, char** argv) {
   if (auto restored = (*engine)->restore(chosen->id, target.db()); !restored) {
     throw Failure("the restore failed: " + restored.error().message + " (nothing is left in " + data + ")");
   }
-  r.copied = copy_key_files(r.keys_from, data);
+  auto copied = copy_key_files(KeyFilePaths::in(r.keys_from.string()), data);
+  if (!copied) throw Failure(copied.error().message);
+  r.copied = std::move(*copied);
 
   auto store = open_store(target, Access::read_only, /*log_only=*/true);
   r.report = store->verify();
@@ -378,8 +328,10 @@ int cmd_restore(int argc, char** argv) {
   store->close();
   r.backup_id = chosen->id;
   r.backup_head = chosen->metadata;
-  r.same_head = r.backup_head.empty() || r.backup_head == head_metadata(r.report.head);
-  if (fs::exists(id_file(from), ec)) r.backup_database_id = trimmed(read_all(id_file(from)));
+  const auto recorded = parse_backup_metadata(r.backup_head);
+  r.same_head = r.backup_head.empty() ||
+                (recorded && recorded->head.seq == r.report.head.seq && recorded->head.hash == r.report.head.hash);
+  r.backup_database_id = backup_database_id(from);
   r.same_id = r.backup_database_id.empty() || r.backup_database_id == r.database_id;
   print_restore(json, from, data, r);
   if (r.ok()) undo.succeeded();

@@ -6,6 +6,7 @@
 #include "service/integrity.hpp"
 #include "service/verify_report.hpp"
 #include "service/witness.hpp"
+#include "tools/backup_over_http.hpp"
 #include "tools/checkpoint_check.hpp"
 #include "tools/cli.hpp"
 #include "tools/commands.hpp"
@@ -45,6 +46,9 @@ constexpr const char* kAbout =
     "--manifest F`): the record count, first and last seq; for an unfiltered export the head\n"
     "(last seq and hash); and its signed checkpoint (with --public-key, else the key it names)\n"
     "and, for an unfiltered export, the record it signed. The output lists the checks that ran.\n\n"
+    "With --backup, checks a backup (tokenledger-admin backup, POST /api/v1/admin/backups): the\n"
+    "checksums of its files, then a copy restored into a temporary directory with the full check\n"
+    "of --data, and that the copy holds the head the backup recorded.\n\n"
     "Exit status: 0 verified, 1 a record or checkpoint is bad (the first one is named), 2 bad usage.";
 
 struct DataCheck {
@@ -152,7 +156,8 @@ int cmd_verify(int argc, char** argv) {
   bool json = false;
   Command cmd("verify",
               "[--data DIR | --file EXPORT.jsonl [--checkpoints FILE] [--manifest FILE] [--complete | --filtered]]"
-              " [--public-key HEX] [--json]",
+              " [--public-key HEX] [--json]\n"
+              "       tokenledger-admin verify --backup BACKUP_DIR [--backup-id N] [--scratch DIR] [--public-key HEX]",
               kAbout);
   cmd.data_option(data).json_option(json);
   cmd.options()("witness", po::value(&witness)->value_name("FILE"),
@@ -171,6 +176,14 @@ int cmd_verify(int argc, char** argv) {
       "filtered", po::bool_switch(&file.filtered), "with --file: an export of a filtered query, checked as a subset")(
       "public-key", po::value(&public_key)->value_name("HEX"),
       "check checkpoint signatures against this Ed25519 public key (64 hex digits)");
+  std::string backup, scratch;
+  std::uint32_t backup_id = 0;
+  cmd.options()("backup", po::value(&backup)->value_name("BACKUP_DIR"),
+                "check a backup instead: its checksums, then a restored copy (in a temporary directory) with the "
+                "full check of --data, and that it holds the head the backup recorded")(
+      "backup-id", po::value(&backup_id)->value_name("N"), "with --backup: which backup (default: the newest)")(
+      "scratch", po::value(&scratch)->value_name("DIR"),
+      "with --backup: where the temporary copy goes (default: the system's temporary directory)");
   cmd.epilog(
       "Examples:\n"
       "  tokenledger-admin verify --data /var/lib/tokenledger\n"
@@ -179,6 +192,11 @@ int cmd_verify(int argc, char** argv) {
       "  tokenledger-admin verify --file trail.jsonl --checkpoints checkpoints.jsonl --public-key HEX\n"
       "  tokenledger-admin verify --file alice.jsonl --filtered");
   if (!cmd.parse(argc, argv)) return kExitOk;
+  if (cmd.given("backup")) {
+    if (cmd.given("data") || cmd.given("file")) throw UsageError("--backup goes without --data and --file");
+    return verify_backup(backup, cmd.given("backup-id") ? std::optional(backup_id) : std::nullopt, public_key, scratch,
+                         json);
+  }
   if (cmd.given("file")) {
     if (cmd.given("data")) throw UsageError("--data and --file exclude each other: check the database or a file");
     file.public_key = public_key;

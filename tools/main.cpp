@@ -26,6 +26,7 @@ constexpr const char* kUsage =
     "  audit        the audit trail with filters, as a table, jsonl (verifiable offline) or csv\n"
     "  checkpoints  the signed checkpoints of the log's head (jsonl: to verify an export offline)\n"
     "  user list    the active users and their groups\n"
+    "  backup --server URL --user NAME   ask the running server for a backup (its --backup-dir)\n"
     "They need the database to themselves (stop the server first):\n"
     "  backup       a consistent backup of the database and the key files\n"
     "  restore      restore a backup into a new data directory\n"

@@ -28,12 +28,13 @@ const ACTION_LABELS = {
   SessionEnded: 'Signed out',
   AccessDenied: 'Access denied',
   KeyCheckRecorded: 'Key check recorded',
+  BackupTaken: 'Backup taken',
 };
 // The types offered in the Action filter: those this server records (issue 12 adds UserDisabled and
 // UserEnabled). The others above are only named when they appear: the API refuses unknown `type` values.
 export const FILTER_TYPES = ['TokenCreated', 'TokenDescriptionChanged', 'TokenTimeoutChanged', 'TokenRevealed', 'TokenUsed',
   'TokenExpiryNotified', 'TokenDeleted', 'UserCreated', 'UserGroupsChanged', 'UserPasswordChanged', 'UserReauthenticated',
-  'UserDisabled', 'UserEnabled', 'UserDeleted', 'KeyCheckRecorded'];
+  'UserDisabled', 'UserEnabled', 'UserDeleted', 'KeyCheckRecorded', 'BackupTaken'];
 export function actionLabel(type) { return ACTION_LABELS[type] || type || '—'; }
 
 const dash = (v) => (v == null || v === '' ? '—' : String(v));

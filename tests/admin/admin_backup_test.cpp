@@ -220,5 +220,61 @@ TEST_F(AdminBackupTest, RestoreRequiresTheIntrospectionSecretUnlessToldOtherwise
   EXPECT_FALSE(fs::exists(restored + "/introspection.secret"));
 }
 
+// verify --backup (issue 16): the checksums, then a restored copy with the full check, and the
+// head the backup recorded; a damaged backup file fails, naming the checksums.
+TEST_F(AdminBackupTest, VerifyBackupChecksTheCopyAndItsHead) {
+  const std::string backup = dir.sub("backup");
+  ASSERT_EQ(admin({"backup", "--data", data(), "--to", backup}).exit_code, 0);
+  ASSERT_EQ(admin({"backup", "--data", data(), "--to", backup, "--include-keys"}).exit_code, 0);
+  RunResult run = admin({"verify", "--backup", backup});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_NE(run.out.find("OK: backup 2"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("(the head the backup recorded)"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find(std::to_string(scenario.head_seq)), std::string::npos) << run.out;
+  run = admin({"verify", "--backup", backup, "--backup-id", "1", "--json", "--scratch", dir.path()});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  simdjson::dom::parser parser;
+  const auto doc = parse_json(parser, run.out);
+  EXPECT_TRUE(doc["ok"].get_bool().value());
+  EXPECT_TRUE(doc["same_head"].get_bool().value());
+  EXPECT_EQ(doc["verify"]["head"]["seq"].get_uint64().value(), scenario.head_seq);
+  for (const auto& entry : fs::directory_iterator(dir.path())) {
+    EXPECT_EQ(entry.path().filename().string().find("tokenledger-verify-backup"), std::string::npos)
+        << "the temporary copy was left behind: " << entry.path();
+  }
+  EXPECT_EQ(admin({"verify", "--backup", backup, "--backup-id", "7"}).exit_code, 1);
+  EXPECT_EQ(admin({"verify", "--backup", dir.sub("none")}).exit_code, 2);
+  EXPECT_EQ(admin({"verify", "--backup", backup, "--data", data()}).exit_code, 2);
+
+  // Damage one table file of the backups: the checksums catch it.
+  std::string table;
+  for (const auto& entry : fs::recursive_directory_iterator(backup + "/rocksdb/shared_checksum")) {
+    if (entry.path().extension() == ".sst") table = entry.path().string();
+  }
+  ASSERT_FALSE(table.empty());
+  ::chmod(table.c_str(), 0600);
+  std::string bytes = read_file(table);
+  bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x5a);
+  write_file(table, bytes);
+  run = admin({"verify", "--backup", backup});
+  EXPECT_EQ(run.exit_code, 1) << describe(run);
+  EXPECT_NE(run.out.find("checksums    FAILED"), std::string::npos) << run.out;
+}
+
+// backup --server refuses what it cannot do before asking for anything.
+TEST_F(AdminBackupTest, BackupServerRefusesBadUsage) {
+  RunResult run = admin({"backup", "--server", "http://127.0.0.1:1", "--to", dir.sub("b")}, "pw\n");
+  EXPECT_EQ(run.exit_code, 2) << describe(run);
+  run = admin({"backup", "--server", "http://127.0.0.1:1"}, "pw\n");
+  EXPECT_EQ(run.exit_code, 2) << describe(run);
+  EXPECT_NE(run.err.find("--user"), std::string::npos) << describe(run);
+  run = admin({"backup", "--server", "http://user:pw@127.0.0.1:1", "--user", "admin"}, "pw\n");
+  EXPECT_EQ(run.exit_code, 2) << describe(run);
+  // Nothing listens on port 1: the failure names the server.
+  run = admin({"backup", "--server", "http://127.0.0.1:1", "--user", "admin"}, "pw\n");
+  EXPECT_EQ(run.exit_code, 1) << describe(run);
+  EXPECT_NE(run.err.find("cannot reach http://127.0.0.1:1"), std::string::npos) << describe(run);
+}
+
 }  // namespace
 }  // namespace admin_test

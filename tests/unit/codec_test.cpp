@@ -57,7 +57,8 @@ TEST(CodecTest, EveryEventTypeRoundTrips) {
                                      UserPasswordChanged{},
                                      UserDeleted{},
                                      UserDisabled{},
-                                     UserEnabled{}};
+                                     UserEnabled{},
+                                     BackupTaken{"3", 42, std::string(64, 'a'), true}};
   for (const Event& event : events) {
     Record r = sample();
     r.event = event;

@@ -1,0 +1,92 @@
+#include "service/backup_runner.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+namespace tl {
+namespace {
+
+Timestamp wall_clock_now() {
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+}  // namespace
+
+std::optional<BackupRunner::Running> BackupRunner::running() const {
+  std::lock_guard lock(mutex_);
+  return running_;
+}
+
+Result<BackupOutcome> BackupRunner::run(bool include_keys) {
+  if (!configured()) {
+    return Error::unavailable("Backups are not configured: start the server with --backup-dir DIR.");
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (running_) {
+      return Error::conflict(
+          "A backup is already running (since " +
+          std::to_string(
+              std::chrono::duration_cast<std::chrono::seconds>(wall_clock_now() - running_->started).count()) +
+          " s); one runs at a time. Try again when it is done.");
+    }
+    running_.emplace(Running{wall_clock_now(), 0});
+  }
+  struct Done {
+    BackupRunner& runner;
+    ~Done() {
+      std::lock_guard lock(runner.mutex_);
+      runner.running_.reset();
+    }
+  } done{*this};
+
+  const auto started = std::chrono::steady_clock::now();
+  auto last_log = started;
+  spdlog::info("backup into {} started (keys {})", settings_.dir, include_keys ? "included" : "left out");
+  BackupRequest request;
+  request.dir = settings_.dir;
+  request.include_keys = include_keys;
+  request.keys = settings_.keys;
+  request.scratch_dir = settings_.scratch_dir;
+  request.tuning = settings_.tuning;
+  request.progress = [&](std::uint64_t bytes) {
+    {
+      std::lock_guard lock(mutex_);
+      running_->bytes_copied = bytes;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_log < std::chrono::seconds(5)) return;
+    last_log = now;
+    spdlog::info("backup into {}: {} MiB copied in {} s", settings_.dir, bytes / (1024 * 1024),
+                 std::chrono::duration_cast<std::chrono::seconds>(now - started).count());
+  };
+  // A checkpoint left by a backup cut short (a crash) is this server's own: only one runs.
+  std::error_code ec;
+  std::filesystem::remove_all(settings_.scratch_dir, ec);
+  auto taken = take_backup(store_, request);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (!taken) {
+    spdlog::error("backup into {} failed after {:.1f} s: {}", settings_.dir, seconds, taken.error().message);
+    return taken;
+  }
+  spdlog::info("backup {} into {} done in {:.1f} s: head seq {}, {} bytes, checksums verified", taken->id,
+               settings_.dir, seconds, taken->head.seq, taken->size);
+  return taken;
+}
+
+Command<BackupOutcome> record_backup_taken(BackupOutcome taken, const RequestContext& ctx) {
+  auto decide = [taken = std::move(taken), ctx]() -> Result<Plan<BackupOutcome>> {
+    AppendRequest append{std::string(kBackupStream),
+                         kAnyVersion,
+                         {BackupTaken{std::to_string(taken.id), taken.head.seq, taken.head.hash, taken.include_keys}},
+                         ctx.actor,
+                         ctx.source,
+                         "",
+                         {}};
+    return Plan<BackupOutcome>{std::move(append), [taken] { return done<BackupOutcome>(taken); }};
+  };
+  return {std::move(decide), "The backup log is busy; try again."};
+}
+
+}  // namespace tl

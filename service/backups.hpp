@@ -1,0 +1,104 @@
+// The rules of a backup directory, written once for the admin tool (`tokenledger-admin backup`,
+// `restore`, `verify --backup`) and the server (POST /api/v1/admin/backups, --backup-dir).
+//
+// A BACKUP_DIR (made 0700) holds:
+//   BACKUP_DIR/rocksdb      RocksDB's BackupEngine: numbered, incremental, checksummed backups,
+//                           each with its metadata (encode_backup_metadata: the head it holds)
+//   BACKUP_DIR/database_id  the id of the one database whose backups it holds (database_id.hpp)
+//   master.key, signing.key, introspection.secret   only when a backup asked for the keys (0600)
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/result.hpp"
+#include "eventstore/backup.hpp"
+#include "eventstore/event_store.hpp"
+
+namespace tl {
+
+// The key files a backup leaves out unless asked, by the names they have in BACKUP_DIR (and in a
+// data directory by default).
+inline constexpr std::array<std::string_view, 3> kBackupKeyFiles = {"master.key", "introspection.secret",
+                                                                    "signing.key"};
+
+// Where a database's key files are (the server's --master-key-file etc., or DIR/<name>).
+struct KeyFilePaths {
+  std::string master_key;
+  std::string introspection_secret;  // empty: none (the server got TOKENLEDGER_INTROSPECTION_SECRET)
+  std::string signing_key;
+  // The key files of a data directory with the default names.
+  static KeyFilePaths in(const std::string& data_dir);
+};
+
+// BACKUP_DIR/rocksdb.
+std::string backup_engine_dir(const std::string& backup_dir);
+
+// What a backup's metadata records: the head it holds and whether the key files were copied with
+// it. The text is "SEQ HASH keys" or "SEQ HASH nokeys"; backups written before issue 16 have
+// "SEQ HASH" (include_keys unknown: nullopt).
+struct BackupMetadata {
+  Head head;
+  std::optional<bool> include_keys;
+};
+std::string encode_backup_metadata(const Head& head, bool include_keys);
+// nullopt when `text` is not such a text (a backup written by something else).
+std::optional<BackupMetadata> parse_backup_metadata(std::string_view text);
+
+// BACKUP_DIR/database_id, trimmed; empty when there is none (older backup directories).
+std::string backup_database_id(const std::string& backup_dir);
+
+// Refuses (conflict, naming BACKUP_DIR and both ids) a BACKUP_DIR holding another database's
+// backups: by the id it recorded, or, for a directory written before ids, by the master.key an
+// older backup copied there differing from `master_key_file`.
+Status check_backup_dir(const std::string& backup_dir, const std::string& database_id,
+                        const std::string& master_key_file);
+
+// Copies each key file of `from` that exists into `to` under its BACKUP_DIR name, mode 0600 (the
+// copy is made owner-only before any byte is written). Returns the names copied. Errors:
+// unavailable naming the file.
+Result<std::vector<std::string>> copy_key_files(const KeyFilePaths& from, const std::string& to);
+
+struct BackupRequest {
+  std::string dir;  // BACKUP_DIR, created 0700 when missing
+  bool include_keys = false;
+  KeyFilePaths keys;        // copied when include_keys
+  std::string scratch_dir;  // where the checkpoint is made: beside the database (Backups::create)
+  BackupTuning tuning;
+  // Called on the copying thread with roughly the bytes copied so far (every
+  // tuning.progress_every); must not throw.
+  std::function<void(std::uint64_t bytes)> progress;
+};
+
+struct BackupOutcome {
+  std::uint32_t id = 0;
+  Head head;  // exactly the head the backup holds
+  std::string database_id;
+  bool include_keys = false;
+  std::vector<std::string> key_files;  // copied into BACKUP_DIR (include_keys)
+  std::int64_t created_unix = 0;       // seconds
+  std::uint64_t size = 0;              // bytes of the files the backup needs
+};
+
+// Takes a backup of `store` into request.dir: refuses another database's BACKUP_DIR
+// (check_backup_dir), writes the backup (Backups::create, consistent while serving), reads every
+// file of it back against its checksums, records the database id, copies the key files when
+// asked. Errors: conflict (another database's directory), unavailable (I/O, the copy, a backup
+// that does not verify), internal (no database id: a read-only store that never had one).
+Result<BackupOutcome> take_backup(EventStore& store, const BackupRequest& request);
+
+// One backup as listed: the engine's facts and its parsed metadata (nullopt: unreadable).
+struct BackupListing {
+  BackupEntry entry;
+  std::optional<BackupMetadata> metadata;
+};
+// Every backup in BACKUP_DIR, oldest first (a read-only open: safe beside a writer). Errors:
+// not_found when BACKUP_DIR/rocksdb does not exist; unavailable when the engine cannot open it.
+Result<std::vector<BackupListing>> list_backups(const std::string& backup_dir);
+
+}  // namespace tl
