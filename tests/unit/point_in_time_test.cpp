@@ -62,7 +62,8 @@ class PointInTimeTest : public ::testing::Test {
       const int action = static_cast<int>(rng() % 10);
       if (live.size() < 3 || action < 3) {
         const std::string& who = names[rng() % names.size()];
-        auto row = run_command(*store_, tokens.create(ctx(who), "token " + std::to_string(step), 1 + step % 300, now_ms()));
+        auto row =
+            run_command(*store_, tokens.create(ctx(who), "token " + std::to_string(step), 1 + step % 300, now_ms()));
         ASSERT_TRUE(row.ok()) << row.error().message;
         live.emplace_back(who, row->state.id);
       } else {
@@ -95,10 +96,12 @@ class PointInTimeTest : public ::testing::Test {
   // and before the first record; and at a sample of seq bounds, with and without a token filter.
   void expect_same_as_full_fold() {
     std::set<Timestamp> distinct;
-    ASSERT_TRUE(store_->read_range(1, UINT64_MAX, [&](const Record& r) {
-                        distinct.insert(r.at);
-                        return true;
-                      })
+    ASSERT_TRUE(store_
+                    ->read_range(1, UINT64_MAX,
+                                 [&](const Record& r) {
+                                   distinct.insert(r.at);
+                                   return true;
+                                 })
                     .ok());
     ASSERT_GT(distinct.size(), 10u);
     // About 40 of the record times (each, and the millisecond before it), first and last included.
@@ -168,10 +171,13 @@ TEST_F(PointInTimeTest, ADirectoryWithoutOwnerKeysFoldsTheLogThenIsBackFilledAtL
   ASSERT_TRUE(model_->load().ok());
   ASSERT_TRUE(AuditIndex::owner_index_complete(*store_).value());
   std::vector<std::string> expected, owner_keys;
-  ASSERT_TRUE(store_->read_range(1, UINT64_MAX, [&](const Record& r) {
-                      if (!r.owner.empty()) expected.push_back("o" + r.owner + std::string(1, '\0') + encode_be64(r.seq));
-                      return true;
-                    })
+  ASSERT_TRUE(store_
+                  ->read_range(1, UINT64_MAX,
+                               [&](const Record& r) {
+                                 if (!r.owner.empty())
+                                   expected.push_back("o" + r.owner + std::string(1, '\0') + encode_be64(r.seq));
+                                 return true;
+                               })
                   .ok());
   for (const auto& key : model_->audit().dump()) {
     if (AuditIndex::is_owner_key(key)) owner_keys.push_back(key);
@@ -210,10 +216,12 @@ TEST_F(PointInTimeTest, AMissingOrForgedOwnerKeyIsNamedByTheIntegrityCheck) {
 TEST_F(PointInTimeTest, TheTimeToSeqSearchFindsTheLastRecordAtOrBeforeAMoment) {
   write_history();
   std::vector<Timestamp> at{Timestamp{}};  // at[seq]
-  ASSERT_TRUE(store_->read_range(1, UINT64_MAX, [&](const Record& r) {
-                      at.push_back(r.at);
-                      return true;
-                    })
+  ASSERT_TRUE(store_
+                  ->read_range(1, UINT64_MAX,
+                               [&](const Record& r) {
+                                 at.push_back(r.at);
+                                 return true;
+                               })
                   .ok());
   auto linear = [&](Timestamp t) {
     std::uint64_t last = 0;
@@ -224,7 +232,8 @@ TEST_F(PointInTimeTest, TheTimeToSeqSearchFindsTheLastRecordAtOrBeforeAMoment) {
   };
   std::size_t ties = 0;
   for (std::uint64_t seq = 1; seq < at.size(); ++seq) {
-    for (const Timestamp t : {at[seq] - std::chrono::milliseconds(1), at[seq], at[seq] + std::chrono::milliseconds(1)}) {
+    for (const Timestamp t :
+         {at[seq] - std::chrono::milliseconds(1), at[seq], at[seq] + std::chrono::milliseconds(1)}) {
       ASSERT_EQ(last_seq_at_or_before(*store_, t).value(), linear(t)) << format_rfc3339(t);
     }
     ties += seq + 1 < at.size() && at[seq + 1] == at[seq] ? 1 : 0;
