@@ -110,7 +110,8 @@ TEST_F(VerifyE2E, ASecondFullWalkWhileOneRunsIsRefusedWithRetryAfter) {
     for (int i = 0; i < kClients; ++i) {
       askers.emplace_back([&, i] {
         go.arrive_and_wait();
-        answers[static_cast<std::size_t>(i)] = clients[static_cast<std::size_t>(i)].get("/api/v1/audit/verify?full=true");
+        answers[static_cast<std::size_t>(i)] =
+            clients[static_cast<std::size_t>(i)].get("/api/v1/audit/verify?full=true");
       });
     }
     for (auto& a : askers) a.join();
@@ -156,8 +157,9 @@ TEST_F(ServerTest, AsOfAtAnEventsExactTimeIncludesItAndAMillisecondBeforeDoesNot
   HttpClient carol = login(server, "carol");
   const std::string first = create_token(carol, "first", 30)["id"].str();
   const std::string second = create_token(carol, "second", 30)["id"].str();
-  ASSERT_EQ(carol.patch("/api/v1/tokens/" + first, R"({"description":"first, edited"})",
-                        {{"Content-Type", "application/json"}})
+  ASSERT_EQ(carol
+                .patch("/api/v1/tokens/" + first, R"({"description":"first, edited"})",
+                       {{"Content-Type", "application/json"}})
                 .status,
             200);
   ASSERT_EQ(carol.del("/api/v1/tokens/" + second).status, 204);
