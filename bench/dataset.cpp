@@ -136,6 +136,17 @@ Status drop_projection_checkpoint(const std::string& dir) {
   return dropped;
 }
 
+Status drop_owner_index(const std::string& dir) {
+  auto store = EventStore::open(db_path(dir), {.extra_column_families = ReadModel::column_families()});
+  if (!store) return std::move(store).error();
+  StateStore& state = (*store)->state();
+  Status dropped = state.erase_range(AuditIndex::kColumnFamily, "o", "p");
+  const std::string marker(AuditIndex::kOwnerIndexMarker);
+  if (dropped) dropped = state.erase_range(AuditIndex::kColumnFamily, marker, marker + '\0');
+  (*store)->close();
+  return dropped;
+}
+
 Result<DatasetSummary> generate_dataset(const DatasetOptions& o) {
   const auto started = Clock::now();
   const std::uint64_t user_events = 2 + o.users;  // admin, the bench user, the others

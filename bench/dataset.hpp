@@ -43,6 +43,11 @@ Result<DatasetSummary> generate_dataset(const DatasetOptions& options);
 // folds from seq 1. The audit index stays: it is written with the log, not checkpointed.
 Status drop_projection_checkpoint(const std::string& dir);
 
+// Removes the audit index's owner keys and their marker (AuditIndex::kOwnerIndexMarker), as a
+// directory of a release before them: a --read-only server then answers as_of by folding the
+// log from seq 1 (the old cost, bench row 10), and the next writable start back-fills them.
+Status drop_owner_index(const std::string& dir);
+
 // The database directory inside a data directory, as the server opens it.
 std::string db_path(const std::string& data_dir);
 

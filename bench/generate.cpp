@@ -12,10 +12,11 @@ int main(int argc, char** argv) {
   tl::bench::DatasetOptions o;
   bool no_checkpoint = false;
   bool drop_checkpoint = false;
+  bool drop_owner_index = false;
   po::options_description desc(
       "tokenledger-bench-gen: a benchmark data directory in the server's format\n\n"
       "Usage: tokenledger-bench-gen --data DIR --events N [options]\n"
-      "       tokenledger-bench-gen --data DIR --drop-checkpoint\n\n"
+      "       tokenledger-bench-gen --data DIR --drop-checkpoint | --drop-owner-index\n\n"
       "The server must run with --max-tokens-per-user of at least the summary's max_tokens_per_user\n"
       "(the bench user holds --codes live tokens; the default limit is 100).\n"
       "TOKENLEDGER_ADMIN_PASSWORD sets the password of 'admin' (otherwise random and not shown).\n\n"
@@ -31,7 +32,9 @@ int main(int argc, char** argv) {
       "codes-out", po::value(&o.codes_out), "write '<token id> <code>' of the bench user's tokens here (0600)")(
       "no-checkpoint", po::bool_switch(&no_checkpoint), "leave no projection checkpoint (start-up folds from seq 1)")(
       "drop-checkpoint", po::bool_switch(&drop_checkpoint),
-      "remove the projection state of an existing --data, then exit");
+      "remove the projection state of an existing --data, then exit")(
+      "drop-owner-index", po::bool_switch(&drop_owner_index),
+      "remove the audit index's owner keys of an existing --data (as an earlier release left it), then exit");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -40,7 +43,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     po::notify(vm);
-    if (!drop_checkpoint && !vm.count("events")) throw po::error("--events is required");
+    if (!drop_checkpoint && !drop_owner_index && !vm.count("events")) throw po::error("--events is required");
   } catch (const po::error& e) {
     std::cerr << "tokenledger-bench-gen: " << e.what() << "\n(see --help)\n";
     return 2;
@@ -52,6 +55,14 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::cerr << "projection state of " << o.dir << " dropped: the next start folds from seq 1\n";
+    return 0;
+  }
+  if (drop_owner_index) {
+    if (auto dropped = tl::bench::drop_owner_index(o.dir); !dropped) {
+      std::cerr << "tokenledger-bench-gen: " << dropped.error().message << "\n";
+      return 1;
+    }
+    std::cerr << "owner keys of " << o.dir << " dropped: as_of folds the log until a writable start back-fills them\n";
     return 0;
   }
   o.checkpoint = !no_checkpoint;

@@ -161,6 +161,19 @@ def rows():
              tl="r7.actor_p99", kind="ms", extra=lambda m: p50_text(m, "r7.actor_p50"),
              cmp_what="—", cmp=None, target="p99 ≤ 5 ms",
              check=lambda t, c, r, m: t <= 5),
+        dict(id="10", what="`GET /api/v1/tokens?owner=&as_of=` over HTTP, one request at a time, a random token "
+                          "record's owner and exact time (the owner's records through the audit index), p99",
+             tl="r10.tl_p99", kind="ms", extra=lambda m: p50_text(m, "r10.tl_p50"),
+             cmp_what="the old cost: the same requests folding the log from seq 1 (a `--read-only` server on the "
+                      "directory without its owner keys), median",
+             cmp="r10.old", target="p99 ≤ 50 ms",
+             check=lambda t, c, r, m: t <= 50),
+        dict(id="11", what="`GET /api/v1/audit/verify` over HTTP, one request at a time (the last full check plus "
+                          "the records after it), p99",
+             tl="r11.tl_p99", kind="ms", extra=lambda m: p50_text(m, "r11.tl_p50"),
+             cmp_what="the old cost: `?full=true`, the whole log walked, median",
+             cmp="r11.full", target="p99 ≤ 50 ms",
+             check=lambda t, c, r, m: t <= 50),
     ]
 
 
@@ -217,7 +230,7 @@ def main():
     p.add_argument("--meta", required=True)
     p.add_argument("--tiny", action="store_true")
     p.add_argument("--out")
-    p.add_argument("--rows", default="1,2,3,4,5,6,7", help="only these rows (bench/run.sh --rows)")
+    p.add_argument("--rows", default="1,2,3,4,5,6,7,10,11", help="only these rows (bench/run.sh --rows)")
     a = p.parse_args()
     selected = set(a.rows.split(","))
 

@@ -8,7 +8,7 @@
 #
 #   --tiny         CI smoke test: every bench once at a tiny size (a minute or two); judges no
 #                  speed but fails when a bench crashes or gives no figure
-#   --events N     events of the generated data set (rows 2–5, 7)       [10000000; tiny 20000]
+#   --events N     events of the generated data set (rows 2–5, 7, 10, 11) [10000000; tiny 20000]
 #   --runs R       runs of every figure                                   [5; tiny 1]
 #   --seconds S    length of each wrk and pgbench run                     [10; tiny 1]
 #   --build-dir D  where the binaries are; build/release is (re)built with the release preset,
@@ -31,7 +31,7 @@ BENCH=$ROOT/bench
 cmdline="bench/run.sh"
 for a in "$@"; do cmdline+=" $(printf '%q' "$a")"; done
 
-tiny=0 events="" runs="" seconds="" build_dir=build/release out="" rows_sel="1,2,3,4,5,6,7"
+tiny=0 events="" runs="" seconds="" build_dir=build/release out="" rows_sel="1,2,3,4,5,6,7,10,11"
 no_build=0 no_install=0 keep=0 work_parent=${TMPDIR:-/tmp}
 while (($#)); do
   case "$1" in
@@ -54,9 +54,11 @@ done
 if ((tiny)); then
   events=${events:-20000} runs=${runs:-1} seconds=${seconds:-1}
   codes=200 mem_tokens="" dbb_num=5000 warmup=0
+  asof_samples=20 verify_samples=20 old_samples=2
 else
   events=${events:-10000000} runs=${runs:-5} seconds=${seconds:-10}
   codes=1000 mem_tokens=1000000 dbb_num=$((50000 * seconds)) warmup=2
+  asof_samples=200 verify_samples=200 old_samples=3
 fi
 [[ "$build_dir" = /* ]] || build_dir=$ROOT/$build_dir
 # --out and --work-dir are relative to where the script was called from, --build-dir to the tree.
@@ -250,7 +252,7 @@ DATA=$WORK/data
 BENCH_USER=bench BENCH_PW=bench-password-1
 dataset=""
 have_data=0 have_gen=0
-if row_on 2 || row_on 3 || row_on 4 || row_on 5 || row_on 7; then
+if row_on 2 || row_on 3 || row_on 4 || row_on 5 || row_on 7 || row_on 10 || row_on 11; then
   if [[ -x "$GEN" ]]; then
     log "data set: tokenledger-bench-gen --events $events --codes $codes"
     rc=0
@@ -455,6 +457,86 @@ if row_on 5; then
     fi
   done
   rm -f "$WORK/startup.pid"
+fi
+
+# ------------------------------------------------------------------------------ rows 10 and 11 (HTTP)
+# as_of and verify one request at a time over HTTP (p99 of the request times): the server as it
+# answers now (as_of through the audit index's owner keys; verify from the last full check plus
+# the records after it) beside the old cost, measured on the same data: verify?full=true (the
+# whole log walked), and as_of from a --read-only server on the directory without its owner keys
+# (tokenledger-bench-gen --drop-owner-index), which folds the log from seq 1 as before issue 16.
+# No background scrub (--scrub-hours 0), so that nothing else reads the disk meanwhile.
+tl_start() { # LOGNAME ARGS...: starts the server on $DATA, waits for /readyz; 0 when ready
+  local name=$1 i
+  shift
+  "$SERVER" --data "$DATA" "${SERVER_ARGS[@]}" --scrub-hours 0 "$@" >"$WORK/logs/$name.log" 2>&1 &
+  SERVER_PID=$!
+  for ((i = 0; i < 9000; i++)); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$TL_PORT/readyz" 2>/dev/null && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+if row_on 10 || row_on 11; then
+  TLURL=http://127.0.0.1:$TL_PORT
+  LAT=(--url "$TLURL" --user "$BENCH_USER" --password "$BENCH_PW" --results "$RES")
+  why=""
+  if ((!have_data)) || [[ ! -d "$DATA" ]]; then
+    why="no data set"
+  elif ! tl_start server-asof; then
+    why="the server did not become ready: $(tail -1 "$WORK/logs/server-asof.log")"
+  elif ! tb asof-paths --url "$TLURL" --user "$BENCH_USER" --password "$BENCH_PW" --samples "$asof_samples" \
+    --out "$WORK/asof_paths" >"$WORK/logs/asof-paths.log" 2>&1; then
+    why="choosing as_of requests failed: $(tail -1 "$WORK/logs/asof-paths.log")"
+  fi
+  if [[ -n "$why" ]]; then
+    fail "rows 10, 11: $why"
+    for ((k = 1; k <= runs; k++)); do
+      for m in r10.tl_p99 r10.old r11.tl_p99 r11.full; do record_error "$m" "$k" "$why"; done
+    done
+  else
+    echo /api/v1/audit/verify >"$WORK/verify_path"
+    echo "/api/v1/audit/verify?full=true" >"$WORK/verify_full_path"
+    for ((k = 1; k <= runs; k++)); do
+      if row_on 10; then
+        log "row 10: run $k of $runs: $asof_samples as_of requests"
+        tb latency "${LAT[@]}" --run "$k" --paths "$WORK/asof_paths" --samples "$asof_samples" \
+          --p99-metric r10.tl_p99 --p50-metric r10.tl_p50 >>"$WORK/logs/asof.log" 2>&1 || fail "row 10: as_of (run $k)"
+      fi
+      if row_on 11; then
+        log "row 11: run $k of $runs: $old_samples verify?full=true requests (the whole log)"
+        tb latency "${LAT[@]}" --run "$k" --paths "$WORK/verify_full_path" --samples "$old_samples" --expect-ok \
+          --p99-metric r11.full_p99 --p50-metric r11.full >>"$WORK/logs/verify.log" 2>&1 ||
+          fail "row 11: verify?full=true (run $k)"
+        log "row 11: run $k of $runs: $verify_samples verify requests"
+        tb latency "${LAT[@]}" --run "$k" --paths "$WORK/verify_path" --samples "$verify_samples" --expect-ok \
+          --p99-metric r11.tl_p99 --p50-metric r11.tl_p50 >>"$WORK/logs/verify.log" 2>&1 || fail "row 11: verify (run $k)"
+      fi
+    done
+  fi
+  if [[ -n "$SERVER_PID" ]]; then stop_pid "$SERVER_PID" 600; SERVER_PID=""; fi
+  if row_on 10 && [[ -z "$why" ]]; then
+    log "row 10: the old cost: a --read-only server on the directory without its owner keys"
+    if ! "$GEN" --data "$DATA" --drop-owner-index >"$WORK/logs/drop-owner-index.log" 2>&1; then
+      why="tokenledger-bench-gen --drop-owner-index failed: $(tail -1 "$WORK/logs/drop-owner-index.log")"
+    elif ! tl_start server-asof-old --read-only; then
+      why="the read-only server did not become ready: $(tail -1 "$WORK/logs/server-asof-old.log")"
+    fi
+    for ((k = 1; k <= runs; k++)); do
+      if [[ -n "$why" ]]; then record_error r10.old "$k" "$why"; continue; fi
+      log "row 10: run $k of $runs: $old_samples as_of requests folding the whole log"
+      tb latency "${LAT[@]}" --run "$k" --paths "$WORK/asof_paths" --samples "$old_samples" \
+        --p99-metric r10.old_p99 --p50-metric r10.old >>"$WORK/logs/asof-old.log" 2>&1 || fail "row 10: old as_of (run $k)"
+    done
+    [[ -n "$why" ]] && fail "row 10: $why"
+    if [[ -n "$SERVER_PID" ]]; then stop_pid "$SERVER_PID" 600; SERVER_PID=""; fi
+    # A writable start back-fills the owner keys, so the data set is as generated again.
+    if [[ -z "$why" ]] && tl_start server-asof-backfill; then
+      log "row 10: owner keys back-filled: $(grep -o 'owner keys back-filled.*' "$WORK/logs/server-asof-backfill.log" | head -1)"
+    fi
+    if [[ -n "$SERVER_PID" ]]; then stop_pid "$SERVER_PID" 600; SERVER_PID=""; fi
+  fi
 fi
 
 # ------------------------------------------------------------------------------ the table

@@ -11,6 +11,14 @@
   tlbench.py startup       --bin B --port P --log F [--timeout S] -- SERVER ARGS...
       Starts the server, measures process start -> first `200` of GET /readyz (polled every 2 ms),
       reads VmRSS, stops it with SIGTERM; prints one JSON line.
+  tlbench.py asof-paths    --url U --user NAME --password PW --samples K --out F [--seed S]
+      Writes K paths `/api/v1/tokens?owner=O&as_of=T`, each the owner and exact time of a random
+      token record of the log (read through GET /api/v1/audit), for `latency`.
+  tlbench.py latency       --url U --user NAME --password PW --paths F --samples N --results F --run K
+                           --p99-metric M [--p50-metric M] [--timeout S]
+      Signs in, then GETs the paths of F in turn (N requests, one at a time, one keep-alive
+      connection) and records the p99 (and p50) of the request times in ms; any answer but 200 is
+      an error.
   tlbench.py record        --results F --metric M --run K (--value X | --error MSG) [--unit U]
   tlbench.py gbench        --results F --run K --file JSON --take NAME_REGEX:FIELD:METRIC[:SCALE] ...
   tlbench.py dbbench       --results F --run K --metric M --file OUT
@@ -183,11 +191,12 @@ def cmd_wrk(a):
 # ---------------------------------------------------------------- HTTP
 
 class Client:
-    def __init__(self, url):
+    def __init__(self, url, timeout=60):
         u = urllib.parse.urlsplit(url)
         self.host, self.port = u.hostname, u.port or 80
         self.conn = None
         self.cookie = None
+        self.timeout = timeout
 
     def call(self, method, path, body=None, headers=None, form=False):
         h = dict(headers or {})
@@ -203,7 +212,7 @@ class Client:
             h["Cookie"] = self.cookie
         for attempt in range(3):
             if self.conn is None:
-                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
             try:
                 self.conn.request(method, path, body=data, headers=h)
                 r = self.conn.getresponse()
@@ -320,6 +329,71 @@ def cmd_prepare(a):
         f.write(text + "\n")
     print(json.dumps({"live": len(live), "deleted": len(deleted), "bodies": len(bodies),
                       "answer_bytes": size, "nginx_body_bytes": len(text.encode())}))
+    return 0
+
+
+# ---------------------------------------------------------------- rows 10 and 11
+
+def cmd_asof_paths(a):
+    import random
+    c = Client(a.url)
+    c.login(a.user, a.password)
+    st, doc = c.call("GET", "/api/v1/audit?type=TokenCreated&limit=1")
+    if st != 200:
+        raise SystemExit(f"asof-paths: GET /api/v1/audit: {st} {doc}")
+    st, head = c.call("GET", "/api/v1/audit/verify")
+    if st != 200:
+        raise SystemExit(f"asof-paths: GET /api/v1/audit/verify: {st} {head}")
+    last = head["head"]["seq"]
+    rng = random.Random(a.seed)
+    paths = []
+    while len(paths) < a.samples:
+        after = rng.randrange(0, max(1, last - 1))
+        st, page = c.call("GET", f"/api/v1/audit?after_seq={after}&limit=20")
+        if st != 200:
+            raise SystemExit(f"asof-paths: GET /api/v1/audit: {st} {page}")
+        owned = [e for e in page["events"] if e.get("owner")]
+        if owned:
+            e = owned[0]
+            paths.append("/api/v1/tokens?owner=" + urllib.parse.quote(e["owner"], safe="") +
+                         "&as_of=" + urllib.parse.quote(e["at"], safe=""))
+    with open(a.out, "w") as f:
+        f.write("\n".join(paths) + "\n")
+    print(json.dumps({"paths": len(paths), "head_seq": last}))
+    return 0
+
+
+def cmd_latency(a):
+    with open(a.paths) as f:
+        paths = [line.strip() for line in f if line.strip()]
+    if not paths:
+        raise SystemExit(f"latency: no paths in {a.paths}")
+    try:
+        c = Client(a.url, timeout=a.timeout)
+        c.login(a.user, a.password)
+        ms = []
+        for n in range(a.samples):
+            path = paths[n % len(paths)]
+            t0 = time.perf_counter()
+            st, doc = c.call("GET", path)
+            ms.append((time.perf_counter() - t0) * 1000)
+            if st != 200:
+                raise RuntimeError(f"GET {path}: {st} {json.dumps(doc)[:200]}")
+            if a.expect_ok and not (doc or {}).get("ok"):
+                raise RuntimeError(f"GET {path}: ok is not true: {json.dumps(doc)[:200]}")
+    except (RuntimeError, OSError, http.client.HTTPException, SystemExit) as e:
+        emit(a.results, a.p99_metric, a.run, error=e)
+        if a.p50_metric:
+            emit(a.results, a.p50_metric, a.run, error=e)
+        return 1
+    ms.sort()
+    p99 = ms[min(len(ms) - 1, int(0.99 * len(ms)))]
+    p50 = ms[len(ms) // 2]
+    emit(a.results, a.p99_metric, a.run, value=p99, samples=len(ms))
+    if a.p50_metric:
+        emit(a.results, a.p50_metric, a.run, value=p50, samples=len(ms))
+    print(json.dumps({"samples": len(ms), "p50_ms": round(p50, 3), "p99_ms": round(p99, 3),
+                      "max_ms": round(ms[-1], 3)}))
     return 0
 
 
@@ -490,6 +564,29 @@ def main():
     s.add_argument("--codes", required=True)
     s.add_argument("--out-dir", required=True)
     s.set_defaults(fn=cmd_prepare)
+
+    s = sub.add_parser("asof-paths")
+    s.add_argument("--url", required=True)
+    s.add_argument("--user", required=True)
+    s.add_argument("--password", required=True)
+    s.add_argument("--samples", type=int, default=200)
+    s.add_argument("--seed", type=int, default=16)
+    s.add_argument("--out", required=True)
+    s.set_defaults(fn=cmd_asof_paths)
+
+    s = sub.add_parser("latency")
+    s.add_argument("--url", required=True)
+    s.add_argument("--user", required=True)
+    s.add_argument("--password", required=True)
+    s.add_argument("--paths", required=True)
+    s.add_argument("--samples", type=int, default=200)
+    s.add_argument("--results", required=True)
+    s.add_argument("--run", type=int, default=1)
+    s.add_argument("--p99-metric", required=True)
+    s.add_argument("--p50-metric")
+    s.add_argument("--expect-ok", action="store_true", help="the answer's `ok` must be true (verify)")
+    s.add_argument("--timeout", type=float, default=900)
+    s.set_defaults(fn=cmd_latency)
 
     s = sub.add_parser("startup")
     s.add_argument("--bin", required=True)

@@ -131,9 +131,36 @@ Reply handle_audit_query(App& app, Call& call) {
   return json_response(status::ok, events_json(page->events, trailer, &descriptions));
 }
 
-Reply handle_audit_verify(App& app, Call&) {
-  const IntegrityReport report = check_integrity(app.store, app.integrity.check_options());
-  return json_response(status::ok, integrity_report_json(report, app.signer.public_key_hex(), true));
+// From the newest full check of this process plus a walk of the records after it; ?full=true
+// walks the whole log now (blocking route: on the worker pool), one such walk at a time.
+Reply handle_audit_verify(App& app, Call& call) {
+  bool full = false;
+  if (const std::string* v = call.query_param("full")) {
+    if (*v != "true" && *v != "false") return error_response(Error::invalid_field("full: true or false."));
+    full = *v == "true";
+  }
+  if (full) {
+    const std::optional<IntegrityReport> report = app.integrity.full_check_now();
+    if (!report) {
+      const std::string wait = std::to_string(app.integrity.full_check_retry_seconds());
+      auto res = error_response(Error::rate_limited(
+          "A full check of the log (full=true) is running already; one runs at a time. Try again in " + wait +
+          " seconds, or ask without full=true for the answer from the last full check."));
+      res.set(net::http::field::retry_after, wait);
+      return res;
+    }
+    const auto last = app.integrity.last_full_check();
+    const ScrubBasis scrub{.completed = true,
+                           .completed_at = last ? last->completed_at : call.now,
+                           .head_seq = report->chain.head.seq,
+                           .ok = report->ok,
+                           .source = "request"};
+    return json_response(status::ok, verify_answer_json(*report, app.signer.public_key_hex(), true, scrub,
+                                                        TailWalk{1, report->chain.events}));
+  }
+  const VerifyAnswer answer = app.integrity.verify_since_last_check();
+  return json_response(status::ok, verify_answer_json(answer.report, app.signer.public_key_hex(),
+                                                      answer.indexes_checked, answer.scrub, answer.walked));
 }
 
 Reply handle_list_checkpoints(App& app, Call&) {

@@ -17,6 +17,7 @@ constexpr std::string_view kExportQuery = "token_id actor type since until after
 constexpr std::string_view kManifestQuery = "token_id actor type since until after_seq head_seq";
 constexpr std::string_view kStreamQuery = "token_id actor type since until after_seq";
 constexpr std::string_view kTokensQuery = "owner as_of expiring_within";
+constexpr std::string_view kVerifyQuery = "full";
 
 constexpr RouteFlag kJson = RouteFlag::json_body;
 constexpr RouteFlag kDuringChange = RouteFlag::during_password_change;
@@ -49,7 +50,7 @@ constexpr std::array kRoutes = {
     Route{verb::get,    "/api/v1/tokens/{}/history",       Access::group,     kApiTokens, true, handle_token_history, {}},
     Route{verb::post,   "/api/v1/introspect",              Access::open,      {},         false, handle_introspect, {}, kOwnerReads, RouteFlag::cross_site_allowed},
     Route{verb::get,    "/api/v1/audit",                   Access::group,     kAuditors,  true, handle_audit_query, kAuditQuery},
-    Route{verb::get,    "/api/v1/audit/verify",            Access::group,     kAuditors,  true, handle_audit_verify, {}},
+    Route{verb::get,    "/api/v1/audit/verify",            Access::group,     kAuditors,  true, handle_audit_verify, kVerifyQuery},
     Route{verb::get,    "/api/v1/audit/checkpoints",       Access::group,     kAuditors,  true, handle_list_checkpoints, {}},
     Route{verb::post,   "/api/v1/audit/checkpoints",       Access::group,     kAuditors,  true, handle_create_checkpoint, {}, BearerUse::never},
     Route{verb::get,    "/api/v1/audit/export",            Access::group,     kAuditors,  true, handle_audit_export, kExportQuery},

@@ -61,12 +61,16 @@ void check_log_on_start(EventLog& store, const ServerOptions& o, IntegrityGuard&
       return refuse_or_mark(o, guard, report);
     }
     spdlog::info("event log verified ({}): {} records from seq {}", o.verify_on_start, report.chain.events, from);
+    guard.set_start_base(report.chain.head);  // verify answers walk from here until a full check completes
+  } else if (auto checkpoints = list_checkpoints(store); checkpoints && !checkpoints->empty()) {
+    guard.set_start_base({checkpoints->back().seq, checkpoints->back().hash});  // checked by check_at_start
   }
   // A small log is checked in full before serving (well under a second), so checkpoints can be
   // signed at once; a larger one is vouched for by the first background scrub.
   if (store.head().seq <= o.start_full_check_limit) {
     const IntegrityReport full = check_integrity(store, check);
     if (!full.ok) return refuse_or_mark(o, guard, full);
+    guard.set_start_base(full.chain.head);
     guard.vouch();
   } else if (o.verify_on_start == "full" || o.scrub_hours == 0) {
     guard.vouch();  // the whole chain was walked, or no scrub will come: the start-up checks are all there is

@@ -28,10 +28,11 @@ std::vector<std::string> event_types(std::index_sequence<I...>) {
 
 }  // namespace
 
-void AuditIndex::keys_of(const Record& record, std::vector<std::string>& out) {
+void AuditIndex::keys_of(const Record& record, std::vector<std::string>& out, bool with_owner) {
   out.clear();
   if (!record.token_id.empty()) out.push_back(index_key('t', record.token_id, record.seq));
   out.push_back(index_key('a', record.actor.user, record.seq));
+  if (with_owner && !record.owner.empty()) out.push_back(index_key('o', record.owner, record.seq));
   out.push_back(index_key('y', event_type(record.event), record.seq));
 }
 
@@ -87,6 +88,13 @@ Status AuditIndex::scan(const AuditFilter& filter, const std::function<bool(cons
     return store_.read_range(lo, hi, [&](const Record& r) { return !matches(filter, r) || visit(r); });
   }
   const std::string prefix = index_key(kind, value, 0).substr(0, value.size() + 2);
+  return scan_entries(
+      prefix, lo, hi, [&](const Record& r) { return matches(filter, r); }, visit);
+}
+
+Status AuditIndex::scan_entries(const std::string& prefix, std::uint64_t lo, std::uint64_t hi,
+                                const std::function<bool(const Record&)>& keep,
+                                const std::function<bool(const Record&)>& visit) const {
   // The records are read a batch of seqs at a time (EventLog::read_seqs); the first batch is
   // small, since a page is often a token's few events.
   std::vector<std::uint64_t> seqs;
@@ -94,17 +102,19 @@ Status AuditIndex::scan(const AuditFilter& filter, const std::function<bool(cons
   std::size_t batch = 16;
   auto flush = [&]() -> Status {
     auto read = store_.read_seqs(seqs, [&](const Record& record) {
-      if (matches(filter, record)) more = visit(record);
+      if (keep(record)) more = visit(record);
       return more;
     });
     seqs.clear();
     batch = 128;
     return read;
   };
-  const std::string from = index_key(kind, value, lo);
+  const std::string from = prefix + encode_be64(lo);
   Status flushed;
   const StateScan entries{.prefix = prefix, .from = from};
   auto scanned = store_.state().scan(kColumnFamily, entries, [&](std::string_view key, std::string_view) {
+    // A key of another value that merely starts with this one's bytes has more than 8 left.
+    if (key.size() != prefix.size() + 8) return true;
     const std::uint64_t seq = decode_be64(key.substr(prefix.size()));
     if (seq > hi) return false;
     seqs.push_back(seq);
@@ -135,7 +145,7 @@ Result<AuditPage> AuditIndex::query(const AuditFilter& filter, std::size_t limit
 
 Status AuditIndex::rebuild(const std::function<void(std::uint64_t)>& progress) {
   StateStore& state = store_.state();
-  // One past any key: every key starts with 't', 'a' or 'y'.
+  // One past any key: every key starts with 't', 'a', 'o', 'y' or '#' (the marker).
   if (auto s = state.erase_range(kColumnFamily, std::string(1, '\0'), std::string(1, '\x7f')); !s) {
     return Error::unavailable("audit index: " + s.error().message);
   }
@@ -156,8 +166,71 @@ Status AuditIndex::rebuild(const std::function<void(std::uint64_t)>& progress) {
   });
   if (!folded) return folded;
   if (!written) return written;
+  batch->put(kColumnFamily, kOwnerIndexMarker, {});  // index() wrote the owner keys of every record
   if (auto w = state.write(*batch); !w) return Error::unavailable("audit index: " + w.error().message);
   return {};
+}
+
+Result<bool> AuditIndex::owner_index_complete(const EventLog& store) {
+  auto has = store.state().has(kColumnFamily, kOwnerIndexMarker);
+  if (!has) return Error::unavailable("audit index: " + has.error().message);
+  return *has;
+}
+
+Status AuditIndex::backfill_owner_index(const std::function<void(std::uint64_t)>& progress) {
+  auto complete = owner_index_complete(store_);
+  if (!complete) return std::move(complete).error();
+  if (*complete) return {};
+  StateStore& state = store_.state();
+  // The owner keys written since this release ran here are written again: the same keys.
+  if (auto s = state.erase_range(kColumnFamily, "o", "p"); !s) {
+    return Error::unavailable("audit index: " + s.error().message);
+  }
+  auto batch = state.new_batch();
+  std::uint64_t count = 0;
+  Status written;
+  auto folded = store_.read_range(1, UINT64_MAX, [&](const Record& r) {
+    if (!r.owner.empty()) batch->put(kColumnFamily, index_key('o', r.owner, r.seq), {});
+    if (++count % 10000 == 0) {
+      if (auto w = state.write(*batch); !w) {
+        written = Error::unavailable("audit index: " + w.error().message);
+        return false;
+      }
+      batch->clear();
+      if (progress) progress(count);
+    }
+    return true;
+  });
+  if (!folded) return folded;
+  if (!written) return written;
+  batch->put(kColumnFamily, kOwnerIndexMarker, {});
+  if (auto w = state.write(*batch); !w) return Error::unavailable("audit index: " + w.error().message);
+  return {};
+}
+
+Status AuditIndex::scan_owner(const std::string& owner, std::uint64_t last_seq,
+                              const std::function<bool(const Record&)>& visit) const {
+  if (last_seq == 0) return {};
+  const std::string prefix = index_key('o', owner, 0).substr(0, owner.size() + 2);
+  // An entry that names another owner's record (a damaged index) is skipped, as the full fold would.
+  return scan_entries(
+      prefix, 1, last_seq, [&](const Record& r) { return r.owner == owner; }, visit);
+}
+
+Result<std::uint64_t> last_seq_at_or_before(const EventLog& store, Timestamp t) {
+  std::uint64_t lo = 0, hi = store.head().seq;  // the answer is in [lo, hi]
+  while (lo < hi) {
+    const std::uint64_t mid = lo + (hi - lo + 1) / 2;
+    auto record = store.read(mid);
+    if (!record) return std::move(record).error();
+    if (!*record) return Error::internal("the log has no record at seq " + std::to_string(mid));
+    if ((*record)->at <= t) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
 }
 
 std::vector<std::string> AuditIndex::dump() const {

@@ -21,7 +21,17 @@ struct AsOf {
   std::string token_id;                    // only this token, when set
 };
 
-// The tokens as they stood, newest first; each row's state is as of that moment.
+// The tokens as they stood, newest first; each row's state is as of that moment. With an owner
+// or a token it folds only that owner's (token's) records, found through the audit index, and
+// finds the time bound by binary search: O(log n + the owner's records up to then) reads, not
+// O(log) (issue 16). Without the index's owner keys (a directory not yet back-filled, opened
+// read-only) or with neither filter it folds the log from seq 1, as tokens_as_of_full. The
+// answer is the same either way (tests compare the two). The store must have been opened with
+// the audit index family (ReadModel::column_families()). Errors: unavailable, internal.
 Result<std::vector<TokenRow>> tokens_as_of(const EventLog& store, const AsOf& as_of);
+
+// The same, always folding the log from seq 1 (`tokenledger-admin replay --full`; the tests'
+// oracle): O(records up to the moment).
+Result<std::vector<TokenRow>> tokens_as_of_full(const EventLog& store, const AsOf& as_of);
 
 }  // namespace tl

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <thread>
 
 namespace tl {
@@ -85,11 +86,27 @@ Status ReadModel::load(const std::function<void(std::uint64_t)>& progress) {
   if (!scanned) return Error::unavailable("projection state: " + scanned.error().message);
   folded_seq_.store(saved);
   checkpoint_seq_.store(saved);
+  backfill_owner_index(progress);
   auto folded = fold_from(saved + 1, progress);
   if (!folded) return folded;
   spdlog::info("projections loaded: checkpoint at seq {}, folded {} newer events, {} tokens", saved,
                folded_seq() - saved, tokens_.size());
   return {};
+}
+
+void ReadModel::backfill_owner_index(const std::function<void(std::uint64_t)>& progress) {
+  auto complete = AuditIndex::owner_index_complete(store_);
+  if (complete && *complete) return;
+  const auto started = std::chrono::steady_clock::now();
+  if (auto filled = audit_.backfill_owner_index(progress); !filled) {
+    // A read-only open cannot write it: point-in-time lists then fold the log, as before.
+    spdlog::warn("the audit index's owner keys are not back-filled ({}): point-in-time token lists fold the whole log",
+                 filled.error().message);
+    return;
+  }
+  spdlog::info(
+      "audit index: owner keys back-filled for {} records in {} ms", store_.head().seq,
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
 }
 
 Status ReadModel::find_created_seq(UserState& user) const {

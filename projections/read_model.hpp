@@ -32,7 +32,8 @@ class ReadModel final : public Subscriber {
   // Registers with the store; call before anything is appended.
   explicit ReadModel(EventLog& store);
 
-  // Loads the last checkpoint and folds the records after it.
+  // Loads the last checkpoint and folds the records after it; back-fills the audit index's owner
+  // keys once when they are missing (a writable store only).
   Status load(const std::function<void(std::uint64_t)>& progress = {});
   // Forgets every saved state and folds from seq 1 (the audit index too).
   Status rebuild(const std::function<void(std::uint64_t)>& progress = {});
@@ -65,6 +66,8 @@ class ReadModel final : public Subscriber {
   void fold(const Record& record);
   Status fold_from(std::uint64_t seq, const std::function<void(std::uint64_t)>& progress);
   Status find_created_seq(UserState& user) const;
+  // The audit index's owner keys for a directory written before they existed (AuditIndex).
+  void backfill_owner_index(const std::function<void(std::uint64_t)>& progress);
 
   EventLog& store_;
   TokenTable tokens_;

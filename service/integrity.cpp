@@ -179,7 +179,34 @@ std::string audit_entry_problem(const EventLog& store, std::string_view key, std
   for (const auto& k : keys) {
     if (k == key) return "";
   }
-  return "names seq " + std::to_string(seq) + " for a token, actor or type the record does not have";
+  return "names seq " + std::to_string(seq) + " for a token, actor, owner or type the record does not have";
+}
+
+// The audit index's keys the check compares: every entry, the owner keys only once back-filled
+// (AuditIndex::kOwnerIndexMarker), never the marker itself.
+std::function<bool(std::string_view)> audit_keys_checked(bool owners) {
+  return [owners](std::string_view key) {
+    return key != AuditIndex::kOwnerIndexMarker && (owners || !AuditIndex::is_owner_key(key));
+  };
+}
+
+// Each record's audit index entries looked up one by one: slow on a whole log (the check sums
+// instead), exact in naming a missing one.
+RecordCheck audit_lookup(const EventLog& store, std::vector<std::string>& keys, bool owners) {
+  return {"audit_index", [&store, &keys, owners](const Record& record) {
+            AuditIndex::keys_of(record, keys, owners);
+            for (const auto& key : keys) {
+              auto has = store.state().has(AuditIndex::kColumnFamily, key);
+              if (!has) return has.error().message;
+              if (!*has) {
+                return "the audit index lacks the record's entry by " + std::string(key[0] == 't'   ? "token"
+                                                                                    : key[0] == 'a' ? "actor"
+                                                                                    : key[0] == 'o' ? "owner"
+                                                                                                    : "type");
+              }
+            }
+            return std::string();
+          }};
 }
 
 // A set of keys as a sum of their keyed SipHash-128 values (mod 2^64 per half) and a count: two
@@ -209,9 +236,12 @@ class KeySum {
 
 // The index `family` ("streams", the log's own, or the audit index, a projection's), key by key.
 Status scan_index(const EventLog& store, const std::string& family,
+                  const std::function<bool(std::string_view)>& checked,
                   const std::function<bool(std::string_view, std::string_view)>& visit) {
   if (family == "streams") return store.scan_stream_index(visit);
-  return store.state().scan(family, {.sequential = true}, visit);
+  return store.state().scan(family, {.sequential = true}, [&](std::string_view key, std::string_view value) {
+    return !checked(key) || visit(key, value);
+  });
 }
 
 // After the walk: the indexes hold exactly the entries the records imply (`expected`: the count,
@@ -219,15 +249,15 @@ Status scan_index(const EventLog& store, const std::string& family,
 // meanwhile) are fine unless they point past the head. On a difference, `find_missing` (a slow
 // walk looking each entry up) names a missing entry, else the second scan names an extra one.
 template <class SeqOf, class ProblemOf>
-bool check_index(const EventLog& store, const std::string& family, std::string_view kind, std::uint64_t walked_to,
-                 std::uint64_t expected, const KeySum* expected_sum, SeqOf seq_of, ProblemOf problem_of,
-                 const std::function<bool(IntegrityReport&)>& find_missing, std::uint64_t& counted,
-                 IntegrityReport& r) {
+bool check_index(const EventLog& store, const std::string& family, const std::function<bool(std::string_view)>& checked,
+                 std::string_view kind, std::uint64_t walked_to, std::uint64_t expected, const KeySum* expected_sum,
+                 SeqOf seq_of, ProblemOf problem_of, const std::function<bool(IntegrityReport&)>& find_missing,
+                 std::uint64_t& counted, IntegrityReport& r) {
   counted = 0;
   std::uint64_t past_head = 0, valued = 0;
   std::optional<KeySum> actual;
   if (expected_sum != nullptr) actual.emplace(expected_sum->empty_like());
-  auto scanned = scan_index(store, family, [&](std::string_view key, std::string_view value) {
+  auto scanned = scan_index(store, family, checked, [&](std::string_view key, std::string_view value) {
     const std::uint64_t seq = seq_of(key, value);
     if (expected_sum != nullptr && !value.empty() && valued == 0) valued = seq;
     if (seq <= walked_to) {
@@ -255,7 +285,7 @@ bool check_index(const EventLog& store, const std::string& family, std::string_v
   // Entries no record explains: find the first.
   std::uint64_t bad = 0;
   std::string problem = std::to_string(counted) + " entries where the records imply " + std::to_string(expected);
-  (void)scan_index(store, family, [&](std::string_view key, std::string_view value) {
+  (void)scan_index(store, family, checked, [&](std::string_view key, std::string_view value) {
     const std::uint64_t seq = seq_of(key, value);
     if (seq > walked_to) return true;
     if (std::string p = problem_of(key, seq); !p.empty()) {
@@ -285,10 +315,15 @@ IntegrityReport check_integrity(const EventLog& store, const IntegrityOptions& o
   KeySum audit_expected(secret);
   std::vector<std::string> keys;
   RecordCheck audit_sum;
+  auto owners = AuditIndex::owner_index_complete(store);
+  if (!owners) {
+    fail(r, 0, "audit_index", owners.error().message);
+    return r;
+  }
   if (o.indexes) {
     audit_sum.kind = "audit_index";
     audit_sum.check = [&](const Record& record) {
-      AuditIndex::keys_of(record, keys);
+      AuditIndex::keys_of(record, keys, *owners);
       for (const auto& key : keys) audit_expected.add(key);
       return std::string();
     };
@@ -304,33 +339,20 @@ IntegrityReport check_integrity(const EventLog& store, const IntegrityOptions& o
   if (r.stopped || !check_cheap(store, o, 0, *checkpoints, r) || !o.indexes) return r;
   const std::uint64_t walked = r.chain.head.seq;
   if (!check_index(
-          store, "streams", "stream_index", walked, walked, nullptr,
+          store, "streams", {}, "stream_index", walked, walked, nullptr,
           [](std::string_view, std::string_view value) { return decode_be64(value); },
           [&store](std::string_view key, std::uint64_t seq) { return stream_entry_problem(store, key, seq); }, {},
           r.stream_entries, r)) {
     return r;
   }
   // Only on a difference: walk again looking each record's entries up, to name a missing one.
-  const RecordCheck lookup{"audit_index", [&store, &keys](const Record& record) {
-                             AuditIndex::keys_of(record, keys);
-                             for (const auto& key : keys) {
-                               auto has = store.state().has(AuditIndex::kColumnFamily, key);
-                               if (!has) return has.error().message;
-                               if (!*has) {
-                                 return "the audit index lacks the record's entry by " +
-                                        std::string(key[0] == 't'   ? "token"
-                                                    : key[0] == 'a' ? "actor"
-                                                                    : "type");
-                               }
-                             }
-                             return std::string();
-                           }};
+  const RecordCheck lookup = audit_lookup(store, keys, *owners);
   auto find_missing = [&](IntegrityReport& report) {
     const VerifyReport again = store.verify_from(1, kGenesisHash, {}, lookup);
     return again.ok || fail(report, again.first_bad_seq, again.kind, again.problem);
   };
   check_index(
-      store, AuditIndex::kColumnFamily, "audit_index", walked, 0, &audit_expected,
+      store, AuditIndex::kColumnFamily, audit_keys_checked(*owners), "audit_index", walked, 0, &audit_expected,
       [](std::string_view key, std::string_view) { return AuditIndex::seq_of_key(key); },
       [&store](std::string_view key, std::uint64_t seq) { return audit_entry_problem(store, key, seq); }, find_missing,
       r.audit_entries, r);
@@ -349,6 +371,61 @@ IntegrityReport check_at_start(const EventLog& store, const IntegrityOptions& o)
   const std::uint64_t verified = verified_checkpoint_seq(store);
   std::size_t first = checkpoints->empty() ? 0 : checkpoints->size() - 1;
   while (first > 0 && (*checkpoints)[first - 1].seq > verified) --first;
+  check_cheap(store, o, first, *checkpoints, r);
+  return r;
+}
+
+IntegrityReport check_since(const EventLog& store, const IntegrityOptions& o, const Head& base) {
+  IntegrityReport r;
+  r.chain.head = store.head();
+  auto checkpoints = list_checkpoints(store);
+  if (!checkpoints) {
+    fail(r, 0, "checkpoint", checkpoints.error().message);
+    return r;
+  }
+  auto owners = AuditIndex::owner_index_complete(store);
+  if (!owners) {
+    fail(r, 0, "audit_index", owners.error().message);
+    return r;
+  }
+  // The record the earlier check ended at must still be the one it walked: the walk below trusts its hash.
+  if (base.seq > 0) {
+    auto raw = store.read_raw(base.seq);
+    if (!raw) {
+      fail(r, base.seq, "chain", raw.error().message);
+      return r;
+    }
+    const bool same = *raw && record_hash_matches(**raw) && [&] {
+      auto record = decode_record(**raw);
+      return record && record->hash == base.hash;
+    }();
+    if (!same) {
+      fail(r, base.seq, "chain",
+           "the record at seq " + std::to_string(base.seq) +
+               " is not the one the last full check walked: it was removed or altered since");
+      return r;
+    }
+  }
+  std::vector<std::string> keys;
+  std::uint64_t looked_up = 0;
+  RecordCheck lookup;
+  if (o.indexes) {
+    lookup = audit_lookup(store, keys, *owners);
+    lookup.check = [inner = lookup.check, &keys, &looked_up](const Record& record) {
+      std::string problem = inner(record);
+      looked_up += keys.size();
+      return problem;
+    };
+  }
+  r.chain = store.verify_from(base.seq + 1, base.hash, o.progress, lookup, o.pause);
+  if (!r.chain.ok) {
+    fail(r, r.chain.first_bad_seq, r.chain.kind, r.chain.problem);
+    return r;
+  }
+  if (o.indexes) r.stream_entries = r.chain.events, r.audit_entries = looked_up;
+  // The checkpoint the earlier check saw last (the prev link of the next) and every one after it.
+  std::size_t first = 0;
+  while (first + 1 < checkpoints->size() && (*checkpoints)[first + 1].seq <= base.seq) ++first;
   check_cheap(store, o, first, *checkpoints, r);
   return r;
 }

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "common/time_format.hpp"
 
 namespace tl {
@@ -92,6 +94,83 @@ ScrubStatus IntegrityGuard::scrub_status() const {
   return scrub_;
 }
 
+void IntegrityGuard::set_start_base(Head head) {
+  std::lock_guard lock(mutex_);
+  checked_to_ = std::move(head);
+}
+
+void IntegrityGuard::record_full_check(FullCheck check) {
+  // A walk answered meanwhile may have checked further than this check reached: keep the further.
+  if (check.report.ok && check.report.chain.head.seq >= checked_to_.seq) checked_to_ = check.report.chain.head;
+  last_full_ = std::move(check);
+}
+
+std::optional<FullCheck> IntegrityGuard::last_full_check() const {
+  std::lock_guard lock(mutex_);
+  return last_full_;
+}
+
+std::optional<IntegrityReport> IntegrityGuard::full_check_now() {
+  if (full_running_.exchange(true)) return std::nullopt;
+  struct Release {
+    std::atomic<bool>& running;
+    ~Release() { running.store(false); }
+  } release{full_running_};
+  const auto started = std::chrono::steady_clock::now();
+  IntegrityReport report = check_integrity(store_, check_options());
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  {
+    std::lock_guard lock(mutex_);
+    record_full_check(FullCheck{report, now_ms(), "request", seconds});
+  }
+  return report;
+}
+
+std::uint64_t IntegrityGuard::full_check_retry_seconds() const {
+  std::lock_guard lock(mutex_);
+  const double last = last_full_ ? last_full_->seconds : 1.0;
+  return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(last + 0.999));
+}
+
+VerifyAnswer IntegrityGuard::verify_since_last_check() {
+  VerifyAnswer answer;
+  std::optional<FullCheck> full;
+  Head base;
+  {
+    std::lock_guard lock(mutex_);
+    full = last_full_;
+    base = checked_to_;
+  }
+  if (full) {
+    answer.scrub = {.completed = true,
+                    .completed_at = full->completed_at,
+                    .head_seq = full->report.chain.head.seq,
+                    .ok = full->report.ok,
+                    .source = full->source};
+  }
+  if (full && !full->report.ok) {
+    answer.report = full->report;
+    return answer;
+  }
+  if (auto d = damage(); d && !full) {
+    answer.report.chain.head = store_.head();
+    answer.report.ok = false;
+    answer.report.first_bad_seq = d->seq;
+    answer.report.kind = d->kind;
+    answer.report.problem = d->problem;
+    return answer;
+  }
+  answer.report = check_since(store_, check_options(), base);
+  answer.walked = TailWalk{base.seq + 1, answer.report.chain.events};
+  answer.report.chain.events += base.seq;
+  answer.indexes_checked = full.has_value();
+  if (answer.report.ok) {
+    std::lock_guard lock(mutex_);
+    if (answer.report.chain.head.seq > checked_to_.seq) checked_to_ = answer.report.chain.head;
+  }
+  return answer;
+}
+
 void IntegrityGuard::scrub_loop() {
   for (;;) {
     scrub_once();
@@ -126,6 +205,7 @@ void IntegrityGuard::scrub_once() {
     scrub_.running = false;
     if (report.stopped) return;
     ++scrub_.runs;
+    record_full_check(FullCheck{report, now_ms(), "scrub", seconds});
     scrub_.last_ok = report.ok;
     scrub_.last_events = report.chain.events;
     scrub_.last_seconds = seconds;

@@ -17,6 +17,7 @@
 
 #include "eventstore/signed_checkpoints.hpp"
 #include "service/integrity.hpp"
+#include "service/verify_report.hpp"
 #include "service/witness.hpp"
 
 namespace tl {
@@ -34,6 +35,23 @@ struct ScrubStatus {
   double last_seconds = 0;              // how long it took, throttle included
   std::int64_t last_finished_unix = 0;  // 0: none yet
   bool running = false;
+};
+
+// A full check (check_integrity) this process completed: what verify answers build on until the
+// next one (issue 16).
+struct FullCheck {
+  IntegrityReport report;
+  Timestamp completed_at{};
+  std::string source;  // "scrub" (the background scrub) or "request" (GET /api/v1/audit/verify?full=true)
+  double seconds = 0;  // how long it took
+};
+
+// A verify answer built on the newest full check (or the start-up checks): see verify_answer_json.
+struct VerifyAnswer {
+  IntegrityReport report;
+  bool indexes_checked = false;  // every index entry up to the head: a full check passed, then the walk
+  ScrubBasis scrub;
+  std::optional<TailWalk> walked;
 };
 
 class IntegrityGuard {
@@ -74,6 +92,26 @@ class IntegrityGuard {
   void start_scrub();  // runs one scrub now, then every scrub_interval
   void stop();         // stops the scrub (it finishes within one 1024-record step)
   ScrubStatus scrub_status() const;
+
+  // The head the start-up checks vouched for: what their walk reached (--verify-on-start tail or
+  // full, or the full check of a small log), else the newest signed checkpoint they checked, else
+  // seq 0. Verify answers walk from it until the first full check of this process completes.
+  void set_start_base(Head head);
+  // The newest full check of this process (the scrub's or a requested one); nullopt before one completed.
+  std::optional<FullCheck> last_full_check() const;
+  // A full check now, unthrottled, on the calling thread, recorded as last_full_check(); nullopt
+  // when a requested one is running already (one at a time: each walks the whole log).
+  std::optional<IntegrityReport> full_check_now();
+  // Seconds a client should wait before asking for another full check: how long the last one
+  // took, at least 1.
+  std::uint64_t full_check_retry_seconds() const;
+  // GET /api/v1/audit/verify: the newest full check's result, and check_since() from the head
+  // checked last: the one that check walked to, or the one an answer after it walked to (before
+  // the first full check, the start base). A walk that passes moves that head on, so answers
+  // polled in a row each walk only what came since the one before. Damage found before (by a
+  // full check or the start-up checks) is answered as found, without a walk.
+  // O(records since the last check or answer).
+  VerifyAnswer verify_since_last_check();
   const Witnesses& witnesses() const { return witnesses_; }
 
  private:
@@ -89,6 +127,11 @@ class IntegrityGuard {
   std::optional<Damage> damage_;
   std::atomic<bool> vouched_{false};
   ScrubStatus scrub_;
+  void record_full_check(FullCheck check);  // holds mutex_
+
+  Head checked_to_;  // the head up to which the chain is vouched for: see verify_since_last_check
+  std::optional<FullCheck> last_full_;
+  std::atomic<bool> full_running_{false};
   bool stopping_ = false;
   std::thread thread_;
 };

@@ -2,6 +2,8 @@
 // the admin tool.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -19,6 +21,28 @@ namespace tl {
 // string member, in order (the admin tool's "data" and "note").
 std::string integrity_report_json(const IntegrityReport& report, std::string_view public_key, bool indexes_checked,
                                   const std::vector<std::pair<std::string_view, std::string_view>>& extra = {});
+
+// What a verify answer rests on (GET /api/v1/audit/verify, issue 16): the newest full check of
+// this process, or none yet ("pending": the answer then rests on the start-up checks).
+struct ScrubBasis {
+  bool completed = false;
+  Timestamp completed_at{};
+  std::uint64_t head_seq = 0;  // the head that check walked to
+  bool ok = true;
+  std::string source;  // "scrub" or "request" (a ?full=true walk)
+};
+
+// The records walked for this answer: from_seq to the head.
+struct TailWalk {
+  std::uint64_t from_seq = 0;
+  std::uint64_t events = 0;
+};
+
+// GET /api/v1/audit/verify's answer: integrity_report_json's members, then "scrub": "pending" or
+// {"completed_at": RFC 3339 ms, "head_seq", "ok", "source"}, then, when given, "walked":
+// {"from_seq", "events"}.
+std::string verify_answer_json(const IntegrityReport& report, std::string_view public_key, bool indexes_checked,
+                               const ScrubBasis& scrub, const std::optional<TailWalk>& walked);
 
 // The document of GET /api/v1/audit/checkpoints and `tokenledger-admin checkpoints --json`:
 // {"public_key": "<hex>", "checkpoints": [each checkpoint exactly as stored, oldest first]}.

@@ -145,7 +145,7 @@ TEST_F(IntegrityTest, ASoundDirectoryPassesEveryCheck) {
   EXPECT_EQ(r.chain.events, 8u);
   EXPECT_EQ(r.checkpoints, 1u);
   EXPECT_EQ(r.stream_entries, 8u);
-  EXPECT_EQ(r.audit_entries, 24u);  // by token, actor and type for each record
+  EXPECT_EQ(r.audit_entries, 32u);  // by token, actor, owner (issue 16) and type for each record
 }
 
 TEST_F(IntegrityTest, AMissingAuditIndexEntryIsNamedWithItsSeq) {
