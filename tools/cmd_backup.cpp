@@ -85,13 +85,15 @@ void check_same_database(const std::string& to, const std::string& id, const Dat
     const std::string theirs = trimmed(read_all(id_file(to)));
     if (theirs != id) {
       throw Failure(to + " holds backups of another database (database id " + theirs + "; " + source.root + " is " +
-                    id + "); choose another --to");
+                        id + "); choose another --to",
+                    ErrorKind::refused);
     }
     return;
   }
   if (fs::exists(fs::path(to) / "master.key", ec) && fs::exists(source.master_key(), ec) &&
       read_all(fs::path(to) / "master.key") != read_all(source.master_key())) {
-    throw Failure(to + " holds backups of another data directory (its master.key differs); choose another --to");
+    throw Failure(to + " holds backups of another data directory (its master.key differs); choose another --to",
+                  ErrorKind::refused);
   }
 }
 
@@ -213,15 +215,17 @@ fs::path key_source(const std::string& from, const std::string& keys_from, bool 
       "server will get TOKENLEDGER_INTROSPECTION_SECRET: then say --without-introspection-secret";
   if (!keys_from.empty()) {
     const auto missing = missing_key_files(keys_from, without_secret);
-    if (!missing.empty()) throw Failure("--keys-from " + keys_from + " lacks " + join(missing) + "; " + both);
+    if (!missing.empty())
+      throw Failure("--keys-from " + keys_from + " lacks " + join(missing) + "; " + both, ErrorKind::refused);
     return keys_from;
   }
   const auto missing = missing_key_files(from, without_secret);
   if (missing.empty()) return from;
   throw Failure("no key files to restore with: the backup in " + from + " lacks " + join(missing) +
-                " (made without --include-keys?); " + both +
-                ". A restored database must not start with freshly generated keys: its tokens and "
-                "signed checkpoints need the old ones.");
+                    " (made without --include-keys?); " + both +
+                    ". A restored database must not start with freshly generated keys: its tokens and "
+                    "signed checkpoints need the old ones.",
+                ErrorKind::refused);
 }
 
 struct RestoreOutcome {
@@ -344,10 +348,11 @@ int cmd_restore(int argc, char** argv) {
   const DataDir target{data};
   std::error_code ec;
   if (!fs::exists(engine_dir(from), ec))
-    throw UsageError("no backups in " + from + " (" + engine_dir(from) + " is missing)");
+    throw UsageError("no backups in " + from + " (" + engine_dir(from) + " is missing)", ErrorKind::cannot_open);
   if (fs::exists(data, ec) && !fs::is_empty(data, ec)) {
-    if (database_locked(target.db())) throw Failure(server_running_message(target));
-    throw Failure(data + " is not empty; restore only into a new or empty directory (move the old one aside first)");
+    if (database_locked(target.db())) throw Failure(server_running_message(target), ErrorKind::server_running);
+    throw Failure(data + " is not empty; restore only into a new or empty directory (move the old one aside first)",
+                  ErrorKind::refused);
   }
   RestoreOutcome r;
   r.keys_from = key_source(from, keys_from, without_secret);
@@ -355,12 +360,13 @@ int cmd_restore(int argc, char** argv) {
   auto engine = Backups::open(engine_dir(from), /*read_only=*/true);
   if (!engine) throw Failure("cannot open the backups in " + engine_dir(from) + ": " + engine.error().message);
   const std::vector<BackupEntry> backups = (*engine)->list();
-  if (backups.empty()) throw Failure("no backups in " + from);
+  if (backups.empty()) throw Failure("no backups in " + from, ErrorKind::not_found);
   const BackupEntry* chosen = &backups.back();
   if (cmd.given("backup-id")) {
     chosen = nullptr;
     for (const auto& b : backups) chosen = b.id == backup_id ? &b : chosen;
-    if (chosen == nullptr) throw Failure("there is no backup " + std::to_string(backup_id) + " in " + from);
+    if (chosen == nullptr)
+      throw Failure("there is no backup " + std::to_string(backup_id) + " in " + from, ErrorKind::not_found);
   }
 
   UndoOnFailure undo(data);
