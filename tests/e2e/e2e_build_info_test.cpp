@@ -45,19 +45,20 @@ std::uint64_t allocated_bytes(const std::string& dir) {
   return total;
 }
 
-const std::string kBuildPattern = std::string(R"(\{"version":")") + TOKENLEDGER_VERSION +
-                                  R"(","commit":"([0-9a-f]{7,}(-dirty)?|unknown)","build_type":"[A-Za-z]+",)"
-                                  R"("rocksdb":"\d+\.\d+\.\d+","boost":"1\.\d+\.\d+"\})";
+const std::string kBuildPattern = std::string(R"re(\{"version":")re") + TOKENLEDGER_VERSION +
+                                  R"re(","commit":"([0-9a-f]{7,}(-dirty)?|unknown)","build_type":"[A-Za-z]+",)re"
+                                  R"re("rocksdb":"\d+\.\d+\.\d+","boost":"1\.\d+\.\d+"\})re";
 
 TEST(BuildInfo, VersionPrintsTheBuildAndExitsZero) {
   const std::string nowhere = (fs::temp_directory_path() / ("tl-version-" + std::to_string(::getpid()))).string();
   const Output out = run_shell(std::string(TOKENLEDGER_BIN) + " --version --data '" + nowhere + "'");
   EXPECT_EQ(out.status, 0) << out.text;
   EXPECT_EQ(out.text.rfind(std::string("tokenledger ") + TOKENLEDGER_VERSION + "\n", 0), 0u) << out.text;
-  EXPECT_TRUE(std::regex_search(out.text, std::regex(R"(\ncommit: ([0-9a-f]{7,}(-dirty)?|unknown)\n)"))) << out.text;
-  EXPECT_TRUE(std::regex_search(out.text, std::regex(R"(\nbuild type: \S+\n)"))) << out.text;
-  EXPECT_TRUE(std::regex_search(out.text, std::regex(R"(\nRocksDB: \d+\.\d+\.\d+\n)"))) << out.text;
-  EXPECT_TRUE(std::regex_search(out.text, std::regex(R"(\nBoost: 1\.\d+\.\d+\n)"))) << out.text;
+  EXPECT_TRUE(std::regex_search(out.text, std::regex(R"re(\ncommit: ([0-9a-f]{7,}(-dirty)?|unknown)\n)re")))
+      << out.text;
+  EXPECT_TRUE(std::regex_search(out.text, std::regex(R"re(\nbuild type: \S+\n)re"))) << out.text;
+  EXPECT_TRUE(std::regex_search(out.text, std::regex(R"re(\nRocksDB: \d+\.\d+\.\d+\n)re"))) << out.text;
+  EXPECT_TRUE(std::regex_search(out.text, std::regex(R"re(\nBoost: 1\.\d+\.\d+\n)re"))) << out.text;
   // It answers before anything is done: no data directory is made.
   EXPECT_FALSE(fs::exists(nowhere)) << nowhere;
 }
@@ -68,9 +69,9 @@ TEST(BuildInfo, MetricAndMeForAdminsOnly) {
   HttpClient client = server.client();
   const Response metrics = client.get("/metrics", metrics_auth());
   ASSERT_EQ(metrics.status, 200) << describe(metrics);
-  const std::regex series(std::string(R"(\ntokenledger_build_info\{version=")") + TOKENLEDGER_VERSION +
-                          R"(",commit="([0-9a-f]{7,}(-dirty)?|unknown)",build_type="[A-Za-z]+",)"
-                          R"(rocksdb="\d+\.\d+\.\d+",boost="1\.\d+\.\d+"\} 1\n)");
+  const std::regex series(std::string(R"re(\ntokenledger_build_info\{version=")re") + TOKENLEDGER_VERSION +
+                          R"re(",commit="([0-9a-f]{7,}(-dirty)?|unknown)",build_type="[A-Za-z]+",)re"
+                          R"re(rocksdb="\d+\.\d+\.\d+",boost="1\.\d+\.\d+"\} 1\n)re");
   EXPECT_TRUE(std::regex_search(metrics.body, series)) << metrics.body;
   EXPECT_NE(metrics.body.find("# TYPE tokenledger_build_info gauge\n"), std::string::npos);
 
