@@ -1,6 +1,7 @@
 #include "bench/dataset.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -280,11 +281,14 @@ Result<DatasetSummary> generate_dataset(const DatasetOptions& o) {
   };
 
   std::uint64_t produced = user_events;
+  // On a terminal the line redraws in place ('\r'); into a pipe or file each report is a line of its own.
+  const bool tty = ::isatty(STDERR_FILENO) == 1;
   auto report = [&](bool last) {
     if (!o.progress || (!last && produced % 100000 != 0)) return;
     const double s = seconds_since(started);
-    std::fprintf(stderr, "\rgenerated %llu / %llu events (%.0f events/s)%s", static_cast<unsigned long long>(produced),
-                 static_cast<unsigned long long>(o.events), static_cast<double>(produced) / s, last ? "\n" : "");
+    std::fprintf(stderr, "%sgenerated %llu / %llu events (%.0f events/s)%s", tty ? "\r" : "",
+                 static_cast<unsigned long long>(produced), static_cast<unsigned long long>(o.events),
+                 static_cast<double>(produced) / s, last || !tty ? "\n" : "");
   };
   bool ok = true;
   for (std::uint64_t i = 0; ok && i < o.codes; ++i, ++produced) ok = create(0);

@@ -5,6 +5,8 @@
 #include <iostream>
 
 #include "bench/dataset.hpp"
+#include "common/build_info.hpp"
+#include "eventstore/rocksdb_version.hpp"
 
 namespace po = boost::program_options;
 
@@ -21,8 +23,8 @@ int main(int argc, char** argv) {
       "(the bench user holds --codes live tokens; the default limit is 100).\n"
       "TOKENLEDGER_ADMIN_PASSWORD sets the password of 'admin' (otherwise random and not shown).\n\n"
       "Options");
-  desc.add_options()("help,h", "print this help and exit")("data", po::value(&o.dir)->required(),
-                                                           "the data directory to create (must not exist or be empty)")(
+  desc.add_options()("help,h", "print this help and exit")("version", "print the version and build, and exit")(
+      "data", po::value(&o.dir)->required(), "the data directory to create (must not exist or be empty)")(
       "events", po::value(&o.events), "events in all")("live-tokens", po::value(&o.live_tokens),
                                                        "live tokens at the end [events/10]")(
       "users", po::value(&o.users)->default_value(o.users), "users owning the tokens, besides --user")(
@@ -40,6 +42,10 @@ int main(int argc, char** argv) {
     po::store(po::parse_command_line(argc, argv, desc), vm);
     if (vm.count("help")) {
       std::cout << desc << "\n";
+      return 0;
+    }
+    if (vm.count("version")) {
+      std::cout << tl::version_text("tokenledger-bench-gen", tl::build_info(tl::rocksdb_version()));
       return 0;
     }
     po::notify(vm);

@@ -1,5 +1,7 @@
 // Identity: sign-in sessions, who am I, and the admins' user management.
+#include "common/build_info.hpp"
 #include "common/json_writer.hpp"
+#include "eventstore/rocksdb_version.hpp"
 #include "http/call.hpp"
 #include "http/json_requests.hpp"
 #include "http/request_checks.hpp"
@@ -99,6 +101,15 @@ Reply handle_me(App&, Call& call) {
   w.key("can_admin").value(user.in_group(kGroupAdmins));
   w.key("via").value(call.ctx.actor.stored_via());
   w.key("must_change_password").value(user.must_change_password);
+  // Which build serves is for admins only: to others (and on open routes) it would only help an
+  // attacker pick the known bugs of a version.
+  if (user.in_group(kGroupAdmins)) {
+    const BuildInfo b = build_info(rocksdb_version());
+    w.key("build").begin_object();
+    w.key("version").value(b.version).key("commit").value(b.commit).key("build_type").value(b.build_type);
+    w.key("rocksdb").value(b.rocksdb).key("boost").value(b.boost);
+    w.end_object();
+  }
   w.end_object();
   return json_response(status::ok, std::move(w).str());
 }

@@ -269,7 +269,11 @@ int run(const ServerOptions& o) {
   load_projections(model, *store, *keys.secrets, o, writable);
   Services services(*store, model, *keys.secrets, o);
   const std::optional<std::string> bootstrap = bootstrap_admin(services.users, writable);
-  if (o.read_only) spdlog::warn("read-only: every write answers 503 unavailable");
+  if (o.read_only) {
+    spdlog::warn(
+        "serving read-only (--read-only): every write answers 503 unavailable until the server is started "
+        "again without --read-only");
+  }
   // The head as it stands is signed (and witnessed) now, once a full check vouched for the log: at
   // the first start this hands the witness the public key, after a crash it covers what the last
   // run wrote. Otherwise the first scrub signs it when it passes.

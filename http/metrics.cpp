@@ -8,7 +8,9 @@
 #include <chrono>
 #include <ctime>
 
+#include "common/build_info.hpp"
 #include "eventstore/event_log.hpp"
+#include "eventstore/rocksdb_version.hpp"
 #include "eventstore/store_stats_bounds.hpp"
 #include "projections/read_model.hpp"
 
@@ -39,6 +41,35 @@ void append_prefix(fmt::memory_buffer& out) {
     cached_second = second;
   }
   fmt::format_to(std::back_inserter(out), "{}.{:03}Z info ", cached, ms % 1000);
+}
+
+// A label value in the text format: backslash, double quote and newline escaped.
+std::string label_value(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// One series, the same for the life of the process (its labels are fixed at build time), so it
+// adds nothing to the bound on series; built once.
+const std::string& build_info_series() {
+  static const std::string series = [] {
+    const BuildInfo b = build_info(rocksdb_version());
+    return fmt::format(
+        "# HELP tokenledger_build_info The build serving (always 1): version, git commit, build type, RocksDB and "
+        "Boost versions.\n# TYPE tokenledger_build_info gauge\n"
+        "tokenledger_build_info{{version=\"{}\",commit=\"{}\",build_type=\"{}\",rocksdb=\"{}\",boost=\"{}\"}} 1\n",
+        label_value(b.version), label_value(b.commit), label_value(b.build_type), label_value(b.rocksdb),
+        label_value(b.boost));
+  }();
+  return series;
 }
 
 }  // namespace
@@ -223,6 +254,7 @@ std::string RequestMetrics::render(const EventLog& store, const ReadModel& model
   out += "# HELP tokenledger_tokens_live Tokens neither deleted nor forgotten (expired ones included).\n";
   out += "# TYPE tokenledger_tokens_live gauge\n";
   fmt::format_to(it, "tokenledger_tokens_live {}\n", model.tokens().size());
+  out += build_info_series();
   return out;
 }
 

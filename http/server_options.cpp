@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include "common/build_info.hpp"
+#include "eventstore/rocksdb_version.hpp"
 #include "http/client_address.hpp"
 #include "http/host_check.hpp"
 
@@ -16,8 +18,8 @@ namespace fs = std::filesystem;
 std::optional<ServerOptions> parse_server_options(int argc, char** argv, int& exit_code) {
   ServerOptions o;
   po::options_description desc("tokenledger: the API-token service\n\nUsage: tokenledger [options]\n\nOptions");
-  desc.add_options()("help,h", "print this help and exit")("listen", po::value(&o.listen)->default_value(o.listen),
-                                                           "address:port to serve on; port 0 picks a free port")(
+  desc.add_options()("help,h", "print this help and exit")("version", "print the version and build, and exit")(
+      "listen", po::value(&o.listen)->default_value(o.listen), "address:port to serve on; port 0 picks a free port")(
       "data", po::value(&o.data)->default_value(o.data), "directory of the RocksDB database and key material")(
       "tls-cert", po::value(&o.tls_cert), "serve HTTPS (TLS 1.2+) with this PEM certificate chain; needs --tls-key")(
       "tls-key", po::value(&o.tls_key), "the PEM private key of --tls-cert (unencrypted; keep it 0600)")(
@@ -119,6 +121,11 @@ std::optional<ServerOptions> parse_server_options(int argc, char** argv, int& ex
               << "  TOKENLEDGER_ADMIN_PASSWORD        password of the first account, admin, when the database is "
                  "empty\n                                    (otherwise one is generated and printed once)\n"
               << "  SPDLOG_LEVEL                      log levels, overriding --log-level\n";
+    exit_code = 0;
+    return std::nullopt;
+  }
+  if (vm.count("version")) {
+    std::cout << version_text("tokenledger", build_info(rocksdb_version()));
     exit_code = 0;
     return std::nullopt;
   }

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "eventstore/codec.hpp"
+#include "eventstore/lock_holder.hpp"
 #include "projections/read_model.hpp"
 #include "service/key_material.hpp"
 
@@ -17,13 +18,20 @@ namespace fs = std::filesystem;
 namespace {
 
 // A failed check stops the start unless --read-only, which serves reads, unready, so the damage
-// can be looked at.
+// can be looked at. Each message says what happened and what to do next.
 void refuse_or_mark(const ServerOptions& o, IntegrityGuard& guard, const IntegrityReport& report) {
   const std::string what = "the event log is damaged: first bad seq " + std::to_string(report.first_bad_seq) + " (" +
-                           report.kind + ": " + report.problem + "). Run `tokenledger-admin verify --data " + o.data +
-                           "` for a full report; start with --read-only to investigate";
-  if (!o.read_only) throw std::runtime_error(what);
-  spdlog::error("{}; serving read-only, not ready", what);
+                           report.kind + ": " + report.problem + ")";
+  const std::string verify = "`tokenledger-admin verify --data " + o.data + "` gives the full report";
+  if (!o.read_only) {
+    throw std::runtime_error(what + ". Not started, so that nothing is written after the damage. " + verify +
+                             "; to read the tokens and the audit trail meanwhile, start with --read-only to "
+                             "investigate");
+  }
+  spdlog::error(
+      "{}. Serving read-only: reads are answered, writes are refused (503) and /readyz says not ready until the log "
+      "is repaired or restored from a backup and the server is started again without --read-only. {}",
+      what, verify);
   guard.report_damage(report);
 }
 
@@ -137,12 +145,20 @@ void prepare_data_dir(const ServerOptions& o) {
 }
 
 std::unique_ptr<EventStore> open_store(const ServerOptions& o) {
-  return must(
-      EventStore::open((fs::path(o.data) / "db").string(), {.extra_column_families = ReadModel::column_families(),
-                                                            .read_only = o.read_only,
-                                                            .min_free_bytes = o.min_free_mb * 1024 * 1024,
-                                                            .shred_after = std::chrono::seconds(o.shred_seconds)}),
-      "event log");
+  const std::string db = (fs::path(o.data) / "db").string();
+  auto store = EventStore::open(db, {.extra_column_families = ReadModel::column_families(),
+                                     .read_only = o.read_only,
+                                     .min_free_bytes = o.min_free_mb * 1024 * 1024,
+                                     .shred_after = std::chrono::seconds(o.shred_seconds)});
+  // RocksDB's own words for a held lock are "IO error: While lock file …": name the holder instead.
+  if (!store && !o.read_only) {
+    if (const auto holder = lock_holder(db)) {
+      throw std::runtime_error((holder->name == "tokenledger" ? "another " : "") +
+                               describe_lock_holder(o.data, *holder) +
+                               "; stop it first, or give this server another --data");
+    }
+  }
+  return must(std::move(store), "event log");
 }
 
 KeyMaterial load_key_material(const EventLog& store, const ServerOptions& o) {

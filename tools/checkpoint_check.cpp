@@ -71,7 +71,7 @@ TrustedKey trusted_key(const std::string& given, const std::string& signing_key_
 
 std::vector<SignedCheckpoint> read_checkpoints_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError("cannot read " + path + ": no such file or no permission");
+  if (!in) throw UsageError("cannot read " + path + ": no such file or no permission", ErrorKind::cannot_open);
   std::ostringstream all;
   all << in.rdbuf();
   const std::string text = all.str();

@@ -10,9 +10,77 @@
 #include <limits>
 #include <sstream>
 
+#include "common/json_writer.hpp"
 #include "domain/text_rules.hpp"
 
 namespace tl::admin {
+
+std::string_view error_code(ErrorKind kind) noexcept {
+  switch (kind) {
+    case ErrorKind::usage:
+      return "usage";
+    case ErrorKind::cannot_open:
+      return "cannot_open";
+    case ErrorKind::not_found:
+      return "not_found";
+    case ErrorKind::check_failed:
+      return "check_failed";
+    case ErrorKind::refused:
+      return "refused";
+    case ErrorKind::server_running:
+      return "server_running";
+    case ErrorKind::failed:
+      return "failed";
+  }
+  return "failed";
+}
+
+int exit_status(ErrorKind kind) noexcept {
+  return kind == ErrorKind::usage || kind == ErrorKind::cannot_open ? kExitUsage : kExitFinding;
+}
+
+namespace {
+
+// {"code":…,"message":…}; the message made valid UTF-8 (it may quote a path or argument as given).
+void write_error_object(JsonWriter& w, ErrorKind kind, std::string_view message) {
+  w.begin_object().key("code").value(error_code(kind)).key("message").value(to_valid_utf8(message));
+  w.end_object();
+}
+
+}  // namespace
+
+int report_error(ErrorKind kind, std::string_view command, std::string_view message, bool json) {
+  if (json) {
+    JsonWriter w;
+    w.begin_object().key("error");
+    write_error_object(w, kind, message);
+    std::cout << std::move(w.end_object()).str() << "\n" << std::flush;
+    return exit_status(kind);
+  }
+  const std::string name = command.empty() ? std::string() : " " + printable(command);
+  std::cerr << "tokenledger-admin" << name << ": " << message << "\n";
+  if (kind == ErrorKind::usage) std::cerr << "(see tokenledger-admin" << name << " --help)\n";
+  return exit_status(kind);
+}
+
+std::string with_error(std::string object, ErrorKind kind, std::string_view message) {
+  const auto close = object.find_last_of('}');
+  if (close == std::string::npos) throw std::logic_error("with_error: not a JSON object");
+  JsonWriter w;
+  write_error_object(w, kind, message);
+  const bool empty = object.find_last_not_of(" \n", close - 1) == object.find('{');
+  object.insert(close, (empty ? "\"error\":" : ",\"error\":") + std::move(w).str());
+  return object;
+}
+
+bool json_requested(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--") return false;
+    if (arg == "--json") return true;
+  }
+  return false;
+}
 
 Command::Command(std::string name, std::string synopsis, std::string about)
     : name_(std::move(name)), synopsis_(std::move(synopsis)), about_(std::move(about)) {

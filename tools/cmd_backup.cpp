@@ -139,7 +139,11 @@ int cmd_backup(int argc, char** argv) {
   request.scratch_dir = (fs::path(source.root) / "backup-checkpoint.tmp").string();
   auto taken = take_backup(*store, request);
   store->close();
-  if (!taken) throw Failure(taken.error().message);
+  if (!taken) {
+    // conflict: BACKUP_DIR holds another database's backups, a refusal like the others.
+    throw Failure(taken.error().message,
+                  taken.error().code == ErrorCode::conflict ? ErrorKind::refused : ErrorKind::failed);
+  }
 
   print_backup(json, data, to, taken->id, taken->head, taken->database_id, taken->key_files, include_keys);
   for (std::string_view name : kBackupKeyFiles) {
@@ -161,15 +165,17 @@ fs::path key_source(const std::string& from, const std::string& keys_from, bool 
       "server will get TOKENLEDGER_INTROSPECTION_SECRET: then say --without-introspection-secret";
   if (!keys_from.empty()) {
     const auto missing = missing_key_files(keys_from, without_secret);
-    if (!missing.empty()) throw Failure("--keys-from " + keys_from + " lacks " + join(missing) + "; " + both);
+    if (!missing.empty())
+      throw Failure("--keys-from " + keys_from + " lacks " + join(missing) + "; " + both, ErrorKind::refused);
     return keys_from;
   }
   const auto missing = missing_key_files(from, without_secret);
   if (missing.empty()) return from;
   throw Failure("no key files to restore with: the backup in " + from + " lacks " + join(missing) +
-                " (made without --include-keys?); " + both +
-                ". A restored database must not start with freshly generated keys: its tokens and "
-                "signed checkpoints need the old ones.");
+                    " (made without --include-keys?); " + both +
+                    ". A restored database must not start with freshly generated keys: its tokens and "
+                    "signed checkpoints need the old ones.",
+                ErrorKind::refused);
 }
 
 struct RestoreOutcome {
@@ -292,10 +298,11 @@ int cmd_restore(int argc, char** argv) {
   const DataDir target{data};
   std::error_code ec;
   if (!fs::exists(backup_engine_dir(from), ec))
-    throw UsageError("no backups in " + from + " (" + backup_engine_dir(from) + " is missing)");
+    throw UsageError("no backups in " + from + " (" + backup_engine_dir(from) + " is missing)", ErrorKind::cannot_open);
   if (fs::exists(data, ec) && !fs::is_empty(data, ec)) {
-    if (database_locked(target.db())) throw Failure(server_running_message(target));
-    throw Failure(data + " is not empty; restore only into a new or empty directory (move the old one aside first)");
+    if (database_locked(target.db())) throw Failure(server_running_message(target), ErrorKind::server_running);
+    throw Failure(data + " is not empty; restore only into a new or empty directory (move the old one aside first)",
+                  ErrorKind::refused);
   }
   RestoreOutcome r;
   r.keys_from = key_source(from, keys_from, without_secret);
@@ -303,12 +310,13 @@ int cmd_restore(int argc, char** argv) {
   auto engine = Backups::open(backup_engine_dir(from), /*read_only=*/true);
   if (!engine) throw Failure("cannot open the backups in " + backup_engine_dir(from) + ": " + engine.error().message);
   const std::vector<BackupEntry> backups = (*engine)->list();
-  if (backups.empty()) throw Failure("no backups in " + from);
+  if (backups.empty()) throw Failure("no backups in " + from, ErrorKind::not_found);
   const BackupEntry* chosen = &backups.back();
   if (cmd.given("backup-id")) {
     chosen = nullptr;
     for (const auto& b : backups) chosen = b.id == backup_id ? &b : chosen;
-    if (chosen == nullptr) throw Failure("there is no backup " + std::to_string(backup_id) + " in " + from);
+    if (chosen == nullptr)
+      throw Failure("there is no backup " + std::to_string(backup_id) + " in " + from, ErrorKind::not_found);
   }
 
   UndoOnFailure undo(data);

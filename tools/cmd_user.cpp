@@ -46,10 +46,15 @@ struct Session {
   }
 };
 
-// An invalid name or group is a usage error; the rest (no such user, conflicts) a failure.
+// An invalid name or group is a usage error; the rest a failure: no such user (not_found), a
+// storage error (failed), anything the rules forbid, such as a name taken, refused.
 [[noreturn]] void fail(const Error& error, const std::string& username) {
   if (error.code == ErrorCode::invalid_field) throw UsageError(error.message);
-  throw Failure("user '" + printable(username) + "': " + error.message);
+  const ErrorKind kind = error.code == ErrorCode::not_found ? ErrorKind::not_found
+                         : error.code == ErrorCode::unavailable || error.code == ErrorCode::internal
+                             ? ErrorKind::failed
+                             : ErrorKind::refused;
+  throw Failure("user '" + printable(username) + "': " + error.message, kind);
 }
 
 std::string read_password_stdin() {
@@ -229,29 +234,37 @@ int user_revoke_tokens(int argc, char** argv) {
 
 }  // namespace
 
+const std::vector<Subcommand>& user_subcommands() {
+  static const std::vector<Subcommand> table = {
+      {"add", "USER [--groups a,b] [--password-stdin]", "create a user", false, user_add},
+      {"list", "", "the active users and their groups", true, user_list},
+      {"groups", "USER a,b", "set a user's groups", false, user_groups},
+      {"passwd", "USER [--password-stdin]", "set a user's password", false, user_passwd},
+      {"delete", "USER", "delete a user, revoking their tokens", false, user_delete},
+      {"revoke-tokens", "USER --reason TEXT", "revoke every token of a user", false, user_revoke_tokens},
+  };
+  return table;
+}
+
 int cmd_user(int argc, char** argv) {
-  static const std::map<std::string, int (*)(int, char**)> kCommands = {
-      {"add", user_add},       {"list", user_list},     {"groups", user_groups},
-      {"passwd", user_passwd}, {"delete", user_delete}, {"revoke-tokens", user_revoke_tokens}};
+  std::string names;
+  for (const auto& u : user_subcommands()) names += (names.empty() ? "" : "|") + std::string(u.name);
   const std::string sub = argc > 1 ? argv[1] : "";
-  if (sub.empty()) throw UsageError("say which: user add|list|groups|passwd|delete|revoke-tokens");
+  if (sub.empty()) throw UsageError("say which: user " + names);
   if (sub == "--help" || sub == "-h") {
-    std::cout << "Usage: tokenledger-admin user add|list|groups|passwd|delete ... [--data DIR]\n\n"
-                 "  user add USER [--groups a,b] [--password-stdin]   create a user\n"
-                 "  user list                                         list the active users\n"
-                 "  user groups USER a,b                              set a user's groups\n"
-                 "  user passwd USER [--password-stdin]               set a user's password\n"
-                 "  user delete USER                                  delete a user, revoking their tokens\n"
-                 "  user revoke-tokens USER --reason TEXT             revoke every token of a user\n\n"
-                 "Each takes --help. Changes are audited like the server's, with you as the actor via\n"
+    std::cout << "Usage: tokenledger-admin user " << names << " ... [--data DIR]\n\n";
+    for (const auto& u : user_subcommands()) {
+      const std::string line = "user " + std::string(u.name) + " " + std::string(u.synopsis);
+      std::cout << "  " << line << std::string(line.size() < 50 ? 50 - line.size() : 1, ' ') << u.about << "\n";
+    }
+    std::cout << "\nEach takes --help. Changes are audited like the server's, with you as the actor via\n"
                  "admin_tool, and need the database to itself (stop the server, or use the HTTP API).\n";
     return kExitOk;
   }
-  auto it = kCommands.find(sub);
-  if (it == kCommands.end())
-    throw UsageError("unknown user command '" + printable(sub) +
-                     "'; use add, list, groups, passwd, delete or revoke-tokens");
-  return it->second(argc - 1, argv + 1);
+  for (const auto& u : user_subcommands()) {
+    if (u.name == sub) return u.run(argc - 1, argv + 1);
+  }
+  throw UsageError("unknown user command '" + printable(sub) + "'; use " + names);
 }
 
 }  // namespace tl::admin

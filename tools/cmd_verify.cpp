@@ -103,7 +103,13 @@ int verify_data(const std::string& dir, const std::string& public_key, const std
   if (json) {  // the shape of GET /api/v1/audit/verify, plus data and note
     std::vector<std::pair<std::string_view, std::string_view>> extra = {{"data", dir}};
     if (!c.note.empty()) extra.emplace_back("note", c.note);
-    std::cout << integrity_report_json(r, c.key.hex, c.indexes, extra) << "\n";
+    std::string text = integrity_report_json(r, c.key.hex, c.indexes, extra);
+    if (!r.ok) {  // still one object: the report, with the error of every --json failure added
+      text = with_error(std::move(text), ErrorKind::check_failed,
+                        "the event log in " + dir + " does not verify: first bad seq " +
+                            std::to_string(r.first_bad_seq) + " (" + r.kind + ": " + r.problem + ")");
+    }
+    std::cout << text << "\n";
     return r.ok ? kExitOk : kExitFinding;
   }
   if (!r.ok) {

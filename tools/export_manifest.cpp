@@ -72,7 +72,7 @@ bool ExportManifest::filtered() const {
 
 ExportManifest read_manifest(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError("cannot read " + path + ": no such file or no permission");
+  if (!in) throw UsageError("cannot read " + path + ": no such file or no permission", ErrorKind::cannot_open);
   std::ostringstream all;
   all << in.rdbuf();
   const std::string text = all.str();

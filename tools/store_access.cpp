@@ -1,13 +1,11 @@
 #include "tools/store_access.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
 
 #include "eventstore/database_id.hpp"
+#include "eventstore/lock_holder.hpp"
 #include "projections/read_model.hpp"
 #include "tools/cli.hpp"
 
@@ -21,21 +19,12 @@ std::string DataDir::introspection_secret() const { return (fs::path(root) / "in
 std::string DataDir::signing_key() const { return (fs::path(root) / "signing.key").string(); }
 
 std::string server_running_message(const DataDir& data) {
-  return "the server is running on " + data.root + "; stop it first or use the HTTP API (it holds the database lock)";
+  const auto holder = lock_holder(data.db());
+  const std::string who = holder ? describe_lock_holder(data.root, *holder) : "the server is running on " + data.root;
+  return who + "; stop it first or use the HTTP API (it holds the database lock)";
 }
 
-bool database_locked(const std::string& db_dir) {
-  const std::string lock_file = (fs::path(db_dir) / "LOCK").string();
-  const int fd = ::open(lock_file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  // RocksDB holds a write lock (fcntl F_SETLK) on DIR/LOCK while the database is open.
-  struct flock probe {};
-  probe.l_type = F_WRLCK;
-  probe.l_whence = SEEK_SET;
-  const bool locked = ::fcntl(fd, F_GETLK, &probe) == 0 && probe.l_type != F_UNLCK;
-  ::close(fd);
-  return locked;
-}
+bool database_locked(const std::string& db_dir) { return lock_holder(db_dir).has_value(); }
 
 std::unique_ptr<EventStore> open_store(const DataDir& data, Access access, bool log_only) {
   std::error_code ec;
@@ -43,7 +32,8 @@ std::unique_ptr<EventStore> open_store(const DataDir& data, Access access, bool 
   if (!exists) {
     if (access != Access::writable_create) {
       throw UsageError("no tokenledger database in " + data.root + " (" + data.db() +
-                       " is missing); pass --data with the server's data directory");
+                           " is missing); pass --data with the server's data directory",
+                       ErrorKind::cannot_open);
     }
     fs::create_directories(data.root, ec);
     if (ec) throw Failure("cannot create " + data.root + ": " + ec.message());
@@ -59,9 +49,9 @@ std::unique_ptr<EventStore> open_store(const DataDir& data, Access access, bool 
     std::string lower = message;
     std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
     if (access != Access::read_only && lower.find("lock") != std::string::npos) {
-      throw Failure(server_running_message(data));
+      throw Failure(server_running_message(data), ErrorKind::server_running);
     }
-    throw Failure(message);
+    throw Failure(message, ErrorKind::cannot_open);
   }
   if (!read_only) {
     // A data directory gets its identity on its first writable open (backups tell databases apart by it).

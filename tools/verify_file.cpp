@@ -192,7 +192,14 @@ void print_json(const VerifyFileOptions& o, const Scan& s, const TrustedKey& key
     w.end_object();
   }
   if (!out.manifest_key_source.empty()) w.key("manifest_checkpoint_key").value(out.manifest_key_source);
-  std::cout << std::move(w.end_object()).str() << "\n";
+  std::string text = std::move(w.end_object()).str();
+  if (!ok) {  // still one object: the report, with the error of every --json failure added
+    const std::string problem = !r.ok                                   ? r.problem
+                                : s.checkpoints && !s.checkpoints->ok() ? s.checkpoints->problem()
+                                                                        : out.finding.problem;
+    text = with_error(std::move(text), ErrorKind::check_failed, o.path + " does not verify: " + problem);
+  }
+  std::cout << text << "\n";
 }
 
 void print_text(const VerifyFileOptions& o, const Scan& s, const TrustedKey& key, const Outcome& out) {
@@ -242,7 +249,7 @@ void print_text(const VerifyFileOptions& o, const Scan& s, const TrustedKey& key
 
 int verify_file(const VerifyFileOptions& o) {
   std::ifstream in(o.path, std::ios::binary);
-  if (!in) throw UsageError("cannot read " + o.path + ": no such file or no permission");
+  if (!in) throw UsageError("cannot read " + o.path + ": no such file or no permission", ErrorKind::cannot_open);
   std::optional<ExportManifest> manifest;
   if (!o.manifest_path.empty()) manifest = read_manifest(o.manifest_path);
   Outcome out;

@@ -68,5 +68,70 @@ TEST(AdminCliTest, BadUsageExitsTwoWithAMessage) {
   }
 }
 
+// The top usage is printed from the dispatch table: every command that runs is listed (issue
+// 16: `user revoke-tokens` was missing), and every listed one answers its --help.
+TEST(AdminCliTest, EveryDispatchedCommandIsInTheUsage) {
+  const RunResult listed = admin({"--list-commands"});
+  ASSERT_EQ(listed.exit_code, 0) << describe(listed);
+  const std::vector<std::string> commands = lines(listed.out);
+  ASSERT_GE(commands.size(), 13u) << listed.out;
+  const RunResult top = admin({"--help"});
+  ASSERT_EQ(top.exit_code, 0) << describe(top);
+  bool revoke = false;
+  for (const std::string& name : commands) {
+    revoke = revoke || name == "user revoke-tokens";
+    EXPECT_NE(top.out.find("\n  " + name + " "), std::string::npos) << name << " is not in the usage\n" << top.out;
+    std::vector<std::string> args;
+    for (std::size_t at = 0, next = 0; at <= name.size(); at = next + 1) {
+      next = name.find(' ', at);
+      if (next == std::string::npos) next = name.size();
+      args.push_back(name.substr(at, next - at));
+    }
+    args.push_back("--help");
+    const RunResult help = admin(args);
+    EXPECT_EQ(help.exit_code, 0) << name << "\n" << describe(help);
+    EXPECT_NE(help.out.find("Usage: tokenledger-admin " + name), std::string::npos) << describe(help);
+  }
+  EXPECT_TRUE(revoke) << listed.out;
+  // The user subcommands' own help lists them all too.
+  const RunResult user_help = admin({"user", "--help"});
+  for (const std::string& name : commands) {
+    if (name.rfind("user ", 0) == 0) {
+      EXPECT_NE(user_help.out.find("  " + name + " "), std::string::npos) << name;
+    }
+  }
+}
+
+TEST(AdminCliTest, VersionPrintsTheBuild) {
+  std::vector<std::pair<std::string, std::string>> programs = {{TOKENLEDGER_ADMIN_BIN, "tokenledger-admin"}};
+#ifdef TOKENLEDGER_BENCH_GEN_BIN
+  programs.emplace_back(TOKENLEDGER_BENCH_GEN_BIN, "tokenledger-bench-gen");
+#endif
+  for (const auto& [path, name] : programs) {
+    const RunResult run = run_program(path, {"--version"});
+    EXPECT_EQ(run.exit_code, 0) << name << "\n" << describe(run);
+    EXPECT_EQ(run.out.rfind(name + " " + TOKENLEDGER_VERSION + "\n", 0), 0u) << describe(run);
+    for (const char* line : {"\ncommit: ", "\nbuild type: ", "\nRocksDB: ", "\nBoost: "}) {
+      EXPECT_NE(run.out.find(line), std::string::npos) << name << ": " << line << "\n" << run.out;
+    }
+  }
+}
+
+#ifdef TOKENLEDGER_BENCH_GEN_BIN
+// Into a pipe (not a terminal) the generator's progress is whole lines, without '\r' (each
+// report, every 100,000 events and at the end, is a line of its own).
+TEST(AdminCliTest, BenchGenProgressIsLinesIntoAPipe) {
+  TempDir dir;
+  const RunResult run =
+      run_program(TOKENLEDGER_BENCH_GEN_BIN, {"--data", dir.sub("bench"), "--events", "2000", "--users", "10"});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_EQ(run.err.find('\r'), std::string::npos) << run.err;
+  std::size_t progress = 0;
+  for (const std::string& line : lines(run.err)) progress += line.rfind("generated 2000 / 2000 events", 0) == 0 ? 1 : 0;
+  EXPECT_EQ(progress, 1u) << run.err;
+  EXPECT_EQ(run.err.back(), '\n') << run.err;
+}
+#endif
+
 }  // namespace
 }  // namespace admin_test

@@ -137,18 +137,19 @@ std::vector<std::string> lines(const std::string& text) {
 namespace {
 
 RunResult run_admin(const std::vector<std::string>& extra_env, const std::vector<std::string>& args,
-                    const std::string& input, std::chrono::seconds limit) {
+                    const std::string& input, std::chrono::seconds limit,
+                    const std::string& program = TOKENLEDGER_ADMIN_BIN) {
   TempDir io;
   write_file(io.sub("in"), input);
-  std::vector<std::string> argv = {TOKENLEDGER_ADMIN_BIN};
+  std::vector<std::string> argv = {program};
   argv.insert(argv.end(), args.begin(), args.end());
   const pid_t pid = spawn(argv, io.sub("in"), io.sub("out"), io.sub("err"), extra_env);
   auto status = wait_until(pid, std::chrono::steady_clock::now() + limit);
   if (!status) {
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
-    throw std::runtime_error("tokenledger-admin did not finish within " + std::to_string(limit.count()) +
-                             " s; its output:\n" + read_file(io.sub("out")) + read_file(io.sub("err")));
+    throw std::runtime_error(program + " did not finish within " + std::to_string(limit.count()) + " s; its output:\n" +
+                             read_file(io.sub("out")) + read_file(io.sub("err")));
   }
   return {*status, read_file(io.sub("out")), read_file(io.sub("err"))};
 }
@@ -157,6 +158,10 @@ RunResult run_admin(const std::vector<std::string>& extra_env, const std::vector
 
 RunResult admin(const std::vector<std::string>& args, const std::string& input, std::chrono::seconds limit) {
   return run_admin({}, args, input, limit);
+}
+
+RunResult run_program(const std::string& program, const std::vector<std::string>& args, std::chrono::seconds limit) {
+  return run_admin({}, args, {}, limit, program);
 }
 
 RunResult admin_env(const std::vector<std::string>& extra_env, const std::vector<std::string>& args,

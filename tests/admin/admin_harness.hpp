@@ -46,6 +46,9 @@ RunResult admin(const std::vector<std::string>& args, const std::string& input =
 // The same with `extra_env` ("NAME=value") added to (and overriding) the tool's environment.
 RunResult admin_env(const std::vector<std::string>& extra_env, const std::vector<std::string>& args,
                     const std::string& input = {});
+// Runs another binary of the project (`program`, a path) the same way, stdin empty.
+RunResult run_program(const std::string& program, const std::vector<std::string>& args,
+                      std::chrono::seconds limit = std::chrono::seconds(120));
 // A description of a run for assertion messages.
 std::string describe(const RunResult& run);
 
@@ -61,6 +64,7 @@ class Server {
   // SIGTERM, then waits at most 10 s (SIGKILL after). Returns the exit status.
   int stop();
   std::string log() const;
+  pid_t pid() const { return pid_; }  // the running server's process id
 
  private:
   std::string data_dir_;

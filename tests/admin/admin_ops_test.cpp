@@ -181,7 +181,10 @@ TEST_F(AdminTest, WhileTheServerRunsReadsWorkAndWritesRefuse) {
   for (const auto& args : writes) {
     run = admin(args);
     EXPECT_EQ(run.exit_code, 1) << args[0] << "\n" << describe(run);
-    EXPECT_NE(run.err.find("the server is running on " + data()), std::string::npos) << describe(run);
+    // Issue 16: the holder named, with its pid (was "the server is running on DIR").
+    EXPECT_NE(run.err.find("tokenledger is serving " + data() + " (pid " + std::to_string(server.pid()) + ")"),
+              std::string::npos)
+        << describe(run);
     EXPECT_NE(run.err.find("stop it first"), std::string::npos) << describe(run);
   }
   EXPECT_EQ(server.stop(), 0) << server.log();

@@ -49,6 +49,7 @@ class TestServer {
   // Waits (bounded) for the process to end by itself; returns its status, or nullopt on timeout.
   std::optional<int> wait_exit(std::chrono::seconds limit);
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }  // the running server's process id
 
   unsigned short port() const { return port_; }
   bool tls() const { return !tls_ca_.empty(); }  // started with --tls-cert (it said https://)

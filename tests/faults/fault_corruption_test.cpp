@@ -103,9 +103,16 @@ TEST_F(FaultCorruption, DamagedMiddleRecordStopsTheStartAndReadOnlyServesReads) 
   EXPECT_NE(refused.find("first bad seq " + std::to_string(bad)), std::string::npos) << refused;
   EXPECT_NE(refused.find("tokenledger-admin verify --data " + server.data_dir()), std::string::npos) << refused;
   EXPECT_EQ(refused.find("listening on"), std::string::npos) << refused;
+  // Issue 16: what happened and what to do, in plain words.
+  EXPECT_NE(refused.find("Not started, so that nothing is written after the damage"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("start with --read-only to investigate"), std::string::npos) << refused;
 
   // --read-only: reads, audit and verify work; verify names the bad seq; writes are refused.
   server.start({.extra_args = {"--read-only", "--verify-on-start", "full"}});
+  EXPECT_NE(server.log().find("Serving read-only: reads are answered, writes are refused (503) and /readyz says not "
+                              "ready until the log is repaired or restored from a backup"),
+            std::string::npos)
+      << server.log();
   sign_in_admin();  // signing in is a read: sessions live in memory
   HttpClient alice = e2e::login(server, "alice");
   const Response list = alice.get("/api/v1/tokens");

@@ -1,0 +1,36 @@
+#include "eventstore/lock_holder.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace tl {
+
+std::optional<LockHolder> lock_holder(const std::string& db_dir) {
+  const std::string lock_file = (std::filesystem::path(db_dir) / "LOCK").string();
+  const int fd = ::open(lock_file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  struct flock probe {};
+  probe.l_type = F_WRLCK;
+  probe.l_whence = SEEK_SET;
+  const bool got = ::fcntl(fd, F_GETLK, &probe) == 0;
+  ::close(fd);
+  if (!got || probe.l_type == F_UNLCK) return std::nullopt;
+  LockHolder holder{.pid = static_cast<long>(probe.l_pid), .name = {}};
+  std::ifstream comm("/proc/" + std::to_string(holder.pid) + "/comm");
+  if (comm) std::getline(comm, holder.name);
+  return holder;
+}
+
+std::string describe_lock_holder(const std::string& data_dir, const LockHolder& holder) {
+  const std::string pid = " (pid " + std::to_string(holder.pid) + ")";
+  if (holder.name == "tokenledger") return "tokenledger is serving " + data_dir + pid;
+  // comm is cut at 15 bytes: "tokenledger-adm".
+  if (holder.name.starts_with("tokenledger-adm")) return "tokenledger-admin is using " + data_dir + pid;
+  const std::string name = holder.name.empty() ? "another process" : "process '" + holder.name + "'";
+  return name + pid + " holds the database in " + data_dir;
+}
+
+}  // namespace tl
