@@ -140,6 +140,10 @@ TEST_F(AuthzMatrixE2E, EveryRouteAndCallerGetsExactlyItsAnswer) {
       {"GET",    "/api/v1/audit/export",          "", {401, 403, 403, 403, 200, 403, 403, 200}},
       {"GET",    "/api/v1/audit/export/manifest", "", {401, 403, 403, 403, 200, 403, 403, 200}},
       {"GET",    "/api/v1/audit/stream",          "", {401, 403, 403, 403, 200, 403, 403, 200}},
+      // Admins only, bearer tokens never; this server has no --backup-dir, so an admin gets 503.
+      {"POST",   "/api/v1/admin/backups",         R"({"include_keys":false})", {401, 403, 403, 403, 403, 503, kScope, kScope}},
+      {"GET",    "/api/v1/admin/backups",         "", {401, 403, 403, 403, 403, 503, kScope, kScope}},
+      {"GET",    "/api/v1/admin/backups/1",       "", {401, 403, 403, 403, 403, 503, kScope, kScope}},
       {"POST",   "/api/v1/session/reauth",        "{pw}", {401, 204, 204, 204, 204, 204, kScope, kScope}},
       // A new password that breaks the rules (400) reaches the handler without changing anything.
       {"PATCH",  "/api/v1/me/password",           R"({"current":"x","new":"short"})", {401, 400, 400, 400, 400, 400, kScope, kScope}},

@@ -344,11 +344,16 @@ TEST_F(TokensE2E, UnknownQueryParametersAreRefusedOnEveryApiRoute) {
   }
   for (const std::string& target :
        std::vector<std::string>{"/api/v1/tokens/" + id + "?x=1", "/api/v1/tokens/" + id + "/history?x=1",
-                                "/api/v1/me?x=1", "/api/v1/audit/verify?x=1", "/api/v1/audit/checkpoints?x=1"}) {
+                                "/api/v1/me?x=1", "/api/v1/audit/checkpoints?x=1"}) {
     const Response res = alice->get(target);
     ASSERT_EQ(res.status, 400) << target << ": " << describe(res);
     EXPECT_NE(res.json()["error"]["message"].str().find("takes no query parameters"), std::string::npos) << res.body;
   }
+  // verify reads one parameter (issue 16: ?full=true) and names it.
+  const Response verify = alice->get("/api/v1/audit/verify?x=1");
+  ASSERT_EQ(verify.status, 400) << describe(verify);
+  EXPECT_NE(verify.json()["error"]["message"].str().find("'x'; this route accepts full"), std::string::npos)
+      << verify.body;
   const Response created = alice->post("/api/v1/tokens?description=x", token_body("query", 3));
   EXPECT_EQ(created.status, 400) << describe(created);
   EXPECT_EQ(alice->get("/api/v1/tokens").json()["tokens"].size(), 1u);  // nothing was created
