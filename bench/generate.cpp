@@ -1,5 +1,9 @@
 // tokenledger-bench-gen: writes a benchmark data directory that the server serves as is, or
 // drops the projection checkpoint of one (see bench/dataset.hpp).
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <iostream>
@@ -11,6 +15,10 @@
 namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
+  // Stdout is the JSON summary alone (scripts parse it): the store's log lines go to stderr. What
+  // it writes is owner-only, as the server's files are (it would tighten them at its start).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("tokenledger-bench-gen"));
+  ::umask(077);
   tl::bench::DatasetOptions o;
   bool no_checkpoint = false;
   bool drop_checkpoint = false;

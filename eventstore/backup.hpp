@@ -23,10 +23,11 @@ struct BackupEntry {
 };
 
 // How a writable open copies: at most `rate_limit` bytes a second (0: no limit), and a progress
-// call every `progress_every` bytes copied.
+// call about every `progress_every` bytes copied (RocksDB calls it at most once per chunk it
+// copies, and not for files smaller than that: bytes_copied() is the count to show).
 struct BackupTuning {
   std::uint64_t rate_limit = 0;
-  std::uint64_t progress_every = 64ull * 1024 * 1024;
+  std::uint64_t progress_every = 64ull * 1024;
 };
 
 class Backups {
@@ -58,6 +59,14 @@ class Backups {
   std::vector<BackupEntry> list() const;
   // Writes backup `id` into the database directory `db_dir` (its WAL too). Errors: unavailable.
   Status restore(std::uint32_t id, const std::string& db_dir);
+  // Asks a create() running on another thread (or this one, from its progress call) to stop as
+  // soon as it can; it then fails (unavailable) and its partial files are removed by the next
+  // writable open's create. Writable opens only; safe from any thread.
+  void stop();
+  // The bytes this open's create() calls have copied so far. Safe from any thread.
+  std::uint64_t bytes_copied() const;
+  // Deletes backup `id` and the files only it needed. Writable opens only. Errors: unavailable.
+  Status remove(std::uint32_t id);
 
  private:
   struct Impl;

@@ -107,14 +107,12 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   db_options.max_background_jobs = 2;
   // A crash may lose at most what was never acknowledged; refuse to open a WAL with a hole.
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
-  // Pre-allocation (issue 16): RocksDB fallocates each write-ahead log file
-  // min(write_buffer_size * 1.1, max_total_wal_size) ahead (70 MB by default) and the MANIFEST
-  // manifest_preallocation_size (4 MB), so a fresh data directory took 75 MB before its first
-  // event. fallocate itself stays: turning it off (allow_fallocate) made synced appends slower
-  // (each fdatasync then also allocates). 8 MB of log at most also bounds what a restart
-  // replays: past it, the column families holding the oldest log are flushed.
-  db_options.max_total_wal_size = 8 << 20;
-  db_options.manifest_preallocation_size = 256 << 10;
+  // Pre-allocation (issue 16): RocksDB fallocated each write-ahead log file
+  // write_buffer_size * 1.1 ahead (70 MB) and the MANIFEST 4 MB, so a fresh data directory took
+  // 75 MB before its first event. Off: synced appends measured the same without it (bench_store
+  // BM_DurableAppend, 3 runs each: 9.8 k/s off, 9.4 k/s on; a cap of 8 MB on the log, the other
+  // way to shrink it, would also have made the memtables flush every 8 MB of log).
+  db_options.allow_fallocate = false;
 
   std::vector<std::string> names(std::begin(kCoreFamilies), std::end(kCoreFamilies));
   names.insert(names.end(), options.extra_column_families.begin(), options.extra_column_families.end());

@@ -120,6 +120,8 @@ Result<ClientResponse> send_request(const ServerUrl& server, std::string_view me
     if (!e) return;
     try {
       std::rethrow_exception(e);
+    } catch (const boost::system::system_error& ex) {
+      failure = ex.code().message();  // what() adds the source location of the Asio header
     } catch (const std::exception& ex) {
       failure = ex.what();
     }

@@ -1,6 +1,8 @@
 // Backups while serving (issue 16): POST and GET /api/v1/admin/backups, GET …/backups/{name}
 // (admins). The copy runs on the worker pool (the route is blocking), never on an I/O thread;
 // BackupTaken is appended once the backup is written and verified.
+#include <spdlog/spdlog.h>
+
 #include "common/json_writer.hpp"
 #include "common/time_format.hpp"
 #include "http/call.hpp"
@@ -64,10 +66,17 @@ Reply handle_create_backup(App& app, Call& call) {
   if (const std::string refused = app.store.writes_refused(); !refused.empty()) {
     return error_response(Error::unavailable("Writes are refused (" + refused + "), so no backup is taken."));
   }
-  auto taken = app.backups->run(body->include_keys);
+  auto taken = app.backups->run(body->include_keys, call.ctx.actor.user);
   if (!taken) return error_response(taken.error());
-  return Pending(record_backup_taken(std::move(*taken), call.ctx), [](Result<BackupOutcome> recorded) {
-    if (!recorded) return error_response(recorded.error());
+  const std::uint32_t id = taken->id;
+  return Pending(record_backup_taken(std::move(*taken), call.ctx), [&app, id](Result<BackupOutcome> recorded) {
+    if (!recorded) {
+      // Every backup in the directory is in the audit trail: one whose record failed goes.
+      if (auto gone = app.backups->discard(id); !gone) {
+        spdlog::error("backup {} was not recorded and could not be deleted: {}", id, gone.error().message);
+      }
+      return error_response(recorded.error());
+    }
     const std::string name = std::to_string(recorded->id);
     JsonWriter w;
     w.begin_object().key("name").value(name);
@@ -81,8 +90,9 @@ Reply handle_create_backup(App& app, Call& call) {
   });
 }
 
-// GET /api/v1/admin/backups -> {"backups": [listing…], "running": null | {"started_at",
-// "bytes_copied"}}, oldest first.
+// GET /api/v1/admin/backups -> {"backups": [listing…], "key_files": [names], "running": null |
+// {"started_at", "bytes_copied"}}, oldest first. key_files: the key files in the directory (left
+// by a backup with include_keys; a restore of any backup there can use them).
 Reply handle_list_backups(App& app, Call&) {
   if (app.backups == nullptr || !app.backups->configured()) return error_response(not_configured());
   auto backups = listed(app);
@@ -90,6 +100,8 @@ Reply handle_list_backups(App& app, Call&) {
   JsonWriter w;
   w.begin_object().key("backups").begin_array();
   for (const auto& b : *backups) write_listing(w, b);
+  w.end_array().key("key_files").begin_array();
+  for (const std::string& name : key_files_in(app.backups->dir())) w.value(name);
   w.end_array().key("running");
   if (auto running = app.backups->running()) {
     w.begin_object().key("started_at").value(format_rfc3339(running->started));

@@ -6,6 +6,7 @@
 
 #include "common/json_writer.hpp"
 #include "common/time_format.hpp"
+#include "domain/user.hpp"
 #include "http/audit_params.hpp"
 #include "http/call.hpp"
 #include "http/json_requests.hpp"
@@ -58,7 +59,8 @@ net::Response list_tokens_as_of(App& app, Call& call) {
   if (auto known = only_params(call, {"owner", "as_of"}); !known) return error_response(known.error());
   const std::string* owner = call.query_param("owner");
   if (owner == nullptr || owner->empty()) return error_response(Error::invalid_field("owner: required with as_of."));
-  AsOf as_of{.owner = *owner};
+  // Owners are stored by their canonical name: "ALICE" asks about alice, as everywhere else.
+  AsOf as_of{.owner = canonical_username(*owner)};
   Timestamp moment = call.now;
   if (const std::string* text = call.query_param("as_of")) {
     auto t = parse_rfc3339(*text);
@@ -72,7 +74,7 @@ net::Response list_tokens_as_of(App& app, Call& call) {
   auto rows = tokens_as_of(app.store, as_of);
   if (!rows) return error_response(rows.error());
   std::string body = R"({"owner":)";
-  append_json_string(body, *owner);
+  append_json_string(body, as_of.owner);
   body += R"(,"as_of":")" + format_rfc3339(moment) + R"(","tokens":[)";
   bool first = true;
   for (const auto& row : *rows) {

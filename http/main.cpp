@@ -258,6 +258,7 @@ int run(const ServerOptions& o) {
   prepare_data_dir(o);
 
   auto store = open_store(o);
+  check_backup_dir_at_start(*store, o);  // before anything is written
   KeyMaterial keys = load_key_material(*store, o);
   std::unique_ptr<WebhookClient> witness_client;
   Witnesses witnesses(o.witness_file, witness_poster(o, witness_client));
@@ -300,6 +301,7 @@ int run(const ServerOptions& o) {
   app.notifier = notices.notifier.get();
   // Online backups (POST /api/v1/admin/backups): the checkpoint is made beside the database.
   BackupRunner backups(*store, {o.backup_dir,
+                                o.data,
                                 {o.master_key_file, o.introspection_secret_file, o.signing_key_file},
                                 (std::filesystem::path(o.data) / "backup-checkpoint.tmp").string(),
                                 {.rate_limit = o.backup_rate_limit}});
@@ -316,6 +318,7 @@ int run(const ServerOptions& o) {
     if (ec) return;
     spdlog::info("signal {} received: finishing in-flight requests, then stopping", signal);
     checkpoints.cancel();
+    backups.stop();  // a backup being copied stops rather than hold the shutdown for its length
     if (listeners.metrics) listeners.metrics->stop();
     listeners.main->stop();
   });

@@ -7,8 +7,10 @@
 #include <filesystem>
 
 #include "eventstore/codec.hpp"
+#include "eventstore/database_id.hpp"
 #include "eventstore/lock_holder.hpp"
 #include "projections/read_model.hpp"
+#include "service/backups.hpp"
 #include "service/key_material.hpp"
 
 namespace tl {
@@ -146,6 +148,13 @@ void prepare_data_dir(const ServerOptions& o) {
 
 std::unique_ptr<EventStore> open_store(const ServerOptions& o) {
   const std::string db = (fs::path(o.data) / "db").string();
+  // A read-only open takes no lock, so it would start beside a serving one and answer from a copy
+  // that no longer changes (a deleted token still active to introspection): refused the same way.
+  if (const auto holder = o.read_only ? lock_holder(db) : std::nullopt) {
+    throw std::runtime_error((holder->name == "tokenledger" ? "another " : "") + describe_lock_holder(o.data, *holder) +
+                             "; a --read-only server beside it would serve a copy that no longer changes; stop it "
+                             "first, or give this server another --data");
+  }
   auto store = EventStore::open(db, {.extra_column_families = ReadModel::column_families(),
                                      .read_only = o.read_only,
                                      .min_free_bytes = o.min_free_mb * 1024 * 1024,
@@ -159,6 +168,14 @@ std::unique_ptr<EventStore> open_store(const ServerOptions& o) {
     }
   }
   return must(std::move(store), "event log");
+}
+
+void check_backup_dir_at_start(const EventLog& store, const ServerOptions& o) {
+  if (o.backup_dir.empty() || o.read_only) return;
+  const auto id = must(read_database_id(store), "database id");
+  must(prepare_backup_dir(o.backup_dir, o.data, {o.master_key_file, o.introspection_secret_file, o.signing_key_file},
+                          id.value_or("")),
+       "--backup-dir");
 }
 
 KeyMaterial load_key_material(const EventLog& store, const ServerOptions& o) {

@@ -58,6 +58,11 @@ KeyMaterial load_key_material(const EventLog& store, const ServerOptions& o);
 // the caller, who keeps it alive while the result is used); empty without --witness-url.
 std::function<bool(const std::string&)> witness_poster(const ServerOptions& o, std::unique_ptr<WebhookClient>& client);
 
+// The --backup-dir check at start (prepare_backup_dir): in the wrong place (the data directory,
+// a key file's), not a writable directory, or another database's: the start stops naming it.
+// Nothing is checked without --backup-dir or with --read-only (which takes no backups).
+void check_backup_dir_at_start(const EventLog& store, const ServerOptions& o);
+
 // The start-up checks of the log: the signing key is this database's, then check_at_start and
 // the --verify-on-start walk, then (a small log) the full check, which lets `guard` vouch. A
 // failed check stops the start, naming the cause and `tokenledger-admin verify`; with

@@ -15,37 +15,55 @@ Timestamp wall_clock_now() {
 
 std::optional<BackupRunner::Running> BackupRunner::running() const {
   std::lock_guard lock(mutex_);
-  return running_;
+  std::optional<Running> out = running_;
+  if (out && current_ != nullptr) out->bytes_copied = current_->bytes_copied();
+  return out;
 }
 
-Result<BackupOutcome> BackupRunner::run(bool include_keys) {
+BackupRunner::Slot::~Slot() {
+  if (runner_ == nullptr) return;
+  std::lock_guard lock(runner_->mutex_);
+  runner_->running_.reset();
+}
+
+Result<BackupRunner::Slot> BackupRunner::claim() {
+  std::lock_guard lock(mutex_);
+  if (running_) {
+    const auto since = std::chrono::duration_cast<std::chrono::seconds>(wall_clock_now() - running_->started);
+    return Error::conflict("A backup is already running (since " + std::to_string(since.count()) +
+                           " s); one runs at a time. Try again when it is done.");
+  }
+  running_.emplace(Running{wall_clock_now(), 0});
+  return Slot(*this);
+}
+
+void BackupRunner::stop() {
+  stopping_.store(true);
+  std::lock_guard lock(mutex_);
+  if (current_ != nullptr) current_->stop();
+}
+
+Result<BackupOutcome> BackupRunner::run(bool include_keys, std::string_view requested_by) {
   if (!configured()) {
     return Error::unavailable("Backups are not configured: start the server with --backup-dir DIR.");
   }
-  {
-    std::lock_guard lock(mutex_);
-    if (running_) {
-      return Error::conflict(
-          "A backup is already running (since " +
-          std::to_string(
-              std::chrono::duration_cast<std::chrono::seconds>(wall_clock_now() - running_->started).count()) +
-          " s); one runs at a time. Try again when it is done.");
-    }
-    running_.emplace(Running{wall_clock_now(), 0});
-  }
-  struct Done {
-    BackupRunner& runner;
-    ~Done() {
-      std::lock_guard lock(runner.mutex_);
-      runner.running_.reset();
-    }
-  } done{*this};
+  if (stopping_.load()) return Error::unavailable("The server is stopping; no backup is taken.");
+  auto slot = claim();
+  if (!slot) return std::move(slot).error();
 
   const auto started = std::chrono::steady_clock::now();
   auto last_log = started;
-  spdlog::info("backup into {} started (keys {})", settings_.dir, include_keys ? "included" : "left out");
+  spdlog::info("backup into {} started by {} (keys {})", settings_.dir, requested_by,
+               include_keys ? "included" : "left out");
   BackupRequest request;
   request.dir = settings_.dir;
+  request.data_dir = settings_.data_dir;
+  request.stop = &stopping_;
+  request.attach = [this](Backups* engine) {
+    std::lock_guard lock(mutex_);
+    current_ = engine;
+    if (engine != nullptr && stopping_.load()) engine->stop();  // stop() came before the engine
+  };
   request.include_keys = include_keys;
   request.keys = settings_.keys;
   request.scratch_dir = settings_.scratch_dir;
@@ -75,15 +93,24 @@ Result<BackupOutcome> BackupRunner::run(bool include_keys) {
   return taken;
 }
 
+Status BackupRunner::discard(std::uint32_t id) {
+  auto slot = claim();  // one writer of the directory at a time
+  if (!slot) return std::move(slot).error();
+  auto engine = Backups::open(backup_engine_dir(settings_.dir), /*read_only=*/false);
+  if (!engine) return std::move(engine).error();
+  if (auto s = (*engine)->remove(id); !s) return s;
+  spdlog::warn("backup {} in {} deleted: its BackupTaken could not be recorded", id, settings_.dir);
+  return {};
+}
+
 Command<BackupOutcome> record_backup_taken(BackupOutcome taken, const RequestContext& ctx) {
   auto decide = [taken = std::move(taken), ctx]() -> Result<Plan<BackupOutcome>> {
-    AppendRequest append{std::string(kBackupStream),
-                         kAnyVersion,
-                         {BackupTaken{std::to_string(taken.id), taken.head.seq, taken.head.hash, taken.include_keys}},
-                         ctx.actor,
-                         ctx.source,
-                         "",
-                         {}};
+    AppendRequest append{
+        .stream = std::string(kBackupStream),
+        .expected_version = kAnyVersion,
+        .events = {BackupTaken{std::to_string(taken.id), taken.head.seq, taken.head.hash, taken.include_keys}},
+        .actor = ctx.actor,
+        .source = ctx.source};
     return Plan<BackupOutcome>{std::move(append), [taken] { return done<BackupOutcome>(taken); }};
   };
   return {std::move(decide), "The backup log is busy; try again."};

@@ -47,17 +47,72 @@ Status write_id_file(const std::string& backup_dir, const std::string& id) {
   return {};
 }
 
-// Copies `from` to `to` (replacing it) with mode 0600 from its creation on.
+// `p` absolute, with symbolic links and ".." resolved as far as it exists.
+fs::path resolved(const fs::path& p) {
+  std::error_code ec;
+  fs::path out = fs::weakly_canonical(fs::absolute(p, ec), ec);
+  return ec ? fs::absolute(p).lexically_normal() : out;
+}
+
+// True when `inner` is `outer` or lies under it (both resolved).
+bool within(const fs::path& inner, const fs::path& outer) {
+  const fs::path rel = inner.lexically_relative(outer);
+  return !rel.empty() && *rel.begin() != "..";
+}
+
+// Copies `from` to `to` with mode 0600 from its creation on: into `to`.tmp, then renamed over
+// `to`, so `to` is never left empty or half written, and `from` is never touched.
 Status copy_private(const fs::path& from, const fs::path& to) {
   std::error_code ec;
-  fs::remove(to, ec);
-  const int fd = ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return Error::unavailable("cannot create " + to.string());
+  if (fs::exists(to, ec) && fs::equivalent(from, to, ec)) {
+    return Error::invalid_field("will not copy " + from.string() + " onto itself");
+  }
+  const fs::path tmp = to.string() + ".tmp";
+  fs::remove(tmp, ec);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Error::unavailable("cannot create " + tmp.string());
   ::close(fd);
-  fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
-  if (ec) return Error::unavailable("cannot copy " + from.string() + " to " + to.string() + ": " + ec.message());
-  fs::permissions(to, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace, ec);
-  if (ec) return Error::unavailable("cannot make " + to.string() + " owner-only: " + ec.message());
+  fs::copy_file(from, tmp, fs::copy_options::overwrite_existing, ec);
+  if (!ec) fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace, ec);
+  if (!ec) fs::rename(tmp, to, ec);
+  if (ec) {
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    return Error::unavailable("cannot copy " + from.string() + " to " + to.string() + ": " + ec.message());
+  }
+  return {};
+}
+
+// Refuses (conflict) a BACKUP_DIR whose newest backup holds a head this log never had: a copy
+// restored from an older backup and written to since is another history, and its backups must not
+// become "the newest" of the original's directory.
+Status check_same_history(const Backups& engine, const EventLog& store, const std::string& backup_dir) {
+  const std::vector<BackupEntry> backups = engine.list();
+  for (auto b = backups.rbegin(); b != backups.rend(); ++b) {
+    const auto metadata = parse_backup_metadata(b->metadata);
+    if (!metadata) continue;
+    const Head& theirs = metadata->head;
+    const std::string other = backup_dir + " holds backup " + std::to_string(b->id) + " at seq " +
+                              std::to_string(theirs.seq) + " (hash " + theirs.hash + "), ";
+    const Head ours = store.head();
+    if (theirs.seq > ours.seq) {
+      return Error::conflict(other + "past this database's head seq " + std::to_string(ours.seq) +
+                             ": this is an older copy (a restore?) of that database; give it another backup directory");
+    }
+    if (theirs.seq == 0) return {};
+    std::string hash;
+    auto read = store.read_range(theirs.seq, theirs.seq, [&](const Record& r) {
+      hash = r.hash;
+      return false;
+    });
+    if (!read) return std::move(read).error();
+    if (hash != theirs.hash) {
+      return Error::conflict(other + "but this database's record there has hash " + hash +
+                             ": the two histories differ since (a restored copy written to?); give it another backup "
+                             "directory");
+    }
+    return {};
+  }
   return {};
 }
 
@@ -116,6 +171,50 @@ Status check_backup_dir(const std::string& backup_dir, const std::string& databa
   return {};
 }
 
+Status check_backup_location(const std::string& backup_dir, const std::string& data_dir, const KeyFilePaths& keys) {
+  const fs::path backups = resolved(backup_dir);
+  const fs::path data = resolved(data_dir);
+  if (within(backups, data)) {
+    return Error::invalid_field("backup directory " + backup_dir + " is inside the data directory " + data_dir +
+                                " (or is it); keep backups outside it, best on another volume");
+  }
+  if (within(data, backups)) {
+    return Error::invalid_field("backup directory " + backup_dir + " holds the data directory " + data_dir +
+                                "; keep backups outside it, best on another volume");
+  }
+  for (const std::string* key : {&keys.master_key, &keys.introspection_secret, &keys.signing_key}) {
+    if (!key->empty() && resolved(*key).parent_path() == backups) {
+      return Error::invalid_field("backup directory " + backup_dir + " holds the key file " + *key +
+                                  ", which a backup with the keys would overwrite; choose another directory");
+    }
+  }
+  return {};
+}
+
+Status prepare_backup_dir(const std::string& backup_dir, const std::string& data_dir, const KeyFilePaths& keys,
+                          const std::string& database_id) {
+  if (auto s = check_backup_location(backup_dir, data_dir, keys); !s) return s;
+  std::error_code ec;
+  if (fs::exists(backup_dir, ec) && !fs::is_directory(backup_dir, ec)) {
+    return Error::invalid_field("backup directory " + backup_dir + " is not a directory");
+  }
+  if (auto s = make_private_dir(backup_dir); !s) return s;
+  if (::access(backup_dir.c_str(), W_OK | X_OK) != 0) {
+    return Error::unavailable("backup directory " + backup_dir + " is not writable by this process");
+  }
+  if (database_id.empty()) return {};
+  return check_backup_dir(backup_dir, database_id, keys.master_key);
+}
+
+std::vector<std::string> key_files_in(const std::string& backup_dir) {
+  std::vector<std::string> present;
+  for (std::string_view name : kBackupKeyFiles) {
+    std::error_code ec;
+    if (fs::exists(fs::path(backup_dir) / name, ec)) present.emplace_back(name);
+  }
+  return present;
+}
+
 Result<std::vector<std::string>> copy_key_files(const KeyFilePaths& from, const std::string& to) {
   const std::string* sources[] = {&from.master_key, &from.introspection_secret, &from.signing_key};
   std::vector<std::string> copied;
@@ -133,6 +232,7 @@ Result<BackupOutcome> take_backup(EventStore& store, const BackupRequest& reques
   auto database_id = read_database_id(store);
   if (!database_id) return std::move(database_id).error();
   if (!*database_id) return Error::internal("the database has no id yet (it was never opened writable)");
+  if (auto s = check_backup_location(request.dir, request.data_dir, request.keys); !s) return std::move(s).error();
   if (auto s = check_backup_dir(request.dir, **database_id, request.keys.master_key); !s) return std::move(s).error();
   if (auto s = make_private_dir(request.dir); !s) return std::move(s).error();
   auto engine = Backups::open(backup_engine_dir(request.dir), /*read_only=*/false, request.tuning);
@@ -140,15 +240,25 @@ Result<BackupOutcome> take_backup(EventStore& store, const BackupRequest& reques
     return Error::unavailable("cannot open the backup directory " + backup_engine_dir(request.dir) + ": " +
                               engine.error().message);
   }
-  // Counted on the copying thread only, shared with the callback the engine keeps a copy of.
-  auto calls = std::make_shared<std::uint64_t>(0);
-  std::function<void()> progress;
-  if (request.progress) {
-    progress = [calls, every = request.tuning.progress_every, report = request.progress] { report(++*calls * every); };
-  }
+  if (auto s = check_same_history(**engine, store, request.dir); !s) return std::move(s).error();
+  Backups* backups = engine->get();
+  struct Attached {
+    const std::function<void(Backups*)>& attach;
+    ~Attached() {
+      if (attach) attach(nullptr);
+    }
+  } attached{request.attach};
+  if (request.attach) request.attach(backups);
+  const auto stopping = [&] { return request.stop != nullptr && request.stop->load(); };
+  if (stopping()) return Error::unavailable("the backup was stopped: the server is stopping");
+  std::function<void()> progress = [backups, stopping, report = request.progress] {
+    if (stopping()) backups->stop();
+    if (report) report(backups->bytes_copied());
+  };
   auto created = (*engine)->create(
       store, request.scratch_dir, [&](const Head& head) { return encode_backup_metadata(head, request.include_keys); },
       std::move(progress));
+  if (!created && stopping()) return Error::unavailable("the backup was stopped: the server is stopping");
   if (!created) return Error::unavailable("the backup failed: " + created.error().message);
   if (auto verified = (*engine)->verify(created->id); !verified) {
     return Error::unavailable("backup " + std::to_string(created->id) +

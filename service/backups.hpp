@@ -9,6 +9,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -59,20 +60,46 @@ std::string backup_database_id(const std::string& backup_dir);
 Status check_backup_dir(const std::string& backup_dir, const std::string& database_id,
                         const std::string& master_key_file);
 
+// Refuses (invalid_field, naming both paths) a BACKUP_DIR that is the data directory, lies inside
+// it or holds it, or that holds one of the key files: a backup there would copy the database into
+// itself or copy a key file onto itself (which used to leave master.key empty). Paths are compared
+// after resolving symbolic links and "..".
+Status check_backup_location(const std::string& backup_dir, const std::string& data_dir, const KeyFilePaths& keys);
+
+// What the server checks of its --backup-dir at start, so that a wrong one stops the start rather
+// than the first backup: check_backup_location, the directory made (0700) when missing and
+// writable, and check_backup_dir against `database_id` (empty: not known yet, not checked).
+// Errors: invalid_field (the location), conflict (another database's), unavailable (I/O).
+Status prepare_backup_dir(const std::string& backup_dir, const std::string& data_dir, const KeyFilePaths& keys,
+                          const std::string& database_id);
+
+// The key files present in BACKUP_DIR (a backup taken with include_keys left them there; they
+// serve every backup in the directory, since they are the database's, not one backup's).
+std::vector<std::string> key_files_in(const std::string& backup_dir);
+
 // Copies each key file of `from` that exists into `to` under its BACKUP_DIR name, mode 0600 (the
-// copy is made owner-only before any byte is written). Returns the names copied. Errors:
-// unavailable naming the file.
+// copy is made owner-only before any byte is written, into a temporary file renamed over the old
+// copy, so a failed copy leaves the old one). A source that is the destination itself is refused.
+// Returns the names copied. Errors: unavailable naming the file; invalid_field for a file onto itself.
 Result<std::vector<std::string>> copy_key_files(const KeyFilePaths& from, const std::string& to);
 
 struct BackupRequest {
-  std::string dir;  // BACKUP_DIR, created 0700 when missing
+  std::string dir;       // BACKUP_DIR, created 0700 when missing
+  std::string data_dir;  // the data directory (check_backup_location)
   bool include_keys = false;
   KeyFilePaths keys;        // copied when include_keys
   std::string scratch_dir;  // where the checkpoint is made: beside the database (Backups::create)
   BackupTuning tuning;
-  // Called on the copying thread with roughly the bytes copied so far (every
-  // tuning.progress_every); must not throw.
+  // Called on the copying thread with the bytes copied so far (about every
+  // tuning.progress_every, see BackupTuning); must not throw.
   std::function<void(std::uint64_t bytes)> progress;
+  // Set from another thread to stop the copy (the server's shutdown): take_backup then fails
+  // (unavailable, "the backup was stopped"), and the partial backup goes at the next one.
+  const std::atomic<bool>* stop = nullptr;
+  // Called with the open engine before the copy, and with nullptr before it closes: the server
+  // stops it (Backups::stop) and reads its progress (Backups::bytes_copied) from other threads
+  // through it. Must not throw.
+  std::function<void(Backups*)> attach;
 };
 
 struct BackupOutcome {
@@ -85,8 +112,10 @@ struct BackupOutcome {
   std::uint64_t size = 0;              // bytes of the files the backup needs
 };
 
-// Takes a backup of `store` into request.dir: refuses another database's BACKUP_DIR
-// (check_backup_dir), writes the backup (Backups::create, consistent while serving), reads every
+// Takes a backup of `store` into request.dir: refuses a BACKUP_DIR in the wrong place
+// (check_backup_location), another database's (check_backup_dir), or one whose newest backup is
+// not a past state of this log (a restored copy that went its own way since: conflict naming the
+// seq), writes the backup (Backups::create, consistent while serving), reads every
 // file of it back against its checksums, records the database id, copies the key files when
 // asked. Errors: conflict (another database's directory), unavailable (I/O, the copy, a backup
 // that does not verify), internal (no database id: a read-only store that never had one).

@@ -50,6 +50,13 @@ std::string server_message(const ClientResponse& res) {
   return std::to_string(res.status) + ": " + res.body.substr(0, 200);
 }
 
+// The kind of a server's refusal: its answer to these credentials or this request (401, 403,
+// 409: refused, as the tool's own refusals), else a failure (503, 5xx, anything unexpected).
+ErrorKind refusal(const ClientResponse& res) {
+  return res.status == 401 || res.status == 403 || res.status == 409 || res.status == 429 ? ErrorKind::refused
+                                                                                          : ErrorKind::failed;
+}
+
 // The session cookie ("name=value") among the Set-Cookie headers of a sign-in.
 std::string session_cookie(const ClientResponse& res) {
   for (const std::string& cookie : res.set_cookies) {
@@ -103,7 +110,8 @@ int backup_over_http(const ServerBackupOptions& options, bool json) {
   auto signed_in = send_request(*server, "POST", "/api/v1/session", std::move(login).str(), {}, options.ca_file,
                                 std::chrono::seconds(60));
   if (!signed_in) throw Failure(signed_in.error().message);
-  if (signed_in->status / 100 != 2) throw Failure("sign-in refused: " + server_message(*signed_in));
+  if (signed_in->status / 100 != 2)
+    throw Failure("sign-in refused: " + server_message(*signed_in), refusal(*signed_in));
   const std::string cookie = session_cookie(*signed_in);
   if (cookie.empty()) throw Failure("the server answered the sign-in without a session cookie");
   const ClientHeaders auth = {{"Cookie", cookie}};
@@ -115,7 +123,9 @@ int backup_over_http(const ServerBackupOptions& options, bool json) {
                             std::chrono::hours(24));
   (void)send_request(*server, "DELETE", "/api/v1/session", "", auth, options.ca_file, std::chrono::seconds(30));
   if (!taken) throw Failure(taken.error().message);
-  if (taken->status != 201) throw Failure("the server refused the backup: " + server_message(*taken));
+  if (taken->status != 201) {
+    throw Failure("the server refused the backup: " + server_message(*taken), refusal(*taken));
+  }
   if (json) {
     std::cout << taken->body << "\n";
   } else {

@@ -73,6 +73,8 @@ void print_backup(bool json, const std::string& data, const std::string& to, std
     for (const auto& name : copied) w.value(name);
     w.end_array().key("keys_left_out").begin_array();
     for (const auto& name : left_out) w.value(name);
+    w.end_array().key("key_files_in_directory").begin_array();
+    for (const auto& name : key_files_in(to)) w.value(name);
     w.end_array().end_object();
     std::cout << std::move(w).str() << "\n";
     return;
@@ -88,6 +90,11 @@ void print_backup(bool json, const std::string& data, const std::string& to, std
     std::cout << "  key files    left out: " << join(left_out) << ".\n"
               << "               Keep them elsewhere (apart from the backups): restoring needs them\n"
               << "               (restore --keys-from DIR). --include-keys puts them in the backup.\n";
+    if (const auto present = key_files_in(to); !present.empty()) {
+      std::cout << "  note         " << to << " still holds " << join(present)
+                << " from an earlier backup with --include-keys;\n"
+                << "               they serve every backup there. Remove them to keep the keys apart.\n";
+    }
   }
 }
 
@@ -134,15 +141,19 @@ int cmd_backup(int argc, char** argv) {
   auto store = open_store(source, Access::writable);  // gives the database its id when missing
   BackupRequest request;
   request.dir = to;
+  request.data_dir = source.root;
   request.include_keys = include_keys;
   request.keys = KeyFilePaths::in(source.root);
   request.scratch_dir = (fs::path(source.root) / "backup-checkpoint.tmp").string();
   auto taken = take_backup(*store, request);
   store->close();
   if (!taken) {
-    // conflict: BACKUP_DIR holds another database's backups, a refusal like the others.
-    throw Failure(taken.error().message,
-                  taken.error().code == ErrorCode::conflict ? ErrorKind::refused : ErrorKind::failed);
+    // conflict (another database's or history's backups) and invalid_field (a BACKUP_DIR in the
+    // data directory) are refusals like the others.
+    const ErrorCode code = taken.error().code;
+    throw Failure(taken.error().message, code == ErrorCode::conflict || code == ErrorCode::invalid_field
+                                             ? ErrorKind::refused
+                                             : ErrorKind::failed);
   }
 
   print_backup(json, data, to, taken->id, taken->head, taken->database_id, taken->key_files, include_keys);
@@ -206,7 +217,15 @@ void print_restore(bool json, const std::string& from, const std::string& data, 
     w.key("key_files").begin_array();
     for (const auto& name : r.copied) w.value(name);
     w.end_array().end_object();
-    std::cout << std::move(w).str() << "\n";
+    std::string text = std::move(w).str();
+    if (!r.ok()) {  // one object: the outcome with the error every --json failure carries
+      const bool key = !r.master_key_problem.empty();
+      text =
+          with_error(std::move(text), key ? ErrorKind::refused : ErrorKind::check_failed,
+                     key ? "the key files do not belong to this backup: " + r.master_key_problem
+                         : "the restored copy is not sound (see verified, checkpoints_verified, head); it was removed");
+    }
+    std::cout << text << "\n";
     return;
   }
   const std::string chain =

@@ -3,6 +3,7 @@
 
 #include "common/json_writer.hpp"
 #include "common/time_format.hpp"
+#include "domain/user.hpp"
 #include "projections/audit_index.hpp"
 #include "projections/point_in_time.hpp"
 #include "tools/cli.hpp"
@@ -55,7 +56,8 @@ int cmd_replay(int argc, char** argv) {
   if (!cmd.parse(argc, argv)) return kExitOk;
   if (cmd.given("until") && cmd.given("until-seq")) throw UsageError("give --until or --until-seq, not both");
 
-  AsOf as_of{.owner = owner, .token_id = token};
+  // Owners are stored by their canonical name: --owner ALICE is alice, as on the HTTP API.
+  AsOf as_of{.owner = owner.empty() ? owner : canonical_username(owner), .token_id = token};
   if (cmd.given("until")) as_of.until = parse_time(until, "--until");
   if (cmd.given("until-seq")) as_of.until_seq = until_seq;
 

@@ -42,12 +42,12 @@ class TempDir {
 
 const BackupListing& choose(const std::vector<BackupListing>& backups, std::optional<std::uint32_t> id,
                             const std::string& dir) {
-  if (backups.empty()) throw Failure("no backups in " + dir);
+  if (backups.empty()) throw Failure("no backups in " + dir, ErrorKind::not_found);
   if (!id) return backups.back();
   for (const auto& b : backups) {
     if (b.entry.id == *id) return b;
   }
-  throw Failure("there is no backup " + std::to_string(*id) + " in " + dir);
+  throw Failure("there is no backup " + std::to_string(*id) + " in " + dir, ErrorKind::not_found);
 }
 
 }  // namespace
@@ -55,7 +55,8 @@ const BackupListing& choose(const std::vector<BackupListing>& backups, std::opti
 int verify_backup(const std::string& backup_dir, std::optional<std::uint32_t> id, const std::string& public_key,
                   const std::string& scratch, bool json) {
   auto listed = list_backups(backup_dir);
-  if (!listed) throw UsageError(listed.error().message);
+  // As restore: a directory without backups (or that cannot be read) is one that cannot be opened.
+  if (!listed) throw UsageError(listed.error().message, ErrorKind::cannot_open);
   const BackupListing& chosen = choose(*listed, id, backup_dir);
   auto engine = Backups::open(backup_engine_dir(backup_dir), /*read_only=*/true);
   if (!engine) throw Failure("cannot open the backups in " + backup_dir + ": " + engine.error().message);
@@ -89,10 +90,23 @@ int verify_backup(const std::string& backup_dir, std::optional<std::uint32_t> id
     w.begin_object().key("ok").value(ok).key("backup_dir").value(backup_dir);
     w.key("backup_id").value(static_cast<std::uint64_t>(chosen.entry.id)).key("checksums_ok").value(checksums.ok());
     if (!checksums) w.key("problem").value(checksums.error().message);
-    w.key("same_head").value(same_head).key("recorded_head").value(recorded);
+    w.key("same_head").value(same_head).key("recorded_head");
+    if (chosen.metadata) {
+      w.begin_object().key("seq").value(chosen.metadata->head.seq).key("hash").value(chosen.metadata->head.hash);
+      w.end_object();
+    } else {
+      w.null();
+    }
     if (checksums) w.key("verify").raw(integrity_report_json(report, key.hex, /*indexes_checked=*/true));
     w.end_object();
-    std::cout << std::move(w).str() << "\n";
+    std::string text = std::move(w).str();
+    if (!ok) {  // one object: the report with the error every --json failure carries
+      const std::string why = !checksums   ? "the backup's checksums do not match: " + checksums.error().message
+                              : !report.ok ? "the restored copy fails the check: " + report.problem
+                                           : "the restored copy's head is not the one the backup recorded";
+      text = with_error(std::move(text), ErrorKind::check_failed, why);
+    }
+    std::cout << text << "\n";
     return ok ? kExitOk : kExitFinding;
   }
   std::cout << (ok ? "OK: backup " : "FAILED: backup ") << chosen.entry.id << " in " << backup_dir

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <map>
 
 #include "admin_fixture.hpp"
 #include "eventstore/database_id.hpp"
@@ -26,6 +27,14 @@ unsigned mode_of(const std::string& path) {
 std::string json_string(const std::string& json, const char* key) {
   simdjson::dom::parser parser;
   return std::string(parse_json(parser, json)[key].get_string().value());
+}
+
+// The code of a --json error object on stdout, "" when there is none.
+std::string json_error_code(const RunResult& run) {
+  simdjson::dom::parser parser;
+  std::string_view code;
+  if (parser.parse(run.out).at_key("error").at_key("code").get(code) != simdjson::SUCCESS) return {};
+  return std::string(code);
 }
 
 bool is_database_id(const std::string& id) {
@@ -192,6 +201,7 @@ TEST_F(AdminBackupTest, RestoreRefusesAForeignMasterKeyAndLeavesNothing) {
   run = admin({"restore", "--from", backup, "--keys-from", foreign, "--data", restored, "--json"});
   EXPECT_EQ(run.exit_code, 1) << describe(run);
   EXPECT_NE(run.out.find(R"("master_key_ok":false)"), std::string::npos) << run.out;
+  EXPECT_EQ(json_error_code(run), "refused") << run.out;
   EXPECT_TRUE(fs::exists(restored) && fs::is_empty(restored)) << "what the restore wrote is removed";
   // The database's own key restores, and the server starts on it.
   fs::remove(restored);
@@ -261,6 +271,93 @@ TEST_F(AdminBackupTest, VerifyBackupChecksTheCopyAndItsHead) {
   EXPECT_NE(run.out.find("checksums    FAILED"), std::string::npos) << run.out;
 }
 
+// Issue 16, found by trying it: `backup --to DATA --include-keys` copied master.key onto itself,
+// which left it empty (every code lost). A BACKUP_DIR that is the data directory, lies in it or
+// holds it is refused before anything is written, and no key file is touched.
+TEST_F(AdminBackupTest, ABackupDirInOrAroundTheDataDirectoryIsRefusedAndNoKeyIsTouched) {
+  std::map<std::string, std::string> keys;
+  for (const char* key : kKeys) keys[key] = read_file(data() + "/" + key);
+  for (const std::string& to :
+       {data(), data() + "/", data() + "/bk", data() + "/db", data() + "/../data/x", dir.path()}) {
+    const RunResult run = admin({"backup", "--data", data(), "--to", to, "--include-keys", "--json"});
+    EXPECT_EQ(run.exit_code, 1) << to << "\n" << describe(run);
+    EXPECT_EQ(json_error_code(run), "refused") << to << "\n" << describe(run);
+    EXPECT_NE(run.out.find("keep backups outside it"), std::string::npos) << describe(run);
+    for (const char* key : kKeys) EXPECT_EQ(read_file(data() + "/" + key), keys[key]) << key << " after " << to;
+  }
+  EXPECT_FALSE(fs::exists(data() + "/bk")) << "nothing is made for a refused backup";
+  EXPECT_FALSE(fs::exists(data() + "/rocksdb"));
+}
+
+// A restored copy keeps the database id, so the id alone let a copy restored from an older backup
+// put its own history into the original's directory as "the newest backup". Refused: the
+// directory's newest backup must be a past state of this log.
+TEST_F(AdminBackupTest, ARestoredCopyThatWentItsOwnWayIsRefusedTheOriginalsBackupDir) {
+  const std::string backup = dir.sub("backup"), restored = dir.sub("restored");
+  ASSERT_EQ(admin({"backup", "--data", data(), "--to", backup}).exit_code, 0);
+  ASSERT_EQ(admin({"user", "add", "newcomer", "--data", data()}).exit_code, 0);  // the original goes on
+  ASSERT_EQ(admin({"backup", "--data", data(), "--to", backup}).exit_code, 0);
+  RunResult run = admin({"restore", "--from", backup, "--backup-id", "1", "--keys-from", data(), "--data", restored});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+
+  run = admin({"backup", "--data", restored, "--to", backup, "--json"});
+  EXPECT_EQ(run.exit_code, 1) << describe(run);
+  EXPECT_EQ(json_error_code(run), "refused") << describe(run);
+  EXPECT_NE(run.out.find("past this database's head"), std::string::npos) << describe(run);
+  // Written to since, it is another history at the same seq: refused too.
+  ASSERT_EQ(admin({"user", "add", "other1", "--data", restored}).exit_code, 0);
+  ASSERT_EQ(admin({"user", "add", "other2", "--data", restored}).exit_code, 0);
+  run = admin({"backup", "--data", restored, "--to", backup});
+  EXPECT_EQ(run.exit_code, 1) << describe(run);
+  EXPECT_NE(run.err.find("the two histories differ"), std::string::npos) << describe(run);
+  // Its own directory is fine, and the original still backs up into its own.
+  EXPECT_EQ(admin({"backup", "--data", restored, "--to", dir.sub("restored-backups")}).exit_code, 0);
+  EXPECT_EQ(admin({"backup", "--data", data(), "--to", backup}).exit_code, 0);
+}
+
+// Key files left in BACKUP_DIR by an --include-keys backup serve every backup there: a later
+// backup without the keys says so rather than "left out" alone.
+TEST_F(AdminBackupTest, ALaterBackupSaysTheDirectoryStillHoldsKeys) {
+  const std::string backup = dir.sub("backup");
+  ASSERT_EQ(admin({"backup", "--data", data(), "--to", backup, "--include-keys"}).exit_code, 0);
+  RunResult run = admin({"backup", "--data", data(), "--to", backup});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_NE(run.out.find("still holds master.key, introspection.secret, signing.key"), std::string::npos) << run.out;
+  run = admin({"backup", "--data", data(), "--to", backup, "--json"});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_NE(run.out.find(R"("key_files_in_directory":["master.key","introspection.secret","signing.key"])"),
+            std::string::npos)
+      << run.out;
+}
+
+// verify --backup's failures with --json: one object with the error code of the kind.
+TEST_F(AdminBackupTest, VerifyBackupJsonErrorsCarryTheirCode) {
+  const std::string backup = dir.sub("backup");
+  ASSERT_EQ(admin({"backup", "--data", data(), "--to", backup}).exit_code, 0);
+  RunResult run = admin({"verify", "--backup", backup, "--backup-id", "7", "--json"});
+  EXPECT_EQ(run.exit_code, 1) << describe(run);
+  EXPECT_EQ(json_error_code(run), "not_found") << describe(run);
+  run = admin({"verify", "--backup", dir.sub("none"), "--json"});
+  EXPECT_EQ(run.exit_code, 2) << describe(run);
+  EXPECT_EQ(json_error_code(run), "cannot_open") << describe(run);
+  run = admin({"verify", "--backup", backup, "--json"});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  EXPECT_EQ(json_error_code(run), "") << describe(run);
+  EXPECT_NE(run.out.find(R"("recorded_head":{"seq":)" + std::to_string(scenario.head_seq)), std::string::npos)
+      << run.out;
+  for (const auto& entry : fs::recursive_directory_iterator(backup + "/rocksdb/shared_checksum")) {
+    if (entry.path().extension() != ".sst") continue;
+    ::chmod(entry.path().c_str(), 0600);
+    std::string bytes = read_file(entry.path().string());
+    bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x5a);
+    write_file(entry.path().string(), bytes);
+  }
+  run = admin({"verify", "--backup", backup, "--json"});
+  EXPECT_EQ(run.exit_code, 1) << describe(run);
+  EXPECT_EQ(json_error_code(run), "check_failed") << describe(run);
+  EXPECT_NE(run.out.find(R"("checksums_ok":false)"), std::string::npos) << run.out;
+}
+
 // backup --server refuses what it cannot do before asking for anything.
 TEST_F(AdminBackupTest, BackupServerRefusesBadUsage) {
   RunResult run = admin({"backup", "--server", "http://127.0.0.1:1", "--to", dir.sub("b")}, "pw\n");
@@ -273,7 +370,8 @@ TEST_F(AdminBackupTest, BackupServerRefusesBadUsage) {
   // Nothing listens on port 1: the failure names the server.
   run = admin({"backup", "--server", "http://127.0.0.1:1", "--user", "admin"}, "pw\n");
   EXPECT_EQ(run.exit_code, 1) << describe(run);
-  EXPECT_NE(run.err.find("cannot reach http://127.0.0.1:1"), std::string::npos) << describe(run);
+  EXPECT_NE(run.err.find("cannot reach http://127.0.0.1:1: Connection refused"), std::string::npos) << describe(run);
+  EXPECT_EQ(run.err.find(".hpp"), std::string::npos) << "no source location of a header: " << describe(run);
 }
 
 }  // namespace

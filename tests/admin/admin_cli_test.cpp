@@ -1,6 +1,9 @@
 // The command line itself: help for every subcommand, and exit status 2 with a clear message
 // for every kind of bad usage.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
 
 #include "admin_harness.hpp"
 
@@ -130,6 +133,15 @@ TEST(AdminCliTest, BenchGenProgressIsLinesIntoAPipe) {
   for (const std::string& line : lines(run.err)) progress += line.rfind("generated 2000 / 2000 events", 0) == 0 ? 1 : 0;
   EXPECT_EQ(progress, 1u) << run.err;
   EXPECT_EQ(run.err.back(), '\n') << run.err;
+  // Stdout is the JSON summary alone (log lines go to stderr), and what it wrote is owner-only.
+  simdjson::dom::parser parser;
+  EXPECT_EQ(parser.parse(run.out).error(), simdjson::SUCCESS) << run.out;
+  EXPECT_EQ(run.out.find("[info]"), std::string::npos) << run.out;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir.sub("bench"))) {
+    struct stat st {};
+    ASSERT_EQ(::lstat(entry.path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 077, 0u) << entry.path() << " is open to others";
+  }
 }
 #endif
 

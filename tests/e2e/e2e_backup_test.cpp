@@ -19,6 +19,11 @@ namespace {
 
 constexpr const char* kBackups = "/api/v1/admin/backups";
 
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 class BackupE2E : public ::testing::Test {
  protected:
   // Starts the server with --backup-dir (unless `with_dir` is false) and `extra` options, signs the
@@ -37,6 +42,27 @@ class BackupE2E : public ::testing::Test {
     const Response res = alice.get("/api/v1/audit?type=BackupTaken&limit=1000");
     if (res.status != 200) throw std::runtime_error(describe(res));
     return res.json()["events"].items();
+  }
+
+  // Waits (at most 4 s) until GET shows a backup running.
+  bool wait_until_running() {
+    for (int i = 0; i < 400; ++i) {
+      if (!admin->get(kBackups).json()["running"].is_null()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+  // Starts the server with a slow backup rate and 20 tokens, and a POST of a backup in the
+  // background (by a second admin session); its answer comes through the future.
+  std::future<Response> start_slow_backup() {
+    start(true, {"--backup-rate-limit", "16384"});
+    HttpClient alice = login(server, "alice");
+    for (int i = 0; i < 20; ++i) create_token(alice, "padding " + std::to_string(i), 15);
+    return std::async(std::launch::async, [this] {
+      HttpClient second_admin = login(server, "admin");
+      return second_admin.post(kBackups, "{}");
+    });
   }
 
   TestServer server;
@@ -100,6 +126,14 @@ TEST_F(BackupE2E, IncludeKeysCopiesTheKeyFilesOwnerOnly) {
     EXPECT_EQ(st.st_mode & 0777, 0600u) << name;
   }
   EXPECT_TRUE(admin->get(kBackups).json()["backups"][0]["include_keys"].boolean());
+  // They stay and serve every later backup: the list says the directory holds them.
+  ASSERT_EQ(admin->post(kBackups, R"({"include_keys": false})").status, 201);
+  const Json list = admin->get(kBackups).json();
+  EXPECT_FALSE(list["backups"][1]["include_keys"].boolean());
+  std::vector<std::string> held;
+  for (const auto& name : list["key_files"].items()) held.push_back(name.str());
+  // (This server gets its introspection secret from the environment: there is no file to copy.)
+  EXPECT_EQ(held, (std::vector<std::string>{"master.key", "signing.key"}));
 }
 
 TEST_F(BackupE2E, ABadBodyIs400NamingTheFieldAndTakesNothing) {
@@ -170,19 +204,17 @@ TEST_F(BackupE2E, AnotherDatabasesBackupDirIs409AndNothingIsRecorded) {
 // One backup at a time: while a slow one (--backup-rate-limit) copies, GET shows it running and a
 // second POST is 409; the first completes with 201, and only it is recorded.
 TEST_F(BackupE2E, ASecondBackupWhileOneRunsIs409) {
-  start(true, {"--backup-rate-limit", "16384"});
-  HttpClient alice = login(server, "alice");
-  for (int i = 0; i < 20; ++i) create_token(alice, "padding " + std::to_string(i), 15);
-  auto first = std::async(std::launch::async, [&] {
-    HttpClient second_admin = login(server, "admin");
-    return second_admin.post(kBackups, "{}");
-  });
-  bool seen_running = false;
-  for (int i = 0; i < 400 && !seen_running; ++i) {
-    seen_running = !admin->get(kBackups).json()["running"].is_null();
-    if (!seen_running) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  auto first = start_slow_backup();
+  ASSERT_TRUE(wait_until_running()) << "the slow backup never showed as running";
+  // Its progress moves (it stayed 0 for a 31 MB database when counted by RocksDB's callback).
+  std::int64_t copied = 0;
+  for (int i = 0; i < 300 && copied == 0; ++i) {
+    const Json running = admin->get(kBackups).json()["running"];
+    if (running.is_null()) break;
+    copied = running["bytes_copied"].integer();
+    if (copied == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  ASSERT_TRUE(seen_running) << "the slow backup never showed as running";
+  EXPECT_GT(copied, 0) << "bytes_copied never moved";
   const Response second = admin->post(kBackups, "{}");
   EXPECT_EQ(second.status, 409) << describe(second);
   EXPECT_NE(second.body.find("already running"), std::string::npos) << second.body;
@@ -190,6 +222,70 @@ TEST_F(BackupE2E, ASecondBackupWhileOneRunsIs409) {
   EXPECT_EQ(done.status, 201) << describe(done);
   EXPECT_EQ(backup_events().size(), 1u);
   EXPECT_NE(server.log().find("backup into"), std::string::npos) << "no progress in the log";
+}
+
+// The start stops on a --backup-dir in the wrong place (found by trying it: a backup with the keys
+// into the data directory copied master.key onto itself and left it empty), one that is not a
+// directory, or another database's; the data directory and its keys are untouched.
+TEST(BackupDirAtStart, AWrongBackupDirStopsTheStartNamingTheOption) {
+  TestServer server;
+  server.start();
+  const std::string key = server.data_dir() + "/master.key";
+  const std::string master_key = read_file(key);
+  ASSERT_EQ(server.stop(), 0) << server.log();
+  const std::string file = server.root_dir() + "/a-file";
+  std::ofstream(file) << "x";
+  const std::string other = server.root_dir() + "/other";
+  fs::create_directories(other);
+  std::ofstream(other + "/database_id") << "00000000000000000000000000000000\n";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {server.data_dir(), "is inside the data directory"},
+      {server.data_dir() + "/backups", "is inside the data directory"},
+      {server.data_dir() + "/db", "is inside the data directory"},
+      {server.root_dir(), "holds the data directory"},
+      {file, "is not a directory"},
+      {other, "holds backups of another database"},
+  };
+  for (const auto& [dir, why] : cases) {
+    bool started = true;
+    try {
+      server.start({.extra_args = {"--backup-dir", dir}});
+    } catch (const std::runtime_error&) {
+      started = false;
+    }
+    if (started) server.stop();
+    EXPECT_FALSE(started) << dir;
+    const std::string log = server.log();
+    EXPECT_NE(log.find("cannot start: --backup-dir: "), std::string::npos) << dir << "\n" << log;
+    EXPECT_NE(log.find(why), std::string::npos) << dir << "\n" << log;
+  }
+  EXPECT_EQ(read_file(key), master_key);
+  EXPECT_FALSE(fs::exists(server.data_dir() + "/backups"));
+  // A right one starts.
+  server.start({.extra_args = {"--backup-dir", server.root_dir() + "/backups"}});
+  EXPECT_EQ(server.client().get("/readyz").status, 200);
+}
+
+// SIGTERM during a slow backup: the copy stops, the request answers 503, nothing is recorded or
+// listed, and the server stops promptly instead of waiting for the copy to end.
+TEST_F(BackupE2E, SigtermStopsARunningBackup) {
+  auto slow = start_slow_backup();
+  ASSERT_TRUE(wait_until_running()) << "the slow backup never showed as running";
+  const auto asked = std::chrono::steady_clock::now();
+  EXPECT_EQ(server.stop(std::chrono::seconds(30)), 0) << server.log();
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, std::chrono::seconds(15)) << server.log();
+  const Response answer = slow.get();
+  if (answer.status != 0) EXPECT_EQ(answer.status, 503) << describe(answer);  // 0: closed unanswered
+  EXPECT_NE(server.log().find("the backup was stopped: the server is stopping"), std::string::npos) << server.log();
+
+  server.start({.extra_args = {"--backup-dir", backup_dir}});
+  admin.emplace(login(server, "admin"));
+  EXPECT_TRUE(backup_events().empty()) << "a stopped backup was recorded";
+  EXPECT_EQ(admin->get(kBackups).json()["backups"].size(), 0u);
+  // The next backup is whole, and verifies.
+  ASSERT_EQ(admin->post(kBackups, "{}").status, 201);
+  const RunResult verified = run_admin({"verify", "--backup", backup_dir});
+  EXPECT_EQ(verified.exit_code, 0) << verified.all();
 }
 
 // tokenledger-admin backup --server: signs in with the password from standard input.

@@ -116,6 +116,17 @@ TEST(ServerLock, ASecondServerNamesTheOneServingAndItsPid) {
       << second.text;
   EXPECT_NE(second.text.find("stop it first"), std::string::npos) << second.text;
   EXPECT_EQ(second.text.find("While lock file"), std::string::npos) << "RocksDB's raw words: " << second.text;
+  // --read-only takes no lock, so it used to start beside the first and serve a copy that no
+  // longer changed (a token deleted on the first still active on it): refused the same way.
+  const Output read_only =
+      run_shell(std::string(TOKENLEDGER_BIN) + " --read-only --listen 127.0.0.1:0 --data '" + server.data_dir() +
+                "' --introspection-secret-file '" + server.root_dir() + "/second.secret'");
+  EXPECT_EQ(read_only.status, 1) << read_only.text;
+  EXPECT_NE(read_only.text.find("another tokenledger is serving " + server.data_dir() + " (pid " +
+                                std::to_string(server.pid()) + ")"),
+            std::string::npos)
+      << read_only.text;
+  EXPECT_NE(read_only.text.find("--read-only"), std::string::npos) << read_only.text;
   // The first one is unharmed.
   EXPECT_EQ(server.client().get("/healthz").status, 200);
 }

@@ -205,6 +205,12 @@ TEST_F(ServerTest, AsOfAtAnEventsExactTimeIncludesItAndAMillisecondBeforeDoesNot
   const std::size_t created_by_then =
       (unix_ms(at(0)) <= just_before ? 1u : 0u) + (unix_ms(at(1)) <= just_before ? 1u : 0u);
   EXPECT_EQ(listed(before(at(3))).size(), created_by_then);
+  // The owner is a user name: compared case-folded, as everywhere ("CAROL" is carol).
+  const Response folded = alice.get("/api/v1/tokens?owner=CAROL&as_of=" + at(3));
+  ASSERT_EQ(folded.status, 200) << describe(folded);
+  EXPECT_EQ(folded.json()["owner"].str(), "carol");
+  ASSERT_EQ(folded.json()["tokens"].size(), 1u) << folded.body;
+  EXPECT_EQ(folded.json()["tokens"][0]["id"].str(), first);
   // Another user's records do not show, whenever they were written.
   create_token(alice, "alice's", 30);
   EXPECT_EQ(listed(at(3)), (std::vector<std::string>{first + "=first, edited"}));
