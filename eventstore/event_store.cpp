@@ -113,6 +113,9 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   // BM_DurableAppend, 3 runs each: 9.8 k/s off, 9.4 k/s on; a cap of 8 MB on the log, the other
   // way to shrink it, would also have made the memtables flush every 8 MB of log).
   db_options.allow_fallocate = false;
+  // RocksDB's own info log: every open renames LOG to LOG.old.<time> (~100 KB each), and 1000
+  // were kept, so each restart grew the data directory for good.
+  db_options.keep_log_file_num = 4;
 
   std::vector<std::string> names(std::begin(kCoreFamilies), std::end(kCoreFamilies));
   names.insert(names.end(), options.extra_column_families.begin(), options.extra_column_families.end());

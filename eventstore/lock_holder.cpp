@@ -9,8 +9,34 @@
 namespace tl {
 
 std::optional<LockHolder> lock_holder(const std::string& db_dir) {
-  const std::string lock_file = (std::filesystem::path(db_dir) / "LOCK").string();
-  const int fd = ::open(lock_file.c_str(), O_RDONLY | O_CLOEXEC);
+  return file_lock_holder((std::filesystem::path(db_dir) / "LOCK").string());
+}
+
+std::string read_only_lock_file(const std::string& data_dir) {
+  return (std::filesystem::path(data_dir) / "read-only.lock").string();
+}
+
+Result<SharedFileLock> SharedFileLock::take(const std::string& file) {
+  const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Error::unavailable("cannot open " + file);
+  struct flock lock {};
+  lock.l_type = F_RDLCK;
+  lock.l_whence = SEEK_SET;
+  if (::fcntl(fd, F_SETLK, &lock) != 0) {
+    ::close(fd);
+    return Error::unavailable("cannot lock " + file + " (a writer holds it?)");
+  }
+  return SharedFileLock(fd);
+}
+
+SharedFileLock::SharedFileLock(SharedFileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+
+SharedFileLock::~SharedFileLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing lets the lock go
+}
+
+std::optional<LockHolder> file_lock_holder(const std::string& file) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
   struct flock probe {};
   probe.l_type = F_WRLCK;
@@ -24,8 +50,9 @@ std::optional<LockHolder> lock_holder(const std::string& db_dir) {
   return holder;
 }
 
-std::string describe_lock_holder(const std::string& data_dir, const LockHolder& holder) {
+std::string describe_lock_holder(const std::string& data_dir, const LockHolder& holder, bool read_only) {
   const std::string pid = " (pid " + std::to_string(holder.pid) + ")";
+  if (read_only) return "a --read-only tokenledger is serving " + data_dir + pid;
   if (holder.name == "tokenledger") return "tokenledger is serving " + data_dir + pid;
   // comm is cut at 15 bytes: "tokenledger-adm".
   if (holder.name.starts_with("tokenledger-adm")) return "tokenledger-admin is using " + data_dir + pid;

@@ -56,7 +56,7 @@ Result<std::vector<BackupListing>> listed(App& app) {
 }  // namespace
 
 // POST /api/v1/admin/backups {"include_keys": false} -> 201 {"name", "created_at", "head":
-// {"seq","hash"}, "include_keys", "size", "files", "database_id"} with Location. 503 without
+// {"seq","hash"}, "include_keys", "size", "database_id", "key_files_in_directory"} with Location. 503 without
 // --backup-dir or while writes are refused; 409 while another backup runs.
 Reply handle_create_backup(App& app, Call& call) {
   auto body = parse_create_backup(call.req.body());
@@ -83,7 +83,9 @@ Reply handle_create_backup(App& app, Call& call) {
     w.key("created_at").value(format_rfc3339(from_unix_seconds(recorded->created_unix)));
     write_head(w, recorded->head);
     w.key("include_keys").value(recorded->include_keys).key("size").value(recorded->size);
-    w.key("database_id").value(recorded->database_id).end_object();
+    w.key("database_id").value(recorded->database_id).key("key_files_in_directory").begin_array();
+    for (const std::string& file : key_files_in(app.backups->dir())) w.value(file);
+    w.end_array().end_object();
     auto res = json_response(status::created, std::move(w).str());
     res.set(net::http::field::location, std::string(kBackupsPath) + "/" + name);
     return res;

@@ -257,6 +257,7 @@ int run(const ServerOptions& o) {
   }
   prepare_data_dir(o);
 
+  const std::optional<SharedFileLock> read_only_lock = claim_data_dir(o);
   auto store = open_store(o);
   check_backup_dir_at_start(*store, o);  // before anything is written
   KeyMaterial keys = load_key_material(*store, o);

@@ -146,15 +146,27 @@ void prepare_data_dir(const ServerOptions& o) {
   }
 }
 
-std::unique_ptr<EventStore> open_store(const ServerOptions& o) {
+std::optional<SharedFileLock> claim_data_dir(const ServerOptions& o) {
   const std::string db = (fs::path(o.data) / "db").string();
-  // A read-only open takes no lock, so it would start beside a serving one and answer from a copy
-  // that no longer changes (a deleted token still active to introspection): refused the same way.
-  if (const auto holder = o.read_only ? lock_holder(db) : std::nullopt) {
+  const std::string read_only_lock = read_only_lock_file(o.data);
+  if (!o.read_only) {
+    if (const auto holder = file_lock_holder(read_only_lock)) {
+      throw std::runtime_error(describe_lock_holder(o.data, *holder, /*read_only=*/true) +
+                               "; a writable server beside it would leave it serving a copy that no longer changes; "
+                               "stop it first, or give this server another --data");
+    }
+    return std::nullopt;
+  }
+  if (const auto holder = lock_holder(db)) {
     throw std::runtime_error((holder->name == "tokenledger" ? "another " : "") + describe_lock_holder(o.data, *holder) +
                              "; a --read-only server beside it would serve a copy that no longer changes; stop it "
                              "first, or give this server another --data");
   }
+  return must(SharedFileLock::take(read_only_lock), "read-only lock");
+}
+
+std::unique_ptr<EventStore> open_store(const ServerOptions& o) {
+  const std::string db = (fs::path(o.data) / "db").string();
   auto store = EventStore::open(db, {.extra_column_families = ReadModel::column_families(),
                                      .read_only = o.read_only,
                                      .min_free_bytes = o.min_free_mb * 1024 * 1024,

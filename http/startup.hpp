@@ -12,6 +12,7 @@
 
 #include "domain/result.hpp"
 #include "eventstore/event_store.hpp"
+#include "eventstore/lock_holder.hpp"
 #include "eventstore/signed_checkpoints.hpp"
 #include "eventstore/token_secrets.hpp"
 #include "http/server_options.hpp"
@@ -38,6 +39,13 @@ inline void must(const Status& s, std::string_view what) {
 void prepare_data_dir(const ServerOptions& o);
 
 // The event log in DATA/db, with the projections' column families; read-only with --read-only.
+// A --read-only open takes no lock of RocksDB's, so a read-only server and a writable one could
+// serve one data directory together, the read-only one from a copy that no longer changes (a
+// token deleted on the other still active to its introspection). So a read-only server refuses
+// to start beside a writable one and holds a shared lock on read_only_lock_file while it serves
+// (returned: keep it for the run), and a writable one refuses while that lock is held.
+std::optional<SharedFileLock> claim_data_dir(const ServerOptions& o);
+
 std::unique_ptr<EventStore> open_store(const ServerOptions& o);
 
 // The secret in the key file `path` as it is (private, long enough: service/key_material.hpp),

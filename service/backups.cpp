@@ -65,7 +65,7 @@ bool within(const fs::path& inner, const fs::path& outer) {
 Status copy_private(const fs::path& from, const fs::path& to) {
   std::error_code ec;
   if (fs::exists(to, ec) && fs::equivalent(from, to, ec)) {
-    return Error::invalid_field("will not copy " + from.string() + " onto itself");
+    return Error::conflict("will not copy " + from.string() + " onto itself");
   }
   const fs::path tmp = to.string() + ".tmp";
   fs::remove(tmp, ec);
@@ -150,7 +150,11 @@ std::optional<BackupMetadata> parse_backup_metadata(std::string_view text) {
 std::string backup_database_id(const std::string& backup_dir) {
   std::error_code ec;
   if (!fs::exists(id_file(backup_dir), ec)) return {};
-  return trimmed(read_all(id_file(backup_dir)));
+  // Only ever an id is shown: whatever else the file holds (a key behind a link) stays unsaid.
+  if (!fs::is_regular_file(fs::symlink_status(id_file(backup_dir), ec))) return "(not a file)";
+  const std::string id = trimmed(read_all(id_file(backup_dir)));
+  const bool looks_like_id = id.size() == 32 && id.find_first_not_of("0123456789abcdef") == std::string::npos;
+  return looks_like_id ? id : "(not a database id)";
 }
 
 Status check_backup_dir(const std::string& backup_dir, const std::string& database_id,
@@ -175,17 +179,33 @@ Status check_backup_location(const std::string& backup_dir, const std::string& d
   const fs::path backups = resolved(backup_dir);
   const fs::path data = resolved(data_dir);
   if (within(backups, data)) {
-    return Error::invalid_field("backup directory " + backup_dir + " is inside the data directory " + data_dir +
-                                " (or is it); keep backups outside it, best on another volume");
+    return Error::conflict("backup directory " + backup_dir + " is inside the data directory " + data_dir +
+                           " (or is it); keep backups outside it, best on another volume");
   }
   if (within(data, backups)) {
-    return Error::invalid_field("backup directory " + backup_dir + " holds the data directory " + data_dir +
-                                "; keep backups outside it, best on another volume");
+    return Error::conflict("backup directory " + backup_dir + " holds the data directory " + data_dir +
+                           "; keep backups outside it, best on another volume");
   }
-  for (const std::string* key : {&keys.master_key, &keys.introspection_secret, &keys.signing_key}) {
-    if (!key->empty() && resolved(*key).parent_path() == backups) {
-      return Error::invalid_field("backup directory " + backup_dir + " holds the key file " + *key +
-                                  ", which a backup with the keys would overwrite; choose another directory");
+  // What the directory holds is its own: a symbolic link there (its engine directory, its id, a
+  // key file) could point the copy into the live database or read a key as the id.
+  std::vector<std::string> own = {"rocksdb", "database_id"};
+  own.insert(own.end(), kBackupKeyFiles.begin(), kBackupKeyFiles.end());
+  for (const std::string& name : own) {
+    std::error_code ec;
+    if (fs::is_symlink(fs::path(backup_dir) / name, ec)) {
+      return Error::conflict("backup directory " + backup_dir + " holds " + name +
+                             " as a symbolic link; a backup directory holds its own files, choose another");
+    }
+  }
+  const std::string* sources[] = {&keys.master_key, &keys.introspection_secret, &keys.signing_key};
+  for (std::size_t i = 0; i < kBackupKeyFiles.size(); ++i) {
+    if (sources[i]->empty()) continue;
+    const fs::path copy = fs::path(backup_dir) / kBackupKeyFiles[i];
+    std::error_code ec;
+    const bool same_file = fs::exists(copy, ec) && fs::equivalent(*sources[i], copy, ec);
+    if (same_file || resolved(*sources[i]).parent_path() == backups) {
+      return Error::conflict("backup directory " + backup_dir + " holds the key file " + *sources[i] +
+                             " itself, which a backup with the keys would copy onto itself; choose another directory");
     }
   }
   return {};
@@ -268,7 +288,10 @@ Result<BackupOutcome> take_backup(EventStore& store, const BackupRequest& reques
   BackupOutcome out{created->id, created->head, **database_id, request.include_keys, {}, 0, 0};
   if (request.include_keys) {
     auto copied = copy_key_files(request.keys, request.dir);
-    if (!copied) return std::move(copied).error();
+    if (!copied) {
+      (void)(*engine)->remove(created->id);  // no backup that says it has the keys without them
+      return std::move(copied).error();
+    }
     out.key_files = std::move(*copied);
   }
   for (const BackupEntry& e : (*engine)->list()) {

@@ -51,7 +51,8 @@ std::string encode_backup_metadata(const Head& head, bool include_keys);
 // nullopt when `text` is not such a text (a backup written by something else).
 std::optional<BackupMetadata> parse_backup_metadata(std::string_view text);
 
-// BACKUP_DIR/database_id, trimmed; empty when there is none (older backup directories).
+// BACKUP_DIR/database_id, trimmed; empty when there is none (older backup directories);
+// "(not a file)" or "(not a database id)" when it is something else (never its content then).
 std::string backup_database_id(const std::string& backup_dir);
 
 // Refuses (conflict, naming BACKUP_DIR and both ids) a BACKUP_DIR holding another database's
@@ -60,16 +61,18 @@ std::string backup_database_id(const std::string& backup_dir);
 Status check_backup_dir(const std::string& backup_dir, const std::string& database_id,
                         const std::string& master_key_file);
 
-// Refuses (invalid_field, naming both paths) a BACKUP_DIR that is the data directory, lies inside
-// it or holds it, or that holds one of the key files: a backup there would copy the database into
-// itself or copy a key file onto itself (which used to leave master.key empty). Paths are compared
-// after resolving symbolic links and "..".
+// Refuses (conflict, naming both paths) a BACKUP_DIR that is the data directory, lies inside it or
+// holds it, holds one of the key files itself (or a hard link to it), or holds its own files
+// (rocksdb, database_id, the key files) as symbolic links: a backup there would copy the database
+// into itself, a key file onto itself (which used to leave master.key empty), or read a key as the
+// id. Paths are compared after resolving symbolic links and "..".
 Status check_backup_location(const std::string& backup_dir, const std::string& data_dir, const KeyFilePaths& keys);
 
 // What the server checks of its --backup-dir at start, so that a wrong one stops the start rather
 // than the first backup: check_backup_location, the directory made (0700) when missing and
 // writable, and check_backup_dir against `database_id` (empty: not known yet, not checked).
-// Errors: invalid_field (the location), conflict (another database's), unavailable (I/O).
+// Errors: conflict (the location, another database's), invalid_field (not a directory),
+// unavailable (I/O).
 Status prepare_backup_dir(const std::string& backup_dir, const std::string& data_dir, const KeyFilePaths& keys,
                           const std::string& database_id);
 

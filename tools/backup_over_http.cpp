@@ -85,6 +85,18 @@ void print_result(const std::string& body, const std::string& url) {
             << "  size         " << size << " bytes\n"
             << "  key files    " << (keys ? "in the backup directory (mode 0600)" : "left out: keep them elsewhere")
             << "\n";
+  std::string held;
+  simdjson::dom::array in_directory;
+  if (!keys && doc["key_files_in_directory"].get(in_directory) == simdjson::SUCCESS) {
+    for (auto file : in_directory) {
+      std::string_view text;
+      if (file.get(text) == simdjson::SUCCESS) held += (held.empty() ? "" : ", ") + std::string(text);
+    }
+  }
+  if (!held.empty()) {
+    std::cout << "  note         the server's backup directory still holds " << held
+              << " from an earlier backup\n               with the keys; they serve every backup there.\n";
+  }
 }
 
 }  // namespace

@@ -148,8 +148,8 @@ int cmd_backup(int argc, char** argv) {
   auto taken = take_backup(*store, request);
   store->close();
   if (!taken) {
-    // conflict (another database's or history's backups) and invalid_field (a BACKUP_DIR in the
-    // data directory) are refusals like the others.
+    // conflict (another database's or history's backups, a BACKUP_DIR in or around the data
+    // directory) and invalid_field (not a directory) are refusals like the others.
     const ErrorCode code = taken.error().code;
     throw Failure(taken.error().message, code == ErrorCode::conflict || code == ErrorCode::invalid_field
                                              ? ErrorKind::refused

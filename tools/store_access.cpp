@@ -40,6 +40,12 @@ std::unique_ptr<EventStore> open_store(const DataDir& data, Access access, bool 
     fs::permissions(data.root, fs::perms::owner_all, fs::perm_options::replace, ec);
   }
   const bool read_only = access == Access::read_only;
+  // A --read-only server takes no RocksDB lock: it is named by its own (eventstore/lock_holder.hpp).
+  if (const auto holder = read_only ? std::nullopt : file_lock_holder(read_only_lock_file(data.root))) {
+    throw Failure(describe_lock_holder(data.root, *holder, /*read_only=*/true) +
+                      "; stop it first (a change now would leave it serving a copy that no longer changes)",
+                  ErrorKind::server_running);
+  }
   StoreOptions options{
       .extra_column_families = read_only && log_only ? std::vector<std::string>{} : ReadModel::column_families(),
       .read_only = read_only};

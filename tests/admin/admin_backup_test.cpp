@@ -210,6 +210,26 @@ TEST_F(AdminBackupTest, RestoreRefusesAForeignMasterKeyAndLeavesNothing) {
   EXPECT_NE(run.out.find("master key   ok"), std::string::npos) << run.out;
 }
 
+// Found by trying it (issue 16): a database no server has started yet (tokenledger-bench-gen's,
+// or the scenario's here) records no check value, and a foreign master key passed the restore;
+// the server then recorded that key's check value and refused the right key for good. A key that
+// does not open a live token's code is refused whether or not a check value is recorded.
+TEST_F(AdminBackupTest, RestoreRefusesAForeignMasterKeyWithoutARecordedCheckValue) {
+  const std::string backup = dir.sub("backup"), restored = dir.sub("restored"), foreign = dir.sub("foreign-keys");
+  ASSERT_EQ(admin({"backup", "--data", data(), "--to", backup}).exit_code, 0);
+  fs::create_directories(foreign);
+  fs::copy_file(data() + "/signing.key", foreign + "/signing.key");
+  fs::copy_file(data() + "/introspection.secret", foreign + "/introspection.secret");
+  write_file(foreign + "/master.key", std::string(64, 'b') + "\n");
+  RunResult run = admin({"restore", "--from", backup, "--keys-from", foreign, "--data", restored, "--json"});
+  EXPECT_EQ(run.exit_code, 1) << describe(run);
+  EXPECT_EQ(json_error_code(run), "refused") << run.out;
+  EXPECT_NE(run.out.find("does not open this database's codes"), std::string::npos) << run.out;
+  EXPECT_FALSE(fs::exists(restored));
+  run = admin({"restore", "--from", backup, "--keys-from", data(), "--data", restored});
+  EXPECT_EQ(run.exit_code, 0) << describe(run);
+}
+
 // introspection.secret is required too: without it the server refuses a database with history,
 // unless it gets TOKENLEDGER_INTROSPECTION_SECRET, which --without-introspection-secret says.
 TEST_F(AdminBackupTest, RestoreRequiresTheIntrospectionSecretUnlessToldOtherwise) {
@@ -287,6 +307,31 @@ TEST_F(AdminBackupTest, ABackupDirInOrAroundTheDataDirectoryIsRefusedAndNoKeyIsT
   }
   EXPECT_FALSE(fs::exists(data() + "/bk")) << "nothing is made for a refused backup";
   EXPECT_FALSE(fs::exists(data() + "/rocksdb"));
+}
+
+// What a backup directory holds is its own: a symbolic link in it for the engine directory
+// (pointing into the live database), the id (pointing at a key, which the refusal used to print)
+// or a key file, or a hard link to a key file, is refused before anything is written.
+TEST_F(AdminBackupTest, LinksInTheBackupDirAreRefusedBeforeAnythingIsWritten) {
+  const std::string master_key = read_file(data() + "/master.key");
+  const std::string engine = dir.sub("engine-link"), id = dir.sub("id-link"), hard = dir.sub("hard-link");
+  fs::create_directories(engine);
+  fs::create_symlink(data() + "/db", engine + "/rocksdb");
+  fs::create_directories(id);
+  fs::create_symlink(data() + "/master.key", id + "/database_id");
+  fs::create_directories(hard);
+  fs::create_hard_link(data() + "/master.key", hard + "/master.key");
+  for (const std::string& to : {engine, id, hard}) {
+    const RunResult run = admin({"backup", "--data", data(), "--to", to, "--include-keys", "--json"});
+    EXPECT_EQ(run.exit_code, 1) << to << "\n" << describe(run);
+    EXPECT_EQ(json_error_code(run), "refused") << describe(run);
+    EXPECT_EQ(run.out.find(master_key.substr(0, 16)), std::string::npos) << "the key was printed: " << run.out;
+    EXPECT_EQ(read_file(data() + "/master.key"), master_key);
+  }
+  for (const char* engine_file : {"meta", "private", "shared_checksum"}) {
+    EXPECT_FALSE(fs::exists(data() + "/db/" + engine_file)) << "the backup wrote into the live database";
+  }
+  EXPECT_FALSE(fs::exists(hard + "/rocksdb")) << "a backup was written before the refusal";
 }
 
 // A restored copy keeps the database id, so the id alone let a copy restored from an older backup

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <regex>
 
+#include "e2e_backup_support.hpp"
 #include "test_server.hpp"
 
 namespace e2e {
@@ -129,6 +130,29 @@ TEST(ServerLock, ASecondServerNamesTheOneServingAndItsPid) {
   EXPECT_NE(read_only.text.find("--read-only"), std::string::npos) << read_only.text;
   // The first one is unharmed.
   EXPECT_EQ(server.client().get("/healthz").status, 200);
+
+  // The other way round: beside a --read-only server, a writable one and the admin tool's
+  // writing commands are refused (they would leave it serving a copy that no longer changes).
+  ASSERT_EQ(server.stop(), 0) << server.log();
+  server.start({.extra_args = {"--read-only"}});
+  const Output writable =
+      run_shell(std::string(TOKENLEDGER_BIN) + " --listen 127.0.0.1:0 --data '" + server.data_dir() +
+                "' --introspection-secret-file '" + server.root_dir() + "/second.secret'");
+  EXPECT_EQ(writable.status, 1) << writable.text;
+  EXPECT_NE(writable.text.find("a --read-only tokenledger is serving " + server.data_dir() + " (pid " +
+                               std::to_string(server.pid()) + ")"),
+            std::string::npos)
+      << writable.text;
+  const RunResult user_add = run_admin({"user", "add", "frank", "--data", server.data_dir(), "--json"});
+  EXPECT_EQ(user_add.exit_code, 1) << user_add.all();
+  EXPECT_NE(user_add.out.find(R"("code":"server_running")"), std::string::npos) << user_add.all();
+  // Read-only beside read-only is fine: neither changes anything.
+  const RunResult verify = run_admin({"verify", "--data", server.data_dir()});
+  EXPECT_EQ(verify.exit_code, 0) << verify.all();
+  // Once it stops, the lock is gone with it.
+  ASSERT_EQ(server.stop(), 0) << server.log();
+  server.start();
+  EXPECT_EQ(server.client().get("/healthz").status, 200);
 }
 
 // Issue 16: RocksDB preallocated 70 MB for the write-ahead log (write_buffer_size * 1.1) and 4 MB
@@ -143,6 +167,16 @@ TEST(FreshDataDir, TakesLittleDiskWhileServingAndAfterStopping) {
   ASSERT_EQ(server.stop(), 0) << server.log();
   const std::uint64_t stopped = allocated_bytes(server.data_dir());
   EXPECT_LT(stopped, kBound) << "allocated after stopping: " << stopped << " bytes";
+  // Restarts do not grow it for good: RocksDB kept 1000 old info logs (LOG.old.*, ~100 KB each).
+  for (int i = 0; i < 7; ++i) {
+    server.start();
+    ASSERT_EQ(server.stop(), 0) << server.log();
+  }
+  std::size_t old_logs = 0;
+  for (const auto& entry : fs::directory_iterator(server.data_dir() + "/db")) {
+    old_logs += entry.path().filename().string().starts_with("LOG.old") ? 1 : 0;
+  }
+  EXPECT_LE(old_logs, 4u);
 }
 
 }  // namespace
