@@ -144,53 +144,27 @@ Result<AuditPage> AuditIndex::query(const AuditFilter& filter, std::size_t limit
 }
 
 Status AuditIndex::rebuild(const std::function<void(std::uint64_t)>& progress) {
-  StateStore& state = store_.state();
   // One past any key: every key starts with 't', 'a', 'o', 'y' or '#' (the marker).
-  if (auto s = state.erase_range(kColumnFamily, std::string(1, '\0'), std::string(1, '\x7f')); !s) {
-    return Error::unavailable("audit index: " + s.error().message);
-  }
-  auto batch = state.new_batch();
-  std::uint64_t count = 0;
-  Status written;
-  auto folded = store_.read_range(1, UINT64_MAX, [&](const Record& r) {
-    index(r, *batch);
-    if (++count % 10000 == 0) {
-      if (auto w = state.write(*batch); !w) {
-        written = Error::unavailable("audit index: " + w.error().message);
-        return false;
-      }
-      batch->clear();
-      if (progress) progress(count);
-    }
-    return true;
-  });
-  if (!folded) return folded;
-  if (!written) return written;
-  batch->put(kColumnFamily, kOwnerIndexMarker, {});  // index() wrote the owner keys of every record
-  if (auto w = state.write(*batch); !w) return Error::unavailable("audit index: " + w.error().message);
-  return {};
+  return rewrite_from_log(
+      std::string(1, '\0'), std::string(1, '\x7f'), [this](const Record& r, IndexBatch& batch) { index(r, batch); },
+      progress);
 }
 
-Result<bool> AuditIndex::owner_index_complete(const EventLog& store) {
-  auto has = store.state().has(kColumnFamily, kOwnerIndexMarker);
-  if (!has) return Error::unavailable("audit index: " + has.error().message);
-  return *has;
-}
-
-Status AuditIndex::backfill_owner_index(const std::function<void(std::uint64_t)>& progress) {
-  auto complete = owner_index_complete(store_);
-  if (!complete) return std::move(complete).error();
-  if (*complete) return {};
+// Erases [erase_from, erase_to) of the index, then writes `keys_of_record` for every record of the
+// log, 10,000 records a batch, and the owner-index marker with the last batch (the keys written
+// then cover every record). Errors: unavailable.
+Status AuditIndex::rewrite_from_log(const std::string& erase_from, const std::string& erase_to,
+                                    const std::function<void(const Record&, IndexBatch&)>& keys_of_record,
+                                    const std::function<void(std::uint64_t)>& progress) {
   StateStore& state = store_.state();
-  // The owner keys written since this release ran here are written again: the same keys.
-  if (auto s = state.erase_range(kColumnFamily, "o", "p"); !s) {
+  if (auto s = state.erase_range(kColumnFamily, erase_from, erase_to); !s) {
     return Error::unavailable("audit index: " + s.error().message);
   }
   auto batch = state.new_batch();
   std::uint64_t count = 0;
   Status written;
   auto folded = store_.read_range(1, UINT64_MAX, [&](const Record& r) {
-    if (!r.owner.empty()) batch->put(kColumnFamily, index_key('o', r.owner, r.seq), {});
+    keys_of_record(r, *batch);
     if (++count % 10000 == 0) {
       if (auto w = state.write(*batch); !w) {
         written = Error::unavailable("audit index: " + w.error().message);
@@ -206,6 +180,25 @@ Status AuditIndex::backfill_owner_index(const std::function<void(std::uint64_t)>
   batch->put(kColumnFamily, kOwnerIndexMarker, {});
   if (auto w = state.write(*batch); !w) return Error::unavailable("audit index: " + w.error().message);
   return {};
+}
+
+Result<bool> AuditIndex::owner_index_complete(const EventLog& store) {
+  auto has = store.state().has(kColumnFamily, kOwnerIndexMarker);
+  if (!has) return Error::unavailable("audit index: " + has.error().message);
+  return *has;
+}
+
+Status AuditIndex::backfill_owner_index(const std::function<void(std::uint64_t)>& progress) {
+  auto complete = owner_index_complete(store_);
+  if (!complete) return std::move(complete).error();
+  if (*complete) return {};
+  // The owner keys written since this release ran here are written again: the same keys.
+  return rewrite_from_log(
+      "o", "p",
+      [](const Record& r, IndexBatch& batch) {
+        if (!r.owner.empty()) batch.put(kColumnFamily, index_key('o', r.owner, r.seq), {});
+      },
+      progress);
 }
 
 Status AuditIndex::scan_owner(const std::string& owner, std::uint64_t last_seq,

@@ -90,6 +90,9 @@ class AuditIndex final : public IndexWriter {
 
  private:
   std::uint64_t first_seq_at_or_after(Timestamp t) const;
+  Status rewrite_from_log(const std::string& erase_from, const std::string& erase_to,
+                          const std::function<void(const Record&, IndexBatch&)>& keys_of_record,
+                          const std::function<void(std::uint64_t)>& progress);
   // The records whose seqs the keys with `prefix` (one index, one value) name within [from, to],
   // read a batch at a time; `keep` filters them before `visit`.
   Status scan_entries(const std::string& prefix, std::uint64_t from, std::uint64_t to,
