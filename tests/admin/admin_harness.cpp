@@ -18,79 +18,14 @@
 #include "eventstore/codec.hpp"
 #include "eventstore/event_store.hpp"
 #include "eventstore/raw_events.hpp"
-
-extern char** environ;
+#include "support/child_process.hpp"
 
 namespace admin_test {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-namespace {
-
-int decode_status(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
-}
-
-// The test's environment without what would change how the binaries run, plus a known
-// operator name.
-std::vector<std::string> child_environment(const std::vector<std::string>& extra) {
-  std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    const std::string_view var(*e);
-    if (var.starts_with("TOKENLEDGER_") || var.starts_with("SPDLOG_") || var.starts_with("USER=") ||
-        var.starts_with("SUDO_USER=") || var.starts_with("LD_PRELOAD=")) {
-      continue;
-    }
-    env.emplace_back(var);
-  }
-  env.push_back(std::string("USER=") + kEnvUser);
-  for (const auto& var : extra) {
-    const auto name = var.substr(0, var.find('=') + 1);
-    std::erase_if(env, [&](const std::string& e) { return e.starts_with(name); });
-    env.push_back(var);
-  }
-  return env;
-}
-
-pid_t spawn(std::vector<std::string> args, const std::string& in_path, const std::string& out_path,
-            const std::string& err_path, const std::vector<std::string>& extra_env = {}) {
-  std::vector<std::string> env = child_environment(extra_env);
-  std::vector<char*> argv, envp;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  for (auto& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, in_path.c_str(), O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (err_path == out_path) {
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  } else {
-    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  }
-  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-  pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("posix_spawn " + args[0] + ": " + std::strerror(rc));
-  return pid;
-}
-
-// Waits for `pid` until `deadline`; nullopt on timeout.
-std::optional<int> wait_until(pid_t pid, std::chrono::steady_clock::time_point deadline) {
-  for (;;) {
-    int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) return decode_status(status);
-    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(5ms);
-  }
-}
-
-}  // namespace
+using test_support::spawn;
+using test_support::wait_until;
 
 TempDir::TempDir() {
   std::string pattern = (fs::temp_directory_path() / "tokenledger-admin-test-XXXXXX").string();
@@ -139,19 +74,12 @@ namespace {
 RunResult run_admin(const std::vector<std::string>& extra_env, const std::vector<std::string>& args,
                     const std::string& input, std::chrono::seconds limit,
                     const std::string& program = TOKENLEDGER_ADMIN_BIN) {
-  TempDir io;
-  write_file(io.sub("in"), input);
   std::vector<std::string> argv = {program};
   argv.insert(argv.end(), args.begin(), args.end());
-  const pid_t pid = spawn(argv, io.sub("in"), io.sub("out"), io.sub("err"), extra_env);
-  auto status = wait_until(pid, std::chrono::steady_clock::now() + limit);
-  if (!status) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-    throw std::runtime_error(program + " did not finish within " + std::to_string(limit.count()) + " s; its output:\n" +
-                             read_file(io.sub("out")) + read_file(io.sub("err")));
-  }
-  return {*status, read_file(io.sub("out")), read_file(io.sub("err"))};
+  std::vector<std::string> env = {std::string("USER=") + kEnvUser};  // a known operator name
+  env.insert(env.end(), extra_env.begin(), extra_env.end());
+  auto run = test_support::run_child(argv, input, env, limit);
+  return {run.exit_code, std::move(run.out), std::move(run.err)};
 }
 
 }  // namespace
@@ -193,7 +121,8 @@ Server::~Server() {
 }
 
 void Server::start() {
-  pid_ = spawn({TOKENLEDGER_BIN, "--listen", "127.0.0.1:0", "--data", data_dir_}, "/dev/null", log_path_, log_path_);
+  pid_ = spawn({TOKENLEDGER_BIN, "--listen", "127.0.0.1:0", "--data", data_dir_}, "/dev/null", log_path_, log_path_,
+               {std::string("USER=") + kEnvUser});
   static const std::regex kListening(R"(listening on http://127\.0\.0\.1:([0-9]+))");
   const auto deadline = std::chrono::steady_clock::now() + 20s;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -215,7 +144,7 @@ int Server::stop() {
     ::kill(pid_, SIGKILL);
     int raw = 0;
     ::waitpid(pid_, &raw, 0);
-    status = decode_status(raw);
+    status = test_support::decode_status(raw);
   }
   pid_ = -1;
   return *status;
