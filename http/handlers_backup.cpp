@@ -84,7 +84,7 @@ Reply handle_create_backup(App& app, Call& call) {
     write_head(w, recorded->head);
     w.key("include_keys").value(recorded->include_keys).key("size").value(recorded->size);
     w.key("database_id").value(recorded->database_id).key("key_files_in_directory").begin_array();
-    for (const std::string& file : key_files_in(app.backups->dir())) w.value(file);
+    for (const std::string& file : recorded->key_files_in_directory) w.value(file);
     w.end_array().end_object();
     auto res = json_response(status::created, std::move(w).str());
     res.set(net::http::field::location, std::string(kBackupsPath) + "/" + name);

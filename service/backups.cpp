@@ -271,10 +271,8 @@ Result<BackupOutcome> take_backup(EventStore& store, const BackupRequest& reques
   if (request.attach) request.attach(backups);
   const auto stopping = [&] { return request.stop != nullptr && request.stop->load(); };
   if (stopping()) return Error::unavailable("the backup was stopped: the server is stopping");
-  std::function<void()> progress = [backups, stopping, report = request.progress] {
-    if (stopping()) backups->stop();
-    if (report) report(backups->bytes_copied());
-  };
+  std::function<void()> progress;
+  if (request.progress) progress = [backups, report = request.progress] { report(backups->bytes_copied()); };
   auto created = (*engine)->create(
       store, request.scratch_dir, [&](const Head& head) { return encode_backup_metadata(head, request.include_keys); },
       std::move(progress));
@@ -285,7 +283,8 @@ Result<BackupOutcome> take_backup(EventStore& store, const BackupRequest& reques
                               " does not verify: " + verified.error().message);
   }
   if (auto s = write_id_file(request.dir, **database_id); !s) return std::move(s).error();
-  BackupOutcome out{created->id, created->head, **database_id, request.include_keys, {}, 0, 0};
+  BackupOutcome out{
+      .id = created->id, .head = created->head, .database_id = **database_id, .include_keys = request.include_keys};
   if (request.include_keys) {
     auto copied = copy_key_files(request.keys, request.dir);
     if (!copied) {
@@ -297,6 +296,7 @@ Result<BackupOutcome> take_backup(EventStore& store, const BackupRequest& reques
   for (const BackupEntry& e : (*engine)->list()) {
     if (e.id == out.id) out.created_unix = e.created_unix, out.size = e.size;
   }
+  out.key_files_in_directory = key_files_in(request.dir);
   return out;
 }
 

@@ -96,8 +96,9 @@ struct BackupRequest {
   // Called on the copying thread with the bytes copied so far (about every
   // tuning.progress_every, see BackupTuning); must not throw.
   std::function<void(std::uint64_t bytes)> progress;
-  // Set from another thread to stop the copy (the server's shutdown): take_backup then fails
-  // (unavailable, "the backup was stopped"), and the partial backup goes at the next one.
+  // Set from another thread when the server is stopping: no copy starts once it is set, and a copy
+  // stopped meanwhile (through `attach`: Backups::stop) fails as "the backup was stopped"
+  // (unavailable); its partial files go at the next backup.
   const std::atomic<bool>* stop = nullptr;
   // Called with the open engine before the copy, and with nullptr before it closes: the server
   // stops it (Backups::stop) and reads its progress (Backups::bytes_copied) from other threads
@@ -113,6 +114,9 @@ struct BackupOutcome {
   std::vector<std::string> key_files;  // copied into BACKUP_DIR (include_keys)
   std::int64_t created_unix = 0;       // seconds
   std::uint64_t size = 0;              // bytes of the files the backup needs
+  // The key files BACKUP_DIR holds once the backup is written (key_files_in): with include_keys
+  // false, those an earlier backup left there, which serve this one too.
+  std::vector<std::string> key_files_in_directory;
 };
 
 // Takes a backup of `store` into request.dir: refuses a BACKUP_DIR in the wrong place

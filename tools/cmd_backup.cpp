@@ -59,39 +59,40 @@ void make_private_dir(const fs::path& dir) {
   fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
 }
 
-void print_backup(bool json, const std::string& data, const std::string& to, std::uint32_t id, const Head& head,
-                  const std::string& database_id, const std::vector<std::string>& copied, bool include_keys) {
+void print_backup(bool json, const std::string& data, const std::string& to, const BackupOutcome& taken) {
+  const std::vector<std::string>& copied = taken.key_files;
+  const std::vector<std::string>& in_directory = taken.key_files_in_directory;
   const std::vector<std::string> left_out =
-      include_keys ? std::vector<std::string>{}
-                   : std::vector<std::string>(std::begin(kBackupKeyFiles), std::end(kBackupKeyFiles));
+      taken.include_keys ? std::vector<std::string>{}
+                         : std::vector<std::string>(std::begin(kBackupKeyFiles), std::end(kBackupKeyFiles));
   if (json) {
     JsonWriter w;
-    w.begin_object().key("backup_id").value(static_cast<std::uint64_t>(id)).key("to").value(to);
-    w.key("database_id").value(database_id);
-    w.key("head").begin_object().key("seq").value(head.seq).key("hash").value(head.hash).end_object();
+    w.begin_object().key("backup_id").value(static_cast<std::uint64_t>(taken.id)).key("to").value(to);
+    w.key("database_id").value(taken.database_id);
+    w.key("head").begin_object().key("seq").value(taken.head.seq).key("hash").value(taken.head.hash).end_object();
     w.key("key_files").begin_array();
     for (const auto& name : copied) w.value(name);
     w.end_array().key("keys_left_out").begin_array();
     for (const auto& name : left_out) w.value(name);
     w.end_array().key("key_files_in_directory").begin_array();
-    for (const auto& name : key_files_in(to)) w.value(name);
+    for (const auto& name : in_directory) w.value(name);
     w.end_array().end_object();
     std::cout << std::move(w).str() << "\n";
     return;
   }
-  std::cout << "Backup " << id << " of " << data << " written to " << to << " (checksums verified).\n"
-            << "  database id  " << database_id << "\n"
-            << "  head seq     " << head.seq << "\n"
-            << "  head hash    " << head.hash << "\n";
-  if (include_keys) {
+  std::cout << "Backup " << taken.id << " of " << data << " written to " << to << " (checksums verified).\n"
+            << "  database id  " << taken.database_id << "\n"
+            << "  head seq     " << taken.head.seq << "\n"
+            << "  head hash    " << taken.head.hash << "\n";
+  if (taken.include_keys) {
     std::cout << "  key files    " << join(copied) << " (mode 0600; keep " << to
               << " as secret as the data directory)\n";
   } else {
     std::cout << "  key files    left out: " << join(left_out) << ".\n"
               << "               Keep them elsewhere (apart from the backups): restoring needs them\n"
               << "               (restore --keys-from DIR). --include-keys puts them in the backup.\n";
-    if (const auto present = key_files_in(to); !present.empty()) {
-      std::cout << "  note         " << to << " still holds " << join(present)
+    if (!in_directory.empty()) {
+      std::cout << "  note         " << to << " still holds " << join(in_directory)
                 << " from an earlier backup with --include-keys;\n"
                 << "               they serve every backup there. Remove them to keep the keys apart.\n";
     }
@@ -156,7 +157,7 @@ int cmd_backup(int argc, char** argv) {
                                              : ErrorKind::failed);
   }
 
-  print_backup(json, data, to, taken->id, taken->head, taken->database_id, taken->key_files, include_keys);
+  print_backup(json, data, to, *taken);
   for (std::string_view name : kBackupKeyFiles) {
     if (include_keys && std::find(taken->key_files.begin(), taken->key_files.end(), name) == taken->key_files.end()) {
       std::cerr << "note: " << (fs::path(data) / name).string() << " does not exist, so it is not in the backup\n";
