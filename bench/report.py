@@ -162,7 +162,8 @@ def rows():
              cmp_what="—", cmp=None, target="p99 ≤ 5 ms",
              check=lambda t, c, r, m: t <= 5),
         dict(id="10", what="`GET /api/v1/tokens?owner=&as_of=` over HTTP, one request at a time, a random token "
-                          "record's owner and exact time (the owner's records through the audit index), p99",
+                          "record's owner and exact time (the owner's newest snapshot at or before it, then the owner's "
+                          "records after it through the audit index), p99",
              tl="r10.tl_p99", kind="ms", extra=lambda m: p50_text(m, "r10.tl_p50"),
              cmp_what="the old cost: the same requests folding the log from seq 1 (a `--read-only` server on the "
                       "directory without its owner keys), median",

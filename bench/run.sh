@@ -4,7 +4,8 @@
 # per run between two figures measured back to back in that run.
 #
 #   bench/run.sh [--tiny] [--events N] [--runs R] [--seconds S] [--build-dir DIR] [--out FILE]
-#                [--rows 1,2,…] [--no-build] [--no-install] [--keep] [--work-dir PARENT]
+#                [--rows 1,2,…] [--old-samples N] [--no-build] [--no-install] [--keep]
+#                [--work-dir PARENT]
 #
 #   --tiny         CI smoke test: every bench once at a tiny size (a minute or two); judges no
 #                  speed but fails when a bench crashes or gives no figure
@@ -15,6 +16,8 @@
 #                  another configured directory with `cmake --build D`    [build/release]
 #   --out FILE     also write the markdown (machine, command, table) to FILE
 #   --rows LIST    only these rows (development), e.g. --rows 1,3
+#   --old-samples N  requests per run of rows 10 and 11's whole-log columns (each one folds or
+#                  walks the whole log: ~13 s and ~230 s at 10 M events)    [3; tiny 2]
 #   --no-build / --no-install   skip the build / scripts/install-deps.sh --bench
 #   --keep         keep the temporary directory (data sets, logs, raw results)
 #   --work-dir P   parent of the temporary directory                      [$TMPDIR or /tmp]
@@ -32,7 +35,7 @@ cmdline="bench/run.sh"
 for a in "$@"; do cmdline+=" $(printf '%q' "$a")"; done
 
 tiny=0 events="" runs="" seconds="" build_dir=build/release out="" rows_sel="1,2,3,4,5,6,7,10,11"
-no_build=0 no_install=0 keep=0 work_parent=${TMPDIR:-/tmp}
+no_build=0 no_install=0 keep=0 work_parent=${TMPDIR:-/tmp} old_samples_opt=""
 while (($#)); do
   case "$1" in
     --tiny) tiny=1 ;;
@@ -42,6 +45,7 @@ while (($#)); do
     --build-dir) build_dir=${2%/}; shift ;;
     --out) out=$2; shift ;;
     --rows) rows_sel=$2; shift ;;
+    --old-samples) old_samples_opt=$2; shift ;;
     --no-build) no_build=1 ;;
     --no-install) no_install=1 ;;
     --keep) keep=1 ;;
@@ -60,6 +64,7 @@ else
   codes=1000 mem_tokens=1000000 dbb_num=$((50000 * seconds)) warmup=2
   asof_samples=200 verify_samples=200 old_samples=3
 fi
+old_samples=${old_samples_opt:-$old_samples}
 [[ "$build_dir" = /* ]] || build_dir=$ROOT/$build_dir
 # --out and --work-dir are relative to where the script was called from, --build-dir to the tree.
 if [[ -n "$out" && "$out" != /* ]]; then out=$CALLER_PWD/$out; fi

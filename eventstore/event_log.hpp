@@ -110,7 +110,8 @@ struct VerifyReport {
   Head head;
   std::uint64_t first_bad_seq = 0;
   // What is wrong at first_bad_seq: "chain" (a record missing, altered or unlinked),
-  // "stream_index", "audit_index", "checkpoint", "projection", "head_marker", "witness".
+  // "stream_index", "audit_index", "owner_snapshot", "checkpoint", "projection", "head_marker",
+  // "witness".
   std::string kind;
   std::string problem;
 };
@@ -139,6 +140,8 @@ class EventLog {
   virtual Result<AppendResult> append(AppendRequest request) = 0;
 
   virtual Head head() const = 0;
+  // True when opened read-only: appends and state writes fail (unavailable).
+  virtual bool read_only() const = 0;
   virtual StoreStats stats() const = 0;
   // The stream's version (its last record's), kNoStream when it has none.
   virtual std::uint64_t stream_version(const std::string& stream) const = 0;

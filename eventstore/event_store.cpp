@@ -185,6 +185,8 @@ Head EventStore::head() const {
   return impl_->head;
 }
 
+bool EventStore::read_only() const { return impl_->options.read_only; }
+
 StoreStats EventStore::stats() const {
   std::lock_guard lock(impl_->head_mutex);
   return impl_->stats;

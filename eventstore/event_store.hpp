@@ -55,6 +55,7 @@ class EventStore final : public EventLog, public StateStore {
   void append_async(AppendRequest request, AppendCallback done) override;
   Result<AppendResult> append(AppendRequest request) override;
   Head head() const override;
+  bool read_only() const override;
   StoreStats stats() const override;
   std::uint64_t stream_version(const std::string& stream) const override;
   Result<std::optional<Record>> read(std::uint64_t seq) const override;
@@ -91,6 +92,8 @@ class EventStore final : public EventLog, public StateStore {
               const std::function<bool(std::string_view, std::string_view)>& visit) const override;
   Result<std::optional<std::string>> last_key_with_prefix(std::string_view family,
                                                           std::string_view prefix) const override;
+  Result<std::optional<StateEntry>> last_entry_at_or_before(std::string_view family, std::string_view prefix,
+                                                            std::string_view bound) const override;
   std::unique_ptr<StateBatch> new_batch() const override;
   Status write(StateBatch& batch) override;
   Status erase_range(std::string_view family, std::string_view from, std::string_view to) override;

@@ -57,6 +57,16 @@ Result<std::optional<std::string>> last_key(rocksdb::DB& db, rocksdb::ColumnFami
 
 rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
 
+Result<std::optional<StateEntry>> entry_at_or_before(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
+                                                     std::string_view name, std::string_view prefix,
+                                                     std::string_view bound) {
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator({}, cf));
+  it->SeekForPrev(slice(bound));
+  if (!it->status().ok()) return Error::unavailable(std::string(name) + ": " + it->status().ToString());
+  if (!it->Valid() || !it->key().ToStringView().starts_with(prefix)) return std::optional<StateEntry>{};
+  return std::optional<StateEntry>{StateEntry{it->key().ToString(), it->value().ToString()}};
+}
+
 }  // namespace
 
 void RocksBatch::put(std::string_view family, std::string_view key, std::string_view value) {
@@ -112,6 +122,11 @@ Status EventStore::scan(std::string_view family, const StateScan& how,
 Result<std::optional<std::string>> EventStore::last_key_with_prefix(std::string_view family,
                                                                     std::string_view prefix) const {
   return last_key(*impl_->db, impl_->cf(family), family, prefix);
+}
+
+Result<std::optional<StateEntry>> EventStore::last_entry_at_or_before(std::string_view family, std::string_view prefix,
+                                                                      std::string_view bound) const {
+  return entry_at_or_before(*impl_->db, impl_->cf(family), family, prefix, bound);
 }
 
 namespace {

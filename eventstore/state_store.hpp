@@ -38,6 +38,12 @@ struct StateScan {
   bool sequential = false;
 };
 
+// One key and its value, copied out of the store.
+struct StateEntry {
+  std::string key;
+  std::string value;
+};
+
 class StateStore {
  public:
   virtual ~StateStore() = default;
@@ -54,6 +60,11 @@ class StateStore {
   // longer (index keys end in a be64), or nullopt; one seek.
   virtual Result<std::optional<std::string>> last_key_with_prefix(std::string_view family,
                                                                   std::string_view prefix) const = 0;
+
+  // The greatest key k of the family with `prefix` <= k <= `bound`, and its value, or nullopt;
+  // one seek (RocksDB's SeekForPrev). Errors: unavailable.
+  virtual Result<std::optional<StateEntry>> last_entry_at_or_before(std::string_view family, std::string_view prefix,
+                                                                    std::string_view bound) const = 0;
 
   // An empty batch for write().
   virtual std::unique_ptr<StateBatch> new_batch() const = 0;

@@ -201,13 +201,29 @@ Status AuditIndex::backfill_owner_index(const std::function<void(std::uint64_t)>
       progress);
 }
 
-Status AuditIndex::scan_owner(const std::string& owner, std::uint64_t last_seq,
+Status AuditIndex::scan_owner(const std::string& owner, std::uint64_t after_seq, std::uint64_t last_seq,
                               const std::function<bool(const Record&)>& visit) const {
-  if (last_seq == 0) return {};
+  if (last_seq <= after_seq) return {};
   const std::string prefix = index_key('o', owner, 0).substr(0, owner.size() + 2);
   // An entry that names another owner's record (a damaged index) is skipped, as the full fold would.
   return scan_entries(
-      prefix, 1, last_seq, [&](const Record& r) { return r.owner == owner; }, visit);
+      prefix, after_seq + 1, last_seq, [&](const Record& r) { return r.owner == owner; }, visit);
+}
+
+Result<std::uint64_t> AuditIndex::count_owner_records(const StateStore& state, std::string_view owner,
+                                                      std::uint64_t after_seq, std::uint64_t last_seq) {
+  std::uint64_t count = 0;
+  if (last_seq <= after_seq) return count;
+  const std::string from = index_key('o', owner, after_seq + 1);
+  const std::string prefix = from.substr(0, from.size() - 8);
+  auto scanned =
+      state.scan(kColumnFamily, {.prefix = prefix, .from = from}, [&](std::string_view key, std::string_view) {
+        if (seq_of_key(key) > last_seq) return false;
+        ++count;
+        return true;
+      });
+  if (!scanned) return std::move(scanned).error();
+  return count;
 }
 
 Result<std::uint64_t> last_seq_at_or_before(const EventLog& store, Timestamp t) {

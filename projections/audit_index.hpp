@@ -72,10 +72,16 @@ class AuditIndex final : public IndexWriter {
   // (one pass over the log, once per data directory). A store opened read-only cannot be written:
   // its error (unavailable) leaves the index as it was, and as_of folds the log as before.
   Status backfill_owner_index(const std::function<void(std::uint64_t)>& progress = {});
-  // The records of `owner` with seq <= `last_seq`, ascending, from the owner keys (the caller
-  // checks owner_index_complete first), until `visit` returns false. The record passed is reused.
-  Status scan_owner(const std::string& owner, std::uint64_t last_seq,
+  // The records of `owner` with after_seq < seq <= last_seq, ascending, from the owner keys (the
+  // caller checks owner_index_complete first), until `visit` returns false. The record passed is
+  // reused.
+  Status scan_owner(const std::string& owner, std::uint64_t after_seq, std::uint64_t last_seq,
                     const std::function<bool(const Record&)>& visit) const;
+
+  // How many records of `owner` have after_seq < seq <= last_seq, counted from the owner keys
+  // alone (no record is read). Errors: unavailable.
+  static Result<std::uint64_t> count_owner_records(const StateStore& state, std::string_view owner,
+                                                   std::uint64_t after_seq, std::uint64_t last_seq);
 
   // Ascending seq, at most `limit` records.
   Result<AuditPage> query(const AuditFilter& filter, std::size_t limit) const;

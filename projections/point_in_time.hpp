@@ -21,13 +21,14 @@ struct AsOf {
   std::string token_id;                    // only this token, when set
 };
 
-// The tokens as they stood, newest first; each row's state is as of that moment. With an owner
-// or a token it folds only that owner's (token's) records, found through the audit index, and
-// finds the time bound by binary search: O(log n + the owner's records up to then) reads, not
-// O(log) (issue 16). Without the index's owner keys (a directory not yet back-filled, opened
-// read-only) or with neither filter it folds the log from seq 1, as tokens_as_of_full. The
-// answer is the same either way (tests compare the two). The store must have been opened with
-// the audit index family (ReadModel::column_families()). Errors: unavailable, internal.
+// The tokens as they stood, newest first; each row's state is as of that moment. With a token it
+// folds only that token's records, found through the audit index; with an owner it starts from
+// the owner's newest snapshot at or before the moment (owner_snapshots.hpp) and folds the owner's
+// records after it; the time bound is found by binary search. O(log n + the owner's rows +
+// OwnerSnapshots::kEvery) reads, not O(n) (issue 16). Without the index's owner keys (a directory not yet back-filled,
+// opened read-only) or with neither filter it folds the log from seq 1, as tokens_as_of_full. The answer is the same
+// either way (tests compare the two). The store must have been opened with the audit index family
+// (ReadModel::column_families()). Errors: unavailable, internal.
 Result<std::vector<TokenRow>> tokens_as_of(const EventLog& store, const AsOf& as_of);
 
 // The same, always folding the log from seq 1 (`tokenledger-admin replay --full`; the tests'

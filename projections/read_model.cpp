@@ -13,7 +13,8 @@ constexpr std::string_view kCheckpointKey = "checkpoint";
 constexpr std::string_view kTokenPrefix = "t/";
 constexpr std::string_view kUserPrefix = "u/";
 
-// Every key of the state is printable ASCII ("t/…", "u/…", "checkpoint"): [\0, \x7f) holds them all.
+// Every key of the state starts with a printable ASCII byte ("t/…", "u/…", "s/…", "s#complete",
+// "checkpoint"): [\0, \x7f) holds them all.
 Status erase_saved_state(StateStore& state) {
   auto s = state.erase_range(ReadModel::kStateFamily, std::string(1, '\0'), std::string(1, '\x7f'));
   if (!s) return Error::unavailable("projection state: " + s.error().message);
@@ -24,19 +25,24 @@ Status erase_saved_state(StateStore& state) {
 
 std::vector<std::string> ReadModel::column_families() { return {kStateFamily, AuditIndex::kColumnFamily}; }
 
-ReadModel::ReadModel(EventLog& store) : store_(store), audit_(store) {
+ReadModel::ReadModel(EventLog& store, std::uint32_t snapshot_every)
+    : store_(store), audit_(store), snapshots_(store.state(), snapshot_every), snapshotting_(!store.read_only()) {
   store_.add_index_writer(&audit_);
   store_.subscribe(this);
 }
 
 void ReadModel::fold(const Record& record) {
   tokens_.apply(record);
+  if (snapshotting_) snapshots_.after_fold(record, tokens_);
   users_.apply(record);
   folded_seq_.store(record.seq);
 }
 
 void ReadModel::on_committed(std::span<const Record> records) {
   for (const Record& r : records) fold(r);
+  if (snapshotting_) {
+    if (auto written = snapshots_.flush(); !written) spdlog::warn("{}", written.error().message);
+  }
   if (folded_seq() - checkpoint_seq() >= kCheckpointEvery) {
     if (auto saved = save_checkpoint(); !saved) {
       spdlog::warn("projection checkpoint not saved: {}", saved.error().message);
@@ -48,7 +54,7 @@ Status ReadModel::fold_from(std::uint64_t seq, const std::function<void(std::uin
   std::uint64_t count = 0;
   // Decoding dominates the fold: spread it over the cores (the fold itself stays on this thread).
   const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
-  return store_.read_range_parallel(
+  auto folded = store_.read_range_parallel(
       seq, UINT64_MAX,
       [&](const Record& r) {
         fold(r);
@@ -56,39 +62,77 @@ Status ReadModel::fold_from(std::uint64_t seq, const std::function<void(std::uin
         return true;
       },
       RecordFields::fold, threads);
+  if (!folded) return folded;
+  if (snapshotting_) {
+    if (auto written = snapshots_.flush(); !written) spdlog::warn("{}", written.error().message);
+  }
+  return {};
+}
+
+Result<bool> ReadModel::snapshots_missing() const {
+  if (store_.read_only()) return false;  // it could not write them: as_of folds more instead
+  auto complete = OwnerSnapshots::complete(store_.state());
+  if (!complete) return std::move(complete).error();
+  return !*complete;
+}
+
+Status ReadModel::load_saved_rows() {
+  Status rows;
+  auto visit = [&](std::string_view key, std::string_view value) {
+    if (key.starts_with(kTokenPrefix)) {
+      // Straight from the encoded bytes: no TokenRow is built per saved row.
+      if (!tokens_.load_encoded(value)) rows = Error::internal("projection state: bad token row " + std::string(key));
+    } else {
+      auto row = UserTable::decode(value);
+      if (!row) {
+        rows = Error::internal("projection state: bad user row " + std::string(key));
+      } else {
+        if (row->active && row->created_seq == 0) rows = find_created_seq(*row);
+        if (rows) users_.load_row(std::move(*row));
+      }
+    }
+    return rows.ok();
+  };
+  // One sequential pass over each kind of row; the owner snapshots between them are not read.
+  for (std::string_view prefix : {kTokenPrefix, kUserPrefix}) {
+    auto scanned = store_.state().scan(kStateFamily, {.prefix = prefix, .sequential = true}, visit);
+    if (!rows) return rows;
+    if (!scanned) return Error::unavailable("projection state: " + scanned.error().message);
+  }
+  return {};
 }
 
 Status ReadModel::load(const std::function<void(std::uint64_t)>& progress) {
   auto saved_seq = saved_checkpoint_seq(store_);
   if (!saved_seq) return Error::unavailable("projection state: " + saved_seq.error().message);
-  const std::uint64_t saved = *saved_seq;
-
-  // One sequential pass over every saved row.
-  Status rows;
-  auto scanned =
-      store_.state().scan(kStateFamily, {.sequential = true}, [&](std::string_view key, std::string_view value) {
-        if (key.starts_with(kTokenPrefix)) {
-          // Straight from the encoded bytes: no TokenRow is built per saved row.
-          if (!tokens_.load_encoded(value))
-            rows = Error::internal("projection state: bad token row " + std::string(key));
-        } else if (key.starts_with(kUserPrefix)) {
-          auto row = UserTable::decode(value);
-          if (!row) {
-            rows = Error::internal("projection state: bad user row " + std::string(key));
-          } else {
-            if (row->active && row->created_seq == 0) rows = find_created_seq(*row);
-            if (rows) users_.load_row(std::move(*row));
-          }
-        }
-        return rows.ok();
-      });
-  if (!rows) return rows;
-  if (!scanned) return Error::unavailable("projection state: " + scanned.error().message);
+  std::uint64_t saved = *saved_seq;
+  auto missing = snapshots_missing();
+  if (!missing) return std::move(missing).error();
+  const bool backfill_snapshots = *missing;
+  if (backfill_snapshots) {
+    // Once per data directory: the saved rows are dropped with the checkpoint, so that the fold
+    // from seq 1 writes every snapshot and the next checkpoint saves every row again.
+    if (store_.head().seq > 0) {
+      spdlog::info("owner snapshots: folding the log from seq 1 once to write them ({} events)", store_.head().seq);
+    }
+    if (auto erased = erase_saved_state(store_.state()); !erased) return erased;
+    saved = 0;
+  } else if (auto rows = load_saved_rows(); !rows) {
+    return rows;
+  }
   folded_seq_.store(saved);
   checkpoint_seq_.store(saved);
   backfill_owner_index(progress);
+  // A fold from seq 1 over a directory whose snapshots are complete (its checkpoint was dropped)
+  // would only write them again; after a checkpoint, the records a crash left unsaved may lack theirs.
+  snapshotting_ = !store_.read_only() && (backfill_snapshots || saved > 0);
   auto folded = fold_from(saved + 1, progress);
+  snapshotting_ = !store_.read_only();
   if (!folded) return folded;
+  if (backfill_snapshots) {
+    if (auto marked = OwnerSnapshots::mark_complete(store_.state()); !marked) return marked;
+    if (auto checkpoint = save_checkpoint(); !checkpoint) return checkpoint;
+  }
   spdlog::info("projections loaded: checkpoint at seq {}, folded {} newer events, {} tokens", saved,
                folded_seq() - saved, tokens_.size());
   return {};
@@ -124,11 +168,13 @@ Status ReadModel::rebuild(const std::function<void(std::uint64_t)>& progress) {
     if (auto erased = erase_saved_state(store_.state()); !erased) return erased;
     tokens_.clear();
     users_.clear();
+    snapshots_.reset();
     folded_seq_.store(0);
     checkpoint_seq_.store(0);
   }
   if (auto indexed = audit_.rebuild(progress); !indexed) return indexed;
   if (auto folded = fold_from(1, progress); !folded) return folded;
+  if (auto marked = OwnerSnapshots::mark_complete(store_.state()); !marked) return marked;
   return save_checkpoint();
 }
 
@@ -139,10 +185,25 @@ Status ReadModel::refold_tables(const std::function<void(std::uint64_t)>& progre
     users_.clear();
     folded_seq_.store(0);
   }
-  return fold_from(1, progress);
+  // In memory only: the snapshots on disk are left as they are.
+  snapshotting_ = false;
+  auto folded = fold_from(1, progress);
+  snapshotting_ = !store_.read_only();
+  return folded;
 }
 
-Status ReadModel::drop_saved_state(EventLog& store) { return erase_saved_state(store.state()); }
+Status ReadModel::drop_saved_state(EventLog& store) {
+  // The owner snapshots stay: each holds what the log gives at its seq, checkpoint or not, and
+  // writing them again would make a start without a checkpoint slower than one ever was.
+  StateStore& state = store.state();
+  for (auto [from, to] :
+       {std::pair<std::string, std::string>{std::string(1, '\0'), std::string(OwnerSnapshots::kPrefix.substr(0, 1))},
+        std::pair<std::string, std::string>{"t", std::string(1, '\x7f')}}) {
+    if (auto s = state.erase_range(kStateFamily, from, to); !s)
+      return Error::unavailable("projection state: " + s.error().message);
+  }
+  return {};
+}
 
 Result<std::uint64_t> ReadModel::saved_checkpoint_seq(const EventLog& store) {
   auto saved = store.state().get(kStateFamily, kCheckpointKey);

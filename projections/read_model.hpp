@@ -18,6 +18,7 @@
 #include "domain/result.hpp"
 #include "eventstore/event_log.hpp"
 #include "projections/audit_index.hpp"
+#include "projections/owner_snapshots.hpp"
 #include "projections/token_table.hpp"
 #include "projections/user_table.hpp"
 
@@ -29,11 +30,14 @@ class ReadModel final : public Subscriber {
   // The state families the log must be opened with for the read model (StoreOptions).
   static std::vector<std::string> column_families();
 
-  // Registers with the store; call before anything is appended.
-  explicit ReadModel(EventLog& store);
+  // Registers with the store; call before anything is appended. `snapshot_every` spaces the
+  // owner snapshots (OwnerSnapshots; other than the default in tests only).
+  explicit ReadModel(EventLog& store, std::uint32_t snapshot_every = OwnerSnapshots::kEvery);
 
   // Loads the last checkpoint and folds the records after it; back-fills the audit index's owner
-  // keys once when they are missing (a writable store only).
+  // keys once when they are missing (a writable store only). A writable store whose owner
+  // snapshots do not cover its history (OwnerSnapshots::kCompleteKey: a directory from before
+  // them) forgets its saved state and folds from seq 1 once, writing them.
   Status load(const std::function<void(std::uint64_t)>& progress = {});
   // Forgets every saved state and folds from seq 1 (the audit index too).
   Status rebuild(const std::function<void(std::uint64_t)>& progress = {});
@@ -41,7 +45,8 @@ class ReadModel final : public Subscriber {
   // Folds the token and user tables again from seq 1, in memory only: the saved state and the
   // audit index are left alone (rebuild's table part, for benchmarks and checks).
   Status refold_tables(const std::function<void(std::uint64_t)>& progress = {});
-  // Removes the saved table rows and the checkpoint, so the next load() folds from seq 1.
+  // Removes the saved table rows and the checkpoint, so the next load() folds from seq 1; the
+  // owner snapshots stay.
   static Status drop_saved_state(EventLog& store);
   // The seq the saved projection state reflects (0: none saved). Never beyond the log's head in
   // a sound data directory: the integrity check refuses one that is.
@@ -66,6 +71,10 @@ class ReadModel final : public Subscriber {
   void fold(const Record& record);
   Status fold_from(std::uint64_t seq, const std::function<void(std::uint64_t)>& progress);
   Status find_created_seq(UserState& user) const;
+  // Loads the saved rows (a sequential pass over the "t/" and then the "u/" keys).
+  Status load_saved_rows();
+  // True when load() must fold from seq 1 to write the owner snapshots (see there).
+  Result<bool> snapshots_missing() const;
   // The audit index's owner keys for a directory written before they existed (AuditIndex).
   void backfill_owner_index(const std::function<void(std::uint64_t)>& progress);
 
@@ -73,6 +82,8 @@ class ReadModel final : public Subscriber {
   TokenTable tokens_;
   UserTable users_;
   AuditIndex audit_;
+  OwnerSnapshots snapshots_;
+  std::atomic<bool> snapshotting_;  // false while a fold must not write owner snapshots (see load, refold_tables)
   std::mutex save_mutex_;
   std::atomic<std::uint64_t> folded_seq_{0};
   std::atomic<std::uint64_t> checkpoint_seq_{0};

@@ -267,6 +267,27 @@ std::vector<TokenRow> TokenTable::list(const std::string& owner) const {
   return rows;
 }
 
+std::optional<std::string> TokenTable::owner_of(const std::string& id) const {
+  std::shared_lock lock(mutex_);
+  auto found = find_id_locked(id);
+  if (!found) return std::nullopt;
+  return owners_[slots_[*found].owner];
+}
+
+std::size_t TokenTable::owned(const std::string& owner) const {
+  std::shared_lock lock(mutex_);
+  auto it = owner_index_.find(owner);
+  return it == owner_index_.end() ? 0 : by_owner_[it->second].size();
+}
+
+void TokenTable::encode_owned(const std::string& owner,
+                              const std::function<void(std::string_view encoded)>& visit) const {
+  std::shared_lock lock(mutex_);
+  auto it = owner_index_.find(owner);
+  if (it == owner_index_.end()) return;
+  for (std::uint32_t slot : by_owner_[it->second]) visit(token_row_codec::encode(view(slots_[slot])));
+}
+
 std::size_t TokenTable::live_count_locked(const std::string& owner, Timestamp now) const {
   auto it = owner_index_.find(owner);
   if (it == owner_index_.end()) return 0;

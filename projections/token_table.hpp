@@ -131,6 +131,13 @@ class TokenTable {
   // The owner's tokens, newest (highest created_seq) first.
   std::vector<TokenRow> list(const std::string& owner) const;
   std::size_t live_count(const std::string& owner, Timestamp now) const;
+  // The owner of the live token `id`, nullopt when there is none.
+  std::optional<std::string> owner_of(const std::string& id) const;
+  // How many rows the owner has (expired ones included), O(1).
+  std::size_t owned(const std::string& owner) const;
+  // Each of the owner's rows in checkpoint encoding (encode), oldest first, without building a
+  // TokenRow: what an owner snapshot (owner_snapshots.hpp) holds.
+  void encode_owned(const std::string& owner, const std::function<void(std::string_view encoded)>& visit) const;
   std::size_t size() const;
   // The rows whose state `keep` accepts (called under the table's read lock: keep it cheap).
   std::vector<TokenRow> select(const std::function<bool(const TokenState&)>& keep) const;

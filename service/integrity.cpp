@@ -9,159 +9,18 @@
 #include "eventstore/codec.hpp"
 #include "eventstore/token_secrets.hpp"
 #include "projections/audit_index.hpp"
+#include "projections/owner_snapshot_check.hpp"
 #include "projections/read_model.hpp"
+#include "service/integrity_cheap.hpp"
 #include "service/key_material.hpp"
 
 namespace tl {
 namespace {
 
+using integrity_detail::check_cheap;
+using integrity_detail::fail;
+
 constexpr std::string_view kVerifiedCheckpointKey = "verified_checkpoint";
-
-bool fail(IntegrityReport& r, std::uint64_t seq, std::string kind, std::string problem) {
-  r.ok = false;
-  r.first_bad_seq = seq;
-  r.kind = std::move(kind);
-  r.problem = std::move(problem);
-  return false;
-}
-
-// The appender writes the head beside the records in every batch: a marker past the last record
-// means records were cut from the end (e.g. `ldb deleterange` on the events family).
-bool check_head_marker(const EventLog& store, IntegrityReport& r) {
-  const auto marker = store.head_marker();
-  const Head head = store.head();
-  if (!marker) {
-    // Written before the marker existed (the next append writes it), unless this release wrote
-    // here already: its first start records the key check value, and with it the marker.
-    if (store.stream_version(std::string(kKeyCheckStream)) == kNoStream) return true;
-    return fail(r, head.seq + 1, "head_marker",
-                "the head marker is missing from meta although this release wrote to the log: it was removed, "
-                "perhaps to hide records cut after seq " +
-                    std::to_string(head.seq));
-  }
-  if (marker->seq > head.seq) {
-    return fail(r, head.seq + 1, "head_marker",
-                "the log ends at seq " + std::to_string(head.seq) + ", but records were written up to seq " +
-                    std::to_string(marker->seq) + ": the newest records were cut");
-  }
-  if (marker->seq < head.seq) {
-    return fail(r, marker->seq + 1, "head_marker",
-                "records after seq " + std::to_string(marker->seq) + " were not written by the appender");
-  }
-  if (marker->hash != head.hash) {
-    return fail(r, head.seq, "head_marker", "the last record is not the one the appender wrote");
-  }
-  return true;
-}
-
-// One checkpoint against the log and the key: signed by it, and the log reaches it with that hash.
-bool check_checkpoint(const EventLog& store, const SignedCheckpoint& c, std::string_view key_hex, std::string_view kind,
-                      IntegrityReport& r) {
-  const std::string what = kind == "witness" ? "witnessed checkpoint" : "signed checkpoint";
-  if (!checkpoint_signature_trusted(c, key_hex)) {
-    return fail(r, c.seq, std::string(kind),
-                "the " + what + " at seq " + std::to_string(c.seq) +
-                    ": its signature does not verify with the public key " +
-                    std::string(key_hex.empty() ? c.public_key : key_hex));
-  }
-  const Head head = store.head();
-  if (c.seq > head.seq) {
-    return fail(r, head.seq + 1, std::string(kind),
-                "the log ends at seq " + std::to_string(head.seq) + ", before the " + what + " at seq " +
-                    std::to_string(c.seq) + ": records were cut");
-  }
-  auto raw = store.read_raw(c.seq);
-  if (!raw) return fail(r, c.seq, std::string(kind), raw.error().message);
-  if (!*raw) {
-    return fail(r, c.seq, std::string(kind),
-                "the log has no record at the " + what + "'s seq " + std::to_string(c.seq) +
-                    " (no record at the checkpoint's seq): records were cut");
-  }
-  auto record = decode_record(**raw);
-  if (!record || record->hash != c.hash || !record_hash_matches(**raw)) {
-    return fail(r, c.seq, std::string(kind),
-                "the log's record at seq " + std::to_string(c.seq) + " is not the one that was signed (" + what +
-                    "): history was rewritten");
-  }
-  return true;
-}
-
-// Signed checkpoints from index `first` on (each with the one before it for the `prev` link).
-bool check_checkpoints(const EventLog& store, const std::vector<SignedCheckpoint>& all, std::size_t first,
-                       std::string_view key_hex, IntegrityReport& r) {
-  for (std::size_t i = first; i < all.size(); ++i) {
-    const SignedCheckpoint& c = all[i];
-    const std::string expected_prev = checkpoint_prev_after(i == 0 ? nullptr : &all[i - 1]);
-    if (!check_checkpoint(store, c, key_hex, "checkpoint", r)) return false;
-    if (c.prev != expected_prev) {
-      return fail(r, c.seq, "checkpoint",
-                  "the signed checkpoint at seq " + std::to_string(c.seq) +
-                      " does not name the one before it: a checkpoint was removed or replaced");
-    }
-    ++r.checkpoints;
-    r.last_checkpoint_seq = c.seq;
-  }
-  return true;
-}
-
-bool check_witnessed(const EventLog& store, const IntegrityOptions& o, IntegrityReport& r) {
-  for (const SignedCheckpoint& c : o.witnessed) {
-    if (!check_checkpoint(store, c, o.trusted_public_key, "witness", r)) return false;
-    ++r.witnessed;
-  }
-  return true;
-}
-
-// The newest audit index entry of each event type, one seek each: none may point past the head
-// (a cut of the newest records leaves them behind).
-bool check_type_index_tails(const EventLog& store, IntegrityReport& r) {
-  const Head head = store.head();
-  for (const std::string& type : known_event_types()) {
-    const std::string prefix = "y" + type + std::string(1, '\0');
-    auto last = store.state().last_key_with_prefix(AuditIndex::kColumnFamily, prefix);
-    if (!last) return fail(r, 0, "audit_index", last.error().message);
-    if (*last && AuditIndex::seq_of_key(**last) > head.seq) {
-      return fail(r, head.seq + 1, "audit_index",
-                  "the audit index names a " + type + " at seq " + std::to_string(AuditIndex::seq_of_key(**last)) +
-                      ", past the log's head " + std::to_string(head.seq) + ": records were cut");
-    }
-  }
-  return true;
-}
-
-bool check_projection(const EventLog& store, IntegrityReport& r) {
-  auto saved = ReadModel::saved_checkpoint_seq(store);
-  if (!saved) return fail(r, 0, "projection", saved.error().message);
-  const Head head = store.head();
-  if (*saved > head.seq) {
-    return fail(r, head.seq + 1, "projection",
-                "the projection checkpoint reflects seq " + std::to_string(*saved) + ", but the log ends at seq " +
-                    std::to_string(head.seq) + ": records were cut");
-  }
-  return true;
-}
-
-// Every cheap check, each on its own; the report names the problem with the lowest seq (on a tie,
-// the first in this order), so that e.g. a rewrite below a checkpoint is blamed on the checkpoint
-// it broke, not on the head marker it also changed.
-bool check_cheap(const EventLog& store, const IntegrityOptions& o, std::size_t first_checkpoint,
-                 const std::vector<SignedCheckpoint>& checkpoints, IntegrityReport& r) {
-  IntegrityReport signed_part = r, witnessed = r, marker = r, projection = r, tails = r;
-  check_checkpoints(store, checkpoints, first_checkpoint, o.trusted_public_key, signed_part);
-  check_witnessed(store, o, witnessed);
-  check_head_marker(store, marker);
-  check_projection(store, projection);
-  check_type_index_tails(store, tails);
-  r.checkpoints = signed_part.checkpoints;
-  r.last_checkpoint_seq = signed_part.last_checkpoint_seq;
-  r.witnessed = witnessed.witnessed;
-  const IntegrityReport* worst = nullptr;
-  for (const IntegrityReport* part : {&signed_part, &witnessed, &marker, &projection, &tails}) {
-    if (!part->ok && (worst == nullptr || part->first_bad_seq < worst->first_bad_seq)) worst = part;
-  }
-  if (worst == nullptr) return true;
-  return fail(r, worst->first_bad_seq, worst->kind, worst->problem);
-}
 
 // The record a stream-index entry points at must carry that stream and version.
 std::string stream_entry_problem(const EventLog& store, std::string_view key, std::uint64_t seq) {
@@ -297,16 +156,23 @@ bool check_index(const EventLog& store, const std::string& family, const std::fu
   return fail(r, bad, std::string(kind), problem);
 }
 
-}  // namespace
-
-IntegrityReport check_integrity(const EventLog& store, const IntegrityOptions& o) {
-  IntegrityReport r;
+// Heads the report at the store's head; the signed checkpoints, or nullopt with the report failed.
+std::optional<std::vector<SignedCheckpoint>> begin_report(const EventLog& store, IntegrityReport& r) {
   r.chain.head = store.head();
   auto checkpoints = list_checkpoints(store);
   if (!checkpoints) {
     fail(r, 0, "checkpoint", checkpoints.error().message);
-    return r;
+    return std::nullopt;
   }
+  return std::move(*checkpoints);
+}
+
+}  // namespace
+
+IntegrityReport check_integrity(const EventLog& store, const IntegrityOptions& o) {
+  IntegrityReport r;
+  auto checkpoints = begin_report(store, r);
+  if (!checkpoints) return r;
   // The walk first: damage to a record is named at that record, before what it breaks further on.
   // It sums the audit index keys each record implies; one scan of the index is compared with that.
   unsigned char secret[crypto_shorthash_siphashx24_KEYBYTES];
@@ -320,12 +186,24 @@ IntegrityReport check_integrity(const EventLog& store, const IntegrityOptions& o
     fail(r, 0, "audit_index", owners.error().message);
     return r;
   }
+  // The owner snapshots are compared as the walk reaches each (a fold of the walked records).
+  std::unique_ptr<OwnerSnapshotCheck> snapshots;
+  std::string snapshots_unreadable;  // reported after the walk, which names damage to records first
+  bool snapshot_failed = false;
   if (o.indexes) {
+    auto loaded = OwnerSnapshotCheck::load(store);
+    if (!loaded) {
+      snapshots_unreadable = loaded.error().message;
+    } else if ((*loaded)->snapshots() > 0) {
+      snapshots = std::move(*loaded);
+    }
     audit_sum.kind = "audit_index";
     audit_sum.check = [&](const Record& record) {
       AuditIndex::keys_of(record, keys, *owners);
       for (const auto& key : keys) audit_expected.add(key);
-      return std::string();
+      std::string problem = snapshots ? snapshots->check(record) : std::string();
+      snapshot_failed = !problem.empty();
+      return problem;
     };
   }
   bool go_on = true;
@@ -333,11 +211,21 @@ IntegrityReport check_integrity(const EventLog& store, const IntegrityOptions& o
   r.chain = store.verify_from(1, kGenesisHash, o.progress, audit_sum, pause);
   if (!go_on) r.stopped = true;
   if (!r.chain.ok) {
-    fail(r, r.chain.first_bad_seq, r.chain.kind, r.chain.problem);
+    fail(r, r.chain.first_bad_seq, snapshot_failed ? "owner_snapshot" : r.chain.kind, r.chain.problem);
     return r;
   }
   if (r.stopped || !check_cheap(store, o, 0, *checkpoints, r) || !o.indexes) return r;
   const std::uint64_t walked = r.chain.head.seq;
+  if (!snapshots_unreadable.empty()) {
+    fail(r, 0, "owner_snapshot", snapshots_unreadable);
+    return r;
+  }
+  if (const std::uint64_t past = snapshots ? snapshots->first_past(store.head().seq) : 0; past != 0) {
+    fail(r, past, "owner_snapshot",
+         "an owner snapshot is at seq " + std::to_string(past) + ", past the log's head " +
+             std::to_string(store.head().seq) + ": records were cut, or it was added");
+    return r;
+  }
   if (!check_index(
           store, "streams", {}, "stream_index", walked, walked, nullptr,
           [](std::string_view, std::string_view value) { return decode_be64(value); },
@@ -361,12 +249,8 @@ IntegrityReport check_integrity(const EventLog& store, const IntegrityOptions& o
 
 IntegrityReport check_at_start(const EventLog& store, const IntegrityOptions& o) {
   IntegrityReport r;
-  r.chain.head = store.head();
-  auto checkpoints = list_checkpoints(store);
-  if (!checkpoints) {
-    fail(r, 0, "checkpoint", checkpoints.error().message);
-    return r;
-  }
+  auto checkpoints = begin_report(store, r);
+  if (!checkpoints) return r;
   // The newest checkpoint, and every one after the newest a start verified before.
   const std::uint64_t verified = verified_checkpoint_seq(store);
   std::size_t first = checkpoints->empty() ? 0 : checkpoints->size() - 1;
@@ -377,12 +261,8 @@ IntegrityReport check_at_start(const EventLog& store, const IntegrityOptions& o)
 
 IntegrityReport check_since(const EventLog& store, const IntegrityOptions& o, const Head& base) {
   IntegrityReport r;
-  r.chain.head = store.head();
-  auto checkpoints = list_checkpoints(store);
-  if (!checkpoints) {
-    fail(r, 0, "checkpoint", checkpoints.error().message);
-    return r;
-  }
+  auto checkpoints = begin_report(store, r);
+  if (!checkpoints) return r;
   auto owners = AuditIndex::owner_index_complete(store);
   if (!owners) {
     fail(r, 0, "audit_index", owners.error().message);

@@ -1,10 +1,13 @@
-// As-of lists through the audit index's owner keys (issue 16) answer exactly what the full fold
-// of the log answers: every owner, every record time as the moment (and the millisecond before),
-// every seq bound; before and after the owner keys are back-filled. And the time -> seq search.
+// As-of lists through the audit index's owner keys and the owner snapshots (issue 16) answer
+// exactly what the full fold of the log answers: every owner, every record time as the moment (and
+// the millisecond before), every seq bound; before and after the owner keys and the snapshots are
+// back-filled. An altered, added or misplaced snapshot is named by the integrity check. And the
+// time -> seq search.
 #include "projections/point_in_time.hpp"
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
@@ -12,6 +15,7 @@
 #include "common/time_format.hpp"
 #include "eventstore/event_store.hpp"
 #include "projections/audit_index.hpp"
+#include "projections/owner_snapshots.hpp"
 #include "projections/read_model.hpp"
 #include "service/integrity.hpp"
 #include "service/offboarding.hpp"
@@ -37,10 +41,30 @@ std::vector<std::string> encoded(const std::vector<TokenRow>& rows) {
 
 class PointInTimeTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    store_ = EventStore::open(dir_.path(), {.extra_column_families = ReadModel::column_families()}).value();
-    model_ = std::make_unique<ReadModel>(*store_);
+  void SetUp() override { reopen(); }
+
+  // Opens the store and loads the read model (writable unless `read_only`).
+  void reopen(bool read_only = false) {
+    model_.reset();
+    if (store_) store_->close();
+    store_ =
+        EventStore::open(dir_.path(), {.extra_column_families = ReadModel::column_families(), .read_only = read_only})
+            .value();
+    model_ = std::make_unique<ReadModel>(*store_, snapshot_every_);
     ASSERT_TRUE(model_->load().ok());
+  }
+
+  // The owner snapshots' keys, in key order.
+  std::vector<std::string> snapshot_keys() {
+    std::vector<std::string> keys;
+    EXPECT_TRUE(store_->state()
+                    .scan(ReadModel::kStateFamily, {.prefix = OwnerSnapshots::kPrefix},
+                          [&](std::string_view key, std::string_view) {
+                            keys.emplace_back(key);
+                            return true;
+                          })
+                    .ok());
+    return keys;
   }
 
   // Six owners; tokens created, edited, revealed and deleted in a shuffled order, several events
@@ -138,6 +162,7 @@ class PointInTimeTest : public ::testing::Test {
     }
   }
 
+  std::uint32_t snapshot_every_ = OwnerSnapshots::kEvery;
   testing::TempDir dir_;
   std::unique_ptr<EventStore> store_;
   std::unique_ptr<ReadModel> model_;
@@ -164,11 +189,7 @@ TEST_F(PointInTimeTest, ADirectoryWithoutOwnerKeysFoldsTheLogThenIsBackFilledAtL
   IntegrityReport checked = check_integrity(*store_, {});
   EXPECT_TRUE(checked.ok) << "owner keys are not checked before they are back-filled: " << checked.problem;
 
-  model_.reset();
-  store_->close();
-  store_ = EventStore::open(dir_.path(), {.extra_column_families = ReadModel::column_families()}).value();
-  model_ = std::make_unique<ReadModel>(*store_);
-  ASSERT_TRUE(model_->load().ok());
+  reopen();
   ASSERT_TRUE(AuditIndex::owner_index_complete(*store_).value());
   std::vector<std::string> expected, owner_keys;
   ASSERT_TRUE(store_
@@ -211,6 +232,183 @@ TEST_F(PointInTimeTest, AMissingOrForgedOwnerKeyIsNamedByTheIntegrityCheck) {
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.kind, "audit_index");
   EXPECT_EQ(r.first_bad_seq, 41u);
+}
+
+// Snapshots every 3 of an owner's records (or its row count, when larger), so that a short
+// history has many.
+class OwnerSnapshotTest : public PointInTimeTest {
+ protected:
+  void SetUp() override {
+    snapshot_every_ = 3;
+    PointInTimeTest::SetUp();
+  }
+
+  // A snapshot key of `owner` and its seq.
+  std::pair<std::string, std::uint64_t> some_snapshot(const std::string& owner, std::size_t nth) {
+    std::vector<std::string> keys;
+    for (const auto& key : snapshot_keys()) {
+      if (OwnerSnapshots::parse_key(key)->first == owner) keys.push_back(key);
+    }
+    EXPECT_GT(keys.size(), nth);
+    if (keys.size() <= nth) return {};
+    return {keys[nth], OwnerSnapshots::parse_key(keys[nth])->second};
+  }
+};
+
+TEST_F(OwnerSnapshotTest, AsOfFromTheSnapshotsAnswersExactlyAsTheFullFold) {
+  write_history();
+  const auto keys = snapshot_keys();
+  ASSERT_GT(keys.size(), 40u);
+  ASSERT_TRUE(OwnerSnapshots::complete(store_->state()).value());
+  // Spaced by at least max(3, the owner's rows at the time): never one per record.
+  std::map<std::string, std::vector<std::uint64_t>> by_owner;
+  for (const auto& key : keys) {
+    auto [owner, seq] = *OwnerSnapshots::parse_key(key);
+    EXPECT_EQ(store_->read(seq).value()->owner, owner) << "a snapshot is taken at a record of its owner";
+    by_owner[owner].push_back(seq);
+  }
+  EXPECT_GE(by_owner.size(), 5u);
+  expect_same_as_full_fold();
+  EXPECT_TRUE(check_integrity(*store_, {}).ok);
+}
+
+TEST_F(OwnerSnapshotTest, TheSnapshotsAreWhatAsOfStartsFrom) {
+  write_history();
+  const auto [key, seq] = some_snapshot("alice", 3);
+  auto rows = OwnerSnapshots::decode(store_->state().get(ReadModel::kStateFamily, key).value().value());
+  ASSERT_TRUE(rows && !rows->empty());
+  // The snapshot as an attacker would leave it: alice's oldest token at that moment gone.
+  std::string altered;
+  for (std::size_t i = 1; i < rows->size(); ++i) {
+    const std::string row = TokenTable::encode((*rows)[i]);
+    const auto n = static_cast<std::uint32_t>(row.size());
+    altered += std::string{char(n >> 24), char(n >> 16), char(n >> 8), char(n)} + row;
+  }
+  ASSERT_TRUE(store_->raw_write(ReadModel::kStateFamily, key, altered).ok());
+  const AsOf as_of{.until_seq = seq, .owner = "alice"};
+  EXPECT_EQ(tokens_as_of(*store_, as_of).value().size() + 1, tokens_as_of_full(*store_, as_of).value().size())
+      << "as_of answers from the snapshot, not from a fold of alice's whole history";
+
+  IntegrityReport r = check_integrity(*store_, {});
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.kind, "owner_snapshot");
+  EXPECT_EQ(r.first_bad_seq, seq);
+  EXPECT_NE(r.problem.find("altered"), std::string::npos) << r.problem;
+}
+
+TEST_F(OwnerSnapshotTest, AnAddedOrMisplacedSnapshotIsNamed) {
+  write_history();
+  const auto [key, seq] = some_snapshot("bob", 1);
+  const std::string value = store_->state().get(ReadModel::kStateFamily, key).value().value();
+  // bob's rows filed as mallory's, at bob's record.
+  ASSERT_TRUE(store_->raw_write(ReadModel::kStateFamily, OwnerSnapshots::key("mallory", seq), value).ok());
+  IntegrityReport r = check_integrity(*store_, {});
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.kind, "owner_snapshot");
+  EXPECT_EQ(r.first_bad_seq, seq);
+  EXPECT_NE(r.problem.find("mallory"), std::string::npos) << r.problem;
+  ASSERT_TRUE(store_->raw_write(ReadModel::kStateFamily, OwnerSnapshots::key("mallory", seq), std::nullopt).ok());
+  ASSERT_TRUE(check_integrity(*store_, {}).ok);
+
+  // One past the head: what a cut of the newest records leaves behind.
+  const std::uint64_t past = store_->head().seq + 5;
+  ASSERT_TRUE(store_->raw_write(ReadModel::kStateFamily, OwnerSnapshots::key("bob", past), value).ok());
+  r = check_integrity(*store_, {});
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.kind, "owner_snapshot");
+  EXPECT_EQ(r.first_bad_seq, past);
+  // And a key under the snapshots' prefix that is none.
+  ASSERT_TRUE(store_->raw_write(ReadModel::kStateFamily, OwnerSnapshots::key("bob", past), std::nullopt).ok());
+  ASSERT_TRUE(store_->raw_write(ReadModel::kStateFamily, "s/junk", "x").ok());
+  r = check_integrity(*store_, {});
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.kind, "owner_snapshot");
+}
+
+TEST_F(OwnerSnapshotTest, RestartsDoNotPostponeAnOwnersSnapshot) {
+  // gina's three records (every = 3) come one per process: the count goes on from the owner keys.
+  const RequestContext admin{{"admin", Via::session, {}}, {"127.0.0.1", "test", "r"}};
+  const RequestContext gina{{"gina", Via::session, {}}, {"127.0.0.1", "t", "r"}};
+  std::string id;
+  for (int step = 0; step < 3; ++step) {
+    TokenSecrets secrets(test_key());
+    TokenService tokens(*store_, *model_, secrets, 100);
+    UserService users(*store_, *model_);
+    if (step == 0) {
+      ASSERT_TRUE(run_command(*store_, users.create(admin, "gina", "password-of-gina", {"api-tokens"})).ok());
+      auto row = run_command(*store_, tokens.create(gina, "gina's", 30, now_ms()));
+      ASSERT_TRUE(row.ok());
+      id = row->state.id;
+    } else {
+      ASSERT_TRUE(run_command(*store_, tokens.reveal(gina, id)).ok());
+    }
+    EXPECT_EQ(snapshot_keys().size(), step < 2 ? 0u : 1u) << "after gina's record " << step + 1;
+    reopen();
+  }
+  ASSERT_EQ(snapshot_keys().size(), 1u);
+  EXPECT_EQ(OwnerSnapshots::parse_key(snapshot_keys()[0])->second, store_->head().seq);
+  for (std::uint64_t seq = 0; seq <= store_->head().seq; ++seq) {
+    const AsOf as_of{.until_seq = seq, .owner = "gina"};
+    EXPECT_EQ(encoded(tokens_as_of(*store_, as_of).value()), encoded(tokens_as_of_full(*store_, as_of).value()));
+  }
+}
+
+TEST_F(OwnerSnapshotTest, ATokenRecordNamingAnotherOwnerIsNamed) {
+  write_history();
+  // A writer's mistake the chain cannot catch: an edit of one of alice's tokens filed as erin's.
+  std::string alices;
+  for (const auto& row : model_->tokens().list("alice")) alices = row.state.id;
+  ASSERT_FALSE(alices.empty());
+  const RequestContext alice{{"alice", Via::session, {}}, {"127.0.0.1", "t", "r"}};
+  auto appended = store_->append({.stream = alices,
+                                  .events = {TokenDescriptionChanged{"filed as erin's"}},
+                                  .actor = alice.actor,
+                                  .source = alice.source,
+                                  .owner = "erin"});
+  ASSERT_TRUE(appended.ok());
+  IntegrityReport r = check_integrity(*store_, {});
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.kind, "owner_snapshot");
+  EXPECT_EQ(r.first_bad_seq, appended->first_seq);
+  EXPECT_NE(r.problem.find("alice's"), std::string::npos) << r.problem;
+}
+
+TEST_F(OwnerSnapshotTest, ADirectoryWithoutSnapshotsIsFoldedOnceFromSeqOneAtAWritableLoad) {
+  write_history();
+  const auto written = snapshot_keys();
+  // As a directory of a release before them: no snapshot, no marker, a checkpoint at the head.
+  ASSERT_TRUE(model_->save_checkpoint().ok());
+  ASSERT_TRUE(store_->state().erase_range(ReadModel::kStateFamily, "s", "t").ok());
+  ASSERT_TRUE(snapshot_keys().empty());
+  expect_same_as_full_fold();  // the owner's whole history, folded
+
+  reopen(/*read_only=*/true);  // cannot write them: answers the same, writes nothing
+  EXPECT_TRUE(snapshot_keys().empty());
+  EXPECT_FALSE(OwnerSnapshots::complete(store_->state()).value());
+  expect_same_as_full_fold();
+
+  reopen();
+  EXPECT_EQ(snapshot_keys(), written) << "the fold from seq 1 writes the snapshots the appends wrote";
+  EXPECT_TRUE(OwnerSnapshots::complete(store_->state()).value());
+  EXPECT_EQ(ReadModel::saved_checkpoint_seq(*store_).value(), store_->head().seq);
+  expect_same_as_full_fold();
+  EXPECT_TRUE(check_integrity(*store_, {}).ok);
+
+  // The next start loads the checkpoint: the same snapshots, none added.
+  reopen();
+  EXPECT_EQ(snapshot_keys(), written);
+
+  // Dropping the checkpoint (a start without one) keeps them, and its fold from seq 1 does not
+  // write them again: one removed here stays removed.
+  ASSERT_TRUE(ReadModel::drop_saved_state(*store_).ok());
+  EXPECT_EQ(ReadModel::saved_checkpoint_seq(*store_).value(), 0u);
+  EXPECT_TRUE(OwnerSnapshots::complete(store_->state()).value());
+  auto fewer = written;
+  ASSERT_TRUE(store_->raw_write(ReadModel::kStateFamily, fewer.back(), std::nullopt).ok());
+  fewer.pop_back();
+  reopen();
+  EXPECT_EQ(snapshot_keys(), fewer);
+  expect_same_as_full_fold();
 }
 
 TEST_F(PointInTimeTest, TheTimeToSeqSearchFindsTheLastRecordAtOrBeforeAMoment) {
