@@ -1,5 +1,5 @@
 // The audit query string, shared by the audit query, its export, the export's manifest and the
-// live stream: the filters (token_id, actor, type, since, until, after_seq, head_seq), a seq,
+// live stream: the filters (token_id, actor, owner, type, since, until, after_seq, head_seq), a seq,
 // and the refusal of parameters a route does not take.
 #pragma once
 
@@ -15,7 +15,7 @@
 namespace tl {
 
 // The filter parameters, in the order a manifest echoes them.
-inline constexpr std::array<std::string_view, 6> kAuditFilterParams = {"token_id", "actor", "type",
+inline constexpr std::array<std::string_view, 7> kAuditFilterParams = {"token_id", "actor", "owner",    "type",
                                                                        "since",    "until", "after_seq"};
 
 // invalid_field (400) naming every query parameter not in `accepted` and listing the accepted
@@ -23,7 +23,8 @@ inline constexpr std::array<std::string_view, 6> kAuditFilterParams = {"token_id
 // mistaken for "nothing happened".
 Status only_params(const Call& call, std::initializer_list<std::string_view> route_params);
 
-// token_id, actor, type (one of known_event_types()), since/until (RFC 3339 §5.6, the window
+// token_id, actor, owner (case-folded as usernames are: the events on that user's tokens, whoever
+// acted), type (one of known_event_types()), since/until (RFC 3339 §5.6, the window
 // [since, until), sub-millisecond bounds rounded up), after_seq and, when `with_head`, head_seq
 // (seqs from 0 to 2^63-1). invalid_field naming the parameter otherwise. head_seq is not
 // checked against the log's head here.

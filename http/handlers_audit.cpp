@@ -5,6 +5,7 @@
 
 #include "common/time_format.hpp"
 #include "domain/text_rules.hpp"
+#include "domain/user.hpp"
 #include "http/audit_params.hpp"
 #include "http/responses.hpp"
 #include "service/verify_report.hpp"
@@ -90,6 +91,10 @@ Result<AuditFilter> parse_audit_filter(const Call& call, bool with_head) {
     // A manifest echoes the filters as given: they must be text a JSON document can hold.
     if (!utf8_length(*v)) return Error::invalid_field(std::string(name) + ": must be valid UTF-8.");
     *field = *v;
+  }
+  if (const auto* v = call.query_param("owner")) {
+    if (!utf8_length(*v)) return Error::invalid_field("owner: must be valid UTF-8.");
+    filter.owner = canonical_username(*v);  // as the records name owners: case-folded
   }
   if (auto known = check_type(filter.type); !known) return std::move(known).error();
   auto since = parse_window_bound(call, "since");

@@ -51,8 +51,9 @@ std::vector<std::pair<std::string, std::string>> given_filters(const Call& call)
 Result<std::pair<AuditFilter, Head>> bounded_filter(App& app, const Call& call, bool with_format) {
   auto known =
       with_format
-          ? only_params(call, {"token_id", "actor", "type", "since", "until", "after_seq", "head_seq", "format"})
-          : only_params(call, {"token_id", "actor", "type", "since", "until", "after_seq", "head_seq"});
+          ? only_params(call,
+                        {"token_id", "actor", "owner", "type", "since", "until", "after_seq", "head_seq", "format"})
+          : only_params(call, {"token_id", "actor", "owner", "type", "since", "until", "after_seq", "head_seq"});
   if (!known) return std::move(known).error();
   auto filter = parse_audit_filter(call, /*with_head=*/true);
   if (!filter) return std::move(filter).error();
@@ -108,7 +109,7 @@ Reply handle_audit_export_manifest(App& app, Call& call) {
 }
 
 Reply handle_audit_stream(App& app, Call& call) {
-  auto known = only_params(call, {"token_id", "actor", "type", "since", "until", "after_seq"});
+  auto known = only_params(call, {"token_id", "actor", "owner", "type", "since", "until", "after_seq"});
   if (!known) return error_response(known.error());
   auto filter = parse_audit_filter(call);
   if (!filter) return error_response(filter.error());

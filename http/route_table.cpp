@@ -12,10 +12,10 @@ using net::http::verb;
 constexpr std::string_view kApiTokens = kGroupApiTokens;
 constexpr std::string_view kAuditors = kGroupAuditors;
 constexpr std::string_view kAdmins = kGroupAdmins;
-constexpr std::string_view kAuditQuery = "token_id actor type since until after_seq limit";
-constexpr std::string_view kExportQuery = "token_id actor type since until after_seq head_seq format";
-constexpr std::string_view kManifestQuery = "token_id actor type since until after_seq head_seq";
-constexpr std::string_view kStreamQuery = "token_id actor type since until after_seq";
+constexpr std::string_view kAuditQuery = "token_id actor owner type since until after_seq limit";
+constexpr std::string_view kExportQuery = "token_id actor owner type since until after_seq head_seq format";
+constexpr std::string_view kManifestQuery = "token_id actor owner type since until after_seq head_seq";
+constexpr std::string_view kStreamQuery = "token_id actor owner type since until after_seq";
 constexpr std::string_view kTokensQuery = "owner as_of expiring_within";
 constexpr std::string_view kVerifyQuery = "full";
 

@@ -18,7 +18,7 @@ std::string index_key(char kind, std::string_view value, std::uint64_t seq) {
 
 bool matches(const AuditFilter& f, const Record& r) {
   return (f.token_id.empty() || r.token_id == f.token_id) && (f.actor.empty() || r.actor.user == f.actor) &&
-         (f.type.empty() || event_type(r.event) == f.type);
+         (f.owner.empty() || r.owner == f.owner) && (f.type.empty() || event_type(r.event) == f.type);
 }
 
 template <std::size_t... I>
@@ -74,11 +74,20 @@ Status AuditIndex::scan(const AuditFilter& filter, const std::function<bool(cons
   if (filter.until) hi = std::min(hi, first_seq_at_or_after(*filter.until) - 1);
   if (lo > hi) return {};
 
-  // The most selective index that the filter names; with none, the log itself.
+  // The most selective index that the filter names; with none, the log itself. The owner keys
+  // answer only once they cover every record (a directory not yet back-filled scans otherwise).
   char kind = 0;
   std::string value;
+  bool by_owner = false;
+  if (!filter.owner.empty() && filter.token_id.empty()) {
+    auto complete = owner_index_complete(store_);
+    if (!complete) return std::move(complete).error();
+    by_owner = *complete;
+  }
   if (!filter.token_id.empty()) {
     kind = 't', value = filter.token_id;
+  } else if (by_owner) {
+    kind = 'o', value = filter.owner;
   } else if (!filter.actor.empty()) {
     kind = 'a', value = filter.actor;
   } else if (!filter.type.empty()) {

@@ -31,6 +31,7 @@ inline constexpr std::size_t kMaxAuditLimit = 1000;
 struct AuditFilter {
   std::string token_id;
   std::string actor;
+  std::string owner;                      // events on tokens this user owns (canonical), whoever acted
   std::string type;                       // one of known_event_types(), or empty for any
   std::optional<Timestamp> since;         // at >= since
   std::optional<Timestamp> until;         // at < until

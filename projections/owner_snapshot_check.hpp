@@ -2,8 +2,8 @@
 // integrity check's walk (service/integrity.hpp): a snapshot must hold exactly the owner's rows
 // that folding the log up to its seq gives, at a record of that owner, and none may be past the
 // head; and every record of a token must name that token's owner (else an as_of list, which folds
-// the records naming the owner, and the snapshots would differ). A snapshot altered to hide or change a token in an auditor's point-in-time list is
-// named at its seq.
+// the records naming the owner, and the snapshots would differ). A snapshot altered to hide or change a token in an
+// auditor's point-in-time list is named at its seq.
 //
 // Folds its own token table: memory like the server's table while the check runs.
 #pragma once

@@ -56,7 +56,8 @@ void OwnerSnapshots::after_fold(const Record& record, const TokenTable& table) {
   auto [it, fresh] = since_last_.try_emplace(record.owner, 0);
   if (fresh) {
     // First seen by this process: restarts must not postpone an owner's snapshots for ever.
-    it->second = static_cast<std::uint32_t>(std::min<std::uint64_t>(records_since_snapshot(record.owner, record.seq), UINT32_MAX - 1));
+    it->second = static_cast<std::uint32_t>(
+        std::min<std::uint64_t>(records_since_snapshot(record.owner, record.seq), UINT32_MAX - 1));
   } else {
     ++it->second;
   }
@@ -103,15 +104,16 @@ std::optional<std::vector<TokenRow>> OwnerSnapshots::decode(std::string_view byt
   return rows;
 }
 
-Result<std::optional<OwnerSnapshots::Snapshot>> OwnerSnapshots::nearest(const StateStore& state,
-                                                                       std::string_view owner, std::uint64_t seq) {
+Result<std::optional<OwnerSnapshots::Snapshot>> OwnerSnapshots::nearest(const StateStore& state, std::string_view owner,
+                                                                        std::uint64_t seq) {
   const std::string prefix = owner_prefix(owner);
   auto found = state.last_entry_at_or_before(ReadModel::kStateFamily, prefix, prefix + encode_be64(seq));
   if (!found) return Error::unavailable("owner snapshots: " + found.error().message);
   if (!*found) return std::optional<Snapshot>{};
   auto parsed = parse_key((*found)->key);
   auto rows = decode((*found)->value);
-  if (!parsed || !rows) return Error::internal("owner snapshots: the snapshot of " + std::string(owner) + " does not decode");
+  if (!parsed || !rows)
+    return Error::internal("owner snapshots: the snapshot of " + std::string(owner) + " does not decode");
   return std::optional<Snapshot>{Snapshot{parsed->second, std::move(*rows)}};
 }
 

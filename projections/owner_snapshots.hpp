@@ -44,8 +44,8 @@ class OwnerSnapshots {
   // After `record` was folded into `table`: counts it against its owner (records without one are
   // ignored; an owner first seen by this process starts from its records since its newest
   // snapshot, counted from the audit index's owner keys) and, when the owner is due, queues its
-  // rows as they stand now as the snapshot at record.seq. Writes the queue when it grows past kFlushBytes; a failed write is logged and
-  // dropped (snapshots only save work).
+  // rows as they stand now as the snapshot at record.seq. Writes the queue when it grows past kFlushBytes; a failed
+  // write is logged and dropped (snapshots only save work).
   void after_fold(const Record& record, const TokenTable& table);
   // Writes what is queued, in one batch. Errors: unavailable (the queue is dropped).
   Status flush();

@@ -155,5 +155,4 @@ bool check_cheap(const EventLog& store, const IntegrityOptions& o, std::size_t f
   return fail(r, worst->first_bad_seq, worst->kind, worst->problem);
 }
 
-
 }  // namespace tl::integrity_detail

@@ -8,6 +8,7 @@
 
 #include "common/json_writer.hpp"
 #include "common/time_format.hpp"
+#include "domain/user.hpp"
 #include "projections/audit_csv.hpp"
 #include "projections/audit_index.hpp"
 #include "projections/audit_manifest.hpp"
@@ -108,6 +109,7 @@ std::vector<std::pair<std::string, std::string>> given_filters(const Command& cm
   std::vector<std::pair<std::string, std::string>> given;
   if (cmd.given("token-id")) given.emplace_back("token_id", filter.token_id);
   if (cmd.given("actor")) given.emplace_back("actor", filter.actor);
+  if (cmd.given("owner")) given.emplace_back("owner", filter.owner);
   if (cmd.given("type")) given.emplace_back("type", filter.type);
   if (cmd.given("since")) given.emplace_back("since", since);
   if (cmd.given("until")) given.emplace_back("until", until);
@@ -132,14 +134,16 @@ int cmd_audit(int argc, char** argv) {
   AuditFilter filter;
   std::uint64_t limit = 0;
   bool json = false;
-  Command cmd("audit",
-              "[--data DIR] [--token-id ID] [--actor USER] [--type TYPE] [--since TIME] [--until TIME]\n"
-              "                         [--after-seq N] [--limit N] [--format table|jsonl|csv | --json]\n"
-              "                         [--manifest FILE]",
-              kAbout);
+  Command cmd(
+      "audit",
+      "[--data DIR] [--token-id ID] [--actor USER] [--owner USER] [--type TYPE] [--since TIME]\n"
+      "                         [--until TIME] [--after-seq N] [--limit N] [--format table|jsonl|csv | --json]\n"
+      "                         [--manifest FILE]",
+      kAbout);
   cmd.data_option(data).json_option(json);
   cmd.options()("token-id", po::value(&filter.token_id)->value_name("ID"), "records of this token")(
       "actor", po::value(&filter.actor)->value_name("USER"), "records of what this user did")(
+      "owner", po::value(&filter.owner)->value_name("USER"), "records on this user's tokens, whoever acted")(
       "type", po::value(&filter.type)->value_name("TYPE"), ("one event type: " + join(all_types(), ", ")).c_str())(
       "since", po::value(&since)->value_name("TIME"), "records at or after this time (RFC 3339; inclusive)")(
       "until", po::value(&until)->value_name("TIME"), "records before this time (RFC 3339; exclusive)")(
@@ -151,6 +155,8 @@ int cmd_audit(int argc, char** argv) {
       "Examples:\n"
       "  who showed token X, and when?\n"
       "    tokenledger-admin audit --token-id tok_01J... --type TokenRevealed\n"
+      "  everything others did to alice's tokens:\n"
+      "    tokenledger-admin audit --owner alice\n"
       "  export the whole trail and check it offline:\n"
       "    tokenledger-admin audit --format jsonl --manifest trail.manifest.json > trail.jsonl\n"
       "    tokenledger-admin verify --file trail.jsonl --manifest trail.manifest.json\n"
@@ -158,6 +164,7 @@ int cmd_audit(int argc, char** argv) {
       "    tokenledger-admin audit --since 2026-11-27T00:00:00Z --until 2026-11-28T00:00:00Z");
   if (!cmd.parse(argc, argv)) return kExitOk;
   check_usage(cmd, format, json, filter.type);
+  if (cmd.given("owner")) filter.owner = canonical_username(filter.owner);
   filter.since = window_bound(since, "--since");
   filter.until = window_bound(until, "--until");
 

@@ -8,12 +8,14 @@
 #include <sstream>
 
 #include "common/time_format.hpp"
+#include "domain/user.hpp"
 #include "tools/cli.hpp"
 
 namespace tl::admin {
 namespace {
 
-constexpr const char* kFilterNames[] = {"token_id", "actor", "type", "since", "until", "after_seq", "head_seq"};
+constexpr const char* kFilterNames[] = {"token_id", "actor", "owner",     "type",
+                                        "since",    "until", "after_seq", "head_seq"};
 
 std::optional<std::uint64_t> optional_seq(simdjson::dom::object o, const char* key, const std::string& path) {
   simdjson::dom::element e;
@@ -53,6 +55,7 @@ Timestamp filter_time(const std::string& name, const std::string& text, const st
 void parse_filter(const std::string& name, const std::string& text, AuditFilter& f, const std::string& path) {
   if (name == "token_id") f.token_id = text;
   if (name == "actor") f.actor = text;
+  if (name == "owner") f.owner = canonical_username(text);  // as the server folds it
   if (name == "type") f.type = text;
   if (name == "since") f.since = filter_time(name, text, path);
   if (name == "until") f.until = filter_time(name, text, path);
@@ -136,6 +139,9 @@ std::string manifest_filter_breach(const ExportManifest& m, const Record& r) {
   }
   if (!f.actor.empty() && r.actor.user != f.actor) {
     return breach("actor", f.actor, "the record's actor is \"" + printable(r.actor.user) + "\"");
+  }
+  if (!f.owner.empty() && r.owner != f.owner) {
+    return breach("owner", f.owner, "the record's owner is \"" + printable(r.owner) + "\"");
   }
   if (!f.type.empty() && event_type(r.event) != f.type) {
     return breach("type", f.type, "the record's type is \"" + std::string(event_type(r.event)) + "\"");

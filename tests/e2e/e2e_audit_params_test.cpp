@@ -95,7 +95,7 @@ TEST_F(AuditParamsE2E, UnknownParametersAndTypesAreRefusedByName) {
       const std::string message = res.json()["error"]["message"].str();
       const std::string named = std::string(query).find("tokenid") != std::string::npos ? "'tokenid'" : "'user'";
       EXPECT_NE(message.find(named), std::string::npos) << message;
-      EXPECT_NE(message.find("token_id, actor, type, since, until, after_seq"), std::string::npos) << message;
+      EXPECT_NE(message.find("token_id, actor, owner, type, since, until, after_seq"), std::string::npos) << message;
     }
     const Response type = alice->get(std::string(route) + "?type=TokenShown");
     ASSERT_EQ(type.status, 400) << route << ": " << describe(type);

@@ -1,7 +1,9 @@
 // End to end: the audit trail (who did what, from where), its filters and paging, the chain's
 // verification, bad bodies appending nothing, a restart keeping everything, and no code or
 // password ever written in plain text to the data directory or the log.
+#include <algorithm>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "test_server.hpp"
@@ -146,6 +148,60 @@ TEST_F(AuditE2E, FiltersAndPaging) {
     }
   }
   EXPECT_EQ(server.client().get("/api/v1/audit").status, 401);
+}
+
+// owner= (issue 18): every event on a user's tokens, whoever acted (the owner, an admin), in any
+// letter case; with the other filters; on the export and its manifest too.
+TEST_F(AuditE2E, TheOwnerFilterShowsEverythingDoneToAUsersTokens) {
+  HttpClient carol = login(server, "carol");
+  HttpClient admin = login(server, "admin");
+  const std::string c1 = create_token(carol, "c1", 15)["id"].str();
+  const std::string c2 = create_token(carol, "c2", 15)["id"].str();
+  const std::string a1 = create_token(*alice, "a1", 15)["id"].str();
+  reveal(carol, c1);
+  reveal(*alice, a1);
+  const Response revoked = admin.post("/api/v1/users/carol/revoke-tokens", R"({"reason":"left the team"})",
+                                      {{"Content-Type", "application/json"}});
+  ASSERT_EQ(revoked.status, 200) << describe(revoked);
+
+  for (const std::string owner : {"carol", "CAROL", "Carol"}) {
+    const Json events = audit(*alice, "?owner=" + owner + "&limit=1000")["events"];
+    // c1: created, revealed, deleted; c2: created, deleted.
+    ASSERT_EQ(events.size(), 5u) << owner;
+    std::set<std::string> actors, tokens;
+    for (const Json& e : events.items()) {
+      EXPECT_EQ(e["owner"].str(), "carol");
+      actors.insert(e["actor"]["user"].str());
+      tokens.insert(e["token_id"].str());
+    }
+    EXPECT_EQ(actors, (std::set<std::string>{"carol", "admin"})) << "the admin's deletions are on carol's tokens";
+    EXPECT_EQ(tokens, (std::set<std::string>{c1, c2}));
+  }
+  const Json by_admin = audit(*alice, "?owner=carol&actor=admin")["events"];
+  ASSERT_EQ(by_admin.size(), 2u);
+  for (const Json& e : by_admin.items()) EXPECT_EQ(e["type"].str(), "TokenDeleted");
+  EXPECT_EQ(audit(*alice, "?owner=carol&type=TokenRevealed")["events"].size(), 1u);
+  EXPECT_EQ(audit(*alice, "?owner=carol&token_id=" + a1)["events"].size(), 0u);
+  EXPECT_EQ(audit(*alice, "?owner=nobody")["events"].size(), 0u);
+  // Paged: limit=2 walks the five once.
+  const Json first = audit(*alice, "?owner=carol&limit=2");
+  ASSERT_EQ(first["events"].size(), 2u);
+  const Json rest =
+      audit(*alice, "?owner=carol&limit=1000&after_seq=" + std::to_string(first["next_after_seq"].integer()));
+  EXPECT_EQ(rest["events"].size(), 3u);
+
+  const Response exported = alice->get("/api/v1/audit/export?format=jsonl&owner=carol");
+  ASSERT_EQ(exported.status, 200) << describe(exported);
+  EXPECT_EQ(std::count(exported.body.begin(), exported.body.end(), '\n'), 5);
+  const std::string export_head = exported.header("Tokenledger-Export-Head");  // seq=N, hash=H
+  ASSERT_EQ(export_head.rfind("seq=", 0), 0u) << export_head;
+  const std::string head_seq = export_head.substr(4, export_head.find(',') - 4);
+  const Response manifest = alice->get("/api/v1/audit/export/manifest?owner=carol&head_seq=" + head_seq);
+  ASSERT_EQ(manifest.status, 200) << describe(manifest);
+  EXPECT_EQ(manifest.json()["filters"]["owner"].str(), "carol");
+  EXPECT_EQ(manifest.json()["count"].integer(), 5);
+  const Response bad = alice->get("/api/v1/audit?owner=%FF");
+  EXPECT_EQ(bad.status, 400) << describe(bad);
 }
 
 TEST_F(AuditE2E, VerifyReportsTheChainHead) {
