@@ -51,8 +51,8 @@ std::vector<std::pair<std::string, std::string>> given_filters(const Call& call)
 Result<std::pair<AuditFilter, Head>> bounded_filter(App& app, const Call& call, bool with_format) {
   auto known =
       with_format
-          ? only_params(call,
-                        {"token_id", "actor", "owner", "type", "since", "until", "after_seq", "head_seq", "format"})
+          ? only_params(call, {"token_id", "actor", "owner", "type", "since", "until", "after_seq", "head_seq",
+                               "format", "bom"})
           : only_params(call, {"token_id", "actor", "owner", "type", "since", "until", "after_seq", "head_seq"});
   if (!known) return std::move(known).error();
   auto filter = parse_audit_filter(call, /*with_head=*/true);
@@ -71,6 +71,11 @@ Reply handle_audit_export(App& app, Call& call) {
   auto& [filter, bound] = *bounded;
   const std::string* format = call.query_param("format");
   const std::string chosen = format ? *format : "jsonl";
+  const std::string* bom = call.query_param("bom");
+  if (bom != nullptr && *bom != "0" && *bom != "1") return error_response(Error::invalid_field("bom: 1 or 0."));
+  if (bom != nullptr && *bom == "1" && chosen != "csv") {
+    return error_response(Error::invalid_field("bom: only with format=csv (a JSON Lines export never has one)."));
+  }
   net::Response head{status::ok, 11};
   // The manifest fetched with head_seq=N describes exactly this export.
   head.set("Tokenledger-Export-Head", "seq=" + std::to_string(bound.seq) + ", hash=" + bound.hash);
@@ -83,9 +88,18 @@ Reply handle_audit_export(App& app, Call& call) {
     head.set(net::http::field::content_disposition, "attachment; filename=\"audit.jsonl\"");
   } else if (chosen == "csv") {
     bool header_written = false;
-    auto rows = pager(app, filter, append_audit_csv_row);
-    body = StreamBody{"text/csv; charset=utf-8", [header_written, rows](std::string& out) mutable {
+    const bool with_bom = bom != nullptr && *bom == "1";
+    // A timeout change's expiry counts from its token's creation, found by the token index when
+    // the export does not hold it.
+    auto csv = std::make_shared<AuditCsvRows>([&app](const std::string& token_id) -> std::optional<Timestamp> {
+      auto created = app.model.audit().query({.token_id = token_id, .type = "TokenCreated"}, 1);
+      if (!created || created->events.empty()) return std::nullopt;
+      return created->events.front().at;
+    });
+    auto rows = pager(app, filter, [csv](std::string& out, const Record& r) { csv->append(out, r); });
+    body = StreamBody{"text/csv; charset=utf-8", [header_written, with_bom, rows](std::string& out) mutable {
                         if (!header_written) {
+                          if (with_bom) out += kUtf8Bom;
                           append_audit_csv_header(out);
                           header_written = true;
                         }

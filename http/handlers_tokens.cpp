@@ -6,6 +6,7 @@
 
 #include "common/json_writer.hpp"
 #include "common/time_format.hpp"
+#include "domain/text_rules.hpp"
 #include "domain/user.hpp"
 #include "http/audit_params.hpp"
 #include "http/call.hpp"
@@ -54,11 +55,15 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
 // Auditors' point-in-time view: any user's tokens as they stood at `as_of` (default: now).
 net::Response list_tokens_as_of(App& app, Call& call) {
   if (!call.user->in_group(kGroupAuditors)) {
-    return error_response(Error::forbidden("You need to be in the auditors group to see other users' tokens."));
+    return error_response(Error::forbidden(
+        "You need to be in the auditors group for a point-in-time token list (owner=, as_of=); your own tokens "
+        "are at GET /api/v1/tokens without them."));
   }
   if (auto known = only_params(call, {"owner", "as_of"}); !known) return error_response(known.error());
   const std::string* owner = call.query_param("owner");
   if (owner == nullptr || owner->empty()) return error_response(Error::invalid_field("owner: required with as_of."));
+  // The answer echoes it: it must be text a JSON document can hold.
+  if (!utf8_length(*owner)) return error_response(Error::invalid_field("owner: must be valid UTF-8."));
   // Owners are stored by their canonical name: "ALICE" asks about alice, as everywhere else.
   AsOf as_of{.owner = canonical_username(*owner)};
   Timestamp moment = call.now;

@@ -31,7 +31,33 @@ void append_audit_csv_header(std::string& out) {
   out += "\r\n";
 }
 
-void append_audit_csv_row(std::string& out, const Record& r) {
+std::optional<Timestamp> AuditCsvRows::creation_of(const std::string& token_id) {
+  if (auto it = created_.find(token_id); it != created_.end()) return it->second;
+  std::optional<Timestamp> at = created_at_ ? created_at_(token_id) : std::nullopt;
+  if (at) created_.emplace(token_id, *at);
+  return at;
+}
+
+void AuditCsvRows::append(std::string& out, const Record& r) {
+  std::string description, timeout, expires, reason, groups;
+  auto expiry = [&](Timestamp created, int days) { expires = format_rfc3339(created + Days{days}); };
+  if (const auto* e = std::get_if<TokenCreated>(&r.event)) {
+    if (created_.size() >= 100000) created_.clear();
+    created_.emplace(r.stream, r.at);
+    description = e->description, timeout = std::to_string(e->timeout_days);
+    expiry(r.at, e->timeout_days);
+  } else if (const auto* e = std::get_if<TokenDescriptionChanged>(&r.event)) {
+    description = e->description;
+  } else if (const auto* e = std::get_if<TokenTimeoutChanged>(&r.event)) {
+    timeout = std::to_string(e->timeout_days);
+    if (auto created = creation_of(r.stream)) expiry(*created, e->timeout_days);
+  } else if (const auto* e = std::get_if<TokenDeleted>(&r.event)) {
+    reason = e->reason;
+  } else if (const auto* e = std::get_if<UserCreated>(&r.event)) {
+    for (const auto& g : e->groups) groups += (groups.empty() ? "" : " ") + g;
+  } else if (const auto* e = std::get_if<UserGroupsChanged>(&r.event)) {
+    for (const auto& g : e->groups) groups += (groups.empty() ? "" : " ") + g;
+  }
   const std::string fields[] = {std::to_string(r.seq),
                                 format_rfc3339(r.at),
                                 std::string(event_type(r.event)),
@@ -46,7 +72,13 @@ void append_audit_csv_row(std::string& out, const Record& r) {
                                 r.owner,
                                 r.hash,
                                 r.source.client_request_id,
-                                r.source.peer};
+                                r.source.peer,
+                                description,
+                                timeout,
+                                expires,
+                                reason,
+                                groups,
+                                r.actor.token_id};
   for (std::size_t i = 0; i < std::size(fields); ++i) {
     if (i > 0) out.push_back(',');
     append_field(out, fields[i]);

@@ -3,10 +3,19 @@
 // by CRLF (RFC 4180). A field is quoted when it holds a comma, a quote, CR or LF, or starts with
 // = + - @ (a spreadsheet formula); such a formula gets a ' after the opening quote so that a
 // spreadsheet shows it instead of running it.
+//
+// After the record's envelope come its data columns (issue 18), so that a spreadsheet shows what
+// changed: the description a token was created with or changed to, its timeout in days and the
+// expiry that follows (RFC 3339; for a timeout change, counted from the token's creation), a
+// deletion's reason, a user's groups (space-separated), and the id of the token the actor used
+// (bearer calls). Empty where the event has no such field.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "eventstore/record.hpp"
 
@@ -14,11 +23,31 @@ namespace tl {
 
 // The header row without its CRLF. Columns are only ever added at the end, so old readers keep working.
 inline constexpr std::string_view kAuditCsvHeader =
-    "seq,at,type,stream,version,actor,via,ip,user_agent,request_id,token_id,owner,hash,client_request_id,peer";
+    "seq,at,type,stream,version,actor,via,ip,user_agent,request_id,token_id,owner,hash,client_request_id,peer,"
+    "description,timeout_days,expires_at,reason,groups,actor_token_id";
+
+// UTF-8's byte order mark: what `bom=1` puts before the header, so that spreadsheets that guess a
+// legacy code page (Excel, LibreOffice) read "Müller" as written.
+inline constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
 // Appends the header row and its CRLF to `out`.
 void append_audit_csv_header(std::string& out);
-// Appends `r` as one row, in the header's columns, with its CRLF, to `out`.
-void append_audit_csv_row(std::string& out, const Record& r);
+
+// Writes the rows of one export. A timeout change's expiry needs its token's creation time: taken
+// from a TokenCreated row written before, else asked of `created_at` (nullopt: left empty).
+class AuditCsvRows {
+ public:
+  using CreatedAt = std::function<std::optional<Timestamp>(const std::string& token_id)>;
+  explicit AuditCsvRows(CreatedAt created_at = {}) : created_at_(std::move(created_at)) {}
+
+  // Appends `r` as one row, in the header's columns, with its CRLF, to `out`.
+  void append(std::string& out, const Record& r);
+
+ private:
+  std::optional<Timestamp> creation_of(const std::string& token_id);
+
+  CreatedAt created_at_;
+  std::unordered_map<std::string, Timestamp> created_;  // bounded: cleared when large
+};
 
 }  // namespace tl

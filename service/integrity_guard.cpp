@@ -123,6 +123,8 @@ std::optional<IntegrityReport> IntegrityGuard::full_check_now() {
     std::lock_guard lock(mutex_);
     record_full_check(FullCheck{report, now_ms(), "request", seconds});
   }
+  // Damage found on request is damage as the scrub's is: no write and no signature over it.
+  if (!report.ok && !report.stopped) report_damage(report);
   return report;
 }
 
@@ -167,6 +169,8 @@ VerifyAnswer IntegrityGuard::verify_since_last_check() {
   if (answer.report.ok) {
     std::lock_guard lock(mutex_);
     if (answer.report.chain.head.seq > checked_to_.seq) checked_to_ = answer.report.chain.head;
+  } else {
+    report_damage(answer.report);
   }
   return answer;
 }

@@ -8,6 +8,7 @@
 
 #include "common/json_writer.hpp"
 #include "common/time_format.hpp"
+#include "domain/text_rules.hpp"
 #include "domain/user.hpp"
 #include "projections/audit_csv.hpp"
 #include "projections/audit_index.hpp"
@@ -84,6 +85,7 @@ void check_usage(const Command& cmd, const std::string& format, bool json, const
   if (json && cmd.given("format") && format != "table")
     throw UsageError("--json and --format " + format + " exclude each other");
   if (cmd.given("manifest") && (format != "jsonl" || json)) throw UsageError("--manifest needs --format jsonl");
+  if (cmd.given("bom") && (format != "csv" || json)) throw UsageError("--bom needs --format csv");
   if (cmd.given("manifest") && cmd.given("limit")) {
     throw UsageError("--manifest and --limit exclude each other: a manifest describes the whole export");
   }
@@ -133,12 +135,12 @@ int cmd_audit(int argc, char** argv) {
   std::string data, format = "table", since, until, manifest;
   AuditFilter filter;
   std::uint64_t limit = 0;
-  bool json = false;
+  bool json = false, bom = false;
   Command cmd(
       "audit",
       "[--data DIR] [--token-id ID] [--actor USER] [--owner USER] [--type TYPE] [--since TIME]\n"
       "                         [--until TIME] [--after-seq N] [--limit N] [--format table|jsonl|csv | --json]\n"
-      "                         [--manifest FILE]",
+      "                         [--manifest FILE] [--bom]",
       kAbout);
   cmd.data_option(data).json_option(json);
   cmd.options()("token-id", po::value(&filter.token_id)->value_name("ID"), "records of this token")(
@@ -150,6 +152,7 @@ int cmd_audit(int argc, char** argv) {
       "after-seq", po::value(&filter.after_seq)->value_name("N"), "records after this seq")(
       "limit", po::value(&limit)->value_name("N"), "at most N records (default: all)")(
       "format", po::value(&format)->value_name("FORMAT"), "table (default), jsonl or csv")(
+      "bom", po::bool_switch(&bom), "with --format csv: start with UTF-8's byte order mark, for spreadsheets")(
       "manifest", po::value(&manifest)->value_name("FILE"), "with --format jsonl: write the export's manifest to FILE");
   cmd.epilog(
       "Examples:\n"
@@ -164,7 +167,10 @@ int cmd_audit(int argc, char** argv) {
       "    tokenledger-admin audit --since 2026-11-27T00:00:00Z --until 2026-11-28T00:00:00Z");
   if (!cmd.parse(argc, argv)) return kExitOk;
   check_usage(cmd, format, json, filter.type);
-  if (cmd.given("owner")) filter.owner = canonical_username(filter.owner);
+  if (cmd.given("owner")) {
+    if (!utf8_length(filter.owner)) throw UsageError("--owner: must be valid UTF-8");
+    filter.owner = canonical_username(filter.owner);
+  }
   filter.since = window_bound(since, "--since");
   filter.until = window_bound(until, "--until");
 
@@ -181,7 +187,13 @@ int cmd_audit(int argc, char** argv) {
   Table table({"SEQ", "AT", "TYPE", "TOKEN/STREAM", "V", "ACTOR", "IP", "DETAILS"});
   table.max_width(6, 40).max_width(7, 60);
   std::string csv;  // one row at a time, reused
+  AuditCsvRows csv_rows([&index](const std::string& token_id) -> std::optional<Timestamp> {
+    auto created = index.query({.token_id = token_id, .type = "TokenCreated"}, 1);
+    if (!created || created->events.empty()) return std::nullopt;
+    return created->events.front().at;
+  });
   if (format == "csv") {
+    if (bom) csv += kUtf8Bom;
     append_audit_csv_header(csv);
     std::cout << csv;
   }
@@ -194,7 +206,7 @@ int cmd_audit(int argc, char** argv) {
       std::cout << r.raw << '\n';
     } else if (format == "csv") {
       csv.clear();
-      append_audit_csv_row(csv, r);
+      csv_rows.append(csv, r);
       std::cout << csv;
     } else {
       table.add({std::to_string(r.seq), format_rfc3339(r.at), std::string(event_type(r.event)), r.stream,

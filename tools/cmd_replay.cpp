@@ -3,6 +3,7 @@
 
 #include "common/json_writer.hpp"
 #include "common/time_format.hpp"
+#include "domain/text_rules.hpp"
 #include "domain/user.hpp"
 #include "projections/audit_index.hpp"
 #include "projections/point_in_time.hpp"
@@ -55,6 +56,7 @@ int cmd_replay(int argc, char** argv) {
       "  tokenledger-admin replay --data /var/lib/tokenledger --owner alice --until 2026-11-27T23:59:59.999Z");
   if (!cmd.parse(argc, argv)) return kExitOk;
   if (cmd.given("until") && cmd.given("until-seq")) throw UsageError("give --until or --until-seq, not both");
+  if (!utf8_length(owner)) throw UsageError("--owner: must be valid UTF-8");
 
   // Owners are stored by their canonical name: --owner ALICE is alice, as on the HTTP API.
   AsOf as_of{.owner = owner.empty() ? owner : canonical_username(owner), .token_id = token};

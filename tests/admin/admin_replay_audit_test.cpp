@@ -70,9 +70,9 @@ TEST_F(AdminTest, AuditFiltersAnswerWhoShowedWhichToken) {
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   auto rows = lines(run.out);
   ASSERT_EQ(rows.size(), 4u) << run.out;  // header, created, revealed, deleted
-  EXPECT_EQ(
-      rows[0],
-      "seq,at,type,stream,version,actor,via,ip,user_agent,request_id,token_id,owner,hash,client_request_id,peer\r");
+  EXPECT_EQ(rows[0],
+            "seq,at,type,stream,version,actor,via,ip,user_agent,request_id,token_id,owner,hash,client_request_id,peer,"
+            "description,timeout_days,expires_at,reason,groups,actor_token_id\r");
   EXPECT_NE(rows[2].find(",TokenRevealed,"), std::string::npos) << rows[2];
   EXPECT_NE(rows[2].find(",alice,session,192.0.2.7,scenario-agent/1.0,"), std::string::npos) << rows[2];
 
@@ -173,6 +173,30 @@ TEST_F(AdminTest, AuditByOwnerListsTheRecordsOnThatUsersTokens) {
   run = admin({"verify", "--file", trail, "--manifest", path});
   EXPECT_EQ(run.exit_code, 0) << describe(run);
   EXPECT_TRUE(lines(admin({"audit", "--data", data(), "--owner", "nobody", "--format", "jsonl"}).out).empty());
+  for (const char* command : {"audit", "replay"}) {
+    run = admin({command, "--data", data(), "--owner", "ali\xff"});
+    EXPECT_EQ(run.exit_code, 2) << command << ": " << describe(run);
+    EXPECT_NE(run.err.find("--owner: must be valid UTF-8"), std::string::npos) << run.err;
+  }
+}
+
+// --bom and the data columns (issue 18) in the tool's CSV, as in the HTTP export's.
+TEST_F(AdminTest, AuditCsvCarriesTheDataColumnsAndABomWhenAsked) {
+  RunResult run = admin({"audit", "--data", data(), "--token-id", scenario.t2, "--format", "csv", "--bom"});
+  ASSERT_EQ(run.exit_code, 0) << describe(run);
+  ASSERT_EQ(run.out.rfind("\xEF\xBB\xBFseq,at,type,", 0), 0u) << run.out;
+  EXPECT_NE(run.out.find(",description,timeout_days,expires_at,reason,groups,actor_token_id\r\n"), std::string::npos);
+  EXPECT_NE(run.out.find(",deploy bot,30,"), std::string::npos)
+      << "t2's creation: description and timeout: " << run.out;
+  run = admin({"audit", "--data", data(), "--token-id", scenario.t2, "--format", "csv"});
+  EXPECT_EQ(run.out.rfind("seq,", 0), 0u) << "no byte order mark unless asked";
+  for (std::vector<std::string> bad : {std::vector<std::string>{"--bom"}, {"--format", "jsonl", "--bom"}}) {
+    std::vector<std::string> args{"audit", "--data", data()};
+    args.insert(args.end(), bad.begin(), bad.end());
+    run = admin(args);
+    EXPECT_EQ(run.exit_code, 2) << describe(run);
+    EXPECT_NE(run.err.find("--bom needs --format csv"), std::string::npos) << run.err;
+  }
 }
 
 // The manifest written beside a jsonl export describes exactly that export.

@@ -250,7 +250,7 @@ TEST_F(EdgeServerE2E, TheServerAlwaysMakesTheRequestIdAndKeepsTheClientsApart) {
   ASSERT_EQ(csv.status, 200) << describe(csv);
   EXPECT_TRUE(
       csv.body.starts_with("seq,at,type,stream,version,actor,via,ip,user_agent,request_id,token_id,owner,hash,"
-                           "client_request_id,peer\r\n"))
+                           "client_request_id,peer,"))
       << csv.body;
   EXPECT_NE(csv.body.find("," + own + ","), std::string::npos) << csv.body;
   EXPECT_NE(csv.body.find(",\"client/42: \"\"x\"\"~\","), std::string::npos) << csv.body;

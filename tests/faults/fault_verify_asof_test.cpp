@@ -55,6 +55,21 @@ class FaultVerifyAsOf : public ::testing::Test {
     data_ = server_.data_dir();
   }
 
+  // Damage a verify request found is damage as the scrub's is: no checkpoint is signed over it,
+  // writes are refused and /readyz names it (found by an attacker's try of issue 16: the server
+  // went on signing and writing).
+  void expect_damage_refused(HttpClient& auditor, std::uint64_t seq) {
+    const auto signed_over = auditor.post("/api/v1/audit/checkpoints");
+    EXPECT_EQ(signed_over.status, 503) << e2e::describe(signed_over);
+    const auto created =
+        auditor.post("/api/v1/tokens", R"({"description":"after the damage","timeout":{"value":5,"unit":"days"}})",
+                     {{"Content-Type", "application/json"}});
+    EXPECT_EQ(created.status, 503) << e2e::describe(created);
+    const auto ready = server_.client().get("/readyz");
+    EXPECT_EQ(ready.status, 503) << e2e::describe(ready);
+    EXPECT_EQ(ready.json()["damage"]["seq"].integer(), static_cast<std::int64_t>(seq)) << ready.body;
+  }
+
   // Every as-of list of alice and carol at every record's time, as answered.
   std::map<std::string, std::string> as_of_answers() {
     HttpClient alice = e2e::login(server_, "alice");
@@ -137,6 +152,7 @@ TEST_F(FaultVerifyAsOf, DamageBeforeTheBasisIsFoundByAFullWalkAndThenReported) {
   EXPECT_FALSE(after["ok"].boolean()) << "the last full check found damage";
   EXPECT_EQ(after["first_bad_seq"].integer(), 5);
   EXPECT_FALSE(after["scrub"]["ok"].boolean());
+  expect_damage_refused(alice, 5);
   server_.stop();
 }
 
@@ -162,6 +178,7 @@ TEST_F(FaultVerifyAsOf, DamageAfterTheBasisIsFoundByTheWalkOfTheRecordsAfterIt) 
   EXPECT_EQ(quick["kind"].str(), "chain");
   EXPECT_EQ(quick["scrub"].str(), "pending");
   EXPECT_EQ(quick["walked"]["from_seq"].integer(), static_cast<std::int64_t>(mid_ + 1));
+  expect_damage_refused(alice, victim);
   server_.stop();
 }
 
