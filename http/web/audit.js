@@ -18,7 +18,13 @@ function auditParams(filters) {
   if (filters.actor) q.set('actor', filters.actor.toLowerCase());
   return q;
 }
-function exportHref(format) { const q = auditParams(state.audit.filters); q.set('format', format); return `/api/v1/audit/export?${q}`; }
+// The CSV is for spreadsheets: with UTF-8's byte order mark, so that they read names like "Müller" as written.
+function exportHref(format) {
+  const q = auditParams(state.audit.filters);
+  q.set('format', format);
+  if (format === 'csv') q.set('bom', '1');
+  return `/api/v1/audit/export?${q}`;
+}
 // Reads every matching event (ascending, via next_after_seq). Keeps the first AUDIT_CAP for oldest-first,
 // the last AUDIT_CAP for newest-first.
 async function fetchAudit(filters, order) {

@@ -479,6 +479,7 @@ step('alice: the audit view lists her reveal, verifies the chain, filters and or
     const href = await tid(`export-${format}`).getAttribute('href');
     assert.match(href, new RegExp(`format=${format}`));
     assert.match(href, /type=TokenRevealed/);
+    if (format === 'csv') assert.match(href, /bom=1/, 'the CSV link asks for the byte order mark, for spreadsheets');
     const r = await pageFetch('GET', href);
     assert.equal(r.status, 200, `export ${format}`);
     assert.match(typeof r.json === 'string' ? r.json : JSON.stringify(r.json), /TokenRevealed/);
