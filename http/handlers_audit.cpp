@@ -84,18 +84,15 @@ Status check_type(const std::string& type) {
 
 Result<AuditFilter> parse_audit_filter(const Call& call, bool with_head) {
   AuditFilter filter;
-  for (auto [name, field] :
-       {std::pair{"token_id", &filter.token_id}, std::pair{"actor", &filter.actor}, std::pair{"type", &filter.type}}) {
+  for (auto [name, field] : {std::pair{"token_id", &filter.token_id}, std::pair{"actor", &filter.actor},
+                             std::pair{"owner", &filter.owner}, std::pair{"type", &filter.type}}) {
     const auto* v = call.query_param(name);
     if (v == nullptr) continue;
     // A manifest echoes the filters as given: they must be text a JSON document can hold.
     if (!utf8_length(*v)) return Error::invalid_field(std::string(name) + ": must be valid UTF-8.");
     *field = *v;
   }
-  if (const auto* v = call.query_param("owner")) {
-    if (!utf8_length(*v)) return Error::invalid_field("owner: must be valid UTF-8.");
-    filter.owner = canonical_username(*v);  // as the records name owners: case-folded
-  }
+  if (!filter.owner.empty()) filter.owner = canonical_username(filter.owner);  // as records name owners: case-folded
   if (auto known = check_type(filter.type); !known) return std::move(known).error();
   auto since = parse_window_bound(call, "since");
   if (!since) return std::move(since).error();

@@ -91,11 +91,7 @@ Reply handle_audit_export(App& app, Call& call) {
     const bool with_bom = bom != nullptr && *bom == "1";
     // A timeout change's expiry counts from its token's creation, found by the token index when
     // the export does not hold it.
-    auto csv = std::make_shared<AuditCsvRows>([&app](const std::string& token_id) -> std::optional<Timestamp> {
-      auto created = app.model.audit().query({.token_id = token_id, .type = "TokenCreated"}, 1);
-      if (!created || created->events.empty()) return std::nullopt;
-      return created->events.front().at;
-    });
+    auto csv = std::make_shared<AuditCsvRows>(app.model.audit());
     auto rows = pager(app, filter, [csv](std::string& out, const Record& r) { csv->append(out, r); });
     body = StreamBody{"text/csv; charset=utf-8", [header_written, with_bom, rows](std::string& out) mutable {
                         if (!header_written) {

@@ -1,6 +1,7 @@
 #include "projections/audit_csv.hpp"
 
 #include "common/time_format.hpp"
+#include "projections/audit_index.hpp"
 
 namespace tl {
 namespace {
@@ -31,6 +32,13 @@ void append_audit_csv_header(std::string& out) {
   out += "\r\n";
 }
 
+AuditCsvRows::AuditCsvRows(const AuditIndex& index)
+    : created_at_([&index](const std::string& token_id) -> std::optional<Timestamp> {
+        auto created = index.query({.token_id = token_id, .type = "TokenCreated"}, 1);
+        if (!created || created->events.empty()) return std::nullopt;
+        return created->events.front().at;
+      }) {}
+
 std::optional<Timestamp> AuditCsvRows::creation_of(const std::string& token_id) {
   if (auto it = created_.find(token_id); it != created_.end()) return it->second;
   std::optional<Timestamp> at = created_at_ ? created_at_(token_id) : std::nullopt;
@@ -41,22 +49,25 @@ std::optional<Timestamp> AuditCsvRows::creation_of(const std::string& token_id) 
 void AuditCsvRows::append(std::string& out, const Record& r) {
   std::string description, timeout, expires, reason, groups;
   auto expiry = [&](Timestamp created, int days) { expires = format_rfc3339(created + Days{days}); };
-  if (const auto* e = std::get_if<TokenCreated>(&r.event)) {
+  auto group_list = [&](const std::vector<std::string>& names) {
+    for (const auto& g : names) groups += (groups.empty() ? "" : " ") + g;
+  };
+  if (const auto* created = std::get_if<TokenCreated>(&r.event)) {
     if (created_.size() >= 100000) created_.clear();
     created_.emplace(r.stream, r.at);
-    description = e->description, timeout = std::to_string(e->timeout_days);
-    expiry(r.at, e->timeout_days);
-  } else if (const auto* e = std::get_if<TokenDescriptionChanged>(&r.event)) {
-    description = e->description;
-  } else if (const auto* e = std::get_if<TokenTimeoutChanged>(&r.event)) {
-    timeout = std::to_string(e->timeout_days);
-    if (auto created = creation_of(r.stream)) expiry(*created, e->timeout_days);
-  } else if (const auto* e = std::get_if<TokenDeleted>(&r.event)) {
-    reason = e->reason;
-  } else if (const auto* e = std::get_if<UserCreated>(&r.event)) {
-    for (const auto& g : e->groups) groups += (groups.empty() ? "" : " ") + g;
-  } else if (const auto* e = std::get_if<UserGroupsChanged>(&r.event)) {
-    for (const auto& g : e->groups) groups += (groups.empty() ? "" : " ") + g;
+    description = created->description, timeout = std::to_string(created->timeout_days);
+    expiry(r.at, created->timeout_days);
+  } else if (const auto* renamed = std::get_if<TokenDescriptionChanged>(&r.event)) {
+    description = renamed->description;
+  } else if (const auto* extended = std::get_if<TokenTimeoutChanged>(&r.event)) {
+    timeout = std::to_string(extended->timeout_days);
+    if (auto at = creation_of(r.stream)) expiry(*at, extended->timeout_days);
+  } else if (const auto* deleted = std::get_if<TokenDeleted>(&r.event)) {
+    reason = deleted->reason;
+  } else if (const auto* user = std::get_if<UserCreated>(&r.event)) {
+    group_list(user->groups);
+  } else if (const auto* changed = std::get_if<UserGroupsChanged>(&r.event)) {
+    group_list(changed->groups);
   }
   const std::string fields[] = {std::to_string(r.seq),
                                 format_rfc3339(r.at),

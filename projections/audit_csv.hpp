@@ -21,6 +21,8 @@
 
 namespace tl {
 
+class AuditIndex;
+
 // The header row without its CRLF. Columns are only ever added at the end, so old readers keep working.
 inline constexpr std::string_view kAuditCsvHeader =
     "seq,at,type,stream,version,actor,via,ip,user_agent,request_id,token_id,owner,hash,client_request_id,peer,"
@@ -39,6 +41,8 @@ class AuditCsvRows {
  public:
   using CreatedAt = std::function<std::optional<Timestamp>(const std::string& token_id)>;
   explicit AuditCsvRows(CreatedAt created_at = {}) : created_at_(std::move(created_at)) {}
+  // Asking `index` for the token's TokenCreated (one read by its token index).
+  explicit AuditCsvRows(const AuditIndex& index);
 
   // Appends `r` as one row, in the header's columns, with its CRLF, to `out`.
   void append(std::string& out, const Record& r);

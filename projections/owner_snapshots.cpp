@@ -20,6 +20,12 @@ void append_row(std::string& out, std::string_view encoded) {
   out.append(len, 4).append(encoded);
 }
 
+// The newest entry with `prefix` (an owner's) at or before `seq`: one seek.
+Result<std::optional<StateEntry>> newest_at_or_before(const StateStore& state, const std::string& prefix,
+                                                      std::uint64_t seq) {
+  return state.last_entry_at_or_before(ReadModel::kStateFamily, prefix, prefix + encode_be64(seq));
+}
+
 }  // namespace
 
 OwnerSnapshots::OwnerSnapshots(StateStore& state, std::uint32_t every) : state_(state), every_(every) {}
@@ -43,10 +49,10 @@ std::optional<std::pair<std::string, std::uint64_t>> OwnerSnapshots::parse_key(s
 std::uint64_t OwnerSnapshots::records_since_snapshot(const std::string& owner, std::uint64_t seq) const {
   // The owner's newest snapshot at or before `seq`, and its records after it up to `seq`: what
   // this process has not counted. On a read error, 0 (a snapshot comes later than due).
-  const std::string prefix = owner_prefix(owner);
-  auto last = state_.last_entry_at_or_before(ReadModel::kStateFamily, prefix, prefix + encode_be64(seq));
+  auto last = newest_at_or_before(state_, owner_prefix(owner), seq);
   if (!last) return 0;
-  const std::uint64_t after = *last ? decode_be64(std::string_view((*last)->key).substr(prefix.size())) : 0;
+  const auto parsed = *last ? parse_key((*last)->key) : std::nullopt;
+  const std::uint64_t after = parsed ? parsed->second : 0;
   auto count = AuditIndex::count_owner_records(state_, owner, after, seq);
   return count ? *count : 0;
 }
@@ -106,8 +112,7 @@ std::optional<std::vector<TokenRow>> OwnerSnapshots::decode(std::string_view byt
 
 Result<std::optional<OwnerSnapshots::Snapshot>> OwnerSnapshots::nearest(const StateStore& state, std::string_view owner,
                                                                         std::uint64_t seq) {
-  const std::string prefix = owner_prefix(owner);
-  auto found = state.last_entry_at_or_before(ReadModel::kStateFamily, prefix, prefix + encode_be64(seq));
+  auto found = newest_at_or_before(state, owner_prefix(owner), seq);
   if (!found) return Error::unavailable("owner snapshots: " + found.error().message);
   if (!*found) return std::optional<Snapshot>{};
   auto parsed = parse_key((*found)->key);

@@ -187,11 +187,7 @@ int cmd_audit(int argc, char** argv) {
   Table table({"SEQ", "AT", "TYPE", "TOKEN/STREAM", "V", "ACTOR", "IP", "DETAILS"});
   table.max_width(6, 40).max_width(7, 60);
   std::string csv;  // one row at a time, reused
-  AuditCsvRows csv_rows([&index](const std::string& token_id) -> std::optional<Timestamp> {
-    auto created = index.query({.token_id = token_id, .type = "TokenCreated"}, 1);
-    if (!created || created->events.empty()) return std::nullopt;
-    return created->events.front().at;
-  });
+  AuditCsvRows csv_rows(index);
   if (format == "csv") {
     if (bom) csv += kUtf8Bom;
     append_audit_csv_header(csv);

@@ -108,8 +108,12 @@ TEST(BuildInfo, MetricAndMeForAdminsOnly) {
 TEST(ServerLock, ASecondServerNamesTheOneServingAndItsPid) {
   TestServer server;
   server.start();
-  const Output second = run_shell(std::string(TOKENLEDGER_BIN) + " --listen 127.0.0.1:0 --data '" + server.data_dir() +
-                                  "' --introspection-secret-file '" + server.root_dir() + "/second.secret'");
+  // Another server on the same data directory, with `flags`; it must not start.
+  auto start_beside = [&](const std::string& flags) {
+    return run_shell(std::string(TOKENLEDGER_BIN) + flags + " --listen 127.0.0.1:0 --data '" + server.data_dir() +
+                     "' --introspection-secret-file '" + server.root_dir() + "/second.secret'");
+  };
+  const Output second = start_beside("");
   EXPECT_EQ(second.status, 1) << second.text;
   EXPECT_NE(second.text.find("another tokenledger is serving " + server.data_dir() + " (pid " +
                              std::to_string(server.pid()) + ")"),
@@ -119,9 +123,7 @@ TEST(ServerLock, ASecondServerNamesTheOneServingAndItsPid) {
   EXPECT_EQ(second.text.find("While lock file"), std::string::npos) << "RocksDB's raw words: " << second.text;
   // --read-only takes no lock, so it used to start beside the first and serve a copy that no
   // longer changed (a token deleted on the first still active on it): refused the same way.
-  const Output read_only =
-      run_shell(std::string(TOKENLEDGER_BIN) + " --read-only --listen 127.0.0.1:0 --data '" + server.data_dir() +
-                "' --introspection-secret-file '" + server.root_dir() + "/second.secret'");
+  const Output read_only = start_beside(" --read-only");
   EXPECT_EQ(read_only.status, 1) << read_only.text;
   EXPECT_NE(read_only.text.find("another tokenledger is serving " + server.data_dir() + " (pid " +
                                 std::to_string(server.pid()) + ")"),
@@ -135,9 +137,7 @@ TEST(ServerLock, ASecondServerNamesTheOneServingAndItsPid) {
   // writing commands are refused (they would leave it serving a copy that no longer changes).
   ASSERT_EQ(server.stop(), 0) << server.log();
   server.start({.extra_args = {"--read-only"}});
-  const Output writable =
-      run_shell(std::string(TOKENLEDGER_BIN) + " --listen 127.0.0.1:0 --data '" + server.data_dir() +
-                "' --introspection-secret-file '" + server.root_dir() + "/second.secret'");
+  const Output writable = start_beside("");
   EXPECT_EQ(writable.status, 1) << writable.text;
   EXPECT_NE(writable.text.find("a --read-only tokenledger is serving " + server.data_dir() + " (pid " +
                                std::to_string(server.pid()) + ")"),

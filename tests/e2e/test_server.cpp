@@ -16,9 +16,13 @@
 #include <stdexcept>
 #include <thread>
 
+#include "support/child_process.hpp"
+
 extern char** environ;
 
 namespace e2e {
+
+using test_support::decode_status;
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -30,12 +34,6 @@ std::string read_file(const std::string& path) {
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
-}
-
-int decode_status(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
 }
 
 // The test process's environment without anything that would change how the server runs,
@@ -170,16 +168,9 @@ void TestServer::signal(int sig) const {
 
 std::optional<int> TestServer::wait_exit(std::chrono::seconds limit) {
   if (pid_ <= 0) return std::nullopt;
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return decode_status(status);
-    }
-    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(10ms);
-  }
+  auto status = test_support::wait_until(pid_, std::chrono::steady_clock::now() + limit);
+  if (status) pid_ = -1;
+  return status;
 }
 
 int TestServer::stop(std::chrono::seconds grace) {
