@@ -19,6 +19,7 @@ namespace {
 
 using integrity_detail::check_cheap;
 using integrity_detail::fail;
+using integrity_detail::holds_record;
 
 constexpr std::string_view kVerifiedCheckpointKey = "verified_checkpoint";
 
@@ -122,7 +123,7 @@ bool check_index(const EventLog& store, const std::string& family, const std::fu
     if (seq <= walked_to) {
       ++counted;
       if (actual) actual->add(key);
-    } else if (past_head == 0 && seq > store.head().seq) {
+    } else if (past_head == 0 && seq > store.head().seq && !holds_record(store, seq)) {
       past_head = seq;
     }
     return true;
@@ -220,7 +221,8 @@ IntegrityReport check_integrity(const EventLog& store, const IntegrityOptions& o
     fail(r, 0, "owner_snapshot", snapshots_unreadable);
     return r;
   }
-  if (const std::uint64_t past = snapshots ? snapshots->first_past(store.head().seq) : 0; past != 0) {
+  if (const std::uint64_t past = snapshots ? snapshots->first_past(store.head().seq) : 0;
+      past != 0 && !holds_record(store, past)) {
     fail(r, past, "owner_snapshot",
          "an owner snapshot is at seq " + std::to_string(past) + ", past the log's head " +
              std::to_string(store.head().seq) + ": records were cut, or it was added");

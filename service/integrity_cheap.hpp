@@ -18,6 +18,12 @@ namespace tl::integrity_detail {
 // Marks the report failed at `seq` with `kind` and `problem`; returns false.
 bool fail(IntegrityReport& r, std::uint64_t seq, std::string kind, std::string problem);
 
+// Whether the log holds a record at `seq`, read from the store itself. An index entry or snapshot
+// past a head read a moment ago is a record a live server appended meanwhile (the entries land with
+// the records in one write, before the head in memory moves), which is no damage; one past the
+// records the store holds is a cut.
+bool holds_record(const EventLog& store, std::uint64_t seq);
+
 // Every cheap check, each on its own, the signed checkpoints from index `first_checkpoint` of
 // `checkpoints` on; the report names the problem with the lowest seq (on a tie, the first in this
 // order), so that e.g. a rewrite below a checkpoint is blamed on the checkpoint it broke, not on the
