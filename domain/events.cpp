@@ -30,6 +30,14 @@ std::string_view event_type(const Event& event) noexcept {
                         [](const UserDisabled&) { return std::string_view{"UserDisabled"}; },
                         [](const UserEnabled&) { return std::string_view{"UserEnabled"}; },
                         [](const BackupTaken&) { return std::string_view{"BackupTaken"}; },
+                        [](const UserSignedIn&) { return std::string_view{"UserSignedIn"}; },
+                        [](const UserSignInFailed&) { return std::string_view{"UserSignInFailed"}; },
+                        [](const SessionEnded&) { return std::string_view{"SessionEnded"}; },
+                        [](const AccessDenied&) { return std::string_view{"AccessDenied"}; },
+                        [](const AuditRead&) { return std::string_view{"AuditRead"}; },
+                        [](const AuditExported&) { return std::string_view{"AuditExported"}; },
+                        [](const ServerStarted&) { return std::string_view{"ServerStarted"}; },
+                        [](const ServerStopped&) { return std::string_view{"ServerStopped"}; },
                     },
                     event);
 }
@@ -42,6 +50,17 @@ bool is_token_event(const Event& event) noexcept {
                std::is_same_v<E, TokenTimeoutChanged> || std::is_same_v<E, TokenRevealed> ||
                std::is_same_v<E, TokenDeleted> || std::is_same_v<E, TokenUsed> ||
                std::is_same_v<E, TokenExpiryNotified>;
+      },
+      event);
+}
+
+bool is_access_event(const Event& event) noexcept {
+  return std::visit(
+      [](const auto& e) {
+        using E = std::decay_t<decltype(e)>;
+        return std::is_same_v<E, UserSignedIn> || std::is_same_v<E, UserSignInFailed> ||
+               std::is_same_v<E, SessionEnded> || std::is_same_v<E, AccessDenied> || std::is_same_v<E, AuditRead> ||
+               std::is_same_v<E, AuditExported> || std::is_same_v<E, ServerStarted> || std::is_same_v<E, ServerStopped>;
       },
       event);
 }

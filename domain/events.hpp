@@ -79,13 +79,78 @@ struct BackupTaken {
   bool include_keys = false;
 };
 
-using Event = std::variant<TokenCreated, TokenDescriptionChanged, TokenTimeoutChanged, TokenRevealed, TokenDeleted,
-                           TokenUsed, TokenExpiryNotified, UserCreated, UserGroupsChanged, UserPasswordChanged,
-                           UserReauthenticated, UserDeleted, KeyCheckRecorded, UserDisabled, UserEnabled, BackupTaken>;
+// Access events (issue 18; SOC 2 CC6/CC7, ISO 27001 A.8.15, PCI DSS 10.2): who signed in, failed
+// to, was refused, read the trail, and when the server ran. Best effort, on stream "system:access"
+// (kAccessStream in service/access_events.hpp): never awaited before answering, dropped and counted
+// when the log refuses writes. Empty optional fields are not written.
+
+// A password sign-in succeeded; the actor is the user.
+struct UserSignedIn {};
+// A sign-in was refused. `username` when the typed name is an account, else `name_hash`: a keyed
+// hash (HMAC-SHA-256, hex) of the typed name, never its text (people type passwords there).
+// reason: "unknown_user", "wrong_password", "throttled", "disabled".
+struct UserSignInFailed {
+  std::string username;
+  std::string name_hash;
+  std::string reason;
+  // Throttled attempts from one address are coalesced like AccessDenied: the first of a minute
+  // alone, the minute's others in one record with their count and neither name (written when > 1).
+  std::uint64_t count = 1;
+};
+// A session of `username` ended. reason: "sign_out", "idle", "lifetime", "revoked" (a password
+// change, a disabled or deleted account, revoked tokens); the actor is who ended it.
+struct SessionEnded {
+  std::string username;
+  std::string reason;
+};
+// Authenticated requests refused with 403, or 404 on a token id (another user's or none: both are
+// recorded, so the trail is no existence oracle), coalesced per actor, method, route and status:
+// `count` refusals from `first_at` on; `target` (the path of the first of them) only when count is 1.
+struct AccessDenied {
+  std::string method;
+  std::string route;   // the route's pattern, e.g. /api/v1/tokens/{}/reveal
+  std::string target;  // the path asked for, valid UTF-8, at most 256 bytes
+  int status = 0;
+  std::string code;  // the error code answered (forbidden, not_found, insufficient_scope, …)
+  std::uint64_t count = 1;
+  Timestamp first_at{};
+};
+// The trail was read (route /api/v1/audit, its stream or the export's manifest) with `filters`:
+// the query's name=value pairs, sorted, joined by '&'.
+struct AuditRead {
+  std::string route;
+  std::string filters;
+};
+// The trail was exported (GET /api/v1/audit/export) in `format` with `filters`.
+struct AuditExported {
+  std::string format;
+  std::string filters;
+};
+// The server started serving writes: its build, the options that matter (name=value, space
+// separated) and what the start-up check of the log found ("ok", "not_run" or the problem).
+struct ServerStarted {
+  std::string version;
+  std::string commit;
+  std::string options;
+  std::string verification;
+};
+// The server stopped (a signal); `reason` as logged.
+struct ServerStopped {
+  std::string reason;
+};
+
+using Event =
+    std::variant<TokenCreated, TokenDescriptionChanged, TokenTimeoutChanged, TokenRevealed, TokenDeleted, TokenUsed,
+                 TokenExpiryNotified, UserCreated, UserGroupsChanged, UserPasswordChanged, UserReauthenticated,
+                 UserDeleted, KeyCheckRecorded, UserDisabled, UserEnabled, BackupTaken, UserSignedIn, UserSignInFailed,
+                 SessionEnded, AccessDenied, AuditRead, AuditExported, ServerStarted, ServerStopped>;
 
 // The stable type name recorded in the log ("TokenCreated", ...).
 std::string_view event_type(const Event& event) noexcept;
 bool is_token_event(const Event& event) noexcept;
+// The best-effort access events (UserSignedIn … ServerStopped above): what a failed request may
+// append ("a request that fails appends no domain event", API.md).
+bool is_access_event(const Event& event) noexcept;
 
 // How the actor reached the service. Each has one name the log stores (via_name); the names
 // are part of the disk format and never change. `other` is a name this build does not know (or

@@ -22,6 +22,7 @@
 #include "common/time_format.hpp"
 #include "domain/text_rules.hpp"
 #include "eventstore/codec.hpp"
+#include "eventstore/record_json.hpp"
 
 namespace tl {
 namespace {
@@ -31,98 +32,15 @@ using simdjson::ondemand::field;
 using simdjson::ondemand::object;
 using simdjson::ondemand::raw_json_string;
 using simdjson::ondemand::value;
+using namespace record_json;
 
 Error corrupt(std::string_view what) { return Error::internal("corrupt event record: " + std::string(what)); }
-
-constexpr int kMaxDepth = 16;
 
 // A raw key for a message: up to its closing quote (the buffer is padded, so this stays inside).
 std::string key_text(const raw_json_string& key) {
   const char* begin = key.raw();
   const void* end = std::memchr(begin, '"', 64);
   return end ? std::string(begin, static_cast<const char*>(end)) : std::string(begin, 64);
-}
-
-bool check_value(value v, int depth);
-
-bool check_field(field& f, int depth) {
-  std::string_view key;
-  return f.unescaped_key().get(key) == SUCCESS && check_value(f.value(), depth);
-}
-
-bool check_value(value v, int depth) {
-  if (depth > kMaxDepth) return false;
-  simdjson::ondemand::json_type type;
-  if (v.type().get(type) != SUCCESS) return false;
-  switch (type) {
-    case simdjson::ondemand::json_type::object: {
-      object o;
-      if (v.get_object().get(o) != SUCCESS) return false;
-      for (auto item : o) {
-        field f;
-        if (std::move(item).get(f) != SUCCESS || !check_field(f, depth + 1)) return false;
-      }
-      return true;
-    }
-    case simdjson::ondemand::json_type::array: {
-      simdjson::ondemand::array a;
-      if (v.get_array().get(a) != SUCCESS) return false;
-      for (auto item : a) {
-        value inner;
-        if (item.get(inner) != SUCCESS || !check_value(inner, depth + 1)) return false;
-      }
-      return true;
-    }
-    case simdjson::ondemand::json_type::string: {
-      std::string_view s;
-      return v.get_string().get(s) == SUCCESS;
-    }
-    case simdjson::ondemand::json_type::number: {
-      simdjson::ondemand::number n;
-      return v.get_number().get(n) == SUCCESS;
-    }
-    case simdjson::ondemand::json_type::boolean: {
-      bool b;
-      return v.get_bool().get(b) == SUCCESS;
-    }
-    case simdjson::ondemand::json_type::null: {
-      bool null = false;
-      return v.is_null().get(null) == SUCCESS && null;
-    }
-  }
-  return false;
-}
-
-bool get_string(value v, std::string& out) {
-  std::string_view s;
-  if (v.get_string().get(s) != SUCCESS) return false;
-  out.assign(s);
-  return true;
-}
-
-bool get_nonempty_string(value v, std::string& out) { return get_string(v, out) && !out.empty(); }
-
-bool get_optional_string(value v, std::string& out) {
-  bool null = false;
-  if (v.is_null().get(null) != SUCCESS) return false;
-  if (null) {
-    out.clear();
-    return true;
-  }
-  return get_string(v, out);
-}
-
-// Calls f(field&) for each field; f compares f.key() raw (keys this codec writes never need
-// unescaping) and hands fields it does not know to `other`.
-template <class F>
-bool for_each_field(value v, F&& f) {
-  object o;
-  if (v.get_object().get(o) != SUCCESS) return false;
-  for (auto item : o) {
-    field fl;
-    if (std::move(item).get(fl) != SUCCESS || !f(fl)) return false;
-  }
-  return true;
 }
 
 struct Decoder {
@@ -154,14 +72,6 @@ struct Decoder {
       out.emplace_back(s);
     }
     return true;
-  }
-
-  // The event's alternative E, kept when `event` already holds one (its strings keep their
-  // buffers; the caller clears or assigns every field), otherwise fresh.
-  template <class E>
-  static E& reuse_as(Event& event) {
-    if (auto* e = std::get_if<E>(&event)) return *e;
-    return event.template emplace<E>();
   }
 
   bool data(std::string_view type, value v, Event& event) const {
@@ -271,8 +181,10 @@ struct Decoder {
       event.emplace<UserDisabled>();
     } else if (type == "UserEnabled") {
       event.emplace<UserEnabled>();
+    } else if (type == "UserSignedIn") {
+      event.emplace<UserSignedIn>();
     } else {
-      return false;
+      return access_data(type, v, event, strict);
     }
     // Events without data still carry an object, checked like any other value.
     return for_each_field(v, [&](field& f) { return other(f); });

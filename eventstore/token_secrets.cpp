@@ -127,6 +127,7 @@ TokenSecrets::TokenSecrets(const std::array<unsigned char, 32>& master_key) {
   ensure_sodium();
   crypto_kdf_derive_from_key(lookup_key_, sizeof lookup_key_, 1, kKdfContext, master_key.data());
   crypto_kdf_derive_from_key(wrap_key_, sizeof wrap_key_, 2, kKdfContext, master_key.data());
+  crypto_kdf_derive_from_key(name_key_, sizeof name_key_, 4, kKdfContext, master_key.data());
   unsigned char check[16];
   crypto_kdf_derive_from_key(check, sizeof check, 3, kKdfContext, master_key.data());
   key_check_ = to_hex(check, sizeof check);
@@ -135,6 +136,7 @@ TokenSecrets::TokenSecrets(const std::array<unsigned char, 32>& master_key) {
 TokenSecrets::~TokenSecrets() {
   sodium_memzero(lookup_key_, sizeof lookup_key_);
   sodium_memzero(wrap_key_, sizeof wrap_key_);
+  sodium_memzero(name_key_, sizeof name_key_);
 }
 
 std::string TokenSecrets::generate_code() const {
@@ -146,6 +148,10 @@ std::string TokenSecrets::generate_code() const {
 
 std::string TokenSecrets::lookup_hash(std::string_view code) const {
   return hmac_sha256_hex({reinterpret_cast<const char*>(lookup_key_), sizeof lookup_key_}, code);
+}
+
+std::string TokenSecrets::name_hash(std::string_view typed_name) const {
+  return hmac_sha256_hex({reinterpret_cast<const char*>(name_key_), sizeof name_key_}, typed_name);
 }
 
 SealedCode TokenSecrets::seal(std::string_view token_id, std::string_view code) const {

@@ -52,6 +52,11 @@ class TokenSecrets {
   std::string key_check_value() const { return key_check_; }
   // Hex HMAC-SHA-256 of the code under the lookup key.
   std::string lookup_hash(std::string_view code) const;
+  // Hex HMAC-SHA-256 of a sign-in name that is no account, under its own key derived from the
+  // master key: the same typed name always gives the same value (failed attempts can be counted
+  // together), but the text cannot be read back or guessed without the key (issue 18:
+  // UserSignInFailed never records the text; people type passwords into that field).
+  std::string name_hash(std::string_view typed_name) const;
   SealedCode seal(std::string_view token_id, std::string_view code) const;
   // nullopt when the data key was destroyed or anything does not authenticate.
   std::optional<std::string> unseal(std::string_view token_id, std::string_view code_sealed,
@@ -60,6 +65,7 @@ class TokenSecrets {
  private:
   unsigned char lookup_key_[32];
   unsigned char wrap_key_[32];
+  unsigned char name_key_[32];
   std::string key_check_;
 };
 

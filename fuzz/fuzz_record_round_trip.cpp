@@ -15,7 +15,7 @@ namespace {
 
 tl::Event some_event(FuzzedDataProvider& in) {
   auto text = [&] { return in.ConsumeRandomLengthString(64); };
-  switch (in.ConsumeIntegralInRange<int>(0, 13)) {
+  switch (in.ConsumeIntegralInRange<int>(0, 21)) {
     case 0:
       return tl::TokenCreated{"", text(), in.ConsumeIntegral<int>(), text(), text()};
     case 1:
@@ -44,6 +44,29 @@ tl::Event some_event(FuzzedDataProvider& in) {
       return tl::UserDeleted{};
     case 12:
       return tl::BackupTaken{text(), in.ConsumeIntegral<std::uint64_t>(), text(), in.ConsumeBool()};
+    case 14:
+      return tl::UserSignedIn{};
+    case 15:
+      return tl::UserSignInFailed{text(), text(), text(), in.ConsumeIntegral<std::uint64_t>()};
+    case 16:
+      return tl::SessionEnded{text(), text()};
+    case 17:
+      return tl::AccessDenied{
+          text(),
+          text(),
+          text(),
+          in.ConsumeIntegral<int>(),
+          text(),
+          in.ConsumeIntegral<std::uint64_t>(),
+          tl::Timestamp(std::chrono::milliseconds(in.ConsumeIntegralInRange<std::int64_t>(0, 253402300799999)))};
+    case 18:
+      return tl::AuditRead{text(), text()};
+    case 19:
+      return tl::AuditExported{text(), text()};
+    case 20:
+      return tl::ServerStarted{text(), text(), text(), text()};
+    case 21:
+      return tl::ServerStopped{text()};
     default:
       return tl::KeyCheckRecorded{text()};
   }
@@ -74,6 +97,13 @@ void for_each_string(tl::Record& r, F&& f) {
         }
         if constexpr (std::is_same_v<E, tl::KeyCheckRecorded>) f(e.master_key_check);
         if constexpr (std::is_same_v<E, tl::BackupTaken>) f(e.name), f(e.head_hash);
+        if constexpr (std::is_same_v<E, tl::UserSignInFailed>) f(e.username), f(e.name_hash), f(e.reason);
+        if constexpr (std::is_same_v<E, tl::SessionEnded>) f(e.username), f(e.reason);
+        if constexpr (std::is_same_v<E, tl::AccessDenied>) f(e.method), f(e.route), f(e.target), f(e.code);
+        if constexpr (std::is_same_v<E, tl::AuditRead>) f(e.route), f(e.filters);
+        if constexpr (std::is_same_v<E, tl::AuditExported>) f(e.format), f(e.filters);
+        if constexpr (std::is_same_v<E, tl::ServerStarted>) f(e.version), f(e.commit), f(e.options), f(e.verification);
+        if constexpr (std::is_same_v<E, tl::ServerStopped>) f(e.reason);
       },
       r.event);
 }

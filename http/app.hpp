@@ -15,6 +15,7 @@
 #include "http/metrics.hpp"
 #include "http/stream_slots.hpp"
 #include "projections/read_model.hpp"
+#include "service/access_events.hpp"
 #include "service/backup_runner.hpp"
 #include "service/expiry_notifier.hpp"
 #include "service/integrity_guard.hpp"
@@ -67,6 +68,7 @@ struct App {
   StreamSlots streams;                       // audit streams held, per user
   RateLimiter* reveal_limiter = nullptr;     // reveals per user (--reveal-rate); null: no limit
   BackupRunner* backups = nullptr;           // POST /api/v1/admin/backups; null or unconfigured: 503
+  AccessEvents* access = nullptr;            // the trail's access events; null: none recorded
 };
 
 }  // namespace tl

@@ -2,6 +2,7 @@
 #include "common/build_info.hpp"
 #include "common/json_writer.hpp"
 #include "eventstore/rocksdb_version.hpp"
+#include "http/access_notes.hpp"
 #include "http/call.hpp"
 #include "http/json_requests.hpp"
 #include "http/request_checks.hpp"
@@ -55,10 +56,19 @@ Reply handle_login(App& app, Call& call) {
   }
   const std::string& ip = call.ctx.source.ip;
   // Counted before the check, so parallel guesses cannot outrun the limit; a success refunds it.
-  if (auto slot = app.throttle.reserve(body->username, ip, call.now); !slot.granted) return throttled(slot);
+  if (auto slot = app.throttle.reserve(body->username, ip, call.now); !slot.granted) {
+    note_sign_in(app, call, body->username, "throttled");
+    return throttled(slot);
+  }
   auto user = app.users.authenticate(body->username, body->password);
-  if (!user) return password_error(user.error());
+  if (!user) {
+    // A 503 (no hash slot free) is no verdict on the password: nothing to record.
+    if (user.error().code == ErrorCode::unauthenticated) note_sign_in(app, call, body->username, "wrong_password");
+    if (user.error().code == ErrorCode::forbidden) note_sign_in(app, call, body->username, "disabled");
+    return password_error(user.error());
+  }
   app.throttle.succeeded(body->username, ip);
+  note_sign_in(app, call, user->username, "");
   const std::string session = app.sessions.create(user->username, call.now);
   JsonWriter w;
   w.begin_object().key("user").value(user->username);
@@ -70,7 +80,11 @@ Reply handle_login(App& app, Call& call) {
 }
 
 Reply handle_logout(App& app, Call& call) {
-  if (!call.session_id.empty()) app.sessions.remove(call.session_id);
+  if (!call.session_id.empty()) {
+    if (auto user = app.sessions.remove(call.session_id)) {
+      note_sessions_ended(app, {*user, Via::session, {}}, call.ctx.source, *user, 1, "sign_out");
+    }
+  }
   auto res = no_content();
   res.set(net::http::field::set_cookie, session_cookie(app, "", std::chrono::seconds{0}));
   return res;
@@ -130,10 +144,13 @@ Reply handle_change_password(App& app, Call& call) {
   const std::string& ip = call.ctx.source.ip;
   if (auto slot = app.throttle.reserve(call.ctx.actor.user, ip, call.now); !slot.granted) return throttled(slot);
   return Pending(app.users.change_own_password(call.ctx, body->current, body->next),
-                 [&app, user = call.ctx.actor.user, ip, session = call.session_id](Status ok) {
+                 [&app, ctx = call.ctx, ip, session = call.session_id](Status ok) {
                    if (!ok) return password_error(ok.error());
+                   const std::string& user = ctx.actor.user;
                    app.throttle.succeeded(user, ip);
-                   app.sessions.remove_user_except(user, session);  // other devices sign in again
+                   // Other devices sign in again.
+                   note_sessions_ended(app, ctx.actor, ctx.source, user, app.sessions.remove_user_except(user, session),
+                                       "revoked");
                    return no_content();
                  });
 }
@@ -169,10 +186,13 @@ Reply handle_patch_user(App& app, Call& call) {
   const bool password_changes = body->password.has_value();
   return Pending(app.users.update(call.ctx, username, std::move(body->groups), std::move(body->password),
                                   body->disabled, body->must_change),
-                 [&app, username, password_changes, now = call.now](Result<UserState> user) {
+                 [&app, username, password_changes, ctx = call.ctx, now = call.now](Result<UserState> user) {
                    if (!user) return password_error(user.error());
                    // A new password ends every old session; so does disabling (also when she already was).
-                   if (password_changes || user->disabled) app.sessions.remove_user(username);
+                   if (password_changes || user->disabled) {
+                     note_sessions_ended(app, ctx.actor, ctx.source, username, app.sessions.remove_user(username),
+                                         "revoked");
+                   }
                    return json_response(status::ok, user_json(*user, app.tokens.live_tokens(username, now)));
                  });
 }
@@ -180,9 +200,12 @@ Reply handle_patch_user(App& app, Call& call) {
 Reply handle_delete_user(App& app, Call& call) {
   const std::string& username = call.params[0];  // case-folded by the router
   // A deleted user's tokens stop working at once; revoking them also records why.
-  return Pending(delete_user(app.users, app.model, call.ctx, username), [&app, username](Result<std::size_t> deleted) {
+  return Pending(delete_user(app.users, app.model, call.ctx, username), [&app, username,
+                                                                         ctx = call.ctx](Result<std::size_t> deleted) {
     // Once the user is gone her sessions are too, even if revoking a token failed afterwards.
-    if (!app.users.find(username)) app.sessions.remove_user(username);
+    if (!app.users.find(username)) {
+      note_sessions_ended(app, ctx.actor, ctx.source, username, app.sessions.remove_user(username), "revoked");
+    }
     if (!deleted) return error_response(deleted.error());
     return no_content();
   });
@@ -193,10 +216,11 @@ Reply handle_revoke_user_tokens(App& app, Call& call) {
   if (!reason) return error_response(reason.error());
   const std::string& username = call.params[0];  // case-folded by the router
   if (!app.users.find(username)) return error_response(Error::not_found("No such user."));
-  return Pending(revoke_tokens(app.model, call.ctx, username, *reason), [&app, username](Result<std::size_t> revoked) {
+  return Pending(revoke_tokens(app.model, call.ctx, username, *reason), [&app, username,
+                                                                         ctx = call.ctx](Result<std::size_t> revoked) {
     if (!revoked) return error_response(revoked.error());  // a refused request ends no session
     // Her sessions end too: whoever holds her tokens may hold a session as well.
-    app.sessions.remove_user(username);
+    note_sessions_ended(app, ctx.actor, ctx.source, username, app.sessions.remove_user(username), "revoked");
     JsonWriter w;
     w.begin_object().key("username").value(username).key("revoked").value(static_cast<std::uint64_t>(*revoked));
     w.end_object();

@@ -68,6 +68,21 @@ void integrity_metrics(const IntegrityGuard& integrity, std::string& out) {
          std::to_string(witness.pending));
 }
 
+// The access events (service/access_events.hpp): dropped ones are evidence that never reached the trail.
+void access_metrics(const AccessEvents::Counts& counts, std::string& out) {
+  out +=
+      "# HELP tokenledger_access_events_total Access events (sign-ins, refusals, reads of the trail) by outcome: "
+      "recorded, dropped (the log refused writes), coalesced (counted into a later AccessDenied).\n"
+      "# TYPE tokenledger_access_events_total counter\n";
+  out += "tokenledger_access_events_total{outcome=\"recorded\"} " + std::to_string(counts.recorded) + "\n";
+  out += "tokenledger_access_events_total{outcome=\"dropped\"} " + std::to_string(counts.dropped) + "\n";
+  out += "tokenledger_access_events_total{outcome=\"coalesced\"} " + std::to_string(counts.coalesced) + "\n";
+  out +=
+      "# HELP tokenledger_access_events_dropped_total Access events the log refused or could not take.\n"
+      "# TYPE tokenledger_access_events_dropped_total counter\n";
+  out += "tokenledger_access_events_dropped_total " + std::to_string(counts.dropped) + "\n";
+}
+
 }  // namespace
 
 namespace {
@@ -77,6 +92,7 @@ net::Response metrics_body(App& app) {
   res.set(net::http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   res.body() = app.metrics.render(app.store, app.model);
   integrity_metrics(app.integrity, res.body());
+  if (app.access != nullptr) access_metrics(app.access->counts(), res.body());
   if (app.notifier != nullptr) {
     res.body() += "# HELP tokenledger_webhook_deliveries_total Expiry notices by outcome (after retries).\n";
     res.body() += "# TYPE tokenledger_webhook_deliveries_total counter\n";

@@ -17,7 +17,9 @@
 #include <utility>
 #include <vector>
 
+#include "common/time_format.hpp"
 #include "eventstore/database_id.hpp"
+#include "http/access_lifecycle.hpp"
 #include "http/server.hpp"
 #include "http/server_options.hpp"
 #include "http/startup.hpp"
@@ -221,10 +223,12 @@ void serve(net::asio::io_context& io, net::asio::thread_pool& workers, int io_th
 // Once nothing serves: the background work stopped, every queued append written, then (unless
 // read-only) a projection checkpoint and a signed checkpoint of the head, and the log closed.
 int shut_down(EventLog& store, ReadModel& model, IntegrityGuard& guard, Services& services, ExpiryNotices& notices,
-              const ServerOptions& o, bool writable) {
+              AccessEvents& access, const ServerOptions& o, bool writable) {
   guard.stop();
   if (notices.notifier) notices.notifier->stop();
   if (writable) services.usage.flush();
+  access.flush(now_ms(), /*all=*/true);
+  access.record(ServerStopped{"signal"}, server_actor(), {});
   store.stop_appender();  // every queued append is written before this returns
   if (o.read_only) {
     spdlog::info("stopped (read-only) at seq {}", store.head().seq);
@@ -307,6 +311,10 @@ int run(const ServerOptions& o) {
                                 (std::filesystem::path(o.data) / "backup-checkpoint.tmp").string(),
                                 {.rate_limit = o.backup_rate_limit}});
   app.backups = &backups;
+  // Access events: dropped and counted when the log refuses writes (read-only, damage).
+  AccessEvents access(*store, *keys.secrets);
+  app.access = &access;
+  access.record(server_started_event(o, guard), server_actor(), {});
 
   net::asio::io_context io(o.io_threads);
   net::asio::thread_pool workers(static_cast<std::size_t>(o.workers));
@@ -314,11 +322,14 @@ int run(const ServerOptions& o) {
   guard.start_scrub();
   CheckpointTimer checkpoints(io, workers, *store, guard, std::chrono::seconds(o.checkpoint_seconds));
   if (o.checkpoint_seconds > 0 && !o.read_only) checkpoints.start();
+  AccessSweep access_sweep(io, workers, app, std::chrono::seconds(5));
+  access_sweep.start();
   net::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     spdlog::info("signal {} received: finishing in-flight requests, then stopping", signal);
     checkpoints.cancel();
+    access_sweep.cancel();
     backups.stop();  // a backup being copied stops rather than hold the shutdown for its length
     if (listeners.metrics) listeners.metrics->stop();
     listeners.main->stop();
@@ -328,7 +339,7 @@ int run(const ServerOptions& o) {
   spdlog::info("listening on {}", listeners.url.substr(0, listeners.url.size() - 1));
   print_welcome(bootstrap, keys, listeners.url);
   serve(io, workers, o.io_threads);
-  return shut_down(*store, model, guard, services, notices, o, writable);
+  return shut_down(*store, model, guard, services, notices, access, o, writable);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "domain/user.hpp"
 #include "eventstore/passwords.hpp"
 #include "eventstore/token_secrets.hpp"
+#include "http/access_notes.hpp"
 #include "http/request_checks.hpp"
 #include "http/responses.hpp"
 #include "http/route_table.hpp"
@@ -223,8 +224,15 @@ std::optional<Error> authenticate(App& app, Call& call, const Route& route) {
   }
   call.session_id = cookie_value(call.req[net::http::field::cookie], app.settings.session_cookie_name());
   if (call.session_id.empty()) return unauthenticated();
-  auto username = app.sessions.resolve(call.session_id, call.now);
-  if (!username) return Error::unauthenticated("Your session has ended; sign in again.");
+  SessionStore::Ended ended;
+  auto username = app.sessions.resolve(call.session_id, call.now, &ended);
+  if (!username) {
+    // Found expired now (the server's sweep had not come to it yet): its end is recorded once.
+    if (!ended.username.empty()) {
+      note_sessions_ended(app, {"system", Via::system, {}}, call.ctx.source, ended.username, 1, ended.reason);
+    }
+    return Error::unauthenticated("Your session has ended; sign in again.");
+  }
   call.user = app.users.get(*username);
   if (!call.user) return unauthenticated();
   call.ctx.actor = {*username, Via::session, {}};

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include "common/time_format.hpp"
+#include "http/access_notes.hpp"
 #include "http/server_connection.hpp"
 
 namespace tl {
@@ -93,6 +94,7 @@ awaitable<Answered> answer(App& app, asio::thread_pool& workers, bool metrics_on
     spdlog::error("request {} failed: {}", routed.call.ctx.source.request_id, e.what());
     answered.reply = error_response(Error::internal("Something went wrong on our side; nothing was changed."));
   }
+  note_answer(app, routed, answered.reply);  // queued, never awaited
   co_return answered;
 }
 

@@ -68,6 +68,12 @@ void AuditCsvRows::append(std::string& out, const Record& r) {
     group_list(user->groups);
   } else if (const auto* changed = std::get_if<UserGroupsChanged>(&r.event)) {
     group_list(changed->groups);
+  } else if (const auto* failed = std::get_if<UserSignInFailed>(&r.event)) {
+    reason = failed->reason;
+  } else if (const auto* ended = std::get_if<SessionEnded>(&r.event)) {
+    reason = ended->reason;
+  } else if (const auto* stopped = std::get_if<ServerStopped>(&r.event)) {
+    reason = stopped->reason;
   }
   const std::string fields[] = {std::to_string(r.seq),
                                 format_rfc3339(r.at),

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "domain/time.hpp"
 
@@ -15,22 +16,36 @@ namespace tl {
 
 class SessionStore {
  public:
+  // A session that ended other than by remove(): reason "idle" or "lifetime" (SessionEnded).
+  struct Ended {
+    std::string username;
+    std::string_view reason;
+  };
+
   SessionStore(std::chrono::minutes idle, std::chrono::minutes absolute) : idle_(idle), absolute_(absolute) {}
 
   // Returns the new session's id: the cookie value. Only its hash is kept.
   std::string create(const std::string& username, Timestamp now);
-  // The session's user, or nullopt when unknown or expired. Extends the idle time.
-  std::optional<std::string> resolve(const std::string& session_id, Timestamp now);
+  // The session's user, or nullopt when unknown or expired. Extends the idle time. When the
+  // session had expired it is ended now, and `ended` (when given) says whose and why.
+  std::optional<std::string> resolve(const std::string& session_id, Timestamp now, Ended* ended = nullptr);
   // Whether the session still stands at `now`, without extending it: a long request (an audit
   // stream) asks this while it runs, and must not keep an idle session alive by asking.
   bool active(const std::string& session_id, Timestamp now);
   // When the session's user last typed their password (sign-in or re-authentication).
   std::optional<Timestamp> authenticated_at(const std::string& session_id);
   void reauthenticated(const std::string& session_id, Timestamp now);
-  void remove(const std::string& session_id);
-  void remove_user(const std::string& username);
-  // Ends every session of `username` but `keep` (a password change keeps the session that made it).
-  void remove_user_except(const std::string& username, const std::string& keep);
+  // Ends the session; its user, or nullopt when there was none (unknown or already ended).
+  std::optional<std::string> remove(const std::string& session_id);
+  // Ends every session of `username`; how many there were.
+  std::size_t remove_user(const std::string& username);
+  // Ends every session of `username` but `keep` (a password change keeps the session that made it);
+  // how many ended.
+  std::size_t remove_user_except(const std::string& username, const std::string& keep);
+  // Ends every session expired at `now` and returns them, with those create() dropped since the
+  // last call: the server calls it every few seconds, so an idle session's end is recorded close
+  // to when it happened, whether or not its cookie is ever presented again.
+  std::vector<Ended> sweep(Timestamp now);
   std::chrono::minutes absolute_lifetime() const { return absolute_; }
 
  private:
@@ -43,7 +58,11 @@ class SessionStore {
   std::chrono::minutes idle_;
   std::chrono::minutes absolute_;
   std::mutex mutex_;
+  // The reason `s` has ended by `now`, or "" while it stands.
+  std::string_view end_reason(const Session& s, Timestamp now) const;
+
   std::unordered_map<std::string, Session> sessions_;  // by SHA-256 of the id
+  std::vector<Ended> swept_;                           // dropped by create(), for sweep()
 };
 
 }  // namespace tl

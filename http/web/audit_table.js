@@ -25,16 +25,21 @@ const ACTION_LABELS = {
   UserDeleted: 'User deleted',
   UserSignedIn: 'Signed in',
   UserSignInFailed: 'Sign-in failed',
-  SessionEnded: 'Signed out',
+  SessionEnded: 'Session ended',
   AccessDenied: 'Access denied',
+  AuditRead: 'Trail read',
+  AuditExported: 'Trail exported',
+  ServerStarted: 'Server started',
+  ServerStopped: 'Server stopped',
   KeyCheckRecorded: 'Key check recorded',
   BackupTaken: 'Backup taken',
 };
-// The types offered in the Action filter: those this server records (issue 12 adds UserDisabled and
-// UserEnabled). The others above are only named when they appear: the API refuses unknown `type` values.
+// The types offered in the Action filter: those this server records (issue 18 adds the access
+// events). The others above are only named when they appear: the API refuses unknown `type` values.
 export const FILTER_TYPES = ['TokenCreated', 'TokenDescriptionChanged', 'TokenTimeoutChanged', 'TokenRevealed', 'TokenUsed',
   'TokenExpiryNotified', 'TokenDeleted', 'UserCreated', 'UserGroupsChanged', 'UserPasswordChanged', 'UserReauthenticated',
-  'UserDisabled', 'UserEnabled', 'UserDeleted', 'KeyCheckRecorded', 'BackupTaken'];
+  'UserDisabled', 'UserEnabled', 'UserDeleted', 'KeyCheckRecorded', 'BackupTaken', 'UserSignedIn', 'UserSignInFailed',
+  'SessionEnded', 'AccessDenied', 'AuditRead', 'AuditExported', 'ServerStarted', 'ServerStopped'];
 export function actionLabel(type) { return ACTION_LABELS[type] || type || '—'; }
 
 const dash = (v) => (v == null || v === '' ? '—' : String(v));

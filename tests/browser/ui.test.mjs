@@ -484,6 +484,14 @@ step('alice: the audit view lists her reveal, verifies the chain, filters and or
     assert.equal(r.status, 200, `export ${format}`);
     assert.match(typeof r.json === 'string' ? r.json : JSON.stringify(r.json), /TokenRevealed/);
   }
+  // The access events (issue 18): the UI's own sign-in is in the trail, named in plain language.
+  await tid('audit-filter-type').selectOption({ label: 'Signed in' });
+  await tid('audit-apply').click();
+  await eventually(async () => {
+    const types = await tid('audit-type').allTextContents();
+    const actors = await tid('audit-actor').allTextContents();
+    return types.length >= 1 && types.every((t) => t === 'Signed in') && actors.every((a) => /^alice\b/.test(a));
+  }, 'alice\'s sign-in through this page, as "Signed in"');
   await tid('audit-filter-actor').fill('nobody-here');
   await tid('audit-apply').click();
   await eventually(async () => /check the actor/i.test(await text(tid('audit-empty'))), 'a hint when nothing matches');

@@ -85,21 +85,31 @@ TEST_F(AuditE2E, FiltersAndPaging) {
   reveal(carol, c1);
   ASSERT_EQ(alice->patch("/api/v1/tokens/" + a1, R"({"description":"a1 renamed"})").status, 200);
 
+  // Every read of the trail appends an AuditRead (best effort, a moment later), so the trail grows
+  // while this test reads it: what was there stays, in order, without gaps.
   const Json all = audit(*alice, "?limit=1000");
   EXPECT_TRUE(all["next_after_seq"].is_null());
   const std::int64_t total = static_cast<std::int64_t>(all["events"].size());
-  ASSERT_EQ(total, audit_event_count(*alice));
+  std::int64_t domain = 0;
+  for (const Json& e : all["events"].items()) domain += is_access_event_type(e["type"].str()) ? 0 : 1;
+  ASSERT_EQ(domain, audit_event_count(*alice));
   for (std::int64_t i = 0; i < total; ++i) {
     EXPECT_EQ(all["events"][static_cast<std::size_t>(i)]["seq"].integer(), i + 1) << "ascending, gap-free";
   }
-  EXPECT_EQ(audit(*alice, "")["events"].size(), static_cast<std::size_t>(std::min<std::int64_t>(total, 100)));
+  const std::size_t first_page = audit(*alice, "")["events"].size();
+  EXPECT_GE(first_page, static_cast<std::size_t>(std::min<std::int64_t>(total, 100)));
+  EXPECT_LE(first_page, 100u);
 
   const Json by_token = audit(*alice, "?token_id=" + a1)["events"];
   ASSERT_EQ(by_token.size(), 3u);
   for (const Json& e : by_token.items()) EXPECT_EQ(e["token_id"].str(), a1);
   const Json by_actor = audit(*alice, "?actor=carol")["events"];
-  ASSERT_EQ(by_actor.size(), 2u);
-  for (const Json& e : by_actor.items()) EXPECT_EQ(e["actor"]["user"].str(), "carol");
+  std::size_t carols = 0;
+  for (const Json& e : by_actor.items()) {
+    EXPECT_EQ(e["actor"]["user"].str(), "carol");
+    carols += is_access_event_type(e["type"].str()) ? 0 : 1;
+  }
+  EXPECT_EQ(carols, 2u) << "her token's creation and reveal (and her sign-in, an access event)";
   const Json combined = audit(*alice, "?actor=carol&type=TokenRevealed")["events"];
   ASSERT_EQ(combined.size(), 1u);
   EXPECT_EQ(combined[0]["token_id"].str(), c1);
@@ -108,7 +118,7 @@ TEST_F(AuditE2E, FiltersAndPaging) {
 
   const std::int64_t middle = total / 2;
   const Json after = audit(*alice, "?after_seq=" + std::to_string(middle))["events"];
-  ASSERT_EQ(static_cast<std::int64_t>(after.size()), total - middle);
+  ASSERT_GE(static_cast<std::int64_t>(after.size()), total - middle);
   EXPECT_EQ(after[0]["seq"].integer(), middle + 1);
 
   // Paging with limit=2 walks the whole trail exactly once.
@@ -123,12 +133,12 @@ TEST_F(AuditE2E, FiltersAndPaging) {
     EXPECT_EQ(p["next_after_seq"].integer(), seen.back());
     cursor = std::to_string(p["next_after_seq"].integer());
   }
-  ASSERT_EQ(static_cast<std::int64_t>(seen.size()), total);
-  for (std::int64_t i = 0; i < total; ++i) EXPECT_EQ(seen[static_cast<std::size_t>(i)], i + 1);
+  ASSERT_GE(static_cast<std::int64_t>(seen.size()), total);
+  for (std::size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], static_cast<std::int64_t>(i) + 1);
 
   EXPECT_EQ(audit(*alice, "?since=2999-01-01T00:00:00Z")["events"].size(), 0u);
   EXPECT_EQ(audit(*alice, "?until=2000-01-01T00:00:00Z")["events"].size(), 0u);
-  EXPECT_EQ(audit(*alice, "?since=2000-01-01T00:00:00Z&limit=1000")["events"].size(), static_cast<std::size_t>(total));
+  EXPECT_GE(audit(*alice, "?since=2000-01-01T00:00:00Z&limit=1000")["events"].size(), static_cast<std::size_t>(total));
 
   for (const char* bad : {"?limit=0", "?limit=1001", "?limit=ten", "?limit=-1", "?after_seq=x", "?since=yesterday",
                           "?until=2026-13-45T99:00:00Z"}) {
@@ -154,14 +164,14 @@ TEST_F(AuditE2E, FiltersAndPaging) {
 // letter case; with the other filters; on the export and its manifest too.
 TEST_F(AuditE2E, TheOwnerFilterShowsEverythingDoneToAUsersTokens) {
   HttpClient carol = login(server, "carol");
-  HttpClient admin = login(server, "admin");
+  HttpClient admin_b = login(server, "admin");  // a second session of the admin's
   const std::string c1 = create_token(carol, "c1", 15)["id"].str();
   const std::string c2 = create_token(carol, "c2", 15)["id"].str();
   const std::string a1 = create_token(*alice, "a1", 15)["id"].str();
   reveal(carol, c1);
   reveal(*alice, a1);
-  const Response revoked = admin.post("/api/v1/users/carol/revoke-tokens", R"({"reason":"left the team"})",
-                                      {{"Content-Type", "application/json"}});
+  const Response revoked = admin_b.post("/api/v1/users/carol/revoke-tokens", R"({"reason":"left the team"})",
+                                        {{"Content-Type", "application/json"}});
   ASSERT_EQ(revoked.status, 200) << describe(revoked);
 
   for (const std::string owner : {"carol", "CAROL", "Carol"}) {
@@ -300,7 +310,7 @@ TEST_F(AuditE2E, RestartKeepsEverything) {
   ASSERT_EQ(used["version"].integer(), 3) << "created, revealed, used: " << alice->get("/api/v1/tokens/" + kept).body;
   ASSERT_TRUE(used["last_used_at"].is_string());
   const std::string tokens_before = alice->get("/api/v1/tokens").body;
-  const std::string trail_before = alice->get("/api/v1/audit?limit=1000").body;
+  const std::string trail_before = domain_trail(*alice);
   const std::string head_before = chain_head(*alice);
   const std::int64_t events_before = audit_event_count(*alice);
   const std::string users_before = admin->get("/api/v1/users").body;
@@ -309,7 +319,7 @@ TEST_F(AuditE2E, RestartKeepsEverything) {
     ASSERT_EQ(server.restart(), 0) << server.log();
     HttpClient a = login(server, "alice");
     EXPECT_EQ(a.get("/api/v1/tokens").body, tokens_before) << "round " << round;
-    EXPECT_EQ(a.get("/api/v1/audit?limit=1000").body, trail_before) << "round " << round;
+    EXPECT_EQ(domain_trail(a), trail_before) << "round " << round;
     EXPECT_EQ(chain_head(a), head_before) << "round " << round;
     EXPECT_EQ(login(server, "admin").get("/api/v1/users").body, users_before);
     EXPECT_EQ(a.get("/api/v1/tokens/" + gone).status, 404);
@@ -318,9 +328,7 @@ TEST_F(AuditE2E, RestartKeepsEverything) {
   }
   HttpClient a = login(server, "alice");
   EXPECT_EQ(reveal(a, kept), code) << "the code revealed before the restart is the same after";
-  const Json v = a.get("/api/v1/audit/verify").json();
-  EXPECT_TRUE(v["ok"].boolean());
-  EXPECT_EQ(v["events"].integer(), events_before + 1);
+  EXPECT_EQ(audit_event_count(a), events_before + 1);
   EXPECT_TRUE(introspect(server, code).json()["active"].boolean());
   EXPECT_EQ(create_token(a, "after restart", 15)["version"].integer(), 1);
   const Json list = a.get("/api/v1/tokens").json()["tokens"];

@@ -220,6 +220,27 @@ TEST_F(StreamAccessE2E, OneUserHoldsAtMostFourStreams) {
   EXPECT_EQ(status, 200) << "a closed stream did not free its slot";
 }
 
+// One AuditRead per stream, when it is opened (issue 18), however long it runs and whatever it sends.
+TEST_F(StreamAccessE2E, AStreamIsOneAuditReadWhenOpened) {
+  HttpClient alice = login(server, "alice");
+  {
+    OpenStream stream(server.port(), cookie_of(alice));
+    ASSERT_EQ(stream.status(), 200) << stream.received();
+    create_token(alice, "while streaming", 5);
+    std::this_thread::sleep_for(milliseconds(300));
+  }
+  const std::vector<Json> reads = await_events(alice, "type=AuditRead", 1);
+  std::size_t streams = 0;
+  for (const Json& r : reads) {
+    if (r["data"]["route"].str() == "/api/v1/audit/stream") {
+      ++streams;
+      EXPECT_EQ(r["data"]["filters"].str(), "");
+      EXPECT_EQ(r["actor"]["user"].str(), "alice");
+    }
+  }
+  EXPECT_EQ(streams, 1u);
+}
+
 TEST(StreamCapE2E, TheCapIsAnOption) {
   TestServer server;
   server.start({.extra_args = {"--max-streams-per-user", "1"}});

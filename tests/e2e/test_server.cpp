@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -298,21 +299,64 @@ std::string reveal(HttpClient& client, const std::string& id) {
   return res.json()["token"].str();
 }
 
+bool is_access_event_type(const std::string& type) {
+  static const std::set<std::string> kAccess = {"UserSignedIn", "UserSignInFailed", "SessionEnded",  "AccessDenied",
+                                                "AuditRead",    "AuditExported",    "ServerStarted", "ServerStopped"};
+  return kAccess.count(type) > 0;
+}
+
+std::vector<Json> domain_events(HttpClient& auditor) {
+  std::vector<Json> out;
+  std::string after = "0";
+  for (int page = 0; page < 1000; ++page) {
+    const Response res = auditor.get("/api/v1/audit?limit=1000&after_seq=" + after);
+    if (res.status != 200) throw std::runtime_error("reading the audit trail failed: " + describe(res));
+    const Json j = res.json();
+    for (const Json& e : j["events"].items()) {
+      if (!is_access_event_type(e["type"].str())) out.push_back(e);
+    }
+    if (j["next_after_seq"].is_null()) return out;
+    after = std::to_string(j["next_after_seq"].integer());
+  }
+  throw std::runtime_error("the audit trail did not end within 1000 pages");
+}
+
 std::int64_t audit_event_count(HttpClient& auditor) {
   const Response res = auditor.get("/api/v1/audit/verify");
   if (res.status != 200) throw std::runtime_error("audit verify failed: " + describe(res));
-  const Json j = res.json();
-  if (!j["ok"].boolean()) throw std::runtime_error("the audit chain does not verify: " + res.body);
-  return j["events"].integer();
+  if (!res.json()["ok"].boolean()) throw std::runtime_error("the audit chain does not verify: " + res.body);
+  return static_cast<std::int64_t>(domain_events(auditor).size());
 }
 
 std::string chain_head(HttpClient& auditor) {
   const Response res = auditor.get("/api/v1/audit/verify");
   if (res.status != 200) throw std::runtime_error("audit verify failed: " + describe(res));
   const Json j = res.json();
-  return std::string("ok=") + (j["ok"].boolean() ? "true" : "false") +
-         " events=" + std::to_string(j["events"].integer()) + " head=" + std::to_string(j["head"]["seq"].integer()) +
-         ":" + j["head"]["hash"].str();
+  const std::vector<Json> events = domain_events(auditor);
+  std::string last = "none";
+  if (!events.empty()) last = std::to_string(events.back()["seq"].integer()) + ":" + events.back()["hash"].str();
+  return std::string("ok=") + (j["ok"].boolean() ? "true" : "false") + " events=" + std::to_string(events.size()) +
+         " last=" + last;
+}
+
+std::string domain_trail(HttpClient& auditor) {
+  std::string out;
+  for (const Json& e : domain_events(auditor)) {
+    out += std::to_string(e["seq"].integer()) + " " + e["type"].str() + " " + e["hash"].str() + "\n";
+  }
+  return out;
+}
+
+std::vector<Json> await_events(HttpClient& auditor, const std::string& query, std::size_t at_least) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::vector<Json> events;
+  while (true) {
+    const Response res = auditor.get("/api/v1/audit?limit=1000&" + query);
+    if (res.status != 200) throw std::runtime_error("GET /api/v1/audit?" + query + ": " + describe(res));
+    events = res.json()["events"].items();
+    if (events.size() >= at_least || std::chrono::steady_clock::now() > deadline) return events;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 Response introspect(const TestServer& server, const std::string& code, bool as_form, const std::string& secret) {

@@ -92,9 +92,22 @@ HttpClient login(const TestServer& server, const std::string& user);
 void create_user(HttpClient& admin, const std::string& user, const std::vector<std::string>& groups);
 Json create_token(HttpClient& client, std::string_view description = "e2e token", std::int64_t days = 15);
 std::string reveal(HttpClient& client, const std::string& id);
-std::int64_t audit_event_count(HttpClient& auditor);  // from /api/v1/audit/verify
-// "ok=<bool> events=<n> head=<seq>:<hash>" from /api/v1/audit/verify, to compare across restarts.
+// The access events (UserSignedIn, AccessDenied, AuditRead, ServerStarted, …): best effort, queued
+// without being awaited, so they land a moment after the answer; API.md's "a request that fails
+// appends no domain event" leaves them out. The helpers below count and compare the other events.
+bool is_access_event_type(const std::string& type);
+// Every event of the trail but the access events, in seq order (paging /api/v1/audit).
+std::vector<Json> domain_events(HttpClient& auditor);
+// How many of those there are, once /api/v1/audit/verify says the chain is whole.
+std::int64_t audit_event_count(HttpClient& auditor);
+// "ok=<bool> events=<n> last=<seq>:<hash>" of the domain events, to compare across restarts (which
+// append ServerStopped and ServerStarted).
 std::string chain_head(HttpClient& auditor);
+// The domain events as "seq type hash" lines, to compare the trail across requests.
+std::string domain_trail(HttpClient& auditor);
+// /api/v1/audit?limit=1000&<query>'s events once there are at least `at_least` (polled, at most
+// 10 s: access events land shortly after the answer), or what there is then.
+std::vector<Json> await_events(HttpClient& auditor, const std::string& query, std::size_t at_least);
 Response introspect(const TestServer& server, const std::string& code, bool as_form = true,
                     const std::string& secret = kIntrospectionSecret);
 std::string describe(const Response& res);  // status and body, for assertion messages

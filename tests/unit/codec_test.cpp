@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "common/time_format.hpp"
 
 namespace tl {
@@ -58,7 +60,25 @@ TEST(CodecTest, EveryEventTypeRoundTrips) {
                                      UserDeleted{},
                                      UserDisabled{},
                                      UserEnabled{},
-                                     BackupTaken{"3", 42, std::string(64, 'a'), true}};
+                                     BackupTaken{"3", 42, std::string(64, 'a'), true},
+                                     TokenExpiryNotified{"7d", true},
+                                     UserReauthenticated{},
+                                     KeyCheckRecorded{std::string(32, 'c')},
+                                     UserSignedIn{},
+                                     UserSignInFailed{"alice", {}, "wrong_password"},
+                                     UserSignInFailed{{}, std::string(64, 'b'), "unknown_user"},
+                                     UserSignInFailed{{}, {}, "throttled", 41},
+                                     SessionEnded{"alice", "idle"},
+                                     AccessDenied{"POST", "/api/v1/tokens/{}/reveal", "/api/v1/tokens/tok_1/reveal",
+                                                  404, "not_found", 1, Timestamp{std::chrono::milliseconds{1}}},
+                                     AccessDenied{"GET", "/api/v1/tokens", {}, 403, "forbidden", 30, {}},
+                                     AuditRead{"/api/v1/audit", "limit=5&type=TokenCreated"},
+                                     AuditExported{"csv", "format=csv"},
+                                     ServerStarted{"0.1.0", "abc1234", "tls=off", "ok: the whole log checked"},
+                                     ServerStopped{"signal"}};
+  std::set<std::size_t> types;
+  for (const Event& event : events) types.insert(event.index());
+  ASSERT_EQ(types.size(), std::variant_size_v<Event>) << "every event type";
   for (const Event& event : events) {
     Record r = sample();
     r.event = event;

@@ -42,5 +42,50 @@ TEST(SessionStoreTest, RemoveUserExceptKeepsOnlyTheGivenSession) {
   EXPECT_EQ(sessions.resolve(b, kT0), "bob");
 }
 
+TEST(SessionStoreTest, AnExpiredSessionSaysWhoseAndWhyOnce) {
+  SessionStore sessions(minutes{30}, minutes{120});
+  const std::string idle = sessions.create("alice", kT0);
+  SessionStore::Ended ended;
+  EXPECT_FALSE(sessions.resolve(idle, kT0 + minutes{31}, &ended));
+  EXPECT_EQ(ended.username, "alice");
+  EXPECT_EQ(ended.reason, "idle");
+  SessionStore::Ended again;
+  EXPECT_FALSE(sessions.resolve(idle, kT0 + minutes{32}, &again));
+  EXPECT_TRUE(again.username.empty()) << "its end was told once";
+
+  const std::string old = sessions.create("bob", kT0);
+  for (int m = 20; m <= 120; m += 20) ASSERT_TRUE(sessions.resolve(old, kT0 + minutes{m}));
+  EXPECT_FALSE(sessions.resolve(old, kT0 + minutes{121}, &ended));
+  EXPECT_EQ(ended.username, "bob");
+  EXPECT_EQ(ended.reason, "lifetime");
+}
+
+TEST(SessionStoreTest, SweepEndsExpiredSessionsAndReportsEachOnce) {
+  SessionStore sessions(minutes{30}, minutes{120});
+  const std::string a = sessions.create("alice", kT0);
+  sessions.create("bob", kT0 + minutes{20});
+  auto ended = sessions.sweep(kT0 + minutes{31});
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].username, "alice");
+  EXPECT_EQ(ended[0].reason, "idle");
+  EXPECT_TRUE(sessions.sweep(kT0 + minutes{31}).empty()) << "reported once";
+  SessionStore::Ended found;
+  EXPECT_FALSE(sessions.resolve(a, kT0 + minutes{31}, &found));
+  EXPECT_TRUE(found.username.empty()) << "the sweep already ended it";
+  EXPECT_EQ(sessions.sweep(kT0 + minutes{51}).size(), 1u);
+}
+
+TEST(SessionStoreTest, RemovalsSayWhatTheyEnded) {
+  SessionStore sessions(minutes{30}, minutes{120});
+  const std::string a1 = sessions.create("alice", kT0), a2 = sessions.create("alice", kT0);
+  const std::string a3 = sessions.create("alice", kT0);
+  EXPECT_EQ(sessions.remove(a1), "alice");
+  EXPECT_FALSE(sessions.remove(a1)) << "a signed-out session ends once";
+  EXPECT_EQ(sessions.remove_user_except("alice", a2), 1u);
+  EXPECT_EQ(sessions.remove_user("alice"), 1u);
+  EXPECT_EQ(sessions.remove_user("alice"), 0u);
+  EXPECT_FALSE(sessions.resolve(a3, kT0));
+}
+
 }  // namespace
 }  // namespace tl
