@@ -84,8 +84,14 @@ struct BackupTaken {
 // (kAccessStream in service/access_events.hpp): never awaited before answering, dropped and counted
 // when the log refuses writes. Empty optional fields are not written.
 
+// Every access event is bounded per user (or client address) and minute (AccessEvents in
+// service/access_events.hpp): past its budget the minute's others are one record with `count`
+// (written only when not 1) and nothing that names one of them alone.
+
 // A password sign-in succeeded; the actor is the user.
-struct UserSignedIn {};
+struct UserSignedIn {
+  std::uint64_t count = 1;
+};
 // A sign-in was refused. `username` when the typed name is an account, else `name_hash`: a keyed
 // hash (HMAC-SHA-256, hex) of the typed name, never its text (people type passwords there).
 // reason: "unknown_user", "wrong_password", "throttled", "disabled".
@@ -98,14 +104,19 @@ struct UserSignInFailed {
   std::uint64_t count = 1;
 };
 // A session of `username` ended. reason: "sign_out", "idle", "lifetime", "revoked" (a password
-// change, a disabled or deleted account, revoked tokens); the actor is who ended it.
+// change, a disabled or deleted account, revoked tokens), "server_stopped" (sessions live in
+// memory); the actor is who ended it.
 struct SessionEnded {
   std::string username;
   std::string reason;
+  std::uint64_t count = 1;
 };
 // Authenticated requests refused with 403, or 404 on a token id (another user's or none: both are
-// recorded, so the trail is no existence oracle), coalesced per actor, method, route and status:
-// `count` refusals from `first_at` on; `target` (the path of the first of them) only when count is 1.
+// recorded, so the trail is no existence oracle), and requests refused with 401 that presented a
+// credential (an unknown, expired or deleted token; an ended session: the actor is then empty),
+// coalesced per user, via, method, route and status (401: per client address): `count` refusals
+// from `first_at` on; `target` (the path of the first of them, any token code in it redacted) only
+// when count is 1.
 struct AccessDenied {
   std::string method;
   std::string route;   // the route's pattern, e.g. /api/v1/tokens/{}/reveal
@@ -119,12 +130,14 @@ struct AccessDenied {
 // the query's name=value pairs, sorted, joined by '&'.
 struct AuditRead {
   std::string route;
-  std::string filters;
+  std::string filters;  // "" in a record standing for several (count > 1)
+  std::uint64_t count = 1;
 };
 // The trail was exported (GET /api/v1/audit/export) in `format` with `filters`.
 struct AuditExported {
   std::string format;
   std::string filters;
+  std::uint64_t count = 1;
 };
 // The server started serving writes: its build, the options that matter (name=value, space
 // separated) and what the start-up check of the log found ("ok", "not_run" or the problem).

@@ -65,8 +65,11 @@ void write_data(JsonWriter& w, const Event& event) {
           if (!e.name_hash.empty()) w.key("name_hash").value(e.name_hash);
           w.key("reason").value(e.reason);
           if (e.count != 1) w.key("count").value(e.count);
+        } else if constexpr (std::is_same_v<E, UserSignedIn>) {
+          if (e.count != 1) w.key("count").value(e.count);
         } else if constexpr (std::is_same_v<E, SessionEnded>) {
           w.key("username").value(e.username).key("reason").value(e.reason);
+          if (e.count != 1) w.key("count").value(e.count);
         } else if constexpr (std::is_same_v<E, AccessDenied>) {
           w.key("method").value(e.method).key("route").value(e.route);
           if (!e.target.empty()) w.key("target").value(e.target);
@@ -74,8 +77,10 @@ void write_data(JsonWriter& w, const Event& event) {
           w.key("first_at").value(format_rfc3339(e.first_at));
         } else if constexpr (std::is_same_v<E, AuditRead>) {
           w.key("route").value(e.route).key("filters").value(e.filters);
+          if (e.count != 1) w.key("count").value(e.count);
         } else if constexpr (std::is_same_v<E, AuditExported>) {
           w.key("format").value(e.format).key("filters").value(e.filters);
+          if (e.count != 1) w.key("count").value(e.count);
         } else if constexpr (std::is_same_v<E, ServerStarted>) {
           w.key("version").value(e.version).key("commit").value(e.commit).key("options").value(e.options);
           w.key("verification").value(e.verification);

@@ -181,8 +181,6 @@ struct Decoder {
       event.emplace<UserDisabled>();
     } else if (type == "UserEnabled") {
       event.emplace<UserEnabled>();
-    } else if (type == "UserSignedIn") {
-      event.emplace<UserSignedIn>();
     } else {
       return access_data(type, v, event, strict);
     }

@@ -25,22 +25,28 @@ bool get_int(value v, int& out) {
 }
 
 // Reads the string fields `named` of one event: each (key, member) pair; fields `required` must
-// all be present. Unknown fields go to `other`.
+// all be present. With `count`, also the optional "count" (written only when not 1: a 1 read back
+// would not encode to the same bytes). Unknown fields go to `other`.
 template <std::size_t N>
 bool string_fields(value v, const std::array<std::pair<std::string_view, std::string*>, N>& named,
-                   std::size_t required_mask, bool strict) {
+                   std::size_t required_mask, bool strict, std::uint64_t* count = nullptr) {
   std::size_t seen = 0;
   for (auto& [key, member] : named) member->clear();
+  if (count) *count = 1;
+  bool have_count = false;
   const bool ok = for_each_field(v, [&](field& f) {
-    for (std::size_t i = 0; i < N; ++i) {
-      if (f.key() == named[i].first) {
-        seen |= std::size_t{1} << i;
-        return get_string(f.value(), *named[i].second);
+    std::size_t bit = 1;
+    for (const auto& [key, member] : named) {
+      if (f.key() == key) {
+        seen |= bit;
+        return get_string(f.value(), *member);
       }
+      bit <<= 1;
     }
+    if (count && f.key() == "count") return have_count = f.value().get_uint64().get(*count) == SUCCESS;
     return !strict || check_field(f, 1);
   });
-  return ok && (seen & required_mask) == required_mask;
+  return ok && (seen & required_mask) == required_mask && (!have_count || *count != 1);
 }
 
 bool access_denied(value v, AccessDenied& e, bool strict) {
@@ -81,26 +87,30 @@ bool access_data(std::string_view type, value v, Event& event, bool strict) {
   using Named1 = std::array<std::pair<std::string_view, std::string*>, 1>;
   using Named2 = std::array<std::pair<std::string_view, std::string*>, 2>;
   if (type == "UserSignInFailed") return sign_in_failed(v, reuse_as<UserSignInFailed>(event), strict);
+  if (type == "UserSignedIn") {
+    auto& e = reuse_as<UserSignedIn>(event);
+    return string_fields(v, std::array<std::pair<std::string_view, std::string*>, 0>{}, 0, strict, &e.count);
+  }
   if (type == "SessionEnded") {
     auto& e = reuse_as<SessionEnded>(event);
-    return string_fields(v, Named2{{{"username", &e.username}, {"reason", &e.reason}}}, 0b11, strict);
+    return string_fields(v, Named2{{{"username", &e.username}, {"reason", &e.reason}}}, 0b11, strict, &e.count);
   }
   if (type == "AccessDenied") return access_denied(v, reuse_as<AccessDenied>(event), strict);
   if (type == "AuditRead") {
     auto& e = reuse_as<AuditRead>(event);
-    return string_fields(v, Named2{{{"route", &e.route}, {"filters", &e.filters}}}, 0b11, strict);
+    return string_fields(v, Named2{{{"route", &e.route}, {"filters", &e.filters}}}, 0b11, strict, &e.count);
   }
   if (type == "AuditExported") {
     auto& e = reuse_as<AuditExported>(event);
-    return string_fields(v, Named2{{{"format", &e.format}, {"filters", &e.filters}}}, 0b11, strict);
+    return string_fields(v, Named2{{{"format", &e.format}, {"filters", &e.filters}}}, 0b11, strict, &e.count);
   }
   if (type == "ServerStarted") {
     auto& e = reuse_as<ServerStarted>(event);
     return string_fields(v,
                          std::array<std::pair<std::string_view, std::string*>, 4>{{{"version", &e.version},
-                                                                                    {"commit", &e.commit},
-                                                                                    {"options", &e.options},
-                                                                                    {"verification", &e.verification}}},
+                                                                                   {"commit", &e.commit},
+                                                                                   {"options", &e.options},
+                                                                                   {"verification", &e.verification}}},
                          0b1111, strict);
   }
   if (type == "ServerStopped") {

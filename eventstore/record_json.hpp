@@ -61,7 +61,7 @@ E& reuse_as(Event& event) {
   return event.template emplace<E>();
 }
 
-// The data object of the access events with data (UserSignInFailed … ServerStopped) into
+// The data object of the access events (UserSignedIn … ServerStopped) into
 // `event`; false for another type or a malformed value. `strict`: fields not read are checked.
 bool access_data(std::string_view type, value v, Event& event, bool strict);
 

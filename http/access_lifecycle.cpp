@@ -43,8 +43,17 @@ void AccessSweep::sweep_now() {
   const Timestamp now = now_ms();
   app_.access->flush(now);
   for (const auto& ended : app_.sessions.sweep(now)) {
-    note_sessions_ended(app_, server_actor(), {}, ended.username, 1, ended.reason);
+    note_sessions_ended(app_, server_actor(), {}, ended.username, 1, ended.reason, now);
   }
+}
+
+void record_stop(AccessEvents& access, SessionStore& sessions) {
+  const Timestamp now = now_ms();
+  for (const auto& ended : sessions.remove_all()) {
+    access.session_ended({ended.username, std::string(ended.reason)}, server_actor(), {}, now);
+  }
+  access.flush(now, /*all=*/true);
+  access.record(ServerStopped{"signal"}, server_actor(), {});
 }
 
 void AccessSweep::arm() {

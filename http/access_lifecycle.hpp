@@ -18,6 +18,10 @@ ServerStarted server_started_event(const ServerOptions& o, const IntegrityGuard&
 // The actor of the events the server records by itself.
 inline Actor server_actor() { return {"system", Via::system, {}}; }
 
+// At a stop, before the appender stops: SessionEnded ("server_stopped") for every live session
+// (sessions live in memory), the coalesced counts of every open window, then ServerStopped.
+void record_stop(AccessEvents& access, SessionStore& sessions);
+
 // Every `every`, on the worker pool: SessionEnded for each session found expired (idle or
 // lifetime) and the AccessDenied counts of the refusal windows that ended.
 class AccessSweep {

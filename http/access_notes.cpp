@@ -1,7 +1,10 @@
 #include "http/access_notes.hpp"
 
+#include <cctype>
+
 #include "domain/text_rules.hpp"
 #include "domain/user.hpp"
+#include "eventstore/token_secrets.hpp"
 #include "service/access_events.hpp"
 
 namespace tl {
@@ -25,36 +28,75 @@ unsigned status_of(const Reply& reply) {
   return 0;
 }
 
+// `text` with every token code in it (kCodePrefix and what follows of the code's alphabet) cut to
+// its prefix: people paste codes where an id or a filter value belongs, and the trail must never
+// hold one (auditors see everything but codes).
+std::string without_codes(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    if (text.substr(i, kCodePrefix.size()) == kCodePrefix) {
+      out += kCodePrefix;
+      out += "[redacted]";
+      i += kCodePrefix.size();
+      while (i < text.size() && std::isalnum(static_cast<unsigned char>(text[i]))) ++i;
+    } else {
+      out += text[i++];
+    }
+  }
+  return out;
+}
+
+// Whether the request presented a credential (a Bearer token or the session cookie), so that its
+// 401 is a refused access attempt rather than a visitor who is not signed in.
+bool presented_credential(const App& app, const Call& call) {
+  if (!call.req[net::http::field::authorization].empty()) return true;
+  const std::string name = std::string(app.settings.session_cookie_name()) + "=";
+  return call.req[net::http::field::cookie].find(name) != std::string_view::npos;
+}
+
 void note_denied(App& app, const Routed& routed, const net::Response& res) {
   const Call& call = routed.call;
   std::string_view path = call.req.target();
   path = path.substr(0, path.find('?'));  // the query may carry anything; the path names the resource
   AccessDenied denial{.method = std::string(call.req.method_string()),
                       .route = std::string(routed.route_name),
-                      .target = to_valid_utf8(path, kMaxTargetBytes),
+                      .target = to_valid_utf8(without_codes(path), kMaxTargetBytes),
                       .status = static_cast<int>(res.result_int()),
                       .code = error_code_of(res)};
-  app.access->denied(std::move(denial), call.ctx.actor, call.ctx.source, call.now);
+  Actor actor = call.ctx.actor;
+  if (!call.user) {  // a 401: the credential named nobody who may act
+    const bool bearer = !call.req[net::http::field::authorization].empty();
+    actor = {{}, bearer ? Via::api_token : Via::session, {}};
+  }
+  app.access->denied(std::move(denial), actor, call.ctx.source, call.now);
 }
 
 void note_audit_read(App& app, const Routed& routed) {
   const Call& call = routed.call;
-  std::string filters = canonical_filters(call.query);
+  std::string filters = without_codes(canonical_filters(call.query));
+  Event read;
   if (routed.route_name == "/api/v1/audit/export") {
     const std::string* format = call.query_param("format");
-    app.access->record(AuditExported{format ? to_valid_utf8(*format, 16) : "jsonl", std::move(filters)},
-                       call.ctx.actor, call.ctx.source);
+    read = AuditExported{format ? to_valid_utf8(*format, 16) : "jsonl", std::move(filters)};
   } else {
-    app.access->record(AuditRead{std::string(routed.route_name), std::move(filters)}, call.ctx.actor,
-                       call.ctx.source);
+    read = AuditRead{std::string(routed.route_name), std::move(filters)};
   }
+  app.access->audit_read(std::move(read), call.ctx.actor, call.ctx.source, call.now);
 }
 
 }  // namespace
 
 void note_answer(App& app, const Routed& routed, const Reply& reply) {
-  if (app.access == nullptr || routed.route == nullptr || !routed.call.user) return;
+  if (app.access == nullptr || routed.route == nullptr) return;
   const unsigned status = status_of(reply);
+  if (!routed.call.user) {
+    // Not signed in: only a presented credential that was refused is an access attempt.
+    if (status == 401 && presented_credential(app, routed.call)) {
+      if (const auto* res = std::get_if<net::Response>(&reply)) note_denied(app, routed, *res);
+    }
+    return;
+  }
   const std::string_view route = routed.route_name;
   if (status == 403 || (status == 404 && route.starts_with(kTokenRoutes))) {
     if (const auto* res = std::get_if<net::Response>(&reply)) note_denied(app, routed, *res);
@@ -72,7 +114,7 @@ void note_sign_in(App& app, const Call& call, std::string_view typed, std::strin
   const bool account = failure.empty() || app.users.find(username).has_value();
   const Actor actor{account ? username : std::string{}, Via::session, {}};
   if (failure.empty()) {
-    app.access->record(UserSignedIn{}, actor, call.ctx.source);
+    app.access->signed_in(actor, call.ctx.source, call.now);
   } else if (account) {
     app.access->sign_in_failed({username, {}, std::string(failure)}, actor, call.ctx.source, call.now);
   } else {
@@ -84,10 +126,10 @@ void note_sign_in(App& app, const Call& call, std::string_view typed, std::strin
 }
 
 void note_sessions_ended(App& app, const Actor& actor, const Source& source, const std::string& username,
-                         std::size_t count, std::string_view reason) {
+                         std::size_t count, std::string_view reason, Timestamp now) {
   if (app.access == nullptr) return;
   for (std::size_t i = 0; i < count; ++i) {
-    app.access->record(SessionEnded{username, std::string(reason)}, actor, source);
+    app.access->session_ended({username, std::string(reason)}, actor, source, now);
   }
 }
 

@@ -13,7 +13,8 @@
 namespace tl {
 
 // Once a request is answered (`reply`, a command's already awaited): AccessDenied for an
-// authenticated request refused with 403, or with 404 on a token id (/api/v1/tokens/{}…);
+// authenticated request refused with 403, or with 404 on a token id (/api/v1/tokens/{}…), and for
+// a 401 to a request that presented a credential (Bearer or the session cookie);
 // AuditRead for /api/v1/audit, its stream and the export's manifest answered 200, AuditExported
 // for the export (none for /audit/verify).
 void note_answer(App& app, const Routed& routed, const Reply& reply);
@@ -24,8 +25,8 @@ void note_answer(App& app, const Routed& routed, const Reply& reply);
 void note_sign_in(App& app, const Call& call, std::string_view typed, std::string_view failure);
 
 // `count` sessions of `username` ended for `reason` ("sign_out", "revoked", "idle", "lifetime"),
-// by `actor`: one SessionEnded each.
+// by `actor`: one SessionEnded each (bounded per user and minute: AccessEvents::session_ended).
 void note_sessions_ended(App& app, const Actor& actor, const Source& source, const std::string& username,
-                         std::size_t count, std::string_view reason);
+                         std::size_t count, std::string_view reason, Timestamp now);
 
 }  // namespace tl

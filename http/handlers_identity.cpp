@@ -82,7 +82,7 @@ Reply handle_login(App& app, Call& call) {
 Reply handle_logout(App& app, Call& call) {
   if (!call.session_id.empty()) {
     if (auto user = app.sessions.remove(call.session_id)) {
-      note_sessions_ended(app, {*user, Via::session, {}}, call.ctx.source, *user, 1, "sign_out");
+      note_sessions_ended(app, {*user, Via::session, {}}, call.ctx.source, *user, 1, "sign_out", call.now);
     }
   }
   auto res = no_content();
@@ -144,13 +144,13 @@ Reply handle_change_password(App& app, Call& call) {
   const std::string& ip = call.ctx.source.ip;
   if (auto slot = app.throttle.reserve(call.ctx.actor.user, ip, call.now); !slot.granted) return throttled(slot);
   return Pending(app.users.change_own_password(call.ctx, body->current, body->next),
-                 [&app, ctx = call.ctx, ip, session = call.session_id](Status ok) {
+                 [&app, ctx = call.ctx, ip, session = call.session_id, now = call.now](Status ok) {
                    if (!ok) return password_error(ok.error());
                    const std::string& user = ctx.actor.user;
                    app.throttle.succeeded(user, ip);
                    // Other devices sign in again.
                    note_sessions_ended(app, ctx.actor, ctx.source, user, app.sessions.remove_user_except(user, session),
-                                       "revoked");
+                                       "revoked", now);
                    return no_content();
                  });
 }
@@ -191,7 +191,7 @@ Reply handle_patch_user(App& app, Call& call) {
                    // A new password ends every old session; so does disabling (also when she already was).
                    if (password_changes || user->disabled) {
                      note_sessions_ended(app, ctx.actor, ctx.source, username, app.sessions.remove_user(username),
-                                         "revoked");
+                                         "revoked", now);
                    }
                    return json_response(status::ok, user_json(*user, app.tokens.live_tokens(username, now)));
                  });
@@ -200,11 +200,11 @@ Reply handle_patch_user(App& app, Call& call) {
 Reply handle_delete_user(App& app, Call& call) {
   const std::string& username = call.params[0];  // case-folded by the router
   // A deleted user's tokens stop working at once; revoking them also records why.
-  return Pending(delete_user(app.users, app.model, call.ctx, username), [&app, username,
-                                                                         ctx = call.ctx](Result<std::size_t> deleted) {
+  return Pending(delete_user(app.users, app.model, call.ctx, username), [&app, username, ctx = call.ctx,
+                                                                         now = call.now](Result<std::size_t> deleted) {
     // Once the user is gone her sessions are too, even if revoking a token failed afterwards.
     if (!app.users.find(username)) {
-      note_sessions_ended(app, ctx.actor, ctx.source, username, app.sessions.remove_user(username), "revoked");
+      note_sessions_ended(app, ctx.actor, ctx.source, username, app.sessions.remove_user(username), "revoked", now);
     }
     if (!deleted) return error_response(deleted.error());
     return no_content();
@@ -216,11 +216,11 @@ Reply handle_revoke_user_tokens(App& app, Call& call) {
   if (!reason) return error_response(reason.error());
   const std::string& username = call.params[0];  // case-folded by the router
   if (!app.users.find(username)) return error_response(Error::not_found("No such user."));
-  return Pending(revoke_tokens(app.model, call.ctx, username, *reason), [&app, username,
-                                                                         ctx = call.ctx](Result<std::size_t> revoked) {
+  return Pending(revoke_tokens(app.model, call.ctx, username, *reason), [&app, username, ctx = call.ctx,
+                                                                         now = call.now](Result<std::size_t> revoked) {
     if (!revoked) return error_response(revoked.error());  // a refused request ends no session
     // Her sessions end too: whoever holds her tokens may hold a session as well.
-    note_sessions_ended(app, ctx.actor, ctx.source, username, app.sessions.remove_user(username), "revoked");
+    note_sessions_ended(app, ctx.actor, ctx.source, username, app.sessions.remove_user(username), "revoked", now);
     JsonWriter w;
     w.begin_object().key("username").value(username).key("revoked").value(static_cast<std::uint64_t>(*revoked));
     w.end_object();

@@ -17,7 +17,6 @@
 #include <utility>
 #include <vector>
 
-#include "common/time_format.hpp"
 #include "eventstore/database_id.hpp"
 #include "http/access_lifecycle.hpp"
 #include "http/server.hpp"
@@ -227,8 +226,7 @@ int shut_down(EventLog& store, ReadModel& model, IntegrityGuard& guard, Services
   guard.stop();
   if (notices.notifier) notices.notifier->stop();
   if (writable) services.usage.flush();
-  access.flush(now_ms(), /*all=*/true);
-  access.record(ServerStopped{"signal"}, server_actor(), {});
+  record_stop(access, services.sessions);
   store.stop_appender();  // every queued append is written before this returns
   if (o.read_only) {
     spdlog::info("stopped (read-only) at seq {}", store.head().seq);

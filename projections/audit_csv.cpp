@@ -32,6 +32,45 @@ void append_audit_csv_header(std::string& out) {
   out += "\r\n";
 }
 
+std::string access_event_details(const Event& event) {
+  std::string out;
+  auto word = [&](std::string_view name, std::string_view value) {
+    if (value.empty()) return;
+    if (!out.empty()) out += ' ';
+    if (!name.empty()) out.append(name).push_back('=');
+    out += value;
+  };
+  auto count = [&](std::uint64_t n) {
+    if (n != 1) word("count", std::to_string(n));
+  };
+  std::visit(
+      [&](const auto& e) {
+        using E = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<E, UserSignedIn>) {
+          count(e.count);
+        } else if constexpr (std::is_same_v<E, UserSignInFailed>) {
+          word("reason", e.reason), word("username", e.username), word("name_hash", e.name_hash), count(e.count);
+        } else if constexpr (std::is_same_v<E, SessionEnded>) {
+          word("username", e.username), word("reason", e.reason), count(e.count);
+        } else if constexpr (std::is_same_v<E, AccessDenied>) {
+          word({}, e.method), word({}, e.route), word({}, std::to_string(e.status)), word({}, e.code);
+          word("target", e.target), count(e.count);
+          if (e.count != 1) word("first_at", format_rfc3339(e.first_at));
+        } else if constexpr (std::is_same_v<E, AuditRead>) {
+          word("route", e.route), word("filters", e.filters), count(e.count);
+        } else if constexpr (std::is_same_v<E, AuditExported>) {
+          word("format", e.format), word("filters", e.filters), count(e.count);
+        } else if constexpr (std::is_same_v<E, ServerStarted>) {
+          word("version", e.version), word("commit", e.commit), word("verification", e.verification);
+          word({}, e.options);
+        } else if constexpr (std::is_same_v<E, ServerStopped>) {
+          word("reason", e.reason);
+        }
+      },
+      event);
+  return out;
+}
+
 AuditCsvRows::AuditCsvRows(const AuditIndex& index)
     : created_at_([&index](const std::string& token_id) -> std::optional<Timestamp> {
         auto created = index.query({.token_id = token_id, .type = "TokenCreated"}, 1);
@@ -75,6 +114,7 @@ void AuditCsvRows::append(std::string& out, const Record& r) {
   } else if (const auto* stopped = std::get_if<ServerStopped>(&r.event)) {
     reason = stopped->reason;
   }
+  const std::string details = access_event_details(r.event);
   const std::string fields[] = {std::to_string(r.seq),
                                 format_rfc3339(r.at),
                                 std::string(event_type(r.event)),
@@ -95,7 +135,8 @@ void AuditCsvRows::append(std::string& out, const Record& r) {
                                 expires,
                                 reason,
                                 groups,
-                                r.actor.token_id};
+                                r.actor.token_id,
+                                details};
   for (std::size_t i = 0; i < std::size(fields); ++i) {
     if (i > 0) out.push_back(',');
     append_field(out, fields[i]);

@@ -26,11 +26,17 @@ class AuditIndex;
 // The header row without its CRLF. Columns are only ever added at the end, so old readers keep working.
 inline constexpr std::string_view kAuditCsvHeader =
     "seq,at,type,stream,version,actor,via,ip,user_agent,request_id,token_id,owner,hash,client_request_id,peer,"
-    "description,timeout_days,expires_at,reason,groups,actor_token_id";
+    "description,timeout_days,expires_at,reason,groups,actor_token_id,details";
 
 // UTF-8's byte order mark: what `bom=1` puts before the header, so that spreadsheets that guess a
 // legacy code page (Excel, LibreOffice) read "Müller" as written.
 inline constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+
+// What an access event (domain/events.hpp, UserSignedIn … ServerStopped) holds, as space-separated
+// name=value words ("username=carol reason=idle", "POST /api/v1/tokens/{}/reveal 404 not_found
+// target=… count=30"), for the CSV's `details` column and the admin tool's table; "" for others,
+// whose data the other columns carry.
+std::string access_event_details(const Event& event);
 
 // Appends the header row and its CRLF to `out`.
 void append_audit_csv_header(std::string& out);

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <type_traits>
+
 #include "domain/text_rules.hpp"
 
 namespace tl {
@@ -49,18 +51,24 @@ void AccessEvents::record(Event event, const Actor& actor, const Source& source)
 }
 
 // The window's later events as one record: the count, and nothing that names one of them alone
-// (a path, a typed name), since one record stands for many.
+// (a path, a typed name, a slice), since one record stands for many.
 Event AccessEvents::summary(const Window& w) {
   Event event = w.first;
-  if (auto* denied = std::get_if<AccessDenied>(&event)) {
-    denied->target.clear();
-    denied->count = w.later;
-    denied->first_at = w.later_from;
-  } else if (auto* failed = std::get_if<UserSignInFailed>(&event)) {
-    failed->username.clear();
-    failed->name_hash.clear();
-    failed->count = w.later;
-  }
+  std::visit(
+      [&](auto& e) {
+        using E = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<E, AccessDenied>) {
+          e.target.clear();
+          e.first_at = w.later_from;
+        } else if constexpr (std::is_same_v<E, UserSignInFailed>) {
+          e.username.clear();
+          e.name_hash.clear();
+        } else if constexpr (std::is_same_v<E, AuditRead> || std::is_same_v<E, AuditExported>) {
+          e.filters.clear();
+        }
+        if constexpr (requires { e.count; }) e.count = w.later;
+      },
+      event);
   return event;
 }
 
@@ -71,41 +79,67 @@ void AccessEvents::take_ended(Timestamp now, bool all, std::vector<AppendRequest
       ++it;
       continue;
     }
-    if (w.later > 0) out.push_back(request_for(summary(w), w.actor, w.source));
+    if (w.later > 0) out.push_back(request_for(summary(w), w.later_actor, w.source));
     it = windows_.erase(it);
   }
 }
 
-void AccessEvents::coalesce(std::string key, Event event, const Actor& actor, const Source& source, Timestamp now) {
+void AccessEvents::coalesce(const Coalescing& how, Event event, const Actor& actor, const Source& source,
+                            Timestamp now) {
   std::vector<AppendRequest> out;
   {
     std::lock_guard lock(mutex_);
-    auto it = windows_.find(key);
-    if (it != windows_.end() && now - it->second.start < window_) {
-      Window& w = it->second;
-      if (w.later++ == 0) w.later_from = now;
+    auto it = windows_.find(how.key);
+    if (it != windows_.end() && now - it->second.start >= window_) {
+      take_ended(now, false, out);  // this key's window (and any other ended one) is over
+      it = windows_.end();
+    }
+    if (it == windows_.end()) {
+      if (windows_.size() >= max_windows_) take_ended(now, true, out);
+      it = windows_.emplace(how.key, Window{.start = now, .first = event}).first;
+    }
+    Window& w = it->second;
+    if (w.shown < how.budget) {
+      ++w.shown;
+      out.push_back(request_for(std::move(event), actor, source));
+    } else {
+      // The summary's actor: the user the window is kept for; the via and token only while
+      // every event it stands for had the same, and no name at all for one kept per address.
+      if (w.later++ == 0) {
+        w.later_from = now;
+        w.later_actor = how.nameless ? Actor{{}, actor.via, {}} : actor;
+      } else if (w.later_actor.via != actor.via || w.later_actor.token_id != actor.token_id) {
+        w.later_actor.token_id.clear();
+      }
       w.source = source;
       coalesced_.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      if (it != windows_.end()) take_ended(now, false, out);  // this key's window has ended
-      if (windows_.size() >= max_windows_) take_ended(now, true, out);
-      windows_[std::move(key)] = Window{now, event, 0, {}, actor, source};
-      out.push_back(request_for(std::move(event), actor, source));
     }
   }
   for (auto& request : out) queue(std::move(request));
 }
 
+namespace {
+
+// The key of a window: its kind, then the parts, each ended by \0 (no part holds one: the router
+// keeps NUL out of every header and path it records).
+std::string window_key(char kind, std::initializer_list<std::string_view> parts) {
+  std::string key(1, kind);
+  for (std::string_view part : parts) key.append(part).push_back('\0');
+  return key;
+}
+
+}  // namespace
+
 void AccessEvents::denied(AccessDenied denial, const Actor& actor, const Source& source, Timestamp now) {
   denial.count = 1;
   denial.first_at = now;
-  std::string key = "d";
-  for (std::string_view part : {std::string_view(actor.user), actor.stored_via(), std::string_view(actor.token_id),
-                                std::string_view(denial.method), std::string_view(denial.route)}) {
-    key.append(part).push_back('\0');
-  }
-  key += std::to_string(denial.status);
-  coalesce(std::move(key), std::move(denial), actor, source, now);
+  const std::string status = std::to_string(denial.status);
+  // A 401 names no user: kept per client address, like throttled sign-ins.
+  const bool anonymous = actor.user.empty();
+  Coalescing how{window_key('d', {anonymous ? std::string_view(source.ip) : std::string_view(actor.user),
+                                  actor.stored_via(), denial.method, denial.route, status}),
+                 1, anonymous};
+  coalesce(how, std::move(denial), actor, source, now);
 }
 
 void AccessEvents::sign_in_failed(UserSignInFailed failure, const Actor& actor, const Source& source, Timestamp now) {
@@ -113,8 +147,22 @@ void AccessEvents::sign_in_failed(UserSignInFailed failure, const Actor& actor, 
     record(std::move(failure), actor, source);  // bounded by the throttle itself
     return;
   }
-  failure.count = 1;
-  coalesce("t" + source.ip, std::move(failure), actor, source, now);
+  coalesce({window_key('t', {source.ip}), 1, true}, std::move(failure), actor, source, now);
+}
+
+void AccessEvents::signed_in(const Actor& actor, const Source& source, Timestamp now) {
+  coalesce({window_key('s', {actor.user}), kPerMinute, false}, UserSignedIn{}, actor, source, now);
+}
+
+void AccessEvents::session_ended(SessionEnded ended, const Actor& actor, const Source& source, Timestamp now) {
+  coalesce({window_key('e', {ended.username, ended.reason}), kPerMinute, false}, std::move(ended), actor, source, now);
+}
+
+void AccessEvents::audit_read(Event read, const Actor& actor, const Source& source, Timestamp now) {
+  const std::string_view what =
+      std::holds_alternative<AuditRead>(read) ? std::get<AuditRead>(read).route : std::string_view("export");
+  coalesce({window_key('r', {actor.user, actor.stored_via(), what}), kPerMinute, false}, std::move(read), actor, source,
+           now);
 }
 
 void AccessEvents::flush(Timestamp now, bool all) {

@@ -7,11 +7,11 @@
 // disk) the event is dropped and counted, so that signing in and reading the trail keep working
 // exactly when an investigation needs them. Dropped events are counted in /metrics.
 //
-// Refusals are coalesced so a scan cannot flood the log: per (actor, method, route, status) and
-// window (a minute), the first refusal is recorded at once (count 1, with its path), and the
-// window's further ones as one AccessDenied with their count when the window has passed (flush(),
-// run by the server every few seconds and at stop). Sign-ins the throttle refused are coalesced
-// the same way per client address.
+// Every kind is bounded so that no client can flood the log: per user (or client address, for what
+// names no user) and window (a minute), the first events are recorded at once (one for refusals
+// and throttled sign-ins, kPerMinute for sign-ins, session ends and reads of the trail), and the
+// window's further ones as one record with their count, and nothing that names one of them alone,
+// when the window has passed (flush(), run by the server every few seconds and at stop).
 #pragma once
 
 #include <atomic>
@@ -48,15 +48,28 @@ class AccessEvents {
   AccessEvents(EventLog& log, const TokenSecrets& secrets, std::chrono::milliseconds window = std::chrono::minutes{1},
                std::size_t max_windows = 10'000);
 
+  // At most this many events of one kind are recorded one by one per user (or client address)
+  // and window; the window's others are one record with their count.
+  static constexpr std::uint64_t kPerMinute = 60;
+
   // Queues `event` (one of the access events) as one record by `actor` from `source`; never waits.
+  // For the server's own events (ServerStarted, ServerStopped); the rest go through the bounded
+  // entry points below.
   void record(Event event, const Actor& actor, const Source& source);
-  // A refused request (see above). `denial.count` and `denial.first_at` are set here.
+  // A refused request: per (user, via, method, route, status), or per client address for one that
+  // names no user (a 401), the first of a window recorded at once, the others counted (see above).
+  // `denial.count` and `denial.first_at` are set here.
   void denied(AccessDenied denial, const Actor& actor, const Source& source, Timestamp now);
-  // A refused sign-in. Those the throttle refused are coalesced per client address like refusals
-  // (an attacker past the throttle would otherwise write a record per try, unauthenticated); the
-  // others are bounded by the throttle and each recorded.
+  // A refused sign-in. Those the throttle refused are coalesced per client address like refusals,
+  // with no name in the summary (an attacker past the throttle would otherwise write a record per
+  // try, unauthenticated); the others are bounded by the throttle and each recorded.
   void sign_in_failed(UserSignInFailed failure, const Actor& actor, const Source& source, Timestamp now);
-  // Records the coalesced refusals of every window that ended by `now`; of all windows when `all`.
+  // A sign-in, a session's end, a read of the trail (AuditRead or AuditExported): kPerMinute per
+  // user (and for reads per via and route) one by one, then counted.
+  void signed_in(const Actor& actor, const Source& source, Timestamp now);
+  void session_ended(SessionEnded ended, const Actor& actor, const Source& source, Timestamp now);
+  void audit_read(Event read, const Actor& actor, const Source& source, Timestamp now);
+  // Records the coalesced events of every window that ended by `now`; of all windows when `all`.
   void flush(Timestamp now, bool all = false);
   Counts counts() const;
   // UserSignInFailed's name_hash of a typed name that is no account (TokenSecrets::name_hash of
@@ -66,15 +79,20 @@ class AccessEvents {
  private:
   struct Window {
     Timestamp start{};
-    Event first;                // the event recorded when the window opened
-    std::uint64_t later = 0;    // the events after it, counted
-    Timestamp later_from{};     // when the first of those came
-    Actor actor;
-    Source source;  // of the latest event
+    Event first;              // the event that opened the window (the summary's template)
+    std::uint64_t shown = 0;  // recorded one by one
+    std::uint64_t later = 0;  // counted past the budget
+    Timestamp later_from{};   // when the first of those came
+    Actor later_actor;        // whom the summary names
+    Source source;            // of the latest counted event
+  };
+  struct Coalescing {
+    std::string key;
+    std::uint64_t budget = 1;  // recorded one by one per window
+    bool nameless = false;     // kept per address: the summary names no user
   };
   static Event summary(const Window& w);
-  // The first event of `key`'s window recorded at once, the window's others counted (see above).
-  void coalesce(std::string key, Event event, const Actor& actor, const Source& source, Timestamp now);
+  void coalesce(const Coalescing& how, Event event, const Actor& actor, const Source& source, Timestamp now);
   void queue(AppendRequest request);
   void take_ended(Timestamp now, bool all, std::vector<AppendRequest>& out);
   AppendRequest request_for(Event event, const Actor& actor, const Source& source) const;

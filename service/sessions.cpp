@@ -93,4 +93,13 @@ std::size_t SessionStore::remove_user_except(const std::string& username, const 
   return std::erase_if(sessions_, [&](const auto& kv) { return kv.second.username == username && kv.first != kept; });
 }
 
+std::vector<SessionStore::Ended> SessionStore::remove_all() {
+  std::lock_guard lock(mutex_);
+  std::vector<Ended> ended;
+  ended.reserve(sessions_.size());
+  for (auto& [key, session] : sessions_) ended.push_back({std::move(session.username), "server_stopped"});
+  sessions_.clear();
+  return ended;
+}
+
 }  // namespace tl

@@ -46,6 +46,8 @@ class SessionStore {
   // last call: the server calls it every few seconds, so an idle session's end is recorded close
   // to when it happened, whether or not its cookie is ever presented again.
   std::vector<Ended> sweep(Timestamp now);
+  // Ends every session (the server stops: sessions live in memory), each as "server_stopped".
+  std::vector<Ended> remove_all();
   std::chrono::minutes absolute_lifetime() const { return absolute_; }
 
  private:

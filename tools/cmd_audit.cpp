@@ -66,7 +66,7 @@ std::string details(const Record& r) {
         } else if constexpr (std::is_same_v<E, UserGroupsChanged>) {
           return "groups " + join(e.groups);
         } else {
-          return {};
+          return access_event_details(r.event);  // the access events' data; "" for the rest
         }
       },
       r.event);

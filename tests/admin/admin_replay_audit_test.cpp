@@ -72,7 +72,7 @@ TEST_F(AdminTest, AuditFiltersAnswerWhoShowedWhichToken) {
   ASSERT_EQ(rows.size(), 4u) << run.out;  // header, created, revealed, deleted
   EXPECT_EQ(rows[0],
             "seq,at,type,stream,version,actor,via,ip,user_agent,request_id,token_id,owner,hash,client_request_id,peer,"
-            "description,timeout_days,expires_at,reason,groups,actor_token_id\r");
+            "description,timeout_days,expires_at,reason,groups,actor_token_id,details\r");
   EXPECT_NE(rows[2].find(",TokenRevealed,"), std::string::npos) << rows[2];
   EXPECT_NE(rows[2].find(",alice,session,192.0.2.7,scenario-agent/1.0,"), std::string::npos) << rows[2];
 
@@ -185,7 +185,8 @@ TEST_F(AdminTest, AuditCsvCarriesTheDataColumnsAndABomWhenAsked) {
   RunResult run = admin({"audit", "--data", data(), "--token-id", scenario.t2, "--format", "csv", "--bom"});
   ASSERT_EQ(run.exit_code, 0) << describe(run);
   ASSERT_EQ(run.out.rfind("\xEF\xBB\xBFseq,at,type,", 0), 0u) << run.out;
-  EXPECT_NE(run.out.find(",description,timeout_days,expires_at,reason,groups,actor_token_id\r\n"), std::string::npos);
+  EXPECT_NE(run.out.find(",description,timeout_days,expires_at,reason,groups,actor_token_id,details\r\n"),
+            std::string::npos);
   EXPECT_NE(run.out.find(",deploy bot,30,"), std::string::npos)
       << "t2's creation: description and timeout: " << run.out;
   run = admin({"audit", "--data", data(), "--token-id", scenario.t2, "--format", "csv"});

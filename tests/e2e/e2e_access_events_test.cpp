@@ -85,8 +85,9 @@ TEST_F(AccessEventsE2E, SignOutAndRevokedSessionsEnd) {
   HttpClient carol = login(server, "carol");
   ASSERT_EQ(carol.del("/api/v1/session").status, 204);
   HttpClient carol_again = login(server, "carol");
-  const Response reset = admin->patch(
-      "/api/v1/users/carol", R"({"password":)" + json_str("a-new-password-set-by-admin-71") + R"(,"must_change":true})");
+  const Response reset =
+      admin->patch("/api/v1/users/carol",
+                   R"({"password":)" + json_str("a-new-password-set-by-admin-71") + R"(,"must_change":true})");
   ASSERT_EQ(reset.status, 200) << describe(reset);
   const std::vector<Json> ended = events("SessionEnded", 2);
   ASSERT_EQ(ended.size(), 2u);
@@ -131,13 +132,68 @@ TEST_F(AccessEventsE2E, RefusalsAreRecordedAlikeForAnotherUsersTokenAndNone) {
   ASSERT_EQ(after.size(), 2u);
   EXPECT_EQ(after[1]["data"]["count"].integer(), 30);
   EXPECT_TRUE(after[1]["data"]["target"].is_null()) << "one count stands for many paths";
+  // A spreadsheet sees the same: the CSV's details column.
+  const Response csv = a.get("/api/v1/audit/export?format=csv&type=AccessDenied&actor=alice");
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_NE(
+      csv.body.find(",POST /api/v1/tokens/{}/reveal 404 not_found target=/api/v1/tokens/" + carols + "/reveal\r\n"),
+      std::string::npos)
+      << csv.body;
+  EXPECT_NE(csv.body.find(",POST /api/v1/tokens/{}/reveal 404 not_found count=30 first_at="), std::string::npos)
+      << csv.body;
+}
+
+TEST_F(AccessEventsE2E, ACodeTypedWhereAnIdBelongsNeverReachesTheTrail) {
+  HttpClient carol = login(server, "carol");
+  const std::string code = reveal(carol, create_token(carol, "pasted", 15)["id"].str());
+  ASSERT_EQ(carol.del("/api/v1/tokens/" + code).status, 404);
+  ASSERT_EQ(alice->get("/api/v1/audit?token_id=" + code).status, 200);  // a code pasted into a filter
+  const std::vector<Json> denied = events("AccessDenied", 1);
+  ASSERT_EQ(denied.size(), 1u);
+  EXPECT_EQ(denied[0]["data"]["target"].str(), "/api/v1/tokens/tlk_[redacted]");
+  const std::vector<Json> reads = await_events(*alice, "type=AuditRead&actor=alice", 1);
+  ASSERT_GE(reads.size(), 1u);
+  EXPECT_EQ(reads[0]["data"]["filters"].str(), "token_id=tlk_[redacted]");
+  const Response exported = alice->get("/api/v1/audit/export?format=jsonl");
+  EXPECT_EQ(exported.body.find(code.substr(4)), std::string::npos) << "the code is nowhere in the trail";
+}
+
+TEST_F(AccessEventsE2E, ARefusedCredentialIsRecordedPerAddressWithoutAName) {
+  const std::string id = create_token(*alice, "to delete", 15)["id"].str();
+  const std::string code = reveal(*alice, id);
+  ASSERT_EQ(alice->del("/api/v1/tokens/" + id).status, 204);
+  HttpClient thief = server.client();
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(thief.get("/api/v1/tokens", {{"Authorization", "Bearer " + code}}).status, 401);
+  }
+  ASSERT_EQ(thief.get("/api/v1/tokens", {{"Cookie", "tl_session=made-up"}}).status, 401);
+  ASSERT_EQ(thief.get("/api/v1/tokens").status, 401);  // no credential: a visitor, not recorded
+  const std::vector<Json> denied = events("AccessDenied", 2);
+  ASSERT_EQ(denied.size(), 2u);
+  EXPECT_EQ(denied[0]["data"]["status"].integer(), 401);
+  EXPECT_EQ(denied[0]["data"]["code"].str(), "unauthenticated");
+  EXPECT_EQ(denied[0]["actor"]["user"].str(), "");
+  EXPECT_EQ(denied[0]["actor"]["via"].str(), "api_token");
+  EXPECT_EQ(denied[1]["actor"]["via"].str(), "session");
+  EXPECT_EQ(denied[0]["source"]["ip"].str(), "127.0.0.1");
+  // The other 19 come as one count when the minute ends: at the latest at the stop.
+  ASSERT_EQ(server.restart(), 0) << server.log();
+  HttpClient a = login(server, "alice");
+  std::int64_t total = 0;
+  for (const Json& e : await_events(a, "type=AccessDenied", 3)) {
+    if (e["data"]["status"].integer() == 401 && e["actor"]["via"].str() == "api_token") {
+      total += e["data"]["count"].integer();
+    }
+  }
+  EXPECT_EQ(total, 20);
 }
 
 TEST_F(AccessEventsE2E, ABearerTokenRefusedByScopeIsRecordedWithItsId) {
   const std::string id = create_token(*alice, "script", 15)["id"].str();
   const std::string code = reveal(*alice, id);
   HttpClient script = server.client();
-  const Response refused = script.post("/api/v1/tokens", token_body("by token", 5), {{"Authorization", "Bearer " + code}});
+  const Response refused =
+      script.post("/api/v1/tokens", token_body("by token", 5), {{"Authorization", "Bearer " + code}});
   ASSERT_EQ(refused.status, 403) << describe(refused);
   const std::vector<Json> denied = events("AccessDenied", 1);
   ASSERT_EQ(denied.size(), 1u);
@@ -181,6 +237,15 @@ TEST_F(AccessEventsE2E, TheServersStartAndStopAreRecorded) {
   const std::vector<Json> stopped = await_events(a, "type=ServerStopped", 1);
   ASSERT_EQ(stopped.size(), 1u);
   EXPECT_EQ(stopped[0]["data"]["reason"].str(), "signal");
+  // Sessions live in memory: the stop ended every one (admin's and alice's), each recorded.
+  std::size_t at_stop = 0;
+  for (const Json& e : await_events(a, "type=SessionEnded", 2)) {
+    if (e["data"]["reason"].str() == "server_stopped") {
+      ++at_stop;
+      EXPECT_LT(e["seq"].integer(), stopped[0]["seq"].integer());
+    }
+  }
+  EXPECT_EQ(at_stop, 2u);
   EXPECT_EQ(await_events(a, "type=ServerStarted", 2).size(), 2u);
 }
 
@@ -196,8 +261,7 @@ TEST(AccessEventsReadOnlyE2E, SignInWorksAndTheDroppedEventsAreCounted) {
   HttpClient alice = login(server, "alice");  // signing in keeps working
   const std::int64_t head = alice.get("/api/v1/audit/verify").json()["head"]["seq"].integer();
   EXPECT_EQ(alice.get("/api/v1/audit?limit=1").status, 200);
-  EXPECT_EQ(server.client().post("/api/v1/session", R"({"username":"alice","password":"wrong password"})").status,
-            401);
+  EXPECT_EQ(server.client().post("/api/v1/session", R"({"username":"alice","password":"wrong password"})").status, 401);
   EXPECT_EQ(login(server, "alice").get("/api/v1/audit/verify").json()["head"]["seq"].integer(), head)
       << "nothing appended";
   const std::string metrics = server.client().get("/metrics", metrics_auth()).body;

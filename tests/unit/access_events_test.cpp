@@ -41,7 +41,10 @@ class AccessEventsTest : public ::testing::Test {
     return out;
   }
   static AccessDenied denial(std::string target) {
-    return {.method = "POST", .route = "/api/v1/tokens/{}/reveal", .target = std::move(target), .status = 404,
+    return {.method = "POST",
+            .route = "/api/v1/tokens/{}/reveal",
+            .target = std::move(target),
+            .status = 404,
             .code = "not_found"};
   }
 
@@ -121,7 +124,8 @@ TEST_F(AccessEventsTest, ThrottledSignInsAreCoalescedPerAddressAndOthersEachReco
   }
   const Source elsewhere{"198.51.100.7", "curl/8", "r2"};
   access.sign_in_failed({{}, access.name_hash("x"), "throttled"}, nobody, elsewhere, kT0);
-  for (int i = 0; i < 3; ++i) access.sign_in_failed({"carol", {}, "wrong_password"}, {"carol", Via::session, {}}, from_, kT0);
+  for (int i = 0; i < 3; ++i)
+    access.sign_in_failed({"carol", {}, "wrong_password"}, {"carol", Via::session, {}}, from_, kT0);
   access.flush(kT0 + seconds{60});
   const auto records = recorded();
   ASSERT_EQ(records.size(), 1u + 1u + 3u + 1u);
@@ -132,8 +136,50 @@ TEST_F(AccessEventsTest, ThrottledSignInsAreCoalescedPerAddressAndOthersEachReco
   EXPECT_EQ(summary.reason, "throttled");
   EXPECT_EQ(summary.count, 29u);
   EXPECT_TRUE(summary.name_hash.empty() && summary.username.empty()) << "one record stands for many names";
+  EXPECT_TRUE(records.back().actor.user.empty()) << "nor does its actor name one";
   EXPECT_EQ(records.back().source.ip, "192.0.2.1");
   EXPECT_EQ(std::get<UserSignInFailed>(records[2].event).reason, "wrong_password");
+}
+
+TEST_F(AccessEventsTest, OneUsersTokensShareAWindowAndTheSummaryNamesNoTokenItCannot) {
+  AccessEvents access(*store_, secrets_, seconds{60});
+  for (int i = 0; i < 100; ++i) {
+    access.denied(denial("/x"), Actor{"bob", Via::api_token, "tok_" + std::to_string(i)}, from_, kT0);
+  }
+  access.flush(kT0 + seconds{60});
+  const auto records = recorded();
+  ASSERT_EQ(records.size(), 2u) << "a user's hundred tokens are one window, not a hundred";
+  EXPECT_EQ(records[0].actor.token_id, "tok_0");
+  EXPECT_EQ(std::get<AccessDenied>(records[1].event).count, 99u);
+  EXPECT_EQ(records[1].actor.user, "bob");
+  EXPECT_TRUE(records[1].actor.token_id.empty()) << "99 tokens: none is named";
+}
+
+TEST_F(AccessEventsTest, ReadsSignInsAndSessionEndsAreRecordedOneByOneUpToTheBudget) {
+  AccessEvents access(*store_, secrets_, seconds{60});
+  const auto budget = AccessEvents::kPerMinute;
+  for (std::uint64_t i = 0; i < budget + 40; ++i) {
+    access.audit_read(AuditRead{"/api/v1/audit", "after_seq=" + std::to_string(i)}, alice_, from_, kT0);
+    access.signed_in(alice_, from_, kT0);
+    access.session_ended({"alice", "sign_out"}, alice_, from_, kT0);
+  }
+  access.flush(kT0, /*all=*/true);
+  std::uint64_t reads = 0, read_count = 0, sign_ins = 0, ends = 0;
+  for (const Record& r : recorded()) {
+    if (const auto* read = std::get_if<AuditRead>(&r.event)) {
+      ++reads;
+      read_count += read->count;
+      if (read->count > 1) {
+        EXPECT_TRUE(read->filters.empty()) << "one record stands for many slices";
+      }
+    }
+    if (std::holds_alternative<UserSignedIn>(r.event)) sign_ins += std::get<UserSignedIn>(r.event).count;
+    if (std::holds_alternative<SessionEnded>(r.event)) ends += std::get<SessionEnded>(r.event).count;
+  }
+  EXPECT_EQ(reads, budget + 1);
+  EXPECT_EQ(read_count, budget + 40) << "every read is counted";
+  EXPECT_EQ(sign_ins, budget + 40);
+  EXPECT_EQ(ends, budget + 40);
 }
 
 TEST_F(AccessEventsTest, NothingIsQueuedWhileTheLogRefusesWritesAndTheDropIsCounted) {
@@ -150,7 +196,8 @@ TEST_F(AccessEventsTest, AnAppendTheLogFailsIsCountedAsDropped) {
   AccessEvents access(*store_, secrets_, seconds{60});
   store_->stop_appender();  // appends now fail (the appender is gone)
   access.record(UserSignedIn{}, alice_, from_);
-  for (int i = 0; i < 100 && access.counts().dropped == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  for (int i = 0; i < 100 && access.counts().dropped == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
   EXPECT_EQ(access.counts().dropped, 1u);
 }
 

@@ -55,7 +55,7 @@ TEST(AuditCsvTest, QuotesSeparatorsAndNeutralisesFormulas) {
   EXPECT_EQ(out,
             "1,2026-09-21T14:13:20.001Z,TokenRevealed,tok_1,1,\"'=alice\",session,127.0.0.1,\"curl, \"\"8\"\"\","
             "r1,tok_1,alice," +
-                r.hash + ",,,,,,,,\r\n");
+                r.hash + ",,,,,,,,,\r\n");
 }
 
 // The data columns (issue 18): what each kind of event changed, so a spreadsheet shows it.
@@ -70,7 +70,7 @@ TEST(AuditCsvTest, DataColumnsShowWhatChanged) {
     r.event = std::move(event);
     std::string out;
     rows.append(out, r);
-    // The six data columns: the last six fields (none of the values below holds a comma).
+    // The seven data columns: the last seven fields (none of the values below holds a comma).
     std::vector<std::string> fields;
     std::string field;
     for (char c : out.substr(0, out.size() - 2)) {
@@ -81,7 +81,7 @@ TEST(AuditCsvTest, DataColumnsShowWhatChanged) {
       }
     }
     fields.push_back(field);
-    return std::vector<std::string>(fields.end() - 6, fields.end());
+    return std::vector<std::string>(fields.end() - 7, fields.end());
   };
   std::vector<std::string> asked;
   AuditCsvRows rows([&](const std::string& id) -> std::optional<Timestamp> {
@@ -91,19 +91,36 @@ TEST(AuditCsvTest, DataColumnsShowWhatChanged) {
   });
   using V = std::vector<std::string>;
   EXPECT_EQ(row_of(rows, TokenCreated{"alice", "Müller's CI", 30, "", ""}),
-            (V{"Müller's CI", "30", "2026-10-21T14:13:20.001Z", "", "", ""}));
-  EXPECT_EQ(row_of(rows, TokenDescriptionChanged{"renamed"}), (V{"renamed", "", "", "", "", ""}));
+            (V{"Müller's CI", "30", "2026-10-21T14:13:20.001Z", "", "", "", ""}));
+  EXPECT_EQ(row_of(rows, TokenDescriptionChanged{"renamed"}), (V{"renamed", "", "", "", "", "", ""}));
   // Counted from the creation in the same export (not asked for), or from the one the lookup finds.
-  EXPECT_EQ(row_of(rows, TokenTimeoutChanged{60}), (V{"", "60", "2026-11-20T14:13:20.001Z", "", "", ""}));
-  EXPECT_EQ(row_of(rows, TokenTimeoutChanged{10}, "tok_old"), (V{"", "10", "2026-06-07T20:26:40.000Z", "", "", ""}));
-  EXPECT_EQ(row_of(rows, TokenTimeoutChanged{10}, "tok_gone"), (V{"", "10", "", "", "", ""}));
+  EXPECT_EQ(row_of(rows, TokenTimeoutChanged{60}), (V{"", "60", "2026-11-20T14:13:20.001Z", "", "", "", ""}));
+  EXPECT_EQ(row_of(rows, TokenTimeoutChanged{10}, "tok_old"),
+            (V{"", "10", "2026-06-07T20:26:40.000Z", "", "", "", ""}));
+  EXPECT_EQ(row_of(rows, TokenTimeoutChanged{10}, "tok_gone"), (V{"", "10", "", "", "", "", ""}));
   EXPECT_EQ(asked, (std::vector<std::string>{"tok_old", "tok_gone"}));
-  EXPECT_EQ(row_of(rows, TokenDeleted{"left the team"}), (V{"", "", "", "left the team", "", ""}));
+  EXPECT_EQ(row_of(rows, TokenDeleted{"left the team"}), (V{"", "", "", "left the team", "", "", ""}));
   EXPECT_EQ(row_of(rows, UserCreated{"bob", {"api-tokens", "auditors"}}, "user:bob"),
-            (V{"", "", "", "", "api-tokens auditors", ""}));
-  EXPECT_EQ(row_of(rows, UserGroupsChanged{{"admins"}}, "user:bob"), (V{"", "", "", "", "admins", ""}));
+            (V{"", "", "", "", "api-tokens auditors", "", ""}));
+  EXPECT_EQ(row_of(rows, UserGroupsChanged{{"admins"}}, "user:bob"), (V{"", "", "", "", "admins", "", ""}));
   EXPECT_EQ(row_of(rows, TokenRevealed{}, "tok_1", Actor{"alice", Via::api_token, "tok_9"}),
-            (V{"", "", "", "", "", "tok_9"}));
+            (V{"", "", "", "", "", "tok_9", ""}));
+  // The access events: the reason where they have one, and what they hold in `details`.
+  EXPECT_EQ(row_of(rows, SessionEnded{"carol", "idle"}, "system:access", Actor{"system", Via::system, {}}),
+            (V{"", "", "", "idle", "", "", "username=carol reason=idle"}));
+  EXPECT_EQ(row_of(rows,
+                   AccessDenied{"POST",
+                                "/api/v1/tokens/{}/reveal",
+                                {},
+                                404,
+                                "not_found",
+                                30,
+                                Timestamp(std::chrono::milliseconds(1790000000001))},
+                   "system:access"),
+            (V{"", "", "", "", "", "",
+               "POST /api/v1/tokens/{}/reveal 404 not_found count=30 first_at=2026-09-21T14:13:20.001Z"}));
+  EXPECT_EQ(row_of(rows, AuditRead{"/api/v1/audit", "type=TokenRevealed"}, "system:access"),
+            (V{"", "", "", "", "", "", "route=/api/v1/audit filters=type=TokenRevealed"}));
 }
 
 TEST(ChainLinkTest, NamesWhatBreaksTheLink) {
