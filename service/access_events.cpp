@@ -103,13 +103,15 @@ void AccessEvents::coalesce(const Coalescing& how, Event event, const Actor& act
       ++w.shown;
       out.push_back(request_for(std::move(event), actor, source));
     } else {
-      // The summary's actor: the user the window is kept for; the via and token only while
-      // every event it stands for had the same, and no name at all for one kept per address.
+      // The summary's actor: the one every event it stands for had, its user and token each only
+      // while they were the same (a session's ends may come from several admins), and no name at
+      // all for one kept per address.
       if (w.later++ == 0) {
         w.later_from = now;
         w.later_actor = how.nameless ? Actor{{}, actor.via, {}} : actor;
-      } else if (w.later_actor.via != actor.via || w.later_actor.token_id != actor.token_id) {
-        w.later_actor.token_id.clear();
+      } else {
+        if (w.later_actor.user != actor.user) w.later_actor.user.clear();
+        if (w.later_actor.token_id != actor.token_id) w.later_actor.token_id.clear();
       }
       w.source = source;
       coalesced_.fetch_add(1, std::memory_order_relaxed);

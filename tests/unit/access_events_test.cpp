@@ -182,6 +182,19 @@ TEST_F(AccessEventsTest, ReadsSignInsAndSessionEndsAreRecordedOneByOneUpToTheBud
   EXPECT_EQ(ends, budget + 40);
 }
 
+TEST_F(AccessEventsTest, ASummaryOfEventsByDifferentActorsNamesNone) {
+  AccessEvents access(*store_, secrets_, seconds{60});
+  const Actor admin{"admin", Via::session, {}}, other{"root", Via::session, {}};
+  for (std::uint64_t i = 0; i < AccessEvents::kPerMinute + 2; ++i) {
+    access.session_ended({"carol", "revoked"}, i % 2 == 0 ? admin : other, from_, kT0);
+  }
+  access.flush(kT0, /*all=*/true);
+  const auto records = recorded();
+  ASSERT_EQ(records.size(), AccessEvents::kPerMinute + 1);
+  EXPECT_EQ(std::get<SessionEnded>(records.back().event).count, 2u);
+  EXPECT_TRUE(records.back().actor.user.empty()) << "ended by admin and by root: neither stands for both";
+}
+
 TEST_F(AccessEventsTest, NothingIsQueuedWhileTheLogRefusesWritesAndTheDropIsCounted) {
   AccessEvents access(*store_, secrets_, seconds{60});
   store_->refuse_writes("damage found at seq 3");
