@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "http/access_notes.hpp"
 #include "http/app.hpp"
 #include "http/net.hpp"
 #include "http/server_options.hpp"
@@ -14,9 +15,6 @@ namespace tl {
 // This start's ServerStarted: the build, the options that bear on what is trusted and recorded
 // (name=value, space separated), and what the start-up check of the log found.
 ServerStarted server_started_event(const ServerOptions& o, const IntegrityGuard& guard);
-
-// The actor of the events the server records by itself.
-inline Actor server_actor() { return {"system", Via::system, {}}; }
 
 // At a stop, before the appender stops: SessionEnded ("server_stopped") for every live session
 // (sessions live in memory), the coalesced counts of every open window, then ServerStopped.

@@ -12,6 +12,9 @@
 
 namespace tl {
 
+// The actor of the events the server records by itself (a session found expired, the stop).
+inline Actor server_actor() { return {"system", Via::system, {}}; }
+
 // Once a request is answered (`reply`, a command's already awaited): AccessDenied for an
 // authenticated request refused with 403, or with 404 on a token id (/api/v1/tokens/{}…), and for
 // a 401 to a request that presented a credential (Bearer or the session cookie);

@@ -72,7 +72,7 @@ void integrity_metrics(const IntegrityGuard& integrity, std::string& out) {
 void access_metrics(const AccessEvents::Counts& counts, std::string& out) {
   out +=
       "# HELP tokenledger_access_events_total Access events (sign-ins, refusals, reads of the trail) by outcome: "
-      "recorded, dropped (the log refused writes), coalesced (counted into a later AccessDenied).\n"
+      "recorded, dropped (the log refused writes), coalesced (counted into a later record past the minute's budget).\n"
       "# TYPE tokenledger_access_events_total counter\n";
   out += "tokenledger_access_events_total{outcome=\"recorded\"} " + std::to_string(counts.recorded) + "\n";
   out += "tokenledger_access_events_total{outcome=\"dropped\"} " + std::to_string(counts.dropped) + "\n";

@@ -229,7 +229,7 @@ std::optional<Error> authenticate(App& app, Call& call, const Route& route) {
   if (!username) {
     // Found expired now (the server's sweep had not come to it yet): its end is recorded once.
     if (!ended.username.empty()) {
-      note_sessions_ended(app, {"system", Via::system, {}}, call.ctx.source, ended.username, 1, ended.reason, call.now);
+      note_sessions_ended(app, server_actor(), call.ctx.source, ended.username, 1, ended.reason, call.now);
     }
     return Error::unauthenticated("Your session has ended; sign in again.");
   }

@@ -11,6 +11,14 @@ namespace {
 
 constexpr std::size_t kMaxFilterBytes = 1024;
 
+// The key of a window: its kind, then the parts, each ended by \0 (no part holds one: the router
+// keeps NUL out of every header and path it records).
+std::string window_key(char kind, std::initializer_list<std::string_view> parts) {
+  std::string key(1, kind);
+  for (std::string_view part : parts) key.append(part).push_back('\0');
+  return key;
+}
+
 }  // namespace
 
 AccessEvents::AccessEvents(EventLog& log, const TokenSecrets& secrets, std::chrono::milliseconds window,
@@ -119,18 +127,6 @@ void AccessEvents::coalesce(const Coalescing& how, Event event, const Actor& act
   }
   for (auto& request : out) queue(std::move(request));
 }
-
-namespace {
-
-// The key of a window: its kind, then the parts, each ended by \0 (no part holds one: the router
-// keeps NUL out of every header and path it records).
-std::string window_key(char kind, std::initializer_list<std::string_view> parts) {
-  std::string key(1, kind);
-  for (std::string_view part : parts) key.append(part).push_back('\0');
-  return key;
-}
-
-}  // namespace
 
 void AccessEvents::denied(AccessDenied denial, const Actor& actor, const Source& source, Timestamp now) {
   denial.count = 1;

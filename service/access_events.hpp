@@ -39,11 +39,11 @@ class AccessEvents {
   struct Counts {
     std::uint64_t recorded = 0;   // made durable
     std::uint64_t dropped = 0;    // refused by the log, or not queued because it refuses writes
-    std::uint64_t coalesced = 0;  // refusals counted into a later AccessDenied instead of one each
+    std::uint64_t coalesced = 0;  // counted into a later record past their window's budget, not one each
   };
 
-  // `window`: the span over which refusals of one kind are coalesced; `max_windows`: open
-  // windows kept at most (past it, every window is flushed at once, so memory stays bounded).
+  // `window`: the span over which events of one kind are bounded; `max_windows`: open windows kept
+  // at most (past it, every window is flushed at once, so memory stays bounded).
   // `secrets`: the master key's, for name_hash.
   AccessEvents(EventLog& log, const TokenSecrets& secrets, std::chrono::milliseconds window = std::chrono::minutes{1},
                std::size_t max_windows = 10'000);

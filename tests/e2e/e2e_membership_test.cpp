@@ -32,13 +32,7 @@ class MembershipE2E : public ServerTest {
   std::map<std::string, std::vector<std::string>> event_types_by_stream() {
     HttpClient alice = login(server, "alice");
     std::map<std::string, std::vector<std::string>> types;
-    std::string after = "0";
-    for (int page = 0; page < 100; ++page) {
-      const Json res = alice.get("/api/v1/audit?limit=1000&after_seq=" + after).json();
-      for (const Json& event : res["events"].items()) types[event["stream"].str()].push_back(event["type"].str());
-      if (res["next_after_seq"].is_null()) break;
-      after = std::to_string(res["next_after_seq"].integer());
-    }
+    for (const Json& event : audit_events(alice)) types[event["stream"].str()].push_back(event["type"].str());
     return types;
   }
 };

@@ -305,20 +305,26 @@ bool is_access_event_type(const std::string& type) {
   return kAccess.count(type) > 0;
 }
 
-std::vector<Json> domain_events(HttpClient& auditor) {
+std::vector<Json> audit_events(HttpClient& auditor, const std::string& query) {
   std::vector<Json> out;
   std::string after = "0";
   for (int page = 0; page < 1000; ++page) {
-    const Response res = auditor.get("/api/v1/audit?limit=1000&after_seq=" + after);
-    if (res.status != 200) throw std::runtime_error("reading the audit trail failed: " + describe(res));
+    const std::string target =
+        "/api/v1/audit?limit=1000&after_seq=" + after + (query.empty() ? std::string() : "&" + query);
+    const Response res = auditor.get(target);
+    if (res.status != 200) throw std::runtime_error("GET " + target + ": " + describe(res));
     const Json j = res.json();
-    for (const Json& e : j["events"].items()) {
-      if (!is_access_event_type(e["type"].str())) out.push_back(e);
-    }
+    for (const Json& e : j["events"].items()) out.push_back(e);
     if (j["next_after_seq"].is_null()) return out;
     after = std::to_string(j["next_after_seq"].integer());
   }
   throw std::runtime_error("the audit trail did not end within 1000 pages");
+}
+
+std::vector<Json> domain_events(HttpClient& auditor) {
+  std::vector<Json> out = audit_events(auditor);
+  std::erase_if(out, [](const Json& e) { return is_access_event_type(e["type"].str()); });
+  return out;
 }
 
 std::int64_t audit_event_count(HttpClient& auditor) {

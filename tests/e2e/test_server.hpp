@@ -96,7 +96,10 @@ std::string reveal(HttpClient& client, const std::string& id);
 // without being awaited, so they land a moment after the answer; API.md's "a request that fails
 // appends no domain event" leaves them out. The helpers below count and compare the other events.
 bool is_access_event_type(const std::string& type);
-// Every event of the trail but the access events, in seq order (paging /api/v1/audit).
+// Every event of /api/v1/audit?<query> (filters, without limit or after_seq), in seq order, following
+// next_after_seq page by page (at most 1000 pages); throws unless each page answers 200.
+std::vector<Json> audit_events(HttpClient& auditor, const std::string& query = "");
+// Every event of the trail but the access events, in seq order.
 std::vector<Json> domain_events(HttpClient& auditor);
 // How many of those there are, once /api/v1/audit/verify says the chain is whole.
 std::int64_t audit_event_count(HttpClient& auditor);

@@ -170,18 +170,8 @@ std::string state_text(const TokenState& s) { return "\"" + s.description + "\"/
 
 // Every TokenRevealed of one token in the audit trail (following pages).
 std::int64_t revealed_count(HttpClient& auditor, const std::string& id) {
-  std::int64_t n = 0;
-  std::string after;
-  for (int page = 0; page < 100; ++page) {
-    const Response res = auditor.get("/api/v1/audit?type=TokenRevealed&limit=1000&token_id=" + e2e::url_encode(id) +
-                                     (after.empty() ? "" : "&after_seq=" + after));
-    if (res.status != 200) throw std::runtime_error("audit query failed: " + e2e::describe(res));
-    const Json j = res.json();
-    n += static_cast<std::int64_t>(j["events"].size());
-    if (j["next_after_seq"].is_null()) return n;
-    after = std::to_string(j["next_after_seq"].integer());
-  }
-  throw std::runtime_error("too many audit pages");
+  return static_cast<std::int64_t>(
+      e2e::audit_events(auditor, "type=TokenRevealed&token_id=" + e2e::url_encode(id)).size());
 }
 
 }  // namespace
