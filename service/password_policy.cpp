@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "domain/user.hpp"
+#include "eventstore/passwords.hpp"
 
 namespace tl {
 namespace {
@@ -93,6 +94,12 @@ Status check_new_password(std::string_view password, std::string_view field) {
   }
   if (score == PWQ_ERROR_CRACKLIB_CHECK) return Error::invalid_field(name + ": it is in a list of common passwords.");
   return Error::invalid_field(name + ": too easy to guess (" + why + ").");
+}
+
+std::string random_acceptable_password() {
+  std::string chosen = random_password();
+  for (int i = 0; i < 8 && !check_new_password(chosen); ++i) chosen = random_password();
+  return chosen;
 }
 
 }  // namespace tl

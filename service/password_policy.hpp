@@ -17,4 +17,9 @@ namespace tl {
 // (refusing every password is safer than accepting unchecked ones). `field` names the JSON field.
 Status check_new_password(std::string_view password, std::string_view field = "password");
 
+// A generated password (20 base62 characters, ~119 random bits) that check_new_password accepts:
+// the dictionary check refuses a random draw all but never, and such a draw is redrawn (at most
+// 8 times). For the first admin and the admin tool's `user add` and `user passwd`.
+std::string random_acceptable_password();
+
 }  // namespace tl

@@ -221,9 +221,7 @@ Command<void> UserService::change_own_password(const RequestContext& ctx, std::s
 Result<std::optional<std::string>> UserService::bootstrap_admin(const std::string& password) {
   if (!model_.users().empty()) return std::optional<std::string>{};
   const bool generated = password.empty();
-  std::string chosen = generated ? random_password() : password;
-  // 119 random bits pass the dictionary all but never; a draw that does not is simply redrawn.
-  for (int i = 0; generated && i < 8 && !check_new_password(chosen); ++i) chosen = random_password();
+  const std::string chosen = generated ? random_acceptable_password() : password;
   const RequestContext system{{"system", Via::system, {}}, {}};
   auto created = run_command(store_, create(system, "admin", chosen, {std::string(kGroupAdmins)}));
   if (!created) return std::move(created).error();

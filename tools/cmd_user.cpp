@@ -11,6 +11,7 @@
 #include "common/time_format.hpp"
 #include "eventstore/passwords.hpp"
 #include "service/offboarding.hpp"
+#include "service/password_policy.hpp"
 #include "service/user_service.hpp"
 #include "tools/cli.hpp"
 #include "tools/commands.hpp"
@@ -95,7 +96,7 @@ int user_add(int argc, char** argv) {
       "password-stdin", po::bool_switch(&from_stdin), "read the password from the first line of standard input");
   cmd.epilog("Example: echo \"$PW\" | tokenledger-admin user add alice --groups api-tokens,auditors --password-stdin");
   if (!cmd.parse(argc, argv)) return kExitOk;
-  const std::string password = from_stdin ? read_password_stdin() : random_password();
+  const std::string password = from_stdin ? read_password_stdin() : random_acceptable_password();
   Session s(data, Access::writable_create);
   auto created = run_command(*s.store, s.users->create(admin_context(), username, password, split_list(groups)));
   s.finish();
@@ -165,7 +166,7 @@ int user_passwd(int argc, char** argv) {
   cmd.options()("password-stdin", po::bool_switch(&from_stdin),
                 "read the password from the first line of standard input");
   if (!cmd.parse(argc, argv)) return kExitOk;
-  const std::string password = from_stdin ? read_password_stdin() : random_password();
+  const std::string password = from_stdin ? read_password_stdin() : random_acceptable_password();
   Session s(data, Access::writable);
   auto changed = run_command(*s.store, s.users->set_password(admin_context(), username, password));
   s.finish();
