@@ -26,8 +26,19 @@ namespace {
 // The appender writes the head beside the records in every batch: a marker past the last record
 // means records were cut from the end (e.g. `ldb deleterange` on the events family).
 bool check_head_marker(const EventLog& store, IntegrityReport& r) {
-  const auto marker = store.head_marker();
-  const Head head = store.head();
+  // The appender moves both at once; a batch that lands between the two reads would look like
+  // records the appender did not write: read them again until no batch landed in between.
+  auto same = [](const std::optional<Head>& a, const std::optional<Head>& b) {
+    return a.has_value() == b.has_value() && (!a || (a->seq == b->seq && a->hash == b->hash));
+  };
+  std::optional<Head> marker = store.head_marker();
+  Head head = store.head();
+  for (int i = 0; i < 100; ++i) {
+    const std::optional<Head> after = store.head_marker();
+    if (same(marker, after)) break;
+    marker = after;
+    head = store.head();
+  }
   if (!marker) {
     // Written before the marker existed (the next append writes it), unless this release wrote
     // here already: its first start records the key check value, and with it the marker.
