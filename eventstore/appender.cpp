@@ -8,14 +8,12 @@
 #include <algorithm>
 
 #include "common/time_format.hpp"
+#include "eventstore/batch_stats.hpp"
+#include "eventstore/chained_record.hpp"
 #include "eventstore/event_store_impl.hpp"
-#include "eventstore/store_stats_bounds.hpp"
 
 namespace tl {
 
-// StoreStats' histograms have one bucket per bound of store_stats_bounds.hpp, and "+Inf".
-static_assert(std::tuple_size_v<decltype(StoreStats::batch_size_buckets)> == kBatchSizeBounds.size() + 1);
-static_assert(std::tuple_size_v<decltype(StoreStats::write_latency_buckets)> == kWriteLatencyBoundsMs.size() + 1);
 namespace {
 
 Error conflict(const std::string& stream, std::uint64_t at, std::uint64_t expected) {
@@ -51,8 +49,9 @@ void EventStore::Impl::commit(std::vector<Pending>& pending) {
   // Time never runs backwards along the log, so a time range is a seq range.
   p.at = std::max(now_ms(), last_at);
   for (std::size_t i = 0; i < pending.size(); ++i) prepare(p, pending[i].request, p.outcomes[i]);
-  if (!p.records.empty() && refuse_when_disk_full(p, pending.size())) p.records.clear();
-  if (!p.records.empty()) {
+  if (p.records.empty()) {
+    record_stats(true, 0, {}, p.outcomes);  // nothing to write: the refusals are still counted
+  } else if (!refuse_when_disk_full(p, pending.size())) {
     resume_after_failure();
     write_and_publish(p, pending.size());
   }
@@ -122,22 +121,14 @@ Status EventStore::Impl::chain_events(Prepared& p, AppendRequest& req, std::uint
   p.batch.SetSavePoint();
   Status readable;
   for (Event& event : req.events) {
-    Record r;
-    r.seq = ++p.next.seq;
-    r.at = p.at;
-    r.stream = req.stream;
-    r.version = ++version;
-    r.actor = req.actor;
-    r.source = req.source;
-    if (is_token_event(event)) {
-      r.token_id = req.stream;
-      r.owner = req.owner;
+    auto chained = chained_record(req, std::move(event), p.next, version + 1, p.at, round_trip);
+    if (!chained) {
+      readable = chained.error();
+      break;
     }
-    r.event = std::move(event);
-    r.prev_hash = p.next.hash;
-    encode_record(r);
-    if (readable = check_round_trip(r, round_trip); !readable) break;
-    p.next.hash = r.hash;
+    Record& r = *chained;
+    ++version;
+    p.next = {r.seq, r.hash};
     p.batch.Put(cf("events"), encode_be64(r.seq), r.raw);
     p.batch.Put(cf("streams"), stream_index_key(r.stream, r.version), encode_be64(r.seq));
     for (IndexWriter* w : index_writers) w->index(r, index_batch);
@@ -218,20 +209,8 @@ void EventStore::Impl::write_and_publish(Prepared& p, std::size_t pending) {
 
 void EventStore::Impl::record_stats(bool ok, std::size_t events, std::chrono::steady_clock::duration took,
                                     const std::vector<std::optional<Result<AppendResult>>>& outcomes) {
-  const double seconds = std::chrono::duration<double>(took).count();
   std::lock_guard lock(head_mutex);
-  for (const auto& outcome : outcomes) {
-    if (!outcome->ok() && outcome->error().code == ErrorCode::version_conflict) ++stats.conflicts;
-  }
-  if (!ok) {
-    ++stats.failed_batches;
-    return;
-  }
-  ++stats.batches;
-  stats.events += events;
-  stats.write_seconds += seconds;
-  ++stats.batch_size_buckets[batch_size_bucket(events)];
-  ++stats.write_latency_buckets[write_latency_bucket(seconds)];
+  count_batch(stats, ok, events, std::chrono::duration<double>(took).count(), outcomes);
 }
 
 void EventStore::Impl::remember_versions(const std::unordered_map<std::string, std::uint64_t>& versions) {

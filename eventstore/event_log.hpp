@@ -213,6 +213,20 @@ class EventLog {
   // The reason given to refuse_writes(), or "" while writes are accepted.
   virtual std::string writes_refused() const = 0;
 
+  // True when this process runs the jobs that must run once over a log that several processes
+  // share: signing checkpoints (and posting them to witnesses), the scrub, expiry notices, saving
+  // the projections' checkpoint. The embedded log has one process: always. The PostgreSQL log:
+  // while this process holds its advisory lock (taken over within a second or so when the holder's
+  // connection ends).
+  virtual bool runs_singletons() const { return true; }
+  // A log that other processes append to too: how far this process's folded head is behind the
+  // database's (events, and seconds since it first fell behind); nullopt for the embedded log.
+  struct FollowLag {
+    std::uint64_t events = 0;
+    double seconds = 0;
+  };
+  virtual std::optional<FollowLag> follow_lag() const { return std::nullopt; }
+
   // Finishes every queued append, then stops the appender; reads still work. Idempotent.
   virtual void stop_appender() = 0;
   // stop_appender(), then closes the log. Idempotent.

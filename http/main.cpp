@@ -303,11 +303,12 @@ int run(const ServerOptions& o) {
   ExpiryNotices notices = start_expiry_notices(*store, model, o);
   app.notifier = notices.notifier.get();
   // Online backups (POST /api/v1/admin/backups): the checkpoint is made beside the database.
-  BackupRunner backups(*store, {o.backup_dir,
-                                o.data,
-                                {o.master_key_file, o.introspection_secret_file, o.signing_key_file},
-                                (std::filesystem::path(o.data) / "backup-checkpoint.tmp").string(),
-                                {.rate_limit = o.backup_rate_limit}});
+  BackupRunner backups(dynamic_cast<EventStore*>(store.get()),
+                       {o.backup_dir,
+                        o.data,
+                        {o.master_key_file, o.introspection_secret_file, o.signing_key_file},
+                        (std::filesystem::path(o.data) / "backup-checkpoint.tmp").string(),
+                        {.rate_limit = o.backup_rate_limit}});
   app.backups = &backups;
   // Access events: dropped and counted when the log refuses writes (read-only, damage).
   AccessEvents access(*store, *keys.secrets);

@@ -251,6 +251,19 @@ std::string RequestMetrics::render(const EventLog& store, const ReadModel& model
   fmt::format_to(it, "tokenledger_projection_lag_events {}\n", head - model.folded_seq());
   out += "# TYPE tokenledger_projection_checkpoint_seq gauge\n";
   fmt::format_to(it, "tokenledger_projection_checkpoint_seq {}\n", model.checkpoint_seq());
+  if (const auto lag = store.follow_lag()) {
+    // The PostgreSQL log, which other nodes append to too (issue 19).
+    out += "# HELP tokenledger_follower_lag_events Events in the shared log this node has not folded yet.\n";
+    out += "# TYPE tokenledger_follower_lag_events gauge\n";
+    fmt::format_to(it, "tokenledger_follower_lag_events {}\n", lag->events);
+    out += "# HELP tokenledger_follower_lag_seconds How long this node has been behind the shared log (0: not).\n";
+    out += "# TYPE tokenledger_follower_lag_seconds gauge\n";
+    fmt::format_to(it, "tokenledger_follower_lag_seconds {}\n", lag->seconds);
+    out +=
+        "# HELP tokenledger_runs_singletons 1 on the node that signs checkpoints, scrubs and sends expiry notices.\n";
+    out += "# TYPE tokenledger_runs_singletons gauge\n";
+    fmt::format_to(it, "tokenledger_runs_singletons {}\n", store.runs_singletons() ? 1 : 0);
+  }
   out += "# HELP tokenledger_tokens_live Tokens neither deleted nor forgotten (expired ones included).\n";
   out += "# TYPE tokenledger_tokens_live gauge\n";
   fmt::format_to(it, "tokenledger_tokens_live {}\n", model.tokens().size());

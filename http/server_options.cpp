@@ -1,10 +1,12 @@
 #include "http/server_options.hpp"
 
 #include <boost/program_options.hpp>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
 #include "common/build_info.hpp"
+#include "eventstore/pg_log.hpp"
 #include "eventstore/rocksdb_version.hpp"
 #include "http/client_address.hpp"
 #include "http/host_check.hpp"
@@ -21,6 +23,13 @@ std::optional<ServerOptions> parse_server_options(int argc, char** argv, int& ex
   desc.add_options()("help,h", "print this help and exit")("version", "print the version and build, and exit")(
       "listen", po::value(&o.listen)->default_value(o.listen), "address:port to serve on; port 0 picks a free port")(
       "data", po::value(&o.data)->default_value(o.data), "directory of the RocksDB database and key material")(
+      "log", po::value(&o.log)->value_name("URL"),
+      "the event log on PostgreSQL instead of DATA/db: postgresql://user@host[:port][,host2…]/db (a libpq URI; "
+      "add target_session_attrs=read-write to follow a failover); better given as TOKENLEDGER_PG_URL, which "
+      "keeps a password out of the process list")(
+      "pg-allow-async", po::bool_switch(&o.pg_allow_async),
+      "with --log postgresql://…: append even when PostgreSQL has no synchronous standby (a single development "
+      "instance; a write is then on one machine only)")(
       "tls-cert", po::value(&o.tls_cert), "serve HTTPS (TLS 1.2+) with this PEM certificate chain; needs --tls-key")(
       "tls-key", po::value(&o.tls_key), "the PEM private key of --tls-cert (unencrypted; keep it 0600)")(
       "master-key-file", po::value(&o.master_key_file), "the master key (created 0600 if missing) [DATA/master.key]")(
@@ -120,6 +129,7 @@ std::optional<ServerOptions> parse_server_options(int argc, char** argv, int& ex
               << "  TOKENLEDGER_INTROSPECTION_SECRET  the introspection credential (instead of the file)\n"
               << "  TOKENLEDGER_ADMIN_PASSWORD        password of the first account, admin, when the database is "
                  "empty\n                                    (otherwise one is generated and printed once)\n"
+              << "  TOKENLEDGER_PG_URL                the event log on PostgreSQL (as --log)\n"
               << "  SPDLOG_LEVEL                      log levels, overriding --log-level\n";
     exit_code = 0;
     return std::nullopt;
@@ -181,6 +191,26 @@ std::optional<ServerOptions> parse_server_options(int argc, char** argv, int& ex
       exit_code = 2;
       return std::nullopt;
     }
+  }
+  if (o.log.empty()) {
+    if (const char* env = std::getenv("TOKENLEDGER_PG_URL"); env != nullptr) o.log = env;
+  }
+  if (!o.log.empty() && !is_pg_url(o.log)) {
+    std::cerr << "tokenledger: --log (or TOKENLEDGER_PG_URL) must be a PostgreSQL URI, postgresql://…; leave it out "
+                 "for the embedded log in --data\n";
+    exit_code = 2;
+    return std::nullopt;
+  }
+  if (!o.log.empty() && !o.backup_dir.empty()) {
+    std::cerr << "tokenledger: --backup-dir backs up the embedded log; a PostgreSQL log is backed up by PostgreSQL "
+                 "(pg_basebackup, or its replicas)\n";
+    exit_code = 2;
+    return std::nullopt;
+  }
+  if (o.log.empty() && o.pg_allow_async) {
+    std::cerr << "tokenledger: --pg-allow-async goes with --log postgresql://…\n";
+    exit_code = 2;
+    return std::nullopt;
   }
   if (o.master_key_file.empty()) o.master_key_file = (fs::path(o.data) / "master.key").string();
   if (o.signing_key_file.empty()) o.signing_key_file = (fs::path(o.data) / "signing.key").string();

@@ -14,6 +14,11 @@ struct ServerOptions {
   std::string tls_cert;  // both or neither: HTTPS
   std::string tls_key;
   std::string data = "./data";
+  // Where the event log is (issue 19): empty for the embedded RocksDB database in DATA/db, or a
+  // PostgreSQL URI (postgresql://…; --log or TOKENLEDGER_PG_URL). allow_async: append without a
+  // synchronous standby (one development instance).
+  std::string log;
+  bool pg_allow_async = false;
   std::string master_key_file;
   std::string introspection_secret_file;
   std::string signing_key_file;

@@ -9,6 +9,7 @@
 #include "eventstore/codec.hpp"
 #include "eventstore/database_id.hpp"
 #include "eventstore/lock_holder.hpp"
+#include "eventstore/pg_log.hpp"
 #include "projections/read_model.hpp"
 #include "service/backups.hpp"
 #include "service/key_material.hpp"
@@ -147,6 +148,7 @@ void prepare_data_dir(const ServerOptions& o) {
 }
 
 std::optional<SharedFileLock> claim_data_dir(const ServerOptions& o) {
+  if (!o.log.empty()) return std::nullopt;  // the log is in PostgreSQL, which any number of servers share
   const std::string db = (fs::path(o.data) / "db").string();
   const std::string read_only_lock = read_only_lock_file(o.data);
   if (!o.read_only) {
@@ -165,7 +167,11 @@ std::optional<SharedFileLock> claim_data_dir(const ServerOptions& o) {
   return must(SharedFileLock::take(read_only_lock), "read-only lock");
 }
 
-std::unique_ptr<EventStore> open_store(const ServerOptions& o) {
+std::unique_ptr<EventLog> open_store(const ServerOptions& o) {
+  if (!o.log.empty()) {
+    return must(open_pg_log({.url = o.log, .read_only = o.read_only, .allow_async = o.pg_allow_async}),
+                "event log (PostgreSQL)");
+  }
   const std::string db = (fs::path(o.data) / "db").string();
   auto store = EventStore::open(db, {.extra_column_families = ReadModel::column_families(),
                                      .read_only = o.read_only,

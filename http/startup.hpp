@@ -46,7 +46,7 @@ void prepare_data_dir(const ServerOptions& o);
 // (returned: keep it for the run), and a writable one refuses while that lock is held.
 std::optional<SharedFileLock> claim_data_dir(const ServerOptions& o);
 
-std::unique_ptr<EventStore> open_store(const ServerOptions& o);
+std::unique_ptr<EventLog> open_store(const ServerOptions& o);
 
 // The secret in the key file `path` as it is (private, long enough: service/key_material.hpp),
 // or a new one in a file made 0600 when there is none. `what` names it in errors.

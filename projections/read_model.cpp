@@ -214,6 +214,11 @@ Result<std::uint64_t> ReadModel::saved_checkpoint_seq(const EventLog& store) {
 Status ReadModel::save_checkpoint() {
   std::lock_guard lock(save_mutex_);
   const std::uint64_t seq = folded_seq();
+  // Where processes share the log (PostgreSQL), one saves the shared checkpoint, and never over
+  // one saved further on by another (its rows would be older than the checkpoint says). The
+  // changes stay pending until this process saves.
+  if (!store_.runs_singletons()) return {};
+  if (auto saved = saved_checkpoint_seq(store_); saved && *saved > seq) return {};
   StateStore& state = store_.state();
   auto batch = state.new_batch();
   // Row by row, already encoded: after a rebuild every token is a change, and building them

@@ -2,20 +2,24 @@
 # Installs what tokenledger needs from Debian (bookworm). With --test, also what the test suite
 # needs: clang-format-14 (scripts/check-format.sh), Chromium for the browser tests, Node.js and
 # npm for playwright-core, faketime, the openssl command (the HTTPS tests make a self-signed
-# certificate), RocksDB's ldb (the tamper tests edit a copy of a data directory with it). With
-# --bench, what bench/run.sh needs: wrk, nginx, PostgreSQL, db_bench (the options combine).
+# certificate), RocksDB's ldb (the tamper tests edit a copy of a data directory with it),
+# PostgreSQL 15 (the PostgreSQL log's tests start their own instance on loopback). With
+# --bench, what bench/run.sh needs: wrk, nginx, PostgreSQL, db_bench. With --cluster, what
+# scripts/cluster.sh needs: PostgreSQL 15, Patroni, etcd (the options combine).
 set -euo pipefail
 
 packages=(build-essential cmake ninja-build pkg-config ccache git ca-certificates
   libboost1.81-dev libboost-program-options1.81-dev libboost-url1.81-dev
-  librocksdb-dev libsimdjson-dev libspdlog-dev libfmt-dev libsodium-dev libhowardhinnant-date-dev zlib1g-dev
+  librocksdb-dev libsimdjson-dev libspdlog-dev libfmt-dev libsodium-dev libpq-dev libhowardhinnant-date-dev zlib1g-dev
   libutf8proc-dev libpwquality-dev cracklib-runtime
   googletest libgtest-dev libbenchmark-dev libssl-dev)
-bench=0
+services=0  # a package that starts a system service (nginx, postgresql) is installed
 for arg in "$@"; do
   case "$arg" in
     --test)
-      packages+=(chromium faketime curl procps clang clang-format-14 libclang-rt-14-dev openssl rocksdb-tools)
+      packages+=(chromium faketime curl procps clang clang-format-14 libclang-rt-14-dev openssl rocksdb-tools
+        postgresql-15)
+      services=1
       command -v node >/dev/null || packages+=(nodejs)
       command -v npm >/dev/null || packages+=(npm)
       ;;
@@ -23,9 +27,13 @@ for arg in "$@"; do
       # bench/run.sh: the load generator, the peers (nginx, PostgreSQL; the script starts its own
       # instances on private ports) and db_bench (the RocksDB limit).
       packages+=(wrk nginx-light postgresql postgresql-contrib rocksdb-tools python3 curl procps)
-      bench=1
+      services=1
       ;;
-    *) echo "install-deps.sh: unknown option $arg (--test, --bench)" >&2; exit 2 ;;
+    --cluster)
+      packages+=(postgresql-15 postgresql-client-15 patroni etcd-server etcd-client python3-psycopg2 curl procps)
+      services=1
+      ;;
+    *) echo "install-deps.sh: unknown option $arg (--test, --bench, --cluster)" >&2; exit 2 ;;
   esac
 done
 
@@ -40,9 +48,9 @@ if ((${#missing[@]})); then
   echo "==> installing: ${missing[*]}"
   $sudo apt-get update -q
   policy=/usr/sbin/policy-rc.d
-  if ((bench)) && [[ ! -e $policy ]]; then
+  if ((services)) && [[ ! -e $policy ]]; then
     # nginx and postgresql start system services (port 80, a cluster on 5432) when installed:
-    # the benchmarks run their own instances, so keep the services from starting.
+    # the tests and benchmarks run their own instances, so keep the services from starting.
     printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
     $sudo chmod 755 "$policy"
     trap '$sudo rm -f "$policy"' EXIT

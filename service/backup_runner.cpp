@@ -44,6 +44,10 @@ void BackupRunner::stop() {
 }
 
 Result<BackupOutcome> BackupRunner::run(bool include_keys, std::string_view requested_by) {
+  if (store_ == nullptr) {
+    return Error::unavailable(
+        "This server's log is in PostgreSQL, which is backed up by PostgreSQL (pg_basebackup, or its replicas).");
+  }
   if (!configured()) {
     return Error::unavailable("Backups are not configured: start the server with --backup-dir DIR.");
   }
@@ -82,7 +86,7 @@ Result<BackupOutcome> BackupRunner::run(bool include_keys, std::string_view requ
   // A checkpoint left by a backup cut short (a crash) is this server's own: only one runs.
   std::error_code ec;
   std::filesystem::remove_all(settings_.scratch_dir, ec);
-  auto taken = take_backup(store_, request);
+  auto taken = take_backup(*store_, request);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!taken) {
     spdlog::error("backup into {} failed after {:.1f} s: {}", settings_.dir, seconds, taken.error().message);

@@ -31,7 +31,8 @@ struct BackupSettings {
 
 class BackupRunner {
  public:
-  BackupRunner(EventStore& store, BackupSettings settings) : store_(store), settings_(std::move(settings)) {}
+  // `store`: the embedded log, or null for a log that is not one (PostgreSQL backs itself up).
+  BackupRunner(EventStore* store, BackupSettings settings) : store_(store), settings_(std::move(settings)) {}
 
   bool configured() const { return !settings_.dir.empty(); }
   const std::string& dir() const { return settings_.dir; }
@@ -73,7 +74,7 @@ class BackupRunner {
   // The slot, or conflict naming since when another backup runs.
   Result<Slot> claim();
 
-  EventStore& store_;
+  EventStore* store_;
   BackupSettings settings_;
   mutable std::mutex mutex_;  // guards running_ and current_
   std::optional<Running> running_;

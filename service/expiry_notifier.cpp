@@ -29,6 +29,7 @@ void ExpiryNotifier::stop() {
 }
 
 std::size_t ExpiryNotifier::scan(Timestamp now) {
+  if (!store_.runs_singletons()) return 0;  // another process shares the log and sends them
   const auto due = model_.tokens().select([&](const TokenState& t) { return due_expiry_notice(t, now).has_value(); });
   std::size_t sent = 0;
   for (const TokenRow& row : due) {

@@ -32,6 +32,11 @@ std::optional<Damage> IntegrityGuard::damage() const {
 }
 
 Result<SignedCheckpoint> IntegrityGuard::sign_checkpoint() {
+  if (!store_.runs_singletons()) {
+    return Error::unavailable(
+        "Another tokenledger node signs this log's checkpoints (the one holding the PostgreSQL advisory lock); ask "
+        "that node, or this one once it has taken over.");
+  }
   if (auto d = damage()) {
     return Error::unavailable("No checkpoint is signed over a damaged log (seq " + std::to_string(d->seq) + ", " +
                               d->kind + ").");
@@ -177,9 +182,14 @@ VerifyAnswer IntegrityGuard::verify_since_last_check() {
 
 void IntegrityGuard::scrub_loop() {
   for (;;) {
-    scrub_once();
+    // Where processes share the log, the one that runs the singular jobs scrubs; another looks
+    // again every 5 s, so that it scrubs soon after it takes over.
+    const bool mine = store_.runs_singletons();
+    if (mine) scrub_once();
     std::unique_lock lock(mutex_);
-    if (wake_.wait_for(lock, options_.scrub_interval, [&] { return stopping_; })) return;
+    const auto wait = mine ? std::chrono::duration_cast<std::chrono::milliseconds>(options_.scrub_interval)
+                           : std::chrono::milliseconds(5000);
+    if (wake_.wait_for(lock, wait, [&] { return stopping_; })) return;
   }
 }
 
