@@ -75,7 +75,9 @@ struct Services {
       : usage(store, model.tokens(), std::chrono::minutes(o.usage_log_minutes)),
         tokens(store, model, secrets, o.max_tokens, &usage),
         users(store, model),
-        sessions(std::chrono::minutes(o.session_idle_minutes), std::chrono::minutes(o.session_lifetime_minutes)) {}
+        // Servers that share a PostgreSQL log share the sessions too (any of them serves any request).
+        sessions(std::chrono::minutes(o.session_idle_minutes), std::chrono::minutes(o.session_lifetime_minutes),
+                 o.log.empty() ? memory_session_table() : shared_session_table(store)) {}
 
   UsageTracker usage;
   TokenService tokens;

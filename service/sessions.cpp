@@ -5,7 +5,7 @@
 
 namespace tl {
 
-std::string_view SessionStore::end_reason(const Session& s, Timestamp now) const {
+std::string_view SessionStore::end_reason(const StoredSession& s, Timestamp now) const {
   if (now - s.created > absolute_) return "lifetime";
   if (now - s.last_seen > idle_) return "idle";
   return {};
@@ -16,89 +16,109 @@ std::string SessionStore::create(const std::string& username, Timestamp now) {
   std::lock_guard lock(mutex_);
   // Drop expired sessions now and then, so memory stays bounded by live sessions (the server's
   // sweep does it sooner; this holds without one).
-  if (sessions_.size() % 1024 == 1023) {
-    std::erase_if(sessions_, [&](const auto& kv) {
-      const std::string_view reason = end_reason(kv.second, now);
-      if (!reason.empty() && swept_.size() < 100'000) swept_.push_back({kv.second.username, reason});
-      return !reason.empty();
-    });
+  if (!table_->shared() && ++created_ % 1024 == 0) {
+    for (const auto& [key, session] : table_->all()) {
+      const std::string_view reason = end_reason(session, now);
+      if (reason.empty()) continue;
+      if (swept_.size() < 100'000) swept_.push_back({session.username, reason});
+      table_->erase(key);
+    }
   }
-  sessions_[sha256_hex(id)] = {username, now, now, now};
+  table_->put(sha256_hex(id), {username, now, now, now});
   return id;
 }
 
 std::optional<std::string> SessionStore::resolve(const std::string& session_id, Timestamp now, Ended* ended) {
   const std::string key = sha256_hex(session_id);
   std::lock_guard lock(mutex_);
-  auto it = sessions_.find(key);
-  if (it == sessions_.end()) return std::nullopt;
-  if (const std::string_view reason = end_reason(it->second, now); !reason.empty()) {
-    if (ended) *ended = {it->second.username, reason};
-    sessions_.erase(it);
+  auto session = table_->get(key);
+  if (!session) return std::nullopt;
+  if (const std::string_view reason = end_reason(*session, now); !reason.empty()) {
+    if (ended) *ended = {session->username, reason};
+    table_->erase(key);
     return std::nullopt;
   }
-  it->second.last_seen = now;
-  return it->second.username;
+  // Shared sessions are written back at most every tenth of the idle time (and every minute),
+  // so that a request is not a write; the idle end comes at most that much early.
+  const auto refresh = std::min<std::chrono::milliseconds>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(idle_) / 10, std::chrono::minutes(1));
+  if (!table_->shared() || now - session->last_seen >= refresh) {
+    session->last_seen = now;
+    table_->put(key, *session);
+  }
+  return std::move(session->username);
 }
 
 std::vector<SessionStore::Ended> SessionStore::sweep(Timestamp now) {
   std::lock_guard lock(mutex_);
   std::vector<Ended> ended = std::move(swept_);
   swept_.clear();
-  std::erase_if(sessions_, [&](const auto& kv) {
-    const std::string_view reason = end_reason(kv.second, now);
-    if (!reason.empty()) ended.push_back({kv.second.username, reason});
-    return !reason.empty();
-  });
+  if (!table_->sweeps()) return ended;  // another process sweeps the shared sessions
+  for (const auto& [key, session] : table_->all()) {
+    const std::string_view reason = end_reason(session, now);
+    if (reason.empty()) continue;
+    ended.push_back({session.username, reason});
+    table_->erase(key);
+  }
   return ended;
 }
 
 bool SessionStore::active(const std::string& session_id, Timestamp now) {
   std::lock_guard lock(mutex_);
-  auto it = sessions_.find(sha256_hex(session_id));
-  return it != sessions_.end() && end_reason(it->second, now).empty();
+  auto session = table_->get(sha256_hex(session_id));
+  return session && end_reason(*session, now).empty();
 }
 
 std::optional<Timestamp> SessionStore::authenticated_at(const std::string& session_id) {
   std::lock_guard lock(mutex_);
-  auto it = sessions_.find(sha256_hex(session_id));
-  if (it == sessions_.end()) return std::nullopt;
-  return it->second.authenticated;
+  auto session = table_->get(sha256_hex(session_id));
+  if (!session) return std::nullopt;
+  return session->authenticated;
 }
 
 void SessionStore::reauthenticated(const std::string& session_id, Timestamp now) {
+  const std::string key = sha256_hex(session_id);
   std::lock_guard lock(mutex_);
-  auto it = sessions_.find(sha256_hex(session_id));
-  if (it != sessions_.end()) it->second.authenticated = now;
+  auto session = table_->get(key);
+  if (!session) return;
+  session->authenticated = now;
+  table_->put(key, *session);
 }
 
 std::optional<std::string> SessionStore::remove(const std::string& session_id) {
   const std::string key = sha256_hex(session_id);
   std::lock_guard lock(mutex_);
-  auto it = sessions_.find(key);
-  if (it == sessions_.end()) return std::nullopt;
-  std::string username = std::move(it->second.username);
-  sessions_.erase(it);
-  return username;
+  auto session = table_->get(key);
+  if (!session) return std::nullopt;
+  table_->erase(key);
+  return std::move(session->username);
 }
 
-std::size_t SessionStore::remove_user(const std::string& username) {
+std::size_t SessionStore::remove_user_sessions(const std::string& username, const std::string& kept) {
   std::lock_guard lock(mutex_);
-  return std::erase_if(sessions_, [&](const auto& kv) { return kv.second.username == username; });
+  std::size_t removed = 0;
+  for (const auto& [key, session] : table_->all()) {
+    if (session.username != username || key == kept) continue;
+    table_->erase(key);
+    ++removed;
+  }
+  return removed;
 }
+
+std::size_t SessionStore::remove_user(const std::string& username) { return remove_user_sessions(username, {}); }
 
 std::size_t SessionStore::remove_user_except(const std::string& username, const std::string& keep) {
-  const std::string kept = sha256_hex(keep);
-  std::lock_guard lock(mutex_);
-  return std::erase_if(sessions_, [&](const auto& kv) { return kv.second.username == username && kv.first != kept; });
+  return remove_user_sessions(username, sha256_hex(keep));
 }
 
 std::vector<SessionStore::Ended> SessionStore::remove_all() {
   std::lock_guard lock(mutex_);
   std::vector<Ended> ended;
-  ended.reserve(sessions_.size());
-  for (auto& [key, session] : sessions_) ended.push_back({std::move(session.username), "server_stopped"});
-  sessions_.clear();
+  if (table_->shared()) return ended;
+  for (auto& [key, session] : table_->all()) {
+    ended.push_back({std::move(session.username), "server_stopped"});
+    table_->erase(key);
+  }
   return ended;
 }
 

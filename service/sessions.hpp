@@ -1,16 +1,18 @@
-// Server-stored sign-in sessions (the sign-in throttle is service/login_throttle.hpp). Sessions live in memory: a
-// restart signs everyone out, which is the safe direction. A session ends after an idle time, after an absolute
-// lifetime, at logout, and when its user's password changes or the user is deleted.
+// Server-stored sign-in sessions (the sign-in throttle is service/login_throttle.hpp). One server keeps them in
+// memory: a restart signs everyone out, which is the safe direction. Servers that share a PostgreSQL log keep them
+// in its state (service/session_table.hpp), so that any of them serves any request. A session ends after an idle
+// time, after an absolute lifetime, at logout, and when its user's password changes or the user is deleted.
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "domain/time.hpp"
+#include "service/session_table.hpp"
 
 namespace tl {
 
@@ -22,7 +24,9 @@ class SessionStore {
     std::string_view reason;
   };
 
-  SessionStore(std::chrono::minutes idle, std::chrono::minutes absolute) : idle_(idle), absolute_(absolute) {}
+  SessionStore(std::chrono::minutes idle, std::chrono::minutes absolute,
+               std::unique_ptr<SessionTable> table = memory_session_table())
+      : idle_(idle), absolute_(absolute), table_(std::move(table)) {}
 
   // Returns the new session's id: the cookie value. Only its hash is kept.
   std::string create(const std::string& username, Timestamp now);
@@ -46,25 +50,23 @@ class SessionStore {
   // last call: the server calls it every few seconds, so an idle session's end is recorded close
   // to when it happened, whether or not its cookie is ever presented again.
   std::vector<Ended> sweep(Timestamp now);
-  // Ends every session (the server stops: sessions live in memory), each as "server_stopped".
+  // Ends every session (the server stops: sessions live in memory), each as "server_stopped";
+  // none when the sessions are shared (they outlive this server).
   std::vector<Ended> remove_all();
   std::chrono::minutes absolute_lifetime() const { return absolute_; }
 
  private:
-  struct Session {
-    std::string username;
-    Timestamp created;
-    Timestamp last_seen;
-    Timestamp authenticated;
-  };
+  // The reason `s` has ended by `now`, or "" while it stands.
+  std::string_view end_reason(const StoredSession& s, Timestamp now) const;
+  // Removes the sessions of `username` whose key is not `kept`; how many.
+  std::size_t remove_user_sessions(const std::string& username, const std::string& kept);
+
   std::chrono::minutes idle_;
   std::chrono::minutes absolute_;
   std::mutex mutex_;
-  // The reason `s` has ended by `now`, or "" while it stands.
-  std::string_view end_reason(const Session& s, Timestamp now) const;
-
-  std::unordered_map<std::string, Session> sessions_;  // by SHA-256 of the id
-  std::vector<Ended> swept_;                           // dropped by create(), for sweep()
+  std::unique_ptr<SessionTable> table_;  // guarded by mutex_
+  std::size_t created_ = 0;              // guarded by mutex_
+  std::vector<Ended> swept_;             // dropped by create(), for sweep()
 };
 
 }  // namespace tl

@@ -134,6 +134,16 @@ TEST(PgServerTest, TwoNodesOnOneDatabaseSeeEachOthersWrites) {
   const auto gone = await_active(one, code, false);
   ASSERT_TRUE(gone) << "node 1 never saw the delete";
   std::cout << "node 1 saw node 2's delete after " << gone->count() << " ms\n";
+
+  // Sessions are shared: a cookie of node 1 is good on node 2, and a sign-out on node 2 ends it
+  // on node 1.
+  HttpClient carried(two.port());
+  carried.set_cookie("tl_session", alice_one.cookie("tl_session"));
+  const Response me = carried.get("/api/v1/me");
+  ASSERT_EQ(me.status, 200) << describe(me);
+  EXPECT_EQ(me.json()["user"].str(), "alice");
+  EXPECT_EQ(carried.del("/api/v1/session").status, 204);
+  EXPECT_EQ(alice_one.get("/api/v1/me").status, 401);
 }
 
 TEST(PgServerTest, ANodeWithAnotherMasterKeyRefusesToStart) {

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "eventstore/event_store.hpp"
+#include "temp_dir.hpp"
+
 namespace tl {
 namespace {
 
@@ -85,6 +88,44 @@ TEST(SessionStoreTest, RemovalsSayWhatTheyEnded) {
   EXPECT_EQ(sessions.remove_user("alice"), 1u);
   EXPECT_EQ(sessions.remove_user("alice"), 0u);
   EXPECT_FALSE(sessions.resolve(a3, kT0));
+}
+
+// Servers that share a log (PostgreSQL, issue 19) share the sessions through its state: here two
+// stores over one embedded log stand for two servers.
+TEST(SessionStoreTest, SharedSessionsAreOneSetForEveryServerOfTheLog) {
+  testing::TempDir dir;
+  auto log = EventStore::open(dir.path(), {.extra_column_families = {"sessions"}}).value();
+  SessionStore one(minutes{30}, minutes{120}, shared_session_table(*log));
+  SessionStore two(minutes{30}, minutes{120}, shared_session_table(*log));
+  const std::string id = one.create("alice", kT0);
+  EXPECT_EQ(two.resolve(id, kT0 + minutes{1}), "alice");
+  EXPECT_EQ(two.resolve(id, kT0 + minutes{25}), "alice");  // use on one server extends it on all
+  EXPECT_EQ(one.resolve(id, kT0 + minutes{50}), "alice");
+  two.reauthenticated(id, kT0 + minutes{51});
+  EXPECT_EQ(one.authenticated_at(id), kT0 + minutes{51});
+  EXPECT_EQ(two.remove(id), "alice");  // a sign-out on one server ends it on all
+  EXPECT_FALSE(one.resolve(id, kT0 + minutes{52}));
+  const std::string bob = one.create("bob", kT0);
+  EXPECT_TRUE(two.remove_all().empty());  // a stopping server leaves shared sessions standing
+  EXPECT_EQ(one.resolve(bob, kT0 + minutes{1}), "bob");
+  EXPECT_EQ(two.remove_user("bob"), 1u);
+  EXPECT_FALSE(one.active(bob, kT0 + minutes{2}));
+  // An idle session ends for every server, and its end is reported once, by the sweeper.
+  const std::string carol = one.create("carol", kT0);
+  const auto ended = two.sweep(kT0 + minutes{31});
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].username, "carol");
+  EXPECT_TRUE(one.sweep(kT0 + minutes{32}).empty());
+  EXPECT_FALSE(one.resolve(carol, kT0 + minutes{32}));
+  // Only a hash of an id is stored.
+  const std::string dave = one.create("dave", kT0);
+  ASSERT_TRUE(log->scan("sessions", {},
+                        [&](std::string_view key, std::string_view value) {
+                          EXPECT_EQ(key.find(dave), std::string_view::npos);
+                          EXPECT_EQ(value.find(dave), std::string_view::npos);
+                          return true;
+                        })
+                  .ok());
 }
 
 }  // namespace

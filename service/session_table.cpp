@@ -1,0 +1,94 @@
+#include "service/session_table.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <unordered_map>
+
+#include "eventstore/event_log.hpp"
+
+namespace tl {
+namespace {
+
+class MemoryTable final : public SessionTable {
+ public:
+  std::optional<StoredSession> get(const std::string& key) override {
+    auto it = sessions_.find(key);
+    if (it == sessions_.end()) return std::nullopt;
+    return it->second;
+  }
+  void put(const std::string& key, const StoredSession& session) override { sessions_[key] = session; }
+  void erase(const std::string& key) override { sessions_.erase(key); }
+  std::vector<std::pair<std::string, StoredSession>> all() override { return {sessions_.begin(), sessions_.end()}; }
+  bool shared() const override { return false; }
+  bool sweeps() const override { return true; }
+
+ private:
+  std::unordered_map<std::string, StoredSession> sessions_;
+};
+
+constexpr std::string_view kFamily = "sessions";
+
+std::int64_t ms(Timestamp t) { return t.time_since_epoch().count(); }
+Timestamp at_ms(std::string_view be64) {
+  return Timestamp{std::chrono::milliseconds(static_cast<std::int64_t>(decode_be64(be64)))};
+}
+
+std::string encode(const StoredSession& s) {
+  return encode_be64(static_cast<std::uint64_t>(ms(s.created))) +
+         encode_be64(static_cast<std::uint64_t>(ms(s.last_seen))) +
+         encode_be64(static_cast<std::uint64_t>(ms(s.authenticated))) + s.username;
+}
+
+std::optional<StoredSession> decode(std::string_view v) {
+  if (v.size() < 24) return std::nullopt;
+  return StoredSession{std::string(v.substr(24)), at_ms(v.substr(0, 8)), at_ms(v.substr(8, 8)),
+                       at_ms(v.substr(16, 8))};
+}
+
+class SharedTable final : public SessionTable {
+ public:
+  explicit SharedTable(EventLog& log) : log_(log) {}
+  std::optional<StoredSession> get(const std::string& key) override {
+    auto value = log_.state().get(kFamily, key);
+    if (!value) {
+      spdlog::warn("sessions: cannot be read ({}); treated as signed out", value.error().message);
+      return std::nullopt;
+    }
+    return *value ? decode(**value) : std::nullopt;
+  }
+  void put(const std::string& key, const StoredSession& session) override {
+    auto batch = log_.state().new_batch();
+    batch->put(kFamily, key, encode(session));
+    write(*batch);
+  }
+  void erase(const std::string& key) override {
+    auto batch = log_.state().new_batch();
+    batch->erase(kFamily, key);
+    write(*batch);
+  }
+  std::vector<std::pair<std::string, StoredSession>> all() override {
+    std::vector<std::pair<std::string, StoredSession>> out;
+    const Status read = log_.state().scan(kFamily, {}, [&](std::string_view key, std::string_view value) {
+      if (auto s = decode(value)) out.emplace_back(std::string(key), std::move(*s));
+      return true;
+    });
+    if (!read) spdlog::warn("sessions: cannot be listed: {}", read.error().message);
+    return out;
+  }
+  bool shared() const override { return true; }
+  bool sweeps() const override { return log_.runs_singletons(); }
+
+ private:
+  void write(StateBatch& batch) {
+    if (Status s = log_.state().write(batch); !s) spdlog::warn("sessions: a change was lost: {}", s.error().message);
+  }
+  EventLog& log_;
+};
+
+}  // namespace
+
+std::unique_ptr<SessionTable> memory_session_table() { return std::make_unique<MemoryTable>(); }
+
+std::unique_ptr<SessionTable> shared_session_table(EventLog& log) { return std::make_unique<SharedTable>(log); }
+
+}  // namespace tl
