@@ -207,6 +207,14 @@ class EventLog {
                                    const std::function<void(std::uint64_t)>& progress = {},
                                    const RecordCheck& also = {}, const std::function<bool()>& pause = {}) const = 0;
 
+  // Migration (tokenledger-admin migrate): appends records exactly as another log stores them
+  // (Record::raw), after checking each (its hash, and that it follows the head: seq head + 1,
+  // prev_hash the head's hash), with their stream index and the new head, in one atomic durable
+  // write. No index writer or subscriber is told: the projections are rebuilt afterwards. Call it
+  // while nothing else appends. Errors: invalid_field naming the first record that does not check
+  // or follow (nothing written); unavailable as appends.
+  virtual Status import_records(std::span<const std::string> raws) = 0;
+
   // From now on every append is refused (unavailable, nothing written) with `reason`: the
   // integrity check found damage, and nothing may be chained onto it. Reads go on.
   virtual void refuse_writes(std::string reason) = 0;

@@ -8,6 +8,7 @@
 #include <future>
 
 #include "eventstore/event_store_impl.hpp"
+#include "eventstore/imported_records.hpp"
 
 namespace tl {
 
@@ -226,6 +227,28 @@ void EventStore::close() {
     impl_->db->Close().PermitUncheckedError();
     impl_->db.reset();
   }
+}
+
+Status EventStore::import_records(std::span<const std::string> raws) {
+  if (impl_->options.read_only) return Error::unavailable("The event log is read-only; nothing was changed.");
+  if (raws.empty()) return {};
+  auto records = check_imported(raws, head());
+  if (!records) return records.error();
+  rocksdb::WriteBatch batch;
+  for (const Record& r : *records) {
+    batch.Put(impl_->cf("events"), encode_be64(r.seq), r.raw).PermitUncheckedError();
+    batch.Put(impl_->cf("streams"), stream_index_key(r.stream, r.version), encode_be64(r.seq)).PermitUncheckedError();
+  }
+  const Head next{records->back().seq, records->back().hash};
+  batch.Put(impl_->cf(SideStore::meta), kHeadMarkerKey, encode_head_marker(next)).PermitUncheckedError();
+  rocksdb::WriteOptions sync;
+  sync.sync = impl_->options.sync;
+  if (const auto s = impl_->db->Write(sync, &batch); !s.ok()) return storage_error(s);
+  std::lock_guard lock(impl_->head_mutex);
+  impl_->head = next;
+  impl_->head_marker = next;
+  impl_->last_at = std::max(impl_->last_at, records->back().at);
+  return {};
 }
 
 }  // namespace tl

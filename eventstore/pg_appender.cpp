@@ -6,8 +6,6 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
-#include <future>
-
 #include "common/time_format.hpp"
 #include "eventstore/batch_stats.hpp"
 #include "eventstore/chained_record.hpp"
@@ -33,29 +31,6 @@ bool unreplicated_warning(const std::vector<std::string>& warnings) {
 }
 
 }  // namespace
-
-void PgLog::append_async(AppendRequest request, AppendCallback done) {
-  {
-    std::lock_guard lock(queue_mutex_);
-    if (stopping_ || options_.read_only) {
-      done(Error::unavailable("The event log is closed or read-only; nothing was changed."));
-      return;
-    }
-    if (!refused_.empty()) {
-      done(Error::unavailable("The event log is read-only: " + refused_ + "; nothing was changed."));
-      return;
-    }
-    queue_.push_back({std::move(request), std::move(done)});
-  }
-  queue_cv_.notify_one();
-}
-
-Result<AppendResult> PgLog::append(AppendRequest request) {
-  std::promise<Result<AppendResult>> promise;
-  auto future = promise.get_future();
-  append_async(std::move(request), [&promise](Result<AppendResult> r) { promise.set_value(std::move(r)); });
-  return future.get();
-}
 
 void PgLog::run() {
   std::vector<Pending> batch;
@@ -400,33 +375,6 @@ void PgLog::refuse_all(Prepared& p, const Error& error) {
 void PgLog::record_stats(bool ok, std::size_t events, double seconds, const Prepared& p) {
   std::lock_guard lock(head_mutex_);
   count_batch(stats_, ok, events, seconds, p.outcomes);
-}
-
-void PgLog::refuse_writes(std::string reason) {
-  std::lock_guard lock(queue_mutex_);
-  refused_ = std::move(reason);
-}
-
-std::string PgLog::writes_refused() const {
-  std::lock_guard lock(queue_mutex_);
-  return refused_;
-}
-
-void PgLog::stop_appender() {
-  {
-    std::lock_guard lock(queue_mutex_);
-    stopping_ = true;
-  }
-  queue_cv_.notify_all();
-  if (follower_.joinable()) follower_.join();
-  if (appender_.joinable()) appender_.join();
-}
-
-void PgLog::close() {
-  stop_appender();
-  writer_.reset();
-  follower_conn_.reset();  // releases the advisory lock
-  singletons_.store(false);
 }
 
 }  // namespace tl

@@ -2,7 +2,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <future>
 
+#include "eventstore/imported_records.hpp"
 #include "eventstore/pg_log_impl.hpp"
 
 namespace tl {
@@ -268,6 +270,104 @@ Status PgLog::scan_stream_index(const std::function<bool(std::string_view, std::
     }
     if (page->rows() < kPgPage) return {};
   }
+}
+
+// ---- appends in and out (the group commit itself is pg_appender.cpp) ----
+
+void PgLog::append_async(AppendRequest request, AppendCallback done) {
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_ || options_.read_only) {
+      done(Error::unavailable("The event log is closed or read-only; nothing was changed."));
+      return;
+    }
+    if (!refused_.empty()) {
+      done(Error::unavailable("The event log is read-only: " + refused_ + "; nothing was changed."));
+      return;
+    }
+    queue_.push_back({std::move(request), std::move(done)});
+  }
+  queue_cv_.notify_one();
+}
+
+Result<AppendResult> PgLog::append(AppendRequest request) {
+  std::promise<Result<AppendResult>> promise;
+  auto future = promise.get_future();
+  append_async(std::move(request), [&promise](Result<AppendResult> r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+void PgLog::refuse_writes(std::string reason) {
+  std::lock_guard lock(queue_mutex_);
+  refused_ = std::move(reason);
+}
+
+std::string PgLog::writes_refused() const {
+  std::lock_guard lock(queue_mutex_);
+  return refused_;
+}
+
+void PgLog::stop_appender() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (follower_.joinable()) follower_.join();
+  if (appender_.joinable()) appender_.join();
+}
+
+void PgLog::close() {
+  stop_appender();
+  writer_.reset();
+  follower_conn_.reset();  // releases the advisory lock
+  singletons_.store(false);
+}
+
+Status PgLog::import_records(std::span<const std::string> raws) {
+  if (options_.read_only) return Error::unavailable("The event log is read-only; nothing was changed.");
+  if (raws.empty()) return {};
+  auto records = check_imported(raws, head());
+  if (!records) return records.error();
+  auto conn = pool_.lease();
+  if (!conn) return conn.error();
+  auto rollback = [&](Error e) -> Status {
+    (void)(*conn)->exec("ROLLBACK");
+    return e;
+  };
+  if (auto r = (*conn)->exec("BEGIN"); !r) return r.error();
+  auto locked = (*conn)->exec("SELECT seq FROM tl_head FOR UPDATE");
+  if (!locked || locked->rows() != 1) return rollback(locked ? Error::internal("no head row") : locked.error());
+  if (static_cast<std::uint64_t>(locked->int64(0, 0)) != head().seq) {
+    return rollback(Error::unavailable("another process appended meanwhile; nothing was imported"));
+  }
+  std::vector<std::string> seqs, versions;
+  std::vector<std::vector<std::string_view>> events, streams;
+  for (const Record& r : *records) {
+    seqs.push_back(encode_be64(r.seq));
+    versions.push_back(encode_be64(r.version));
+  }
+  for (std::size_t i = 0; i < records->size(); ++i) {
+    events.push_back({seqs[i], (*records)[i].raw});
+    streams.push_back({(*records)[i].stream, versions[i], seqs[i]});
+  }
+  const Record& last = records->back();
+  if (Status s = (*conn)->copy_in("COPY tl_events (seq, record) FROM STDIN (FORMAT binary)", events); !s) {
+    return rollback(s.error());
+  }
+  if (Status s = (*conn)->copy_in("COPY tl_streams (stream, version, seq) FROM STDIN (FORMAT binary)", streams); !s) {
+    return rollback(s.error());
+  }
+  auto moved = (*conn)->exec(
+      "UPDATE tl_head SET seq = $1, hash = $2, at_ms = $3",
+      PgParams().int64(static_cast<std::int64_t>(last.seq)).bytes(last.hash).int64(last.at.time_since_epoch().count()));
+  if (!moved) return rollback(moved.error());
+  if (auto r = (*conn)->exec("COMMIT"); !r) return r.error();
+  std::lock_guard lock(head_mutex_);
+  head_ = {last.seq, last.hash};
+  head_marker_ = head_;
+  last_at_ = std::max(last_at_, last.at);
+  return {};
 }
 
 }  // namespace tl

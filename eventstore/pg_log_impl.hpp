@@ -81,6 +81,7 @@ class PgLog final : public EventLog, public StateStore {
   StateStore& state() override { return *this; }
   const StateStore& state() const override { return *this; }
   std::optional<Head> head_marker() const override;
+  Status import_records(std::span<const std::string> raws) override;
   VerifyReport verify(const std::function<void(std::uint64_t)>& progress = {}) const override;
   VerifyReport verify_from(std::uint64_t from, const std::string& prev_hash,
                            const std::function<void(std::uint64_t)>& progress = {}, const RecordCheck& also = {},

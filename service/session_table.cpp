@@ -41,8 +41,7 @@ std::string encode(const StoredSession& s) {
 
 std::optional<StoredSession> decode(std::string_view v) {
   if (v.size() < 24) return std::nullopt;
-  return StoredSession{std::string(v.substr(24)), at_ms(v.substr(0, 8)), at_ms(v.substr(8, 8)),
-                       at_ms(v.substr(16, 8))};
+  return StoredSession{std::string(v.substr(24)), at_ms(v.substr(0, 8)), at_ms(v.substr(8, 8)), at_ms(v.substr(16, 8))};
 }
 
 class SharedTable final : public SessionTable {

@@ -12,6 +12,7 @@ int cmd_replay(int argc, char** argv);
 int cmd_audit(int argc, char** argv);
 int cmd_checkpoints(int argc, char** argv);
 int cmd_rebuild(int argc, char** argv);
+int cmd_migrate(int argc, char** argv);
 int cmd_backup(int argc, char** argv);
 int cmd_restore(int argc, char** argv);
 int cmd_user(int argc, char** argv);

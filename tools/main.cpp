@@ -32,6 +32,8 @@ const std::vector<Subcommand> kCommands = {
      cmd_backup},
     {"restore", "", "restore a backup into a new data directory", false, cmd_restore},
     {"rebuild", "", "fold every projection again from seq 1", false, cmd_rebuild},
+    {"migrate", "", "copy the log between a data directory and PostgreSQL (--from, --to), then verify the copy", false,
+     cmd_migrate},
     {"user", "", "user accounts (the user subcommands below)", false, cmd_user},
 };
 
