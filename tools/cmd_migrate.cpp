@@ -148,11 +148,10 @@ int cmd_migrate(int argc, char** argv) {
     std::string text = std::move(w.end_object()).str();
     if (!ok) {  // still one object: the outcome, with the error of every --json failure added
       text = with_error(std::move(text), ErrorKind::check_failed,
-                        report.ok ? "the copy ends at seq " + std::to_string(copied.seq) + ", not " +
-                                        std::to_string(head.seq)
-                                  : "the copy does not verify: first bad seq " +
-                                        std::to_string(report.first_bad_seq) + " (" + report.kind + ": " +
-                                        report.problem + ")");
+                        report.ok
+                            ? "the copy ends at seq " + std::to_string(copied.seq) + ", not " + std::to_string(head.seq)
+                            : "the copy does not verify: first bad seq " + std::to_string(report.first_bad_seq) + " (" +
+                                  report.kind + ": " + report.problem + ")");
     }
     std::cout << text << "\n";
   } else if (ok) {

@@ -1,8 +1,8 @@
 // tokenledger-admin migrate (issue 19, item 5): a data directory's log into PostgreSQL and back,
 // record for record, and a server on each copy serving what the original served.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <algorithm>
 
 #include "e2e/test_server.hpp"
 #include "eventstore/pg_connection.hpp"
@@ -37,7 +37,9 @@ std::string head_lines(const std::string& text, std::size_t lines) {
   return text.substr(0, at);
 }
 
-std::size_t line_count(const std::string& text) { return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')); }
+std::size_t line_count(const std::string& text) {
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
 
 TEST(PgMigrateTest, ALogMovesToPostgreSQLAndBackRecordForRecord) {
   const std::string url = tl::testing::PgInstance::get().new_database();
@@ -54,8 +56,8 @@ TEST(PgMigrateTest, ALogMovesToPostgreSQLAndBackRecordForRecord) {
   ASSERT_GT(records, 5u);
 
   // Into PostgreSQL (the URL from the environment, as the help advises), then checked there.
-  auto run = admin_tool({"migrate", "--from", server.data_dir(), "--to", "env", "--json"},
-                        {"TOKENLEDGER_PG_URL=" + url});
+  auto run =
+      admin_tool({"migrate", "--from", server.data_dir(), "--to", "env", "--json"}, {"TOKENLEDGER_PG_URL=" + url});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   const Json report = Json::parse(run.out);
   EXPECT_TRUE(report["ok"].boolean());
