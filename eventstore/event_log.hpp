@@ -228,10 +228,12 @@ class EventLog {
   // connection ends).
   virtual bool runs_singletons() const { return true; }
   // A log that other processes append to too: how far this process's folded head is behind the
-  // database's (events, and seconds since it first fell behind); nullopt for the embedded log.
+  // database's (events, and seconds since it first fell behind), and seconds since the database
+  // last answered (0 while it answers); nullopt for the embedded log.
   struct FollowLag {
     std::uint64_t events = 0;
     double seconds = 0;
+    double since_contact_seconds = 0;
   };
   virtual std::optional<FollowLag> follow_lag() const { return std::nullopt; }
 

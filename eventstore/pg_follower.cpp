@@ -60,6 +60,7 @@ void PgLog::follow() {
     const bool behind = database_head > head().seq;
     {
       std::lock_guard lock(lag_mutex_);
+      last_contact_ = std::chrono::steady_clock::now();
       database_head_ = database_head;
       if (!behind) {
         behind_since_.reset();
@@ -80,6 +81,9 @@ std::optional<EventLog::FollowLag> PgLog::follow_lag() const {
   const std::uint64_t mine = head().seq;
   std::lock_guard lock(lag_mutex_);
   FollowLag lag;
+  // The follower asks every half second: more than a second without an answer is a lost contact.
+  const double silent = std::chrono::duration<double>(std::chrono::steady_clock::now() - last_contact_).count();
+  if (silent > 1.0) lag.since_contact_seconds = silent;
   if (database_head_ > mine && behind_since_) {
     lag.events = database_head_ - mine;
     lag.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - *behind_since_).count();

@@ -179,8 +179,9 @@ class PgLog final : public EventLog, public StateStore {
   std::unique_ptr<PgConn> follower_conn_;  // made by start(), then the follower's: LISTEN, advisory lock
   std::atomic<bool> singletons_{false};    // this process holds the advisory lock
   mutable std::mutex lag_mutex_;
-  std::uint64_t database_head_ = 0;                                    // guarded by lag_mutex_
-  std::optional<std::chrono::steady_clock::time_point> behind_since_;  // guarded by lag_mutex_
+  std::uint64_t database_head_ = 0;                                                        // guarded by lag_mutex_
+  std::optional<std::chrono::steady_clock::time_point> behind_since_;                      // guarded by lag_mutex_
+  std::chrono::steady_clock::time_point last_contact_ = std::chrono::steady_clock::now();  // guarded by lag_mutex_
 
   std::unordered_map<std::string, std::uint64_t> version_cache_;  // exact while no other process appends
   RecordDecoder round_trip_;

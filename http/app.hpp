@@ -50,6 +50,8 @@ struct HttpSettings {
   // /metrics on the main listener needs this as a Bearer secret; empty: refused there.
   std::string metrics_secret;
   bool metrics_listener = false;  // --metrics-listen serves /metrics on an address of its own
+  // A PostgreSQL log: /readyz says "stale" once the database has been silent this long.
+  std::chrono::seconds max_staleness{10};
 };
 
 struct App {

@@ -25,6 +25,16 @@ Reply handle_readyz(App& app, Call&) {
     w.key("damage").begin_object().key("seq").value(damage->seq).key("kind").value(damage->kind);
     w.key("problem").value(damage->problem).end_object();
   }
+  // A PostgreSQL log out of reach: serving goes on from memory (writes answer 503), and the
+  // answers may be this old.
+  if (const auto lag = app.store.follow_lag();
+      lag && lag->since_contact_seconds > static_cast<double>(app.settings.max_staleness.count())) {
+    w.key("stale")
+        .begin_object()
+        .key("seconds_since_database")
+        .value(static_cast<std::uint64_t>(lag->since_contact_seconds));
+    w.key("behind_events").value(lag->events).end_object();
+  }
   const WitnessStatus witness = app.integrity.witnesses().status();
   if (witness.pending > 0) {  // serving goes on; the operator is told here and in /metrics
     w.key("witness").begin_object().key("pending").value(static_cast<std::uint64_t>(witness.pending));

@@ -102,6 +102,7 @@ HttpSettings http_settings(const ServerOptions& o, bool tls, std::string metrics
   settings.max_streams_per_user = static_cast<std::size_t>(o.max_streams_per_user);
   settings.metrics_secret = std::move(metrics_secret);
   settings.metrics_listener = !o.metrics_listen.empty();
+  settings.max_staleness = std::chrono::seconds(o.max_staleness_seconds);
   return settings;
 }
 

@@ -27,6 +27,9 @@ std::optional<ServerOptions> parse_server_options(int argc, char** argv, int& ex
       "the event log on PostgreSQL instead of DATA/db: postgresql://user@host[:port][,host2…]/db (a libpq URI; "
       "add target_session_attrs=read-write to follow a failover); better given as TOKENLEDGER_PG_URL, which "
       "keeps a password out of the process list")(
+      "max-staleness", po::value(&o.max_staleness_seconds)->default_value(o.max_staleness_seconds)->value_name("S"),
+      "with --log postgresql://…: once the database has not answered for S seconds, /readyz says so (\"stale\"); "
+      "the node goes on serving introspection and reads from memory")(
       "pg-allow-async", po::bool_switch(&o.pg_allow_async),
       "with --log postgresql://…: append even when PostgreSQL has no synchronous standby (a single development "
       "instance; a write is then on one machine only)")(
@@ -164,6 +167,11 @@ std::optional<ServerOptions> parse_server_options(int argc, char** argv, int& ex
   }
   if (o.shred_seconds < 1) {
     std::cerr << "tokenledger: --shred-seconds must be 1 or more\n";
+    exit_code = 2;
+    return std::nullopt;
+  }
+  if (o.max_staleness_seconds < 1) {
+    std::cerr << "tokenledger: --max-staleness must be 1 or more (seconds)\n";
     exit_code = 2;
     return std::nullopt;
   }

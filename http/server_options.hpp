@@ -19,6 +19,8 @@ struct ServerOptions {
   // synchronous standby (one development instance).
   std::string log;
   bool pg_allow_async = false;
+  // A PostgreSQL log: /readyz says "stale" once the database has not answered for this long.
+  int max_staleness_seconds = 10;
   std::string master_key_file;
   std::string introspection_secret_file;
   std::string signing_key_file;

@@ -44,23 +44,33 @@ std::optional<StoredSession> decode(std::string_view v) {
   return StoredSession{std::string(v.substr(24)), at_ms(v.substr(0, 8)), at_ms(v.substr(8, 8)), at_ms(v.substr(16, 8))};
 }
 
+// Sessions this process has read or written are mirrored in memory, so that while the database is
+// out of reach a signed-in user can still read (issue 19, item 3: a node serves reads from memory;
+// writes fail on the log anyway). The mirror only answers when the database cannot: a sign-out on
+// another node during an outage takes effect here when the database is back.
 class SharedTable final : public SessionTable {
  public:
   explicit SharedTable(EventLog& log) : log_(log) {}
   std::optional<StoredSession> get(const std::string& key) override {
     auto value = log_.state().get(kFamily, key);
     if (!value) {
-      spdlog::warn("sessions: cannot be read ({}); treated as signed out", value.error().message);
-      return std::nullopt;
+      auto it = mirror_.find(key);
+      spdlog::warn("sessions: cannot be read ({}); {}", value.error().message,
+                   it == mirror_.end() ? "treated as signed out" : "the copy in memory is used");
+      if (it == mirror_.end()) return std::nullopt;
+      return it->second;
     }
-    return *value ? decode(**value) : std::nullopt;
+    std::optional<StoredSession> session = *value ? decode(**value) : std::nullopt;
+    remember(key, session);
+    return session;
   }
   void put(const std::string& key, const StoredSession& session) override {
     auto batch = log_.state().new_batch();
     batch->put(kFamily, key, encode(session));
-    write(*batch);
+    if (write(*batch)) remember(key, session);
   }
   void erase(const std::string& key) override {
+    mirror_.erase(key);  // signed out here, whether or not the database heard it
     auto batch = log_.state().new_batch();
     batch->erase(kFamily, key);
     write(*batch);
@@ -78,10 +88,26 @@ class SharedTable final : public SessionTable {
   bool sweeps() const override { return log_.runs_singletons(); }
 
  private:
-  void write(StateBatch& batch) {
-    if (Status s = log_.state().write(batch); !s) spdlog::warn("sessions: a change was lost: {}", s.error().message);
+  // Bounds the mirror: sessions ended on other nodes leave it only when next looked up here.
+  static constexpr std::size_t kMirrorMax = 100'000;
+
+  bool write(StateBatch& batch) {
+    if (Status s = log_.state().write(batch); !s) {
+      spdlog::warn("sessions: a change was lost: {}", s.error().message);
+      return false;
+    }
+    return true;
+  }
+  void remember(const std::string& key, const std::optional<StoredSession>& session) {
+    if (!session) {
+      mirror_.erase(key);
+      return;
+    }
+    if (mirror_.size() >= kMirrorMax && !mirror_.contains(key)) mirror_.clear();
+    mirror_[key] = *session;
   }
   EventLog& log_;
+  std::unordered_map<std::string, StoredSession> mirror_;
 };
 
 }  // namespace

@@ -42,8 +42,10 @@ class SessionTable {
 
 std::unique_ptr<SessionTable> memory_session_table();
 // In `log`'s state, family "sessions" (key: the id's hash; value: be64 created, last_seen and
-// authenticated in ms, then the username). Storage errors read as no session (fail closed) and
-// lose a write (the session then ends early).
+// authenticated in ms, then the username). When the storage cannot be read, a session this process
+// has read or written before is answered from memory (a node keeps serving reads through a database
+// outage); any other reads as no session (fail closed). A write the storage refuses is lost (the
+// session then ends early); a sign-out always ends the session in this process.
 std::unique_ptr<SessionTable> shared_session_table(EventLog& log);
 
 }  // namespace tl

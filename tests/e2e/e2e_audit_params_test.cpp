@@ -122,7 +122,7 @@ TEST_F(AuditParamsE2E, EmptyAndRepeatedParametersAreRefusedByName) {
        {"/api/v1/audit", "/api/v1/audit/export", "/api/v1/audit/export/manifest", "/api/v1/audit/stream"}) {
     for (const std::string name : {"type", "actor", "token_id", "since", "until", "after_seq"}) {
       const std::string other = name == "actor" ? "type=TokenCreated" : "actor=alice";  // a valid neighbour
-      for (const std::string query : {"?" + name + "=", "?" + name, "?" + other + "&" + name + "="}) {
+      for (const std::string& query : {"?" + name + "=", "?" + name, "?" + other + "&" + name + "="}) {
         const std::string message = refused(alice->get(route + query), route + query);
         EXPECT_NE(message.find("'" + name + "'"), std::string::npos) << route << query << ": " << message;
         EXPECT_NE(message.find("needs a value"), std::string::npos) << route << query << ": " << message;

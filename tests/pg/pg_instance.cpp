@@ -64,6 +64,11 @@ void PgInstance::kill() {
   if (std::system(command.c_str()) != 0) throw std::runtime_error("kill failed: " + command);
 }
 
+void PgInstance::restart() {
+  const std::string command = script() + " restart " + dir_ + " " + std::to_string(port_);
+  if (std::system(command.c_str()) != 0) throw std::runtime_error("restart failed: " + command);
+}
+
 void PgInstance::promote() {
   const std::string command = script() + " promote " + dir_;
   if (std::system(command.c_str()) != 0) throw std::runtime_error("promote failed: " + command);

@@ -22,6 +22,7 @@ class PgInstance {
   std::unique_ptr<PgInstance> start_standby();
   void kill();     // kill -9 of the postmaster
   void promote();  // pg_ctl promote (a standby)
+  void restart();  // starts it again after kill() (crash recovery), on the same port
 
   int port() const { return port_; }
   // A new, empty database; returns its connection URI (postgresql://postgres@127.0.0.1:PORT/NAME).

@@ -5,6 +5,7 @@
 #   pg_instance.sh standby DIR PORT PRIMARY_PORT   a streaming standby of the instance on PRIMARY_PORT
 #   pg_instance.sh kill DIR         kill -9 its postmaster and backends (the machine's loss, as clients see it)
 #   pg_instance.sh promote DIR      promote a standby (what Patroni does after a failover decision)
+#   pg_instance.sh restart DIR PORT start a killed or stopped instance again (crash recovery)
 # PostgreSQL refuses to run as root, and CI runs as root: then the instance runs as the
 # `postgres` user (created by Debian's postgresql package), which gets the directory.
 set -euo pipefail
@@ -30,6 +31,13 @@ case $cmd in
     port=${3:?PORT} primary=${4:?PRIMARY_PORT}
     "${as_pg[@]}" "$bin/pg_basebackup" -h 127.0.0.1 -p "$primary" -U postgres -D "$dir/data" -R -X stream \
       --no-sync >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; exit 1; }
+    "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
+      -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off -c max_connections=200" \
+      >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+    ;;
+  restart)
+    port=${3:?PORT}
+    rm -f "$dir/data/postmaster.pid"
     "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
       -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off -c max_connections=200" \
       >/dev/null || { cat "$dir/server.log" >&2; exit 1; }

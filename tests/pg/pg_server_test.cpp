@@ -156,5 +156,52 @@ TEST(PgServerTest, ANodeWithAnotherMasterKeyRefusesToStart) {
   EXPECT_EQ(stored_events(url) > 0, true);
 }
 
+// While the database is out of reach a node serves introspection and reads from memory, answers
+// writes 503 with nothing appended, says "stale" in /readyz after --max-staleness, and picks up
+// again by itself when the database is back.
+TEST(PgServerTest, ANodeServesFromMemoryWhileTheDatabaseIsGone) {
+  auto pg = tl::testing::PgInstance::start();
+  const std::string url = pg->new_database();
+  TestServer server;
+  server.start({.extra_args = {"--log", url, "--pg-allow-async", "--max-staleness", "1"}});
+  HttpClient admin = login(server, "admin", kAdminPassword);
+  create_user(admin, "alice", {"api-tokens"});
+  HttpClient alice = login(server, "alice");
+  const std::string id = create_token(alice, "outlives the outage", 15)["id"].str();
+  const std::string code = reveal(alice, id);
+  EXPECT_EQ(server.client().get("/readyz").json().has("stale"), false);
+
+  pg->kill();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  const Response ready = server.client().get("/readyz");
+  ASSERT_TRUE(ready.json().has("stale")) << describe(ready);
+  EXPECT_GE(ready.json()["stale"]["seconds_since_database"].integer(), 1);
+  EXPECT_TRUE(introspect(server, code).json()["active"].boolean());
+  const Response listed = alice.get("/api/v1/tokens");  // the session is known from before
+  EXPECT_EQ(listed.status, 200) << describe(listed);
+  const Response refused = alice.post("/api/v1/tokens", token_body("during the outage", 15));
+  EXPECT_EQ(refused.status, 503) << describe(refused);
+
+  pg->restart();
+  Response created;
+  for (int i = 0; i < 100; ++i) {
+    created = alice.post("/api/v1/tokens", token_body("after the outage", 15));
+    if (created.status == 201) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(created.status, 201) << describe(created);
+  bool fresh = false;
+  for (int i = 0; i < 50 && !fresh; ++i) {
+    fresh = !server.client().get("/readyz").json().has("stale");
+    if (!fresh) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(fresh);
+  // Nothing of the refused write was kept.
+  const Json tokens = alice.get("/api/v1/tokens").json();
+  std::size_t during = 0;
+  for (const Json& t : tokens["tokens"].items()) during += t["description"].str() == "during the outage";
+  EXPECT_EQ(during, 0u);
+}
+
 }  // namespace
 }  // namespace e2e
