@@ -4,7 +4,8 @@
 //   BM_Fold                      row 4: the token and user tables folded from seq 1
 //   BM_AuditQueryByToken/Actor   row 7: one page of 100 events; p50_ms and p99_ms counters
 //
-// Own flags come first: --data DIR (a tokenledger-bench-gen directory, for rows 4 and 7) and
+// Own flags come first: --data DIR (a tokenledger-bench-gen directory, for rows 4 and 7),
+// --log URL (BM_DurableAppend on a PostgreSQL log instead: bench/cluster.sh, issue 19) and
 // --tiny (CI: generate a small data set in a temporary directory and run everything briefly).
 //
 // items_per_second is set by hand from wall-clock time: Google Benchmark's own rate divides by
@@ -30,6 +31,7 @@
 #include "domain/token.hpp"
 #include "eventstore/event_store.hpp"
 #include "eventstore/passwords.hpp"
+#include "eventstore/pg_log.hpp"
 #include "eventstore/raw_events.hpp"
 #include "eventstore/token_secrets.hpp"
 #include "projections/read_model.hpp"
@@ -42,6 +44,7 @@ namespace {
 
 struct Flags {
   std::string data;
+  std::string log;  // a PostgreSQL URL: row 1's appends go there
   bool tiny = false;
 } g_flags;
 std::vector<fs::path> g_temp_dirs;
@@ -194,7 +197,7 @@ void BM_AuditQueryByActor(benchmark::State& state) { audit_query(state, false); 
 // ---- row 1: durable appends from 32 threads ---------------------------------------------
 
 struct AppendRig {
-  std::unique_ptr<tl::EventStore> store;
+  std::unique_ptr<tl::EventLog> store;
   std::unique_ptr<tl::ReadModel> model;
   std::unique_ptr<tl::TokenSecrets> secrets;
   struct Stream {
@@ -212,13 +215,22 @@ AppendRig& append_rig() {
     const fs::path parent = !g_flags.data.empty()  ? fs::absolute(g_flags.data).parent_path()
                             : !g_temp_dirs.empty() ? g_temp_dirs.front()
                                                    : fs::temp_directory_path();
-    auto store = tl::EventStore::open((make_temp_dir(parent, "bench-append") / "db").string(),
-                                      {.extra_column_families = tl::ReadModel::column_families(), .sync = true});
-    if (!store) {
-      r.error = store.error().message;
-      return r;
+    if (!g_flags.log.empty()) {
+      auto log = tl::open_pg_log({.url = g_flags.log});
+      if (!log) {
+        r.error = log.error().message;
+        return r;
+      }
+      r.store = std::move(log).value();
+    } else {
+      auto store = tl::EventStore::open((make_temp_dir(parent, "bench-append") / "db").string(),
+                                        {.extra_column_families = tl::ReadModel::column_families(), .sync = true});
+      if (!store) {
+        r.error = store.error().message;
+        return r;
+      }
+      r.store = std::move(store).value();
     }
-    r.store = std::move(store).value();
     r.model = std::make_unique<tl::ReadModel>(*r.store);
     std::array<unsigned char, 32> key{};
     std::random_device random;
@@ -317,6 +329,8 @@ int main(int argc, char** argv) {
       g_flags.data = argv[++i];
     } else if (arg.starts_with("--data=")) {
       g_flags.data = std::string(arg.substr(7));
+    } else if (arg == "--log" && i + 1 < argc) {
+      g_flags.log = argv[++i];
     } else {
       args.push_back(argv[i]);
     }

@@ -236,6 +236,12 @@ class EventLog {
     double since_contact_seconds = 0;
   };
   virtual std::optional<FollowLag> follow_lag() const { return std::nullopt; }
+  // A log that other processes append to: from now on their records are folded in as they land
+  // (subscribers told on the appender's thread). Call it once every subscriber is registered and
+  // has loaded what it folds from (ReadModel::load): until then the head this process reports
+  // stands still, except for its own appends, which fold the others' records before them. The
+  // embedded log has no other writer: nothing to do.
+  virtual void follow_others() {}
 
   // Finishes every queued append, then stops the appender; reads still work. Idempotent.
   virtual void stop_appender() = 0;

@@ -8,6 +8,7 @@
 
 #include "common/time_format.hpp"
 #include "eventstore/batch_stats.hpp"
+#include "eventstore/chain_link.hpp"
 #include "eventstore/chained_record.hpp"
 #include "eventstore/pg_log_impl.hpp"
 
@@ -21,14 +22,11 @@ Error conflict(const std::string& stream, std::uint64_t at, std::uint64_t expect
 
 std::int64_t i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 
-// PostgreSQL's words when a wait for the synchronous standby was cancelled after the local
-// commit (src/backend/replication/syncrep.c).
-bool unreplicated_warning(const std::vector<std::string>& warnings) {
-  for (const std::string& w : warnings) {
-    if (w.find("might not have been replicated") != std::string::npos) return true;
-  }
-  return false;
-}
+// A COMMIT that comes back with a warning is not acknowledged: the one that matters, "canceling
+// wait for synchronous replication … committed locally, but might not have been replicated"
+// (src/backend/replication/syncrep.c), has only the generic SQLSTATE 01000 and is translated
+// under other lc_messages, so any warning counts.
+bool unreplicated_warning(const std::vector<std::string>& warnings) { return !warnings.empty(); }
 
 }  // namespace
 
@@ -48,10 +46,14 @@ void PgLog::run() {
 }
 
 Status PgLog::ensure_writer() {
-  if (writer_ && !writer_->connection_lost()) return {};
-  auto conn = PgConn::connect(options_.url, {"SET synchronous_commit = on", "SET application_name = 'tokenledger'"});
+  if (writer_ && !writer_->connection_lost() && !writer_->in_transaction()) return {};
+  writer_.reset();  // broken, or left in a transaction by a failure: a new session starts clean
+  auto conn = PgConn::connect(options_.url, pg_session_settings("tokenledger"));
   if (!conn) return conn.error();
   writer_ = std::move(conn).value();
+  // Who this session is, so that after a broken COMMIT it can be ended on this server and no other.
+  auto me = writer_->exec("SELECT backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()");
+  writer_identity_ = {writer_->backend_pid(), me && me->rows() == 1 ? std::string(me->bytes(0, 0)) : std::string()};
   return {};
 }
 
@@ -121,7 +123,7 @@ Status PgLog::begin_batch(Prepared& p, bool appends) {
   }
   if (p.next.seq > mine.seq) {
     version_cache_.clear();  // another process (or an append whose outcome was unknown) wrote
-    if (Status s = publish_others(p.next.seq); !s) {
+    if (Status s = publish_others(p.next.seq, p.next.hash); !s) {
       (void)writer_->exec("ROLLBACK");
       return s;
     }
@@ -140,19 +142,34 @@ Status PgLog::begin_batch(Prepared& p, bool appends) {
 }
 
 // Tells the subscribers of the records (this process's head, to_seq], which another process
-// appended (their index entries and side writes were committed with them).
-Status PgLog::publish_others(std::uint64_t to_seq) {
+// appended (their index entries and side writes were committed with them). Each is checked as
+// verify checks it (its bytes match its hash, it links to the one before) and the last must be
+// the head row's: a record altered or cut behind the program's back is never chained onto.
+Status PgLog::publish_others(std::uint64_t to_seq, const std::string& to_hash) {
   const Head mine = head();
   std::vector<Record> records;
   auto page = writer_->exec("SELECT record FROM tl_events WHERE seq > $1 AND seq <= $2 ORDER BY seq",
                             PgParams().int64(i64(mine.seq)).int64(i64(to_seq)));
   if (!page) return page.error();
+  ChainLink link{mine.seq, mine.hash};
   for (int i = 0; i < page->rows(); ++i) {
-    auto record = decode_record(page->bytes(i, 0));
-    if (!record) return Error::internal("record after " + std::to_string(mine.seq) + ": " + record.error().message);
-    records.push_back(std::move(record).value());
+    CheckedRecord checked = check_record_bytes(page->bytes(i, 0));
+    std::string problem = checked.problem;
+    if (problem.empty()) problem = link.problem(*checked.record);
+    if (problem.empty() && checked.record->seq != link.seq + 1) problem = "records are missing before it";
+    if (!problem.empty()) {
+      const std::string why = "record " + std::to_string(link.seq + 1) + " (another process's): " + problem +
+                              "; appends are refused: run tokenledger-admin verify";
+      spdlog::error("PostgreSQL log: {}", why);
+      return Error::internal(why);
+    }
+    link = {checked.record->seq, checked.record->hash};
+    records.push_back(std::move(*checked.record));
   }
-  if (records.size() != to_seq - mine.seq) return Error::internal("records are missing before the head row's seq");
+  if (link.seq != to_seq || link.hash != to_hash) {
+    return Error::internal("the records up to the head row's seq " + std::to_string(to_seq) +
+                           " do not end at its hash; appends are refused: run tokenledger-admin verify");
+  }
   {
     std::lock_guard lock(head_mutex_);
     head_ = {to_seq, records.back().hash};
@@ -291,8 +308,8 @@ Status PgLog::finish(Prepared& p, const std::string& batch_key) {
   (void)writer_->take_warnings();
   auto committed = writer_->exec("COMMIT");
   if (committed && unreplicated_warning(writer_->take_warnings())) {
-    // In the primary's log, so folded here; but a failover may lose it: not acknowledged.
-    publish(p);
+    // In the primary's log, but a failover may lose it: not acknowledged, and not folded here
+    // either; the next catch-up folds it if it is still there.
     refuse_all(p, Error::unavailable("The write was committed on the PostgreSQL primary, but its replication to a "
                                      "standby was not confirmed, so it is not acknowledged; check before retrying."));
     return Error::unavailable("unreplicated commit");
@@ -308,18 +325,20 @@ Status PgLog::finish(Prepared& p, const std::string& batch_key) {
   // The outcome is unknown: the batch's key tells once the database answers again.
   spdlog::warn("PostgreSQL log: the connection broke during COMMIT; looking the batch up");
   const auto give_up = std::chrono::steady_clock::now() + options_.resolve_for;
+  const WriterIdentity old_writer = writer_identity_;
   for (;;) {
-    auto found = batch_committed(batch_key);
+    auto found = batch_committed(batch_key, old_writer);
     if (found && *found) {
       // Committed, but maybe on the primary only: a later synchronous commit that returns without
-      // the warning shows the standby has everything before it, this batch included.
-      publish(p);
+      // the warning shows the standby has everything before it, this batch included. Folded
+      // only then (otherwise the next catch-up folds it).
       if (Status replicated = replication_barrier(); !replicated) {
         refuse_all(p, Error::unavailable("The write was committed on the PostgreSQL primary, but its replication to a "
                                          "standby was not confirmed, so it is not acknowledged; check before "
                                          "retrying."));
         return replicated;
       }
+      publish(p);
       return {};
     }
     if (found) {
@@ -335,18 +354,45 @@ Status PgLog::finish(Prepared& p, const std::string& batch_key) {
   return Error::unavailable("outcome unknown");
 }
 
-Result<bool> PgLog::batch_committed(const std::string& batch_key) {
+// Whether the batch with `batch_key` committed, once the session that sent its COMMIT (`old`) has
+// ended: that session may still be inside COMMIT, waiting for the standby with the head row
+// locked and its outcome not yet visible, so reading the key at once could say "no" of a batch
+// that lands a moment later. It is ended (when it is on this server: its pid and start time
+// match) and its lock waited for, in slices of 2 s (the caller retries until resolve_for).
+Result<bool> PgLog::batch_committed(const std::string& batch_key, const WriterIdentity& old) {
   writer_.reset();
   if (Status s = ensure_writer(); !s) return s.error();
-  auto r = writer_->exec("SELECT 1 FROM tl_appends WHERE key = $1", PgParams().bytes(batch_key));
-  if (!r) return r.error();
-  return r->rows() == 1;
+  if (!old.backend_start.empty()) {
+    (void)writer_->exec(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = ($1::bigint)::integer AND "
+        "backend_start::text = $2::text",
+        PgParams().int64(old.pid).bytes(old.backend_start));
+  }
+  auto found = [&]() -> Result<bool> {
+    for (const char* sql : {"BEGIN", "SET LOCAL lock_timeout = '2s'", "SELECT 1 FROM tl_head FOR UPDATE"}) {
+      if (auto r = writer_->exec(sql); !r) return r.error();
+    }
+    auto r = writer_->exec("SELECT 1 FROM tl_appends WHERE key = $1", PgParams().bytes(batch_key));
+    if (!r) return r.error();
+    return r->rows() == 1;
+  }();
+  if (!writer_->connection_lost()) (void)writer_->exec("ROLLBACK");
+  return found;
 }
 
 Status PgLog::replication_barrier() {
   (void)writer_->take_warnings();
+  // Without a synchronous standby the barrier's commit proves nothing.
+  auto standby = writer_->exec("SELECT current_setting('synchronous_standby_names')");
+  if (!standby) return standby.error();
+  if (standby->bytes(0, 0).empty() && !options_.allow_async) {
+    return Error::unavailable("PostgreSQL has no synchronous standby (synchronous_standby_names is empty)");
+  }
   for (const char* sql : {"BEGIN", "UPDATE tl_head SET at_ms = at_ms", "COMMIT"}) {
-    if (auto r = writer_->exec(sql); !r) return r.error();
+    if (auto r = writer_->exec(sql); !r) {
+      if (!writer_->connection_lost()) (void)writer_->exec("ROLLBACK");
+      return r.error();
+    }
   }
   if (unreplicated_warning(writer_->take_warnings())) return Error::unavailable("unreplicated commit");
   return {};

@@ -101,11 +101,32 @@ const char* const* PgParams::values() const {
 // ---- PgConn ----
 
 Result<std::unique_ptr<PgConn>> PgConn::connect(const std::string& url, const std::vector<std::string>& settings) {
+  // Parsed first: libpq's parse errors quote the offending text, which may be the password.
+  char* parse_error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &parse_error);
+  if (parsed == nullptr) {
+    if (parse_error != nullptr) PQfreemem(parse_error);
+    return Error::unavailable("The PostgreSQL URL (" + redact_pg_url(url) +
+                              ") cannot be parsed (libpq's words are withheld: they may quote the password).");
+  }
+  std::string password;
+  for (const PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
+    if (std::string_view(o->keyword) == "password" && o->val != nullptr) password = o->val;
+  }
+  PQconninfoFree(parsed);
+  // Keyword defaults first: the URL's own values come later and win (libpq: the last one counts).
+  const char* keys[] = {
+      "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout", "dbname",
+      nullptr};
+  const char* values[] = {"1", "5", "2", "3", "10000", url.c_str(), nullptr};
   std::unique_ptr<PgConn> c(new PgConn());
-  c->conn_ = PQconnectdb(url.c_str());
+  c->conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (c->conn_ == nullptr || PQstatus(c->conn_) != CONNECTION_OK) {
-    return Error::unavailable("PostgreSQL (" + redact_pg_url(url) +
-                              ") cannot be reached: " + trimmed(c->conn_ ? PQerrorMessage(c->conn_) : "out of memory"));
+    std::string words = trimmed(c->conn_ ? PQerrorMessage(c->conn_) : "out of memory");
+    for (std::size_t at; !password.empty() && (at = words.find(password)) != std::string::npos;) {
+      words.replace(at, password.size(), "***");
+    }
+    return Error::unavailable("PostgreSQL (" + redact_pg_url(url) + ") cannot be reached: " + words);
   }
   PQsetNoticeReceiver(c->conn_, keep_warning, &c->warnings_);
   for (const std::string& sql : settings) {
@@ -190,6 +211,10 @@ bool PgConn::wait_notification(std::chrono::milliseconds timeout) {
 }
 
 bool PgConn::connection_lost() const { return PQstatus(conn_) != CONNECTION_OK; }
+
+bool PgConn::in_transaction() const { return PQtransactionStatus(conn_) != PQTRANS_IDLE; }
+
+int PgConn::backend_pid() const { return PQbackendPID(conn_); }
 
 std::vector<std::string> PgConn::take_warnings() {
   std::vector<std::string> out;

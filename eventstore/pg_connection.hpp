@@ -67,8 +67,10 @@ class PgParams {
 class PgConn {
  public:
   // Connects to `url` (a libpq connection string or URI) and sets `settings` (statements run
-  // once, e.g. "SET synchronous_commit = on"). Errors: unavailable, naming the server's words
-  // but never the URL's password.
+  // once, e.g. "SET synchronous_commit = on"). TCP keepalives (idle 5 s, then 3 probes 2 s apart)
+  // and tcp_user_timeout 10 s unless the URL sets them, so that a peer gone without a word is
+  // noticed in seconds (libpq's "Parameter Key Words"). Errors: unavailable, saying the URL cannot
+  // be parsed or naming the server's words; never the URL's password.
   static Result<std::unique_ptr<PgConn>> connect(const std::string& url, const std::vector<std::string>& settings);
   ~PgConn();
   PgConn(const PgConn&) = delete;
@@ -85,6 +87,10 @@ class PgConn {
 
   // True once a statement failed because the connection broke.
   bool connection_lost() const;
+  // True while a transaction is open (or aborted) on this connection.
+  bool in_transaction() const;
+  // The server process serving this connection (pg_backend_pid()).
+  int backend_pid() const;
   // Warnings the server sent since the last call (e.g. "canceling wait for synchronous
   // replication ... committed locally, but might not have been replicated").
   std::vector<std::string> take_warnings();

@@ -3,7 +3,8 @@
 // every half second besides (a notification is lost while the connection is down). When the
 // database's head is past this process's, the appender is asked to catch up: it folds the records
 // in between (index writers' entries came with them; subscribers are told), in order, on its own
-// thread, as it does before each batch.
+// thread, as it does before each batch. Not before follow_others(): the projections load from the
+// head as it stood, and a fold on the appender's thread meanwhile would race their load.
 //
 // The same connection takes and holds the session advisory lock that makes this process the one
 // that runs the jobs that must run once (runs_singletons); PostgreSQL releases it when the
@@ -23,7 +24,7 @@ constexpr const char* kSingletonLock = "SELECT pg_try_advisory_lock(838806706161
 void PgLog::connect_follower() {
   singletons_.store(false);
   follower_conn_.reset();
-  auto made = PgConn::connect(options_.url, {"SET application_name = 'tokenledger follower'"});
+  auto made = PgConn::connect(options_.url, pg_session_settings("tokenledger follower"));
   if (!made || !(*made)->exec("LISTEN tl_appended")) return;
   follower_conn_ = std::move(made).value();
   try_singletons();
@@ -68,13 +69,23 @@ void PgLog::follow() {
         behind_since_ = std::chrono::steady_clock::now();
       }
     }
-    if (!behind) continue;
+    if (!behind || !following_.load()) continue;
     {
       std::lock_guard lock(queue_mutex_);
       catch_up_ = true;
     }
     queue_cv_.notify_one();
   }
+}
+
+void PgLog::follow_others() {
+  if (options_.read_only) return;
+  following_.store(true);
+  {
+    std::lock_guard lock(queue_mutex_);
+    catch_up_ = true;
+  }
+  queue_cv_.notify_one();
 }
 
 std::optional<EventLog::FollowLag> PgLog::follow_lag() const {

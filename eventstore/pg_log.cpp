@@ -56,20 +56,39 @@ Status migrate(PgConn& conn) {
   return {};
 }
 
-// The connection settings of every statement of the log (see pg_log.hpp).
-std::vector<std::string> session_settings() {
-  return {"SET synchronous_commit = on", "SET application_name = 'tokenledger'"};
-}
-
-Result<Head> read_head_row(PgConn& conn, Timestamp& at) {
-  auto r = conn.exec("SELECT seq, hash, at_ms FROM tl_head");
+// The head row and the last record's seq, read in one statement (one snapshot: another process
+// committing between two reads would look like a cut log).
+Result<Head> read_head_row(PgConn& conn, Timestamp& at, std::uint64_t& last_seq) {
+  auto r = conn.exec("SELECT seq, hash, at_ms, (SELECT coalesce(max(seq), 0) FROM tl_events) FROM tl_head");
   if (!r) return r.error();
   if (r->rows() != 1) return Error::internal("The PostgreSQL log has no head row (tl_head): run verify.");
   at = Timestamp{std::chrono::milliseconds(r->int64(0, 2))};
+  last_seq = static_cast<std::uint64_t>(r->int64(0, 3));
   return Head{static_cast<std::uint64_t>(r->int64(0, 0)), std::string(r->bytes(0, 1))};
 }
 
 }  // namespace
+
+std::vector<std::string> pg_session_settings(const std::string& application_name) {
+  return {
+      "SET synchronous_commit = on",
+      "SET application_name = '" + application_name + "'",
+      // A role's or database's timeouts must not cancel a COMMIT waiting for the standby (the
+      // outcome would be unknown) nor a wait for the head row.
+      "SET statement_timeout = 0",
+      "SET lock_timeout = 0",
+      // The head is read, locked and written in one transaction: another isolation level would
+      // refuse a second process's append instead of waiting for the first.
+      "SET default_transaction_isolation = 'read committed'",
+      // A process gone mid-transaction (its machine lost) must not hold the head row for long.
+      "SET idle_in_transaction_session_timeout = '30s'",
+      // The server notices a peer gone without a word in seconds too (its advisory lock freed).
+      "SET tcp_keepalives_idle = 5",
+      "SET tcp_keepalives_interval = 2",
+      "SET tcp_keepalives_count = 3",
+      "SET tcp_user_timeout = 10000",
+  };
+}
 
 bool is_pg_url(std::string_view log) { return log.starts_with("postgresql://") || log.starts_with("postgres://"); }
 
@@ -79,7 +98,8 @@ Result<std::unique_ptr<EventLog>> open_pg_log(const PgLogOptions& options) {
   return std::unique_ptr<EventLog>(std::move(log));
 }
 
-PgLog::PgLog(PgLogOptions options) : options_(std::move(options)), pool_(options_.url, session_settings()) {}
+PgLog::PgLog(PgLogOptions options)
+    : options_(std::move(options)), pool_(options_.url, pg_session_settings("tokenledger")) {}
 
 PgLog::~PgLog() { close(); }
 
@@ -90,11 +110,9 @@ Status PgLog::start() {
     if (Status s = migrate(**conn); !s) return s;
   }
   Timestamp at{};
-  auto head = read_head_row(**conn, at);
+  std::uint64_t last_seq = 0;
+  auto head = read_head_row(**conn, at, last_seq);
   if (!head) return head.error();
-  auto last = (*conn)->exec("SELECT coalesce(max(seq), 0) FROM tl_events");
-  if (!last) return last.error();
-  const auto last_seq = static_cast<std::uint64_t>(last->int64(0, 0));
   // The head row is written with every batch: one that disagrees with the last record means
   // records were cut or rewritten behind the program's back (the embedded log's head marker).
   std::string problem;

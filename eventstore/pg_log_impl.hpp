@@ -25,6 +25,10 @@ inline constexpr int kPgSchemaVersion = 1;
 inline constexpr int kPgPage = 1000;
 
 // Writes to tl_kv collected for one transaction; the last write of a key wins.
+// The settings of every connection of the log, named `application_name` in pg_stat_activity:
+// synchronous commit, no statement or lock timeout, read committed, keepalives.
+std::vector<std::string> pg_session_settings(const std::string& application_name);
+
 class PgKvBatch final : public StateBatch {
  public:
   void put(std::string_view family, std::string_view key, std::string_view value) override {
@@ -57,6 +61,7 @@ class PgLog final : public EventLog, public StateStore {
   // ---- EventLog ----
   void add_index_writer(IndexWriter* writer) override { index_writers_.push_back(writer); }
   void subscribe(Subscriber* subscriber) override { subscribers_.push_back(subscriber); }
+  void follow_others() override;
   void append_async(AppendRequest request, AppendCallback done) override;
   Result<AppendResult> append(AppendRequest request) override;
   Head head() const override;
@@ -133,10 +138,14 @@ class PgLog final : public EventLog, public StateStore {
   Status chain_events(Prepared& p, AppendRequest& request, std::uint64_t& version);
   Status write_batch(Prepared& p, const std::string& batch_key);
   Status finish(Prepared& p, const std::string& batch_key);
-  Result<bool> batch_committed(const std::string& batch_key);
+  struct WriterIdentity {
+    int pid = 0;
+    std::string backend_start;  // "" when unknown: then it is not ended, only waited for
+  };
+  Result<bool> batch_committed(const std::string& batch_key, const WriterIdentity& old);
   // A write committed synchronously after what came before (see finish()).
   Status replication_barrier();
-  Status publish_others(std::uint64_t to_seq);
+  Status publish_others(std::uint64_t to_seq, const std::string& to_hash);
   void refuse_all(Prepared& p, const Error& error);
   // After COMMIT: the new head, the stream versions, the subscribers.
   void publish(Prepared& p);
@@ -156,6 +165,7 @@ class PgLog final : public EventLog, public StateStore {
   PgLogOptions options_;
   mutable PgPool pool_;
   std::unique_ptr<PgConn> writer_;  // the appender's
+  WriterIdentity writer_identity_;  // writer_'s session on the server
 
   std::vector<IndexWriter*> index_writers_;
   std::vector<Subscriber*> subscribers_;
@@ -178,6 +188,7 @@ class PgLog final : public EventLog, public StateStore {
   std::thread follower_;
   std::unique_ptr<PgConn> follower_conn_;  // made by start(), then the follower's: LISTEN, advisory lock
   std::atomic<bool> singletons_{false};    // this process holds the advisory lock
+  std::atomic<bool> following_{false};     // follow_others() was called
   mutable std::mutex lag_mutex_;
   std::uint64_t database_head_ = 0;                                                        // guarded by lag_mutex_
   std::optional<std::chrono::steady_clock::time_point> behind_since_;                      // guarded by lag_mutex_

@@ -33,7 +33,8 @@ Status PgKvBatch::apply(PgConn& conn) const {
   }
   if (puts.empty()) return {};
   // One COPY and one statement, whatever the number of keys (ON COMMIT DELETE ROWS: the staging
-  // rows never outlive the caller's transaction).
+  // rows never outlive the caller's transaction). Rows are locked in key order, as the deletes
+  // above are (ops_ is ordered), so two processes writing overlapping keys cannot deadlock.
   for (const char* sql :
        {"CREATE TEMP TABLE IF NOT EXISTS tl_kv_in (family text, key bytea, value bytea) ON COMMIT DELETE ROWS",
         "TRUNCATE tl_kv_in"}) {
@@ -41,7 +42,7 @@ Status PgKvBatch::apply(PgConn& conn) const {
   }
   if (Status s = conn.copy_in("COPY tl_kv_in FROM STDIN (FORMAT binary)", puts); !s) return s;
   auto merged = conn.exec(
-      "INSERT INTO tl_kv SELECT family, key, value FROM tl_kv_in "
+      "INSERT INTO tl_kv SELECT family, key, value FROM tl_kv_in ORDER BY family, key "
       "ON CONFLICT (family, key) DO UPDATE SET value = EXCLUDED.value");
   if (!merged) return merged.error();
   return {};

@@ -274,6 +274,7 @@ int run(const ServerOptions& o) {
   const bool writable = check_log_at_start(*store, o, guard, *keys.signer);
   ReadModel model(*store);
   load_projections(model, *store, *keys.secrets, o, writable);
+  store->follow_others();  // a PostgreSQL log: the other nodes' appends fold in from here on
   Services services(*store, model, *keys.secrets, o);
   const std::optional<std::string> bootstrap = bootstrap_admin(services.users, writable);
   if (o.read_only) {

@@ -49,6 +49,7 @@ TEST(PgLogTest, TwoProcessesShareOneGapFreeChain) {
   auto two = open_log(url);
   Counter told_two;
   two->subscribe(&told_two);
+  two->follow_others();
   constexpr int kRounds = 25;
   std::vector<std::thread> writers;
   std::atomic<int> conflicts{0};
@@ -111,6 +112,11 @@ TEST(PgLogTest, AProcessFollowsAppendsItDidNotMake) {
   Counter told;
   reader->subscribe(&told);
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(writer->append(reveal("s", kAnyVersion)).ok());
+  // Until follow_others() (the projections are loading from the head as it stood), nothing moves.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  EXPECT_EQ(reader->head().seq, 0u);
+  EXPECT_TRUE(told.copy().empty());
+  reader->follow_others();
   // No append through `reader`: its follower (LISTEN/NOTIFY, or the half-second poll) brings it up.
   for (int i = 0; i < 100 && reader->head().seq < 5; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_EQ(reader->head().seq, 5u);
@@ -213,9 +219,45 @@ TEST(PgLogTest, ACommitWhoseReplicationWaitWasCancelledIsNotAcknowledged) {
   ASSERT_FALSE(outcome.ok());
   EXPECT_EQ(outcome.error().code, ErrorCode::unavailable);
   EXPECT_NE(outcome.error().message.find("not acknowledged"), std::string::npos) << outcome.error().message;
-  // It is in the primary's log, and this process folded it.
+  // It is in the primary's log; this process folds it as it folds the others' records, not as
+  // its own acknowledged write.
   EXPECT_EQ(count(*conn, "SELECT count(*) FROM tl_events"), 1);
+  EXPECT_EQ(log->head().seq, 0u);
+  log->follow_others();
+  for (int i = 0; i < 100 && log->head().seq < 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_EQ(log->head().seq, 1u);
+}
+
+// A URL libpq cannot parse: its parse error quotes the text, which may be the password.
+TEST(PgLogTest, AURLThatCannotBeParsedIsNotQuoted) {
+  auto refused = open_pg_log({.url = "postgresql://tl:s3%ZZcret@127.0.0.1:1/none"});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("cannot be parsed"), std::string::npos) << refused.error().message;
+  EXPECT_EQ(refused.error().message.find("s3%ZZcret"), std::string::npos) << refused.error().message;
+  EXPECT_EQ(refused.error().message.find("cret"), std::string::npos) << refused.error().message;
+}
+
+// A role's timeouts and isolation level are overridden on every connection: a statement_timeout
+// would cancel a COMMIT waiting for the standby, and repeatable read would refuse a second
+// process's append instead of letting it wait for the head row.
+TEST(PgLogTest, ARolesTimeoutsAndIsolationLevelDoNotReachTheLog) {
+  const std::string url = testing::PgInstance::get().new_database();
+  const std::string db = url.substr(url.rfind('/') + 1);
+  ASSERT_TRUE(sql(url)->exec("ALTER DATABASE " + db + " SET statement_timeout = '1ms'").ok());
+  ASSERT_TRUE(sql(url)->exec("ALTER DATABASE " + db + " SET default_transaction_isolation = 'repeatable read'").ok());
+  auto one = open_log(url);
+  auto two = open_log(url);
+  std::vector<std::thread> writers;
+  std::atomic<int> failed{0};
+  for (auto* log : {one.get(), two.get()}) {
+    writers.emplace_back([&, log] {
+      for (int i = 0; i < 20; ++i) failed += !log->append(reveal("s", kAnyVersion)).ok();
+    });
+  }
+  for (auto& w : writers) w.join();
+  EXPECT_EQ(failed.load(), 0);
+  auto check = PgConn::connect(url, {"SET statement_timeout = 0"}).value();
+  EXPECT_EQ(count(*check, "SELECT count(*) FROM tl_events"), 40);
 }
 
 }  // namespace
