@@ -38,8 +38,9 @@ net::Response throttled(const LoginThrottle::Decision& decision) {
   return res;
 }
 
-// An error of a password check; 503 (no hash slot came free) says when to come back.
-net::Response password_error(const Error& error) {
+// An error of a password check or a session change; a 503 (no hash slot came free, the
+// sessions' database out of reach) says when to come back.
+net::Response error_with_retry(const Error& error) {
   auto res = error_response(error);
   if (error.code == ErrorCode::unavailable) res.set(net::http::field::retry_after, "1");
   return res;
@@ -65,11 +66,13 @@ Reply handle_login(App& app, Call& call) {
     // A 503 (no hash slot free) is no verdict on the password: nothing to record.
     if (user.error().code == ErrorCode::unauthenticated) note_sign_in(app, call, body->username, "wrong_password");
     if (user.error().code == ErrorCode::forbidden) note_sign_in(app, call, body->username, "disabled");
-    return password_error(user.error());
+    return error_with_retry(user.error());
   }
   app.throttle.succeeded(body->username, ip);
+  auto made = app.sessions.create(user->username, call.now);
+  if (!made) return error_with_retry(made.error());  // 503 with Retry-After; no sign-in happened
+  const std::string& session = *made;
   note_sign_in(app, call, user->username, "");
-  const std::string session = app.sessions.create(user->username, call.now);
   JsonWriter w;
   w.begin_object().key("user").value(user->username);
   write_groups(w, user->groups);
@@ -81,8 +84,10 @@ Reply handle_login(App& app, Call& call) {
 
 Reply handle_logout(App& app, Call& call) {
   if (!call.session_id.empty()) {
-    if (auto user = app.sessions.remove(call.session_id)) {
-      note_sessions_ended(app, {*user, Via::session, {}}, call.ctx.source, *user, 1, "sign_out", call.now);
+    auto user = app.sessions.remove(call.session_id);
+    if (!user) return error_with_retry(user.error());  // 503 with Retry-After; the cookie is kept for a retry
+    if (*user) {
+      note_sessions_ended(app, {**user, Via::session, {}}, call.ctx.source, **user, 1, "sign_out", call.now);
     }
   }
   auto res = no_content();
@@ -98,7 +103,7 @@ Reply handle_reauth(App& app, Call& call) {
   if (auto slot = app.throttle.reserve(call.ctx.actor.user, ip, call.now); !slot.granted) return throttled(slot);
   return Pending(app.users.reauthenticate(call.ctx, *body),
                  [&app, user = call.ctx.actor.user, ip, session = call.session_id, now = call.now](Status ok) {
-                   if (!ok) return password_error(ok.error());
+                   if (!ok) return error_with_retry(ok.error());
                    app.throttle.succeeded(user, ip);
                    app.sessions.reauthenticated(session, now);
                    return no_content();
@@ -145,7 +150,7 @@ Reply handle_change_password(App& app, Call& call) {
   if (auto slot = app.throttle.reserve(call.ctx.actor.user, ip, call.now); !slot.granted) return throttled(slot);
   return Pending(app.users.change_own_password(call.ctx, body->current, body->next),
                  [&app, ctx = call.ctx, ip, session = call.session_id, now = call.now](Status ok) {
-                   if (!ok) return password_error(ok.error());
+                   if (!ok) return error_with_retry(ok.error());
                    const std::string& user = ctx.actor.user;
                    app.throttle.succeeded(user, ip);
                    // Other devices sign in again.
@@ -172,7 +177,7 @@ Reply handle_create_user(App& app, Call& call) {
   if (!body) return error_response(body.error());
   return Pending(app.users.create(call.ctx, body->username, body->password, std::move(body->groups), body->must_change),
                  [](Result<UserState> user) {
-                   if (!user) return password_error(user.error());
+                   if (!user) return error_with_retry(user.error());
                    auto res = json_response(status::created, user_json(*user, 0));
                    res.set(net::http::field::location, "/api/v1/users/" + user->username);
                    return res;
@@ -187,7 +192,7 @@ Reply handle_patch_user(App& app, Call& call) {
   return Pending(app.users.update(call.ctx, username, std::move(body->groups), std::move(body->password),
                                   body->disabled, body->must_change),
                  [&app, username, password_changes, ctx = call.ctx, now = call.now](Result<UserState> user) {
-                   if (!user) return password_error(user.error());
+                   if (!user) return error_with_retry(user.error());
                    // A new password ends every old session; so does disabling (also when she already was).
                    if (password_changes || user->disabled) {
                      note_sessions_ended(app, ctx.actor, ctx.source, username, app.sessions.remove_user(username),

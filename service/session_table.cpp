@@ -16,8 +16,14 @@ class MemoryTable final : public SessionTable {
     if (it == sessions_.end()) return std::nullopt;
     return it->second;
   }
-  void put(const std::string& key, const StoredSession& session) override { sessions_[key] = session; }
-  void erase(const std::string& key) override { sessions_.erase(key); }
+  bool put(const std::string& key, const StoredSession& session) override {
+    sessions_[key] = session;
+    return true;
+  }
+  bool erase(const std::string& key) override {
+    sessions_.erase(key);
+    return true;
+  }
   std::vector<std::pair<std::string, StoredSession>> all() override { return {sessions_.begin(), sessions_.end()}; }
   bool shared() const override { return false; }
   bool sweeps() const override { return true; }
@@ -64,16 +70,18 @@ class SharedTable final : public SessionTable {
     remember(key, session);
     return session;
   }
-  void put(const std::string& key, const StoredSession& session) override {
+  bool put(const std::string& key, const StoredSession& session) override {
     auto batch = log_.state().new_batch();
     batch->put(kFamily, key, encode(session));
-    if (write(*batch)) remember(key, session);
+    if (!write(*batch)) return false;
+    remember(key, session);
+    return true;
   }
-  void erase(const std::string& key) override {
-    mirror_.erase(key);  // signed out here, whether or not the database heard it
+  bool erase(const std::string& key) override {
+    mirror_.erase(key);  // ended here whether or not the database heard it; the caller says so
     auto batch = log_.state().new_batch();
     batch->erase(kFamily, key);
-    write(*batch);
+    return write(*batch);
   }
   std::vector<std::pair<std::string, StoredSession>> all() override {
     std::vector<std::pair<std::string, StoredSession>> out;

@@ -28,8 +28,10 @@ class SessionTable {
  public:
   virtual ~SessionTable() = default;
   virtual std::optional<StoredSession> get(const std::string& key) = 0;
-  virtual void put(const std::string& key, const StoredSession& session) = 0;
-  virtual void erase(const std::string& key) = 0;
+  // Each true when the change is stored; false when the storage refused it (logged): a session
+  // another server could still serve, or one no server knows.
+  virtual bool put(const std::string& key, const StoredSession& session) = 0;
+  virtual bool erase(const std::string& key) = 0;
   // Every session, with its key.
   virtual std::vector<std::pair<std::string, StoredSession>> all() = 0;
   // True when other processes see these sessions too: last_seen is then written at most every

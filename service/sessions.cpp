@@ -11,7 +11,7 @@ std::string_view SessionStore::end_reason(const StoredSession& s, Timestamp now)
   return {};
 }
 
-std::string SessionStore::create(const std::string& username, Timestamp now) {
+Result<std::string> SessionStore::create(const std::string& username, Timestamp now) {
   std::string id = random_urlsafe(32);
   std::lock_guard lock(mutex_);
   // Drop expired sessions now and then, so memory stays bounded by live sessions (the server's
@@ -24,7 +24,9 @@ std::string SessionStore::create(const std::string& username, Timestamp now) {
       table_->erase(key);
     }
   }
-  table_->put(sha256_hex(id), {username, now, now, now});
+  if (!table_->put(sha256_hex(id), {username, now, now, now})) {
+    return Error::unavailable("The session could not be stored (the database is out of reach); sign in again shortly.");
+  }
   return id;
 }
 
@@ -57,8 +59,8 @@ std::vector<SessionStore::Ended> SessionStore::sweep(Timestamp now) {
   for (const auto& [key, session] : table_->all()) {
     const std::string_view reason = end_reason(session, now);
     if (reason.empty()) continue;
+    if (!table_->erase(key)) continue;  // still stored: ended by a later sweep
     ended.push_back({session.username, reason});
-    table_->erase(key);
   }
   return ended;
 }
@@ -85,13 +87,17 @@ void SessionStore::reauthenticated(const std::string& session_id, Timestamp now)
   table_->put(key, *session);
 }
 
-std::optional<std::string> SessionStore::remove(const std::string& session_id) {
+Result<std::optional<std::string>> SessionStore::remove(const std::string& session_id) {
   const std::string key = sha256_hex(session_id);
   std::lock_guard lock(mutex_);
   auto session = table_->get(key);
-  if (!session) return std::nullopt;
-  table_->erase(key);
-  return std::move(session->username);
+  if (!session) return std::optional<std::string>();
+  if (!table_->erase(key)) {
+    return Error::unavailable(
+        "The sign-out could not be stored (the database is out of reach), so other servers "
+        "may still accept this session; sign out again shortly.");
+  }
+  return std::optional<std::string>(std::move(session->username));
 }
 
 std::size_t SessionStore::remove_user_sessions(const std::string& username, const std::string& kept) {
@@ -99,8 +105,7 @@ std::size_t SessionStore::remove_user_sessions(const std::string& username, cons
   std::size_t removed = 0;
   for (const auto& [key, session] : table_->all()) {
     if (session.username != username || key == kept) continue;
-    table_->erase(key);
-    ++removed;
+    if (table_->erase(key)) ++removed;
   }
   return removed;
 }

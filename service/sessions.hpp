@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/result.hpp"
 #include "domain/time.hpp"
 #include "service/session_table.hpp"
 
@@ -28,8 +29,10 @@ class SessionStore {
                std::unique_ptr<SessionTable> table = memory_session_table())
       : idle_(idle), absolute_(absolute), table_(std::move(table)) {}
 
-  // Returns the new session's id: the cookie value. Only its hash is kept.
-  std::string create(const std::string& username, Timestamp now);
+  // Returns the new session's id: the cookie value. Only its hash is kept. Unavailable when the
+  // session could not be stored (a shared table whose database is out of reach): no server would
+  // know the cookie.
+  Result<std::string> create(const std::string& username, Timestamp now);
   // The session's user, or nullopt when unknown or expired. Extends the idle time. When the
   // session had expired it is ended now, and `ended` (when given) says whose and why.
   std::optional<std::string> resolve(const std::string& session_id, Timestamp now, Ended* ended = nullptr);
@@ -40,7 +43,10 @@ class SessionStore {
   std::optional<Timestamp> authenticated_at(const std::string& session_id);
   void reauthenticated(const std::string& session_id, Timestamp now);
   // Ends the session; its user, or nullopt when there was none (unknown or already ended).
-  std::optional<std::string> remove(const std::string& session_id);
+  // Unavailable when the end could not be stored: other servers of a shared table would still
+  // serve the session, so the sign-out must not be reported done (OWASP Session Management:
+  // the session is invalidated on the server side).
+  Result<std::optional<std::string>> remove(const std::string& session_id);
   // Ends every session of `username`; how many there were.
   std::size_t remove_user(const std::string& username);
   // Ends every session of `username` but `keep` (a password change keeps the session that made it);

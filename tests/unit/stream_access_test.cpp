@@ -45,16 +45,16 @@ TEST(StreamSlotsTest, AtMostTheLimitPerUserAndGivenBackOnRelease) {
 
 TEST(SessionActiveTest, AskingDoesNotExtendTheSession) {
   SessionStore sessions(minutes{30}, minutes{120});
-  const std::string id = sessions.create("alice", kT0);
+  const std::string id = sessions.create("alice", kT0).value();
   EXPECT_TRUE(sessions.active(id, kT0 + minutes{20}));
   EXPECT_TRUE(sessions.active(id, kT0 + minutes{30}));
   EXPECT_FALSE(sessions.active(id, kT0 + minutes{31})) << "idle since sign-in, however often asked";
   EXPECT_FALSE(sessions.active("made-up", kT0));
-  const std::string used = sessions.create("bob", kT0);
+  const std::string used = sessions.create("bob", kT0).value();
   for (int at = 25; at <= 100; at += 25) ASSERT_TRUE(sessions.resolve(used, kT0 + minutes{at})) << at;
   EXPECT_TRUE(sessions.active(used, kT0 + minutes{110}));
   EXPECT_FALSE(sessions.active(used, kT0 + minutes{121})) << "the lifetime holds";
-  sessions.remove(used);
+  ASSERT_TRUE(sessions.remove(used));
   EXPECT_FALSE(sessions.active(used, kT0 + minutes{100}));
 }
 
