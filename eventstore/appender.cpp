@@ -60,8 +60,8 @@ void EventStore::Impl::commit(std::vector<Pending>& pending) {
 
 // Adds one request to the batch, or sets its refusal; either way `outcome` is set.
 void EventStore::Impl::prepare(Prepared& p, AppendRequest& req, std::optional<Result<AppendResult>>& outcome) {
-  if (req.events.empty()) {
-    outcome = Error::internal("append without events");
+  if (req.events.empty()) {  // a barrier; append_async completes those at once
+    outcome = AppendResult{};
     return;
   }
   // The version of a stream as of this point of the batch (earlier requests included).

@@ -47,6 +47,11 @@ struct StreamCondition {
   std::uint64_t version = kNoStream;
 };
 
+// An append without events is a barrier: nothing is written, and it completes (AppendResult all
+// zero) once this process has folded every record the log held when the barrier was taken up,
+// including those other processes appended (a PostgreSQL log; the embedded log has no other
+// writer and completes it at once). A decision made from the projections after it sees every
+// write acknowledged anywhere before it began (CommandRun, before it reports a refusal).
 struct AppendRequest {
   std::string stream;
   std::uint64_t expected_version = kAnyVersion;

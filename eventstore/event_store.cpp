@@ -159,6 +159,10 @@ void EventStore::add_index_writer(IndexWriter* writer) { impl_->index_writers.pu
 void EventStore::subscribe(Subscriber* subscriber) { impl_->subscribers.push_back(subscriber); }
 
 void EventStore::append_async(AppendRequest request, AppendCallback done) {
+  if (request.events.empty()) {  // a barrier: no other process writes this log
+    done(AppendResult{});
+    return;
+  }
   {
     std::lock_guard lock(impl_->queue_mutex);
     if (impl_->stopping || impl_->options.read_only) {

@@ -6,6 +6,8 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "common/time_format.hpp"
 #include "eventstore/batch_stats.hpp"
 #include "eventstore/chain_link.hpp"
@@ -60,7 +62,9 @@ Status PgLog::ensure_writer() {
 void PgLog::commit(std::vector<Pending>& pending) {
   Prepared p;
   p.outcomes.resize(pending.size());
-  if (Status begun = begin_batch(p, !pending.empty()); !begun) {
+  const bool appends =
+      std::any_of(pending.begin(), pending.end(), [](const Pending& q) { return !q.request.events.empty(); });
+  if (Status begun = begin_batch(p, appends); !begun) {
     if (pending.empty()) {
       spdlog::warn("PostgreSQL log: catching up with the other processes failed: {}", begun.error().message);
     } else {
@@ -200,8 +204,8 @@ void PgLog::prepare(Prepared& p, AppendRequest& req, std::optional<Result<Append
     outcome = *p.broken;
     return;
   }
-  if (req.events.empty()) {
-    outcome = Error::internal("append without events");
+  if (req.events.empty()) {  // a barrier: begin_batch has folded the others' records up to the head row
+    outcome = AppendResult{};
     return;
   }
   auto version_or_break = [&](const std::string& stream) -> std::optional<std::uint64_t> {

@@ -293,13 +293,18 @@ Status PgLog::scan_stream_index(const std::function<bool(std::string_view, std::
 // ---- appends in and out (the group commit itself is pg_appender.cpp) ----
 
 void PgLog::append_async(AppendRequest request, AppendCallback done) {
+  const bool barrier = request.events.empty();
+  if (barrier && options_.read_only) {  // a read-only process does not follow the others: nothing to wait for
+    done(AppendResult{});
+    return;
+  }
   {
     std::lock_guard lock(queue_mutex_);
     if (stopping_ || options_.read_only) {
       done(Error::unavailable("The event log is closed or read-only; nothing was changed."));
       return;
     }
-    if (!refused_.empty()) {
+    if (!refused_.empty() && !barrier) {  // refused appends still follow the others
       done(Error::unavailable("The event log is read-only: " + refused_ + "; nothing was changed."));
       return;
     }

@@ -5,7 +5,8 @@
 #
 #   scripts/cluster.sh up       installs what is missing, builds, starts everything, prints status
 #   scripts/cluster.sh status   JSON: {"postgres":[{"name","role","pid","port"}],
-#                               "tokenledger":[{"url","pid"}],"admin_password","introspection_secret"}
+#                               "tokenledger":[{"url","pid"}],"admin_password","introspection_secret",
+#                               "metrics_secret"}
 #   scripts/cluster.sh down     stops everything it started and removes its directory
 #
 # Where: $TOKENLEDGER_CLUSTER_DIR (default /tmp/tokenledger-cluster); ports from
@@ -49,6 +50,7 @@ start_bg() {  # pidfile logfile cmd... (the pid file holds the daemon's own pid:
   local pidfile=$1 logfile=$2
   shift 2
   rm -f "$pidfile"
+  : >>"$logfile" && chmod 600 "$logfile"  # logs name users and addresses: not for other accounts
   setsid bash -c 'echo $$ > "$0"; exec "$@"' "$pidfile" "$@" >>"$logfile" 2>&1 </dev/null &
   for _ in $(seq 50); do [[ -s $pidfile ]] && return 0; sleep 0.1; done
 }
@@ -147,7 +149,8 @@ start_node() {  # tokenledger node number
   mkdir -p "$data" && chmod 700 "$data"
   TOKENLEDGER_PG_URL=$(pg_url) TOKENLEDGER_ADMIN_PASSWORD=$(cat "$BASE/admin.password") \
     TOKENLEDGER_INTROSPECTION_SECRET=$(cat "$BASE/introspection.secret") \
-    start_bg "$BASE/tl$n.pid" "$BASE/tl$n.log" "$TL_BIN" --data "$data" --listen "127.0.0.1:$(tl_port "$n")"
+    start_bg "$BASE/tl$n.pid" "$BASE/tl$n.log" "$TL_BIN" --data "$data" --listen "127.0.0.1:$(tl_port "$n")" \
+    --metrics-secret-file "$BASE/metrics.secret"
   for _ in $(seq 600); do
     grep -q "listening on" "$BASE/tl$n.log" 2>/dev/null && return 0
     alive "$BASE/tl$n.pid" tokenledger || { tail -20 "$BASE/tl$n.log" >&2; die "tokenledger node $n did not start"; }
@@ -171,7 +174,8 @@ up() {
   head -c 18 /dev/urandom | base64 | tr '+/' 'xy' >"$BASE/pg.password"
   head -c 18 /dev/urandom | base64 | tr '+/' 'xy' >"$BASE/admin.password"
   head -c 24 /dev/urandom | base64 | tr '+/' 'xy' >"$BASE/introspection.secret"
-  chmod 600 "$BASE"/*.password "$BASE/introspection.secret"
+  head -c 24 /dev/urandom | base64 | tr '+/' 'xy' >"$BASE/metrics.secret"
+  chmod 600 "$BASE"/*.password "$BASE"/*.secret
   mkdir -p "$BASE/etcd" && chmod 700 "$BASE/etcd"
   for n in 1 2 3; do mkdir -p "$BASE/node$n" && chmod 700 "$BASE/node$n"; write_patroni_config "$n"; done
   if [[ $(id -u) -eq 0 ]]; then chown -R "$RUN_USER:" "$BASE/etcd" "$BASE"/node?; fi
@@ -227,7 +231,8 @@ for m in json.loads(os.environ["MEMBERS"]).get("members", []):
 nodes = [{"url": os.environ["TL%d" % n], "pid": pid(os.path.join(base, "tl%d.pid" % n))} for n in (1, 2)]
 read = lambda name: open(os.path.join(base, name)).read().strip()
 print(json.dumps({"postgres": postgres, "tokenledger": nodes, "admin_password": read("admin.password"),
-                  "introspection_secret": read("introspection.secret")}, indent=2))
+                  "introspection_secret": read("introspection.secret"), "metrics_secret": read("metrics.secret")},
+                 indent=2))
 EOF
 }
 

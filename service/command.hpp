@@ -3,6 +3,10 @@
 // either the command's result or its next step (offboarding revokes one token per append).
 // CommandRun executes any command with the one retry rule: on a version conflict, decide again,
 // at most kCommandAttempts times per step, unless the plan says a conflict is final (If-Match).
+// A refusal is decided twice: the first may come from projections behind the appends of another
+// process on the same log (nodes on one PostgreSQL log), so a barrier append (no events; see
+// AppendRequest) lets them catch up and the second decision's answer stands. An append needs no
+// barrier: its expected version is checked against the log itself.
 // The server drives a CommandRun from a coroutine (co_await async_append, no thread waits on the
 // fsync); the admin tool and the tests drive it with run_command, which blocks.
 #pragma once
@@ -49,6 +53,8 @@ struct Command {
   std::function<Result<Plan<T>>()> decide;
   // The version_conflict message once kCommandAttempts decisions of one step met a conflict.
   std::string too_busy;
+  // False when the refusal does not come from the projections (failed_command): no barrier.
+  bool refusal_may_be_stale = true;
 };
 
 template <class T>
@@ -66,7 +72,7 @@ Next<T> next_step(Command<T> command) {
 // such as a refused password, failed).
 template <class T>
 Command<T> failed_command(Error error) {
-  return {[error = std::move(error)]() -> Result<Plan<T>> { return error; }, {}};
+  return {[error = std::move(error)]() -> Result<Plan<T>> { return error; }, {}, false};
 }
 
 // `first`, then, once it succeeded, whatever `after` makes of its result (another step or a
@@ -90,7 +96,7 @@ Command<B> and_then(Command<A> first, F after) {
     return Plan<B>{std::move(plan->append), std::move(then), plan->conflict_final, std::move(plan->conflict_answer),
                    std::move(plan->hold)};
   };
-  return Command<B>{std::move(decide), std::move(first.too_busy)};
+  return Command<B>{std::move(decide), std::move(first.too_busy), first.refusal_may_be_stale};
 }
 
 // Runs a command step by step: next() decides and gives the append to make (nullopt once the
@@ -108,6 +114,11 @@ class CommandRun {
       }
       ++attempts_;
       auto plan = step_.decide();
+      if (!plan && !synced_ && step_.refusal_may_be_stale) {
+        synced_ = true;
+        --attempts_;
+        return AppendRequest{};  // the barrier; appended() takes its outcome
+      }
       if (!plan) {
         outcome_.emplace(std::move(plan).error());
         break;
@@ -123,6 +134,10 @@ class CommandRun {
   }
 
   void appended(Result<AppendResult> result) {
+    if (!plan_) {  // the barrier: decide again, unless the log could not be caught up with
+      if (!result) outcome_.emplace(std::move(result).error());
+      return;
+    }
     Plan<T> plan = std::move(*plan_);
     plan_.reset();
     plan.hold.reset();
@@ -149,7 +164,8 @@ class CommandRun {
 
   Command<T> step_;
   int attempts_ = 0;
-  std::optional<Plan<T>> plan_;
+  bool synced_ = false;          // the barrier was appended (once per run)
+  std::optional<Plan<T>> plan_;  // the plan whose append is under way; none for the barrier
   std::optional<Result<T>> outcome_;
 };
 

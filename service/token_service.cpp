@@ -108,7 +108,9 @@ Command<std::string> TokenService::reveal(const RequestContext& ctx, const std::
     // makes sure that is still so when the TokenRevealed lands.
     auto created = store_.read(row->created_seq);
     auto wrapped = store_.get_side(SideStore::keys, id);
-    if (!created || !*created || !wrapped || !*wrapped) return gone();
+    if (!created) return std::move(created).error();  // the log cannot be read (a database out of reach): 503
+    if (!wrapped) return std::move(wrapped).error();
+    if (!*created || !*wrapped) return gone();
     auto* event = std::get_if<TokenCreated>(&(*created)->event);
     if (event == nullptr) return Error::internal("a token's first record is not TokenCreated");
     // The data key is there (the token is live at this version), so a code that does not open

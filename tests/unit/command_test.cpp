@@ -73,8 +73,48 @@ TEST(CommandRunTest, OtherAppendErrorsAndRefusedDecisionsEndTheCommand) {
   EXPECT_EQ(decisions, 1);
 
   CommandRun<int> refused(failed_command<int>(Error::forbidden("no")));
-  EXPECT_FALSE(refused.next().has_value());
+  EXPECT_FALSE(refused.next().has_value()) << "a check made before the command: no barrier";
   EXPECT_EQ(std::move(refused).outcome().error().code, ErrorCode::forbidden);
+}
+
+// A refusal decided from projections that may be behind another node's appends is decided again
+// after a barrier (an append without events), and that second answer stands.
+Command<int> refusing(int& decisions, int refusals) {
+  auto decide = [&decisions, refusals]() -> Result<Plan<int>> {
+    if (++decisions <= refusals) return Error::not_found("No such token.");
+    return Plan<int>{.append = AppendRequest{.stream = "s"}, .then = [&decisions] { return done<int>(decisions); }};
+  };
+  return {std::move(decide), "busy"};
+}
+
+TEST(CommandRunTest, ARefusalIsDecidedAgainAfterABarrierWhoseAnswerStands) {
+  int decisions = 0;
+  CommandRun<int> caught_up(refusing(decisions, 1));
+  auto barrier = caught_up.next();
+  ASSERT_TRUE(barrier.has_value());
+  EXPECT_TRUE(barrier->events.empty());
+  EXPECT_TRUE(barrier->stream.empty());
+  caught_up.appended(AppendResult{});
+  ASSERT_TRUE(caught_up.next().has_value()) << "the second decision found the token";
+  caught_up.appended(durable());
+  EXPECT_FALSE(caught_up.next().has_value());
+  EXPECT_EQ(std::move(caught_up).outcome().value(), 2);
+
+  decisions = 0;
+  CommandRun<int> still(refusing(decisions, 5));
+  ASSERT_TRUE(still.next().has_value());
+  still.appended(AppendResult{});
+  EXPECT_FALSE(still.next().has_value()) << "one barrier per run";
+  EXPECT_EQ(std::move(still).outcome().error().code, ErrorCode::not_found);
+  EXPECT_EQ(decisions, 2);
+
+  decisions = 0;
+  CommandRun<int> unreachable(refusing(decisions, 5));
+  ASSERT_TRUE(unreachable.next().has_value());
+  unreachable.appended(Error::unavailable("PostgreSQL cannot be reached"));
+  EXPECT_FALSE(unreachable.next().has_value());
+  EXPECT_EQ(std::move(unreachable).outcome().error().code, ErrorCode::unavailable) << "cannot decide: say so";
+  EXPECT_EQ(decisions, 1);
 }
 
 TEST(CommandRunTest, EachStepHasItsOwnAttemptsAndHoldsAreReleasedBeforeThen) {
@@ -116,10 +156,13 @@ TEST(CommandRunTest, APlanWithoutAnAppendGoesOnAtOnceAndAndThenChains) {
   EXPECT_EQ(std::move(run).outcome().value(), "after");
 
   bool ran_after = false;
-  CommandRun<int> failing(and_then<int>(failed_command<void>(Error::not_found("gone")), [&] {
+  auto gone = Command<void>{[]() -> Result<Plan<void>> { return Error::not_found("gone"); }, {}};
+  CommandRun<int> failing(and_then<int>(std::move(gone), [&] {
     ran_after = true;
     return done<int>(1);
   }));
+  ASSERT_TRUE(failing.next().has_value());  // the barrier
+  failing.appended(AppendResult{});
   EXPECT_FALSE(failing.next().has_value());
   EXPECT_EQ(std::move(failing).outcome().error().code, ErrorCode::not_found);
   EXPECT_FALSE(ran_after);
