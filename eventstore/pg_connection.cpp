@@ -139,6 +139,21 @@ PgConn::~PgConn() {
   if (conn_ != nullptr) PQfinish(conn_);
 }
 
+namespace {
+
+// Failures of the server or of the session rather than of the statement (PostgreSQL's Appendix A
+// classes): connection exceptions (08), operator intervention such as a shutdown or a crash of
+// another backend (57), insufficient resources (53), system errors (58), a read-only transaction
+// (25006: the session reached a standby or a demoted primary), serialization failure and deadlock
+// (40001, 40P01), a lock not available in time (55P03). During a failover the statement may well
+// succeed again later: unavailable (503), not a fault of the program (500).
+bool transient_sqlstate(std::string_view s) {
+  return s.starts_with("08") || s.starts_with("57") || s.starts_with("53") || s.starts_with("58") || s == "25006" ||
+         s == "40001" || s == "40P01" || s == "55P03";
+}
+
+}  // namespace
+
 Error PgConn::fail(std::string_view what, pg_result* r) {
   const char* state = r == nullptr ? nullptr : PQresultErrorField(r, PG_DIAG_SQLSTATE);
   sqlstate_ = state == nullptr ? "" : state;
@@ -149,8 +164,9 @@ Error PgConn::fail(std::string_view what, pg_result* r) {
     sqlstate_.clear();
     return Error::unavailable("PostgreSQL connection lost during " + std::string(what) + ": " + message);
   }
-  return Error::internal("PostgreSQL refused " + std::string(what) + ": " + message +
-                         (sqlstate_.empty() ? "" : " (SQLSTATE " + sqlstate_ + ")"));
+  std::string said = "PostgreSQL refused " + std::string(what) + ": " + message +
+                     (sqlstate_.empty() ? "" : " (SQLSTATE " + sqlstate_ + ")");
+  return transient_sqlstate(sqlstate_) ? Error::unavailable(std::move(said)) : Error::internal(std::move(said));
 }
 
 Result<PgResult> PgConn::exec(const std::string& sql, const PgParams& params) {

@@ -260,5 +260,30 @@ TEST(PgLogTest, ARolesTimeoutsAndIsolationLevelDoNotReachTheLog) {
   EXPECT_EQ(count(*check, "SELECT count(*) FROM tl_events"), 40);
 }
 
+// A statement the server cannot carry out now, for a reason of the server's (PostgreSQL's
+// SQLSTATE classes 08, 53, 57, 58 and the like: here 57P01, "terminating connection due to
+// administrator command", as during a failover, raised by a trigger while the connection stays
+// up), makes an append unavailable (503: try again), not an internal fault (500); nothing is
+// written.
+TEST(PgLogTest, AServerThatCannotWriteNowIsUnavailableNotAFault) {
+  const std::string url = testing::PgInstance::get().new_database();
+  auto log = open_log(url);
+  ASSERT_TRUE(log->append(reveal("s", kNoStream)).ok());
+  auto conn = sql(url);
+  ASSERT_TRUE(conn->exec("CREATE FUNCTION shutting_down() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'shutting "
+                         "down' USING ERRCODE = '57P01'; END $$ LANGUAGE plpgsql")
+                  .ok());
+  ASSERT_TRUE(
+      conn->exec(
+              "CREATE TRIGGER shutting_down BEFORE INSERT ON tl_events FOR EACH ROW EXECUTE FUNCTION shutting_down()")
+          .ok());
+  auto refused = log->append(reveal("s", 1));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::unavailable) << refused.error().message;
+  EXPECT_EQ(count(*conn, "SELECT count(*) FROM tl_events"), 1);
+  ASSERT_TRUE(conn->exec("DROP TRIGGER shutting_down ON tl_events").ok());
+  EXPECT_TRUE(log->append(reveal("s", 1)).ok()) << "the next append goes through";
+}
+
 }  // namespace
 }  // namespace tl
