@@ -247,6 +247,9 @@ class EventLog {
   // stands still, except for its own appends, which fold the others' records before them. The
   // embedded log has no other writer: nothing to do.
   virtual void follow_others() {}
+  // True when other processes append to this log too (a writable PostgreSQL log): a request that
+  // writes should first wait for a barrier (AppendRequest), so that it is judged on their writes.
+  virtual bool has_other_writers() const { return false; }
 
   // Finishes every queued append, then stops the appender; reads still work. Idempotent.
   virtual void stop_appender() = 0;

@@ -62,6 +62,7 @@ class PgLog final : public EventLog, public StateStore {
   void add_index_writer(IndexWriter* writer) override { index_writers_.push_back(writer); }
   void subscribe(Subscriber* subscriber) override { subscribers_.push_back(subscriber); }
   void follow_others() override;
+  bool has_other_writers() const override { return !options_.read_only; }
   void append_async(AppendRequest request, AppendCallback done) override;
   Result<AppendResult> append(AppendRequest request) override;
   Head head() const override;

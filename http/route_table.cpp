@@ -48,7 +48,7 @@ constexpr std::array kRoutes = {
     Route{verb::delete_, "/api/v1/tokens/{}",              Access::group,     kApiTokens, true, handle_delete_token, {}, BearerUse::manage},
     Route{verb::post,   "/api/v1/tokens/{}/reveal",        Access::group,     kApiTokens, false, handle_reveal_token, {}, BearerUse::manage},
     Route{verb::get,    "/api/v1/tokens/{}/history",       Access::group,     kApiTokens, true, handle_token_history, {}},
-    Route{verb::post,   "/api/v1/introspect",              Access::open,      {},         false, handle_introspect, {}, kOwnerReads, RouteFlag::cross_site_allowed},
+    Route{verb::post,   "/api/v1/introspect",              Access::open,      {},         false, handle_introspect, {}, kOwnerReads, RouteFlag::cross_site_allowed | RouteFlag::answers_from_memory},
     Route{verb::get,    "/api/v1/audit",                   Access::group,     kAuditors,  true, handle_audit_query, kAuditQuery},
     Route{verb::get,    "/api/v1/audit/verify",            Access::group,     kAuditors,  true, handle_audit_verify, kVerifyQuery},
     Route{verb::get,    "/api/v1/audit/checkpoints",       Access::group,     kAuditors,  true, handle_list_checkpoints, {}},

@@ -34,6 +34,9 @@ enum class RouteFlag : std::uint8_t {
   cross_site_allowed = 1 << 2,
   // GET /metrics: a --metrics-listen listener answers it with handle_metrics_listener.
   metrics = 1 << 3,
+  // A POST answered from this node's memory, without catching up with the other nodes of a
+  // shared log first (introspection: its throughput is each node's own, issue 19).
+  answers_from_memory = 1 << 4,
 };
 
 constexpr RouteFlag operator|(RouteFlag a, RouteFlag b) {

@@ -277,6 +277,20 @@ std::optional<net::Response> refusal(App& app, Call& call, const Route& route, H
 
 }  // namespace
 
+bool route_writes(const net::Request& req) {
+  if (req.method() == net::http::verb::get || req.method() == net::http::verb::head) return false;
+  auto target = boost::urls::parse_origin_form(req.target());
+  if (!target) return false;
+  std::vector<std::string> segments, params;
+  for (auto segment : target->segments()) segments.emplace_back(segment);
+  for (const Route& route : route_table()) {
+    if (route.method == req.method() && match(route.pattern, segments, params)) {
+      return !has(route.flags, RouteFlag::answers_from_memory);
+    }
+  }
+  return false;
+}
+
 Routed route_request(App& app, const net::Request& req, std::string client_ip, Timestamp now) {
   Routed routed(req);
   Call& call = routed.call;

@@ -31,6 +31,11 @@ struct Routed {
 
 Routed route_request(App& app, const net::Request& req, std::string client_ip, Timestamp now);
 
+// Whether the request's route may write to the log: a method other than GET and HEAD, on a route
+// not marked answers_from_memory. On a log other nodes append to, such a request is routed (and
+// its caller's rights judged) only once this node has caught up with the log (server.cpp).
+bool route_writes(const net::Request& req);
+
 // The credentials of an Authorization header value in the Bearer scheme (RFC 6750 §2.1): the
 // scheme matched case-insensitively (RFC 9110 §11.1), then one or more spaces; nullopt for any
 // other scheme. The result may be empty (then no credential matches).

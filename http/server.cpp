@@ -74,9 +74,22 @@ Routed route_metrics_listener(App& app, const net::Request& req, const std::stri
 
 awaitable<Answered> answer(App& app, asio::thread_pool& workers, bool metrics_only, const net::Request& req,
                            const std::string& ip) {
+  const auto started = std::chrono::steady_clock::now();
+  // Other nodes append to the log: a write (and the caller's rights, and whether it changes
+  // anything) is judged on the log as it stands now, not on this node's memory a moment behind.
+  std::optional<Error> behind;
+  if (!metrics_only && app.store.has_other_writers() && route_writes(req)) {
+    AppendRequest barrier;  // named: GCC 12 destroys a temporary of a co_await expression twice
+    auto caught_up = co_await async_append(app.store, std::move(barrier), use_awaitable);
+    if (!caught_up) behind = std::move(caught_up).error();
+  }
   Answered answered{metrics_only ? route_metrics_listener(app, req, ip) : route_request(app, req, ip, now_ms()),
-                    net::Response{}, std::chrono::steady_clock::now()};
+                    net::Response{}, started};
   Routed& routed = answered.routed;
+  if (behind && !routed.answer) {
+    routed.answer = error_response(*behind);  // 503: the database is out of reach
+    routed.answer->set(http::field::retry_after, "1");
+  }
   try {
     Handled handled{net::Response{}, std::nullopt};
     if (routed.answer) {

@@ -50,10 +50,6 @@ Result<AppendRequest> update_request(const RequestContext& ctx, const UserState&
 Result<UserState> UserService::authenticate(const std::string& typed, std::string_view password) const {
   const std::string username = canonical_username(typed);
   const Error refused = Error::unauthenticated("Wrong user name or password.");
-  // A user created, disabled or deleted through another node a moment ago is judged as that node
-  // left it: the projections catch up with the log first (a barrier, AppendRequest; at once on
-  // the embedded log). Every sign-in waits for it alike, so its time tells nothing of the name.
-  if (auto caught_up = store_.append(AppendRequest{}); !caught_up) return std::move(caught_up).error();
   auto user = model_.users().get(username);
   auto hash = store_.get_side(kCredentials, username);
   if (!hash) return std::move(hash).error();

@@ -192,6 +192,24 @@ TEST(PgServerTest, AWriteRightAfterAnotherNodesWriteSeesIt) {
     ASSERT_EQ(creator.patch("/api/v1/users/" + name, R"({"disabled":true})").status, 200);
     const Response refused = other.client().post("/api/v1/session", body);
     ASSERT_EQ(refused.status, 403) << "round " << round << ": " << describe(refused);
+    // Enabled through one node, disabled at once through the other: the other must not take the
+    // disable for a change that is already made (200 and nothing written).
+    ASSERT_EQ(creator.patch("/api/v1/users/" + name, R"({"disabled":false})").status, 200);
+    HttpClient other_admin = login(other, "admin", kAdminPassword);
+    ASSERT_EQ(other_admin.patch("/api/v1/users/" + name, R"({"disabled":true})").status, 200);
+    const Response still = other.client().post("/api/v1/session", body);
+    ASSERT_EQ(still.status, 403) << "round " << round << ": the disable was lost: " << describe(still);
+  }
+  // An admin removed from admins through one node is no admin on the other a moment later.
+  for (int round = 0; round < 6; ++round) {
+    HttpClient& root = round % 2 == 0 ? admin : admin_two;
+    const TestServer& other = round % 2 == 0 ? two : one;
+    const std::string name = "eve" + std::to_string(round);
+    create_user(root, name, {"admins"});
+    HttpClient eve = login(other, name);
+    ASSERT_EQ(root.patch("/api/v1/users/" + name, R"({"groups":["auditors"]})").status, 200);
+    const Response grabbed = eve.patch("/api/v1/users/" + name, R"({"groups":["admins"]})");
+    ASSERT_EQ(grabbed.status, 403) << "round " << round << ": " << describe(grabbed);
   }
 }
 
