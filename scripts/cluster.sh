@@ -198,6 +198,15 @@ up() {
   local leader
   leader=$(cluster_json | "$PY" -c 'import json,sys; print([m["port"] for m in json.load(sys.stdin)["members"] if m["role"]=="leader"][0])')
   PGPASSWORD=$(cat "$BASE/pg.password") psql -h 127.0.0.1 -p "$leader" -U postgres -qAtc "CREATE DATABASE tokenledger" postgres
+  # Until every member has replayed it: libpq tries the hosts of the URL in order and stops at
+  # the first that answers "database does not exist" (an asynchronous replica a moment behind).
+  for n in 1 2 3; do
+    for _ in $(seq 100); do
+      PGPASSWORD=$(cat "$BASE/pg.password") psql -h 127.0.0.1 -p "$(pg_port "$n")" -U postgres -qAtc "SELECT 1" \
+        tokenledger >/dev/null 2>&1 && break
+      sleep 0.2
+    done
+  done
   log "tokenledger node 1 on 127.0.0.1:$(tl_port 1)"
   start_node 1
   # Nodes share the master key and the signing key (the key check value in the log makes a node
