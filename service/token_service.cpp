@@ -104,6 +104,13 @@ Command<std::string> TokenService::reveal(const RequestContext& ctx, const std::
     if (!row || !of_current_owner(*row)) return gone();
     auto revealed = decide_reveal(row->state, ctx.actor.user);
     if (!revealed) return std::move(revealed).error();
+    // The owner as she stands now, as for a creation: the append lands only if her stream is
+    // still at this version, so a disabling, deletion or removal from api-tokens that lands
+    // between this decision and the append refuses the showing (decided again, then refused).
+    auto owner = model_.users().get(row->state.owner);
+    if (!owner || !owner->active) return Error::unauthenticated("Your account no longer exists.");
+    if (owner->disabled) return Error::forbidden("This account is disabled.");
+    if (!owner->may_hold_tokens()) return Error::forbidden("You are not in the api-tokens group.");
     // Read before the append: at this version the data key exists; the append's version check
     // makes sure that is still so when the TokenRevealed lands.
     auto created = store_.read(row->created_seq);
@@ -127,7 +134,8 @@ Command<std::string> TokenService::reveal(const RequestContext& ctx, const std::
                           .events = {*revealed},
                           .actor = ctx.actor,
                           .source = ctx.source,
-                          .owner = row->state.owner};
+                          .owner = row->state.owner,
+                          .condition = StreamCondition{user_stream(row->state.owner), owner->version}};
     auto then = [held]() -> Next<std::string> { return done<std::string>(std::string(held->code)); };
     return Plan<std::string>{.append = std::move(request), .then = std::move(then)};
   };

@@ -84,6 +84,27 @@ TEST_F(MembershipTest, DisablingMakesTokensInactiveAndEnablingRestoresThem) {
   EXPECT_TRUE(users_->authenticate("alice", "alice-password-1").ok());
 }
 
+// A showing decided before its owner was disabled, and appended after, is refused: the append is
+// tied to the owner's stream at the version it was judged at, conflicts, and is decided again.
+TEST_F(MembershipTest, AShowingDecidedBeforeItsOwnerWasDisabledDoesNotLand) {
+  auto row = run_command(*store_, tokens_->create(alice_, "ci", 15, now_ms()));
+  ASSERT_TRUE(row.ok());
+  CommandRun<std::string> reveal(tokens_->reveal(alice_, row->state.id));
+  auto decided = reveal.next();
+  ASSERT_TRUE(decided.has_value());
+  ASSERT_TRUE(run_command(*store_, users_->update(admin_, "alice", std::nullopt, std::nullopt, true)).ok());
+  const auto head = store_->head().seq;
+  auto landed = store_->append(std::move(*decided));
+  ASSERT_FALSE(landed.ok()) << "the showing landed after the disabling";
+  EXPECT_EQ(landed.error().code, ErrorCode::version_conflict);
+  reveal.appended(std::move(landed));
+  while (auto next = reveal.next()) reveal.appended(store_->append(std::move(*next)));  // a barrier, if any
+  auto outcome = std::move(reveal).outcome();
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.error().code, ErrorCode::forbidden);
+  EXPECT_EQ(store_->head().seq, head);
+}
+
 TEST_F(MembershipTest, AnAdminCannotDisableHerselfAndNothingIsRecorded) {
   const auto head = store_->head().seq;
   auto refused = run_command(
