@@ -182,7 +182,9 @@ TEST(PgFailoverTest, AKilledPrimaryLosesNoAcknowledgedWrite) {
   const std::string expected = token_lines(fresh);
   EXPECT_EQ(token_lines(one), expected);
   EXPECT_EQ(token_lines(two), expected);
-  EXPECT_EQ(scalar(*conn, "SELECT count(*) FROM tl_events"), scalar(*conn, "SELECT max(seq) FROM tl_events"));
+  // One statement: the nodes still append best-effort access events (sign-ins, ServerStarted), so a
+  // count and a max read by two statements may see two different logs.
+  EXPECT_EQ(scalar(*conn, "SELECT max(seq) - count(*) FROM tl_events"), 0) << "a gap or a repeated seq";
 }
 
 }  // namespace
