@@ -259,8 +259,12 @@ std::optional<net::Response> refusal(App& app, Call& call, const Route& route, H
       return error_response(
           {ErrorCode::password_change_required, "Choose a new password first (PATCH /api/v1/me/password)."});
     }
-    if (route.access == Access::group && !call.user->in_group(route.group)) {
-      return error_response(Error::forbidden("You need to be in the " + std::string(route.group) + " group for this."));
+    if (route.access == Access::group) {
+      if (!call.user->in_group(route.group)) {
+        return error_response(
+            Error::forbidden("You need to be in the " + std::string(route.group) + " group for this."));
+      }
+      call.ctx.group = route.group;  // judged again by every decision of the command (service/standing.hpp)
     }
   }
   const bool by_token = call.ctx.actor.via == Via::api_token;

@@ -38,11 +38,9 @@ struct Plan {
   std::optional<AppendRequest> append;  // nullopt: nothing to record, `then` runs at once
   // Runs once the append is durable (the projections already hold its events).
   std::function<Next<T>()> then;
-  // A version conflict means: decide again (the default), or, when final, the end of the command,
-  // with `conflict_answer` when set (If-Match asked for exactly the version decided on) or else
-  // the store's error (a check that cannot be made again, such as a password verified).
+  // A version conflict means: decide again (the default), or, when final, the end of the command
+  // with the store's error (a check that cannot be made again, such as a password verified).
   bool conflict_final = false;
-  std::optional<Error> conflict_answer;
   // Let go as soon as the append has completed, whatever its outcome (a reserved token slot).
   std::shared_ptr<void> hold;
 };
@@ -93,8 +91,7 @@ Command<B> and_then(Command<A> first, F after) {
         return after(std::move(result).value());
       }
     };
-    return Plan<B>{std::move(plan->append), std::move(then), plan->conflict_final, std::move(plan->conflict_answer),
-                   std::move(plan->hold)};
+    return Plan<B>{std::move(plan->append), std::move(then), plan->conflict_final, std::move(plan->hold)};
   };
   return Command<B>{std::move(decide), std::move(first.too_busy), first.refusal_may_be_stale};
 }
@@ -145,7 +142,7 @@ class CommandRun {
     if (result.error().code != ErrorCode::version_conflict) {
       outcome_.emplace(std::move(result).error());
     } else if (plan.conflict_final) {
-      outcome_.emplace(plan.conflict_answer ? std::move(*plan.conflict_answer) : std::move(result).error());
+      outcome_.emplace(std::move(result).error());
     }  // else the next next() decides again
   }
 

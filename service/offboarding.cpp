@@ -5,6 +5,7 @@
 
 #include "domain/token.hpp"
 #include "domain/user.hpp"
+#include "service/standing.hpp"
 #include "service/token_deletion.hpp"
 
 namespace tl {
@@ -22,6 +23,8 @@ Next<std::size_t> revoke_from(ReadModel& model, const RequestContext& ctx, const
                               const std::string& reason, std::shared_ptr<Revocation> state) {
   if (state->at == state->ids.size()) return done<std::size_t>(state->revoked);
   auto decide = [&model, ctx, owner, reason, state]() -> Result<Plan<std::size_t>> {
+    auto acting = standing(model, ctx);  // the admin's, checked again at each token
+    if (!acting) return std::move(acting).error();
     const std::string& id = state->ids[state->at];
     auto after = [&model, ctx, owner, reason, state](bool revoked) {
       return [&model, ctx, owner, reason, state, revoked]() {
@@ -35,7 +38,7 @@ Next<std::size_t> revoke_from(ReadModel& model, const RequestContext& ctx, const
     auto deleted = decide_revoke(row->state, reason);
     if (!deleted) return std::move(deleted).error();
     // The data key goes with the token, as on an owner's delete.
-    AppendRequest request = token_deletion(row->state, std::move(deleted).value(), ctx);
+    AppendRequest request = token_deletion(row->state, std::move(deleted).value(), ctx, std::move(acting).value());
     return Plan<std::size_t>{.append = std::move(request), .then = after(true)};
   };
   return next_step(Command<std::size_t>{std::move(decide), "The token is changing too often; try again."});

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include "eventstore/passwords.hpp"
+#include "service/standing.hpp"
 #include "service/token_deletion.hpp"
 
 namespace tl {
@@ -145,6 +146,8 @@ Command<std::string> TokenService::reveal(const RequestContext& ctx, const std::
 Command<TokenRow> TokenService::update(const RequestContext& ctx, const std::string& id, const UpdateToken& cmd,
                                        Timestamp now) {
   auto decide = [this, ctx, id, cmd, now]() -> Result<Plan<TokenRow>> {
+    auto acting = standing(model_, ctx);
+    if (!acting) return std::move(acting).error();
     auto row = model_.tokens().get(id);
     if (!row || !of_current_owner(*row)) return gone();
     auto events = decide_update(row->state, cmd, ctx.actor.user, now);
@@ -155,28 +158,29 @@ Command<TokenRow> TokenService::update(const RequestContext& ctx, const std::str
                           .events = std::move(events).value(),
                           .actor = ctx.actor,
                           .source = ctx.source,
-                          .owner = row->state.owner};
+                          .owner = row->state.owner,
+                          .condition = std::move(acting).value()};
     auto then = [this, id]() -> Next<TokenRow> {
       auto updated = model_.tokens().get(id);
       if (!updated) return done<TokenRow>(gone());
       return done<TokenRow>(std::move(*updated));
     };
-    // With If-Match the caller asked for exactly that version: it is gone, so say so.
-    return Plan<TokenRow>{.append = std::move(request),
-                          .then = std::move(then),
-                          .conflict_final = cmd.if_match.has_value(),
-                          .conflict_answer = Error::precondition_failed("The token changed since you read it.")};
+    // A conflict decides again: with If-Match, decide_update then answers precondition_failed
+    // when the token moved on (and not when only the actor's standing did).
+    return Plan<TokenRow>{.append = std::move(request), .then = std::move(then)};
   };
   return {std::move(decide), kTokenBusy};
 }
 
 Command<void> TokenService::remove(const RequestContext& ctx, const std::string& id) {
   auto decide = [this, ctx, id]() -> Result<Plan<void>> {
+    auto acting = standing(model_, ctx);
+    if (!acting) return std::move(acting).error();
     auto row = model_.tokens().get(id);
     if (!row || !of_current_owner(*row)) return gone();
     auto deleted = decide_delete(row->state, ctx.actor.user);
     if (!deleted) return std::move(deleted).error();
-    AppendRequest request = token_deletion(row->state, std::move(deleted).value(), ctx);
+    AppendRequest request = token_deletion(row->state, std::move(deleted).value(), ctx, std::move(acting).value());
     return Plan<void>{.append = std::move(request), .then = [] { return done(); }};
   };
   return {std::move(decide), kTokenBusy};

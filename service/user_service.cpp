@@ -2,6 +2,7 @@
 
 #include "eventstore/passwords.hpp"
 #include "service/password_policy.hpp"
+#include "service/standing.hpp"
 
 namespace tl {
 namespace {
@@ -96,6 +97,8 @@ Command<UserState> UserService::create(const RequestContext& ctx, const std::str
     hash = hash_password(password);
   }
   auto decide = [this, ctx, username, must_change, hash, decide_created]() -> Result<Plan<UserState>> {
+    auto acting = standing(model_, ctx);
+    if (!acting) return std::move(acting).error();
     UserState existing;
     auto created = decide_created(existing);
     if (!created) return std::move(created).error();
@@ -105,7 +108,8 @@ Command<UserState> UserService::create(const RequestContext& ctx, const std::str
                           .events = {std::move(created).value()},
                           .actor = ctx.actor,
                           .source = ctx.source,
-                          .side_writes = {{kCredentials, username, hash}}};
+                          .side_writes = {{kCredentials, username, hash}},
+                          .condition = std::move(acting).value()};
     return Plan<UserState>{.append = std::move(request),
                            .then = [this, username] { return done<UserState>(*model_.users().get(username)); }};
   };
@@ -144,6 +148,8 @@ Command<UserState> UserService::update(const RequestContext& ctx, const std::str
     }
   }
   auto decide = [this, ctx, username, change, hash]() -> Result<Plan<UserState>> {
+    auto acting = standing(model_, ctx);
+    if (!acting) return std::move(acting).error();
     const UserState user = model_.users().get(username).value_or(UserState{});
     auto request = update_request(ctx, user, username, change, hash);
     if (!request) return std::move(request).error();
@@ -151,6 +157,7 @@ Command<UserState> UserService::update(const RequestContext& ctx, const std::str
       if (change.disabled) return Plan<UserState>{.then = [user] { return done<UserState>(user); }};  // already so
       return Error::invalid_field("Give groups and/or password.");
     }
+    request->condition = std::move(acting).value();
     return Plan<UserState>{.append = std::move(request).value(),
                            .then = [this, username] { return done<UserState>(*model_.users().get(username)); }};
   };
@@ -160,6 +167,8 @@ Command<UserState> UserService::update(const RequestContext& ctx, const std::str
 Command<void> UserService::remove(const RequestContext& ctx, const std::string& typed) {
   const std::string username = canonical_username(typed);
   auto decide = [this, ctx, username]() -> Result<Plan<void>> {
+    auto acting = standing(model_, ctx);
+    if (!acting) return std::move(acting).error();
     const UserState user = model_.users().get(username).value_or(UserState{});
     auto deleted = decide_delete_user(user, ctx.actor.user);
     if (!deleted) return std::move(deleted).error();
@@ -168,7 +177,8 @@ Command<void> UserService::remove(const RequestContext& ctx, const std::string& 
                           .events = {*deleted},
                           .actor = ctx.actor,
                           .source = ctx.source,
-                          .side_writes = {{kCredentials, username, std::nullopt}}};
+                          .side_writes = {{kCredentials, username, std::nullopt}},
+                          .condition = std::move(acting).value()};
     return Plan<void>{.append = std::move(request), .then = [] { return done(); }};
   };
   return {std::move(decide), kUserBusy};

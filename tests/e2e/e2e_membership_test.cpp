@@ -1,7 +1,7 @@
 // End to end: access follows membership (issue 12, cases 3 and 4). Tokens are active only while
 // their owner is in api-tokens and not disabled; an admin disables and enables accounts; revoking
 // a user's tokens ends her sessions; a deletion races no token creation, and a later user of the
-// same name owns none of the old tokens.
+// same name owns none of the old tokens; an admin's requests in flight end with her removal.
 #include <algorithm>
 #include <atomic>
 #include <map>
@@ -164,6 +164,53 @@ TEST_F(MembershipE2E, TokensCreatedWhileTheOwnerIsDeletedDoNotSurvive) {
       EXPECT_EQ(successor.post("/api/v1/tokens/" + id + "/reveal").status, 404) << id;
       EXPECT_TRUE(!types[id].empty() && types[id].back() == "TokenDeleted") << id << " outlived its owner's deletion";
     }
+  }
+}
+
+// An admin removed from admins while her requests are in flight: none of them lands after the
+// removal (an attacker's try of issue 19 saw an admin's changes recorded after her demotion). Each
+// round, four threads of the second admin change users' groups while the first admin removes
+// her from admins; then no event of hers comes after that UserGroupsChanged.
+TEST_F(MembershipE2E, NothingAnAdminSentLandsAfterSheWasRemovedFromAdmins) {
+  constexpr int kRounds = 4;
+  constexpr int kThreads = 4;
+  create_user(*admin, "boss", {"admins"});
+  for (int t = 0; t < kThreads; ++t) create_user(*admin, "target" + std::to_string(t), {"api-tokens"});
+  const std::string session = login(server, "boss").cookie("tl_session");
+  for (int round = 0; round < kRounds; ++round) {
+    std::atomic<int> changed{0};
+    std::atomic<bool> refused{false};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        HttpClient client = server.client();
+        client.set_cookie("tl_session", session);
+        const std::string path = "/api/v1/users/target" + std::to_string(t);
+        for (int i = 0; i < 200 && !refused.load(); ++i) {
+          const char* groups = i % 2 == 0 ? R"({"groups":["api-tokens","auditors"]})" : R"({"groups":["api-tokens"]})";
+          const Response res = client.patch(path, groups);
+          if (res.status == 200) ++changed;
+          if (res.status == 403) refused.store(true);
+        }
+      });
+    }
+    for (int wait = 0; wait < 5000 && changed.load() < kThreads; ++wait) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    const Response demoted = admin->patch("/api/v1/users/boss", R"({"groups":[]})");
+    for (auto& thread : threads) thread.join();
+    ASSERT_EQ(demoted.status, 200) << describe(demoted);
+    EXPECT_TRUE(refused.load()) << "round " << round << ": boss was never refused";
+
+    HttpClient auditor = login(server, "alice");
+    std::int64_t demotion = 0, last_by_boss = 0;
+    for (const Json& event : audit_events(auditor, "type=UserGroupsChanged")) {
+      if (event["stream"].str() == "user:boss") demotion = event["seq"].integer();
+      if (event["actor"]["user"].str() == "boss") last_by_boss = std::max(last_by_boss, event["seq"].integer());
+    }
+    ASSERT_GT(demotion, 0);
+    EXPECT_LT(last_by_boss, demotion) << "round " << round << ": boss acted as admin after her removal";
+    ASSERT_EQ(admin->patch("/api/v1/users/boss", R"({"groups":["admins"]})").status, 200);
   }
 }
 
