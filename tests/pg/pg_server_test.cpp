@@ -58,6 +58,12 @@ TEST(PgServerTest, TheServerRunsOnPostgreSQLAndKeepsEverythingAcrossARestart) {
   EXPECT_TRUE(active.json()["active"].boolean());
   // The log is in PostgreSQL, not in the data directory.
   EXPECT_FALSE(fs::exists(fs::path(server.data_dir()) / "db"));
+  // The introspection's use is recorded a moment later (TokenUsed, coalesced): wait for it, or it
+  // may land after `before` (CI's full run saw 6 domain events after the restart, 5 before).
+  for (int i = 0; i < 250 && !alice.get("/api/v1/tokens/" + id).json()["last_used_at"].is_string(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(alice.get("/api/v1/tokens/" + id).json()["last_used_at"].is_string()) << "the use was never recorded";
   const std::string before = chain_head(alice);
 
   ASSERT_EQ(server.restart(on(url)), 0) << server.log();
