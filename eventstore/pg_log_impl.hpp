@@ -110,6 +110,7 @@ class PgLog final : public EventLog, public StateStore {
                                                             std::string_view bound) const override;
   std::unique_ptr<StateBatch> new_batch() const override { return std::make_unique<PgKvBatch>(); }
   Status write(StateBatch& batch) override;
+  Result<bool> replace_existing(std::string_view family, std::string_view key, std::string_view value) override;
   Status erase_range(std::string_view family, std::string_view from, std::string_view to) override;
   void flush(std::string_view) override {}
 

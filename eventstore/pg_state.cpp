@@ -165,6 +165,16 @@ Status PgLog::write(StateBatch& batch) {
   return {};
 }
 
+Result<bool> PgLog::replace_existing(std::string_view family, std::string_view key, std::string_view value) {
+  if (options_.read_only) return read_only_refusal();
+  auto conn = pool_.lease();
+  if (!conn) return conn.error();
+  auto r = (*conn)->exec("UPDATE tl_kv SET value = $3 WHERE family = $1 AND key = $2 RETURNING 1",
+                         PgParams().bytes(family).bytes(key).bytes(value));
+  if (!r) return Error::unavailable(r.error().message);
+  return r->rows() > 0;
+}
+
 Status PgLog::erase_range(std::string_view family, std::string_view from, std::string_view to) {
   if (options_.read_only) return read_only_refusal();
   auto conn = pool_.lease();

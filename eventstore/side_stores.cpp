@@ -158,6 +158,15 @@ Status EventStore::write(StateBatch& batch) {
   return {};
 }
 
+Result<bool> EventStore::replace_existing(std::string_view family, std::string_view key, std::string_view value) {
+  // One process writes a RocksDB log, and its callers serialize their changes of one key.
+  auto present = has(family, key);
+  if (!present || !*present) return present;
+  const auto s = impl_->db->Put({}, impl_->cf(family), slice(key), slice(value));
+  if (!s.ok()) return storage_error(s);
+  return true;
+}
+
 Status EventStore::erase_range(std::string_view family, std::string_view from, std::string_view to) {
   const auto s = impl_->db->DeleteRange({}, impl_->cf(family), slice(from), slice(to));
   if (!s.ok()) return Error::unavailable(std::string(family) + ": " + s.ToString());

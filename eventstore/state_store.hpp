@@ -71,6 +71,11 @@ class StateStore {
   // Writes the batch atomically; not synced (projection state is rebuilt from the log when lost).
   // Errors: unavailable (nothing written).
   virtual Status write(StateBatch& batch) = 0;
+  // Replaces the value of `key` only where the key exists, in one step as other writers see it
+  // (PostgreSQL: one UPDATE; RocksDB: one process writes): true when replaced, false when absent.
+  // For a row another process may delete, such as a shared session a sign-out ended: a later
+  // refresh must not bring it back. Errors: unavailable (nothing written).
+  virtual Result<bool> replace_existing(std::string_view family, std::string_view key, std::string_view value) = 0;
   // Deletes every key k with from <= k < to.
   virtual Status erase_range(std::string_view family, std::string_view from, std::string_view to) = 0;
   // Moves what was written to the family into its files, so the next open need not replay it

@@ -24,6 +24,12 @@ class MemoryTable final : public SessionTable {
     sessions_.erase(key);
     return true;
   }
+  Refreshed refresh(const std::string& key, const StoredSession& session) override {
+    auto it = sessions_.find(key);
+    if (it == sessions_.end()) return Refreshed::gone;
+    it->second = session;
+    return Refreshed::written;
+  }
   std::vector<std::pair<std::string, StoredSession>> all() override { return {sessions_.begin(), sessions_.end()}; }
   bool shared() const override { return false; }
   bool sweeps() const override { return true; }
@@ -76,6 +82,15 @@ class SharedTable final : public SessionTable {
     if (!write(*batch)) return false;
     remember(key, session);
     return true;
+  }
+  Refreshed refresh(const std::string& key, const StoredSession& session) override {
+    auto replaced = log_.state().replace_existing(kFamily, key, encode(session));
+    if (!replaced) {
+      spdlog::warn("sessions: a change was lost: {}", replaced.error().message);
+      return Refreshed::refused;
+    }
+    remember(key, *replaced ? std::optional<StoredSession>(session) : std::nullopt);
+    return *replaced ? Refreshed::written : Refreshed::gone;
   }
   bool erase(const std::string& key) override {
     mirror_.erase(key);  // ended here whether or not the database heard it; the caller says so

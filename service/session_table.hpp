@@ -32,6 +32,12 @@ class SessionTable {
   // another server could still serve, or one no server knows.
   virtual bool put(const std::string& key, const StoredSession& session) = 0;
   virtual bool erase(const std::string& key) = 0;
+  // A newer last use or re-authentication of a session, written only where the session still
+  // exists: a sign-out on another server that came first stands (OWASP Session Management: a
+  // session ended on the server stays ended). `gone` when it no longer exists; `refused` when the
+  // storage could not be written (logged; the session goes on as it was stored).
+  enum class Refreshed { written, gone, refused };
+  virtual Refreshed refresh(const std::string& key, const StoredSession& session) = 0;
   // Every session, with its key.
   virtual std::vector<std::pair<std::string, StoredSession>> all() = 0;
   // True when other processes see these sessions too: last_seen is then written at most every

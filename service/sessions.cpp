@@ -46,7 +46,8 @@ std::optional<std::string> SessionStore::resolve(const std::string& session_id, 
       std::chrono::duration_cast<std::chrono::milliseconds>(idle_) / 10, std::chrono::minutes(1));
   if (!table_->shared() || now - session->last_seen >= refresh) {
     session->last_seen = now;
-    table_->put(key, *session);
+    // Ended meanwhile (a sign-out or a revocation through another server): it stays ended.
+    if (table_->refresh(key, *session) == SessionTable::Refreshed::gone) return std::nullopt;
   }
   return std::move(session->username);
 }
@@ -84,7 +85,7 @@ void SessionStore::reauthenticated(const std::string& session_id, Timestamp now)
   auto session = table_->get(key);
   if (!session) return;
   session->authenticated = now;
-  table_->put(key, *session);
+  table_->refresh(key, *session);
 }
 
 Result<std::optional<std::string>> SessionStore::remove(const std::string& session_id) {

@@ -288,6 +288,25 @@ TEST_P(EventLogContract, StateFamiliesScanInByteOrderWithinPrefixesAndBounds) {
   EXPECT_TRUE(state.has("state_a", std::string("a\0", 2)).value());
 }
 
+// A write-back of a row another writer may have deleted (a shared session a sign-out ended) does
+// not bring the row back.
+TEST_P(EventLogContract, ReplaceExistingWritesOnlyAKeyThatStillExists) {
+  auto log = open();
+  StateStore& state = log->state();
+  auto batch = state.new_batch();
+  batch->put("state_a", "session", "v1");
+  ASSERT_TRUE(state.write(*batch).ok());
+  EXPECT_TRUE(state.replace_existing("state_a", "session", "v2").value());
+  EXPECT_EQ(state.get("state_a", "session").value(), std::optional<std::string>("v2"));
+  batch->clear();
+  batch->erase("state_a", "session");
+  ASSERT_TRUE(state.write(*batch).ok());
+  EXPECT_FALSE(state.replace_existing("state_a", "session", "v3").value());
+  EXPECT_FALSE(state.has("state_a", "session").value()) << "a deleted row was brought back";
+  EXPECT_FALSE(state.replace_existing("state_a", "never", "v").value());
+  EXPECT_FALSE(state.has("state_a", "never").value());
+}
+
 TEST_P(EventLogContract, SideStoresScanAndPutOutsideTheLog) {
   auto log = open();
   ASSERT_TRUE(log->put_side(SideStore::meta, "checkpoint/2", "b").ok());

@@ -138,6 +138,9 @@ class RefusingTable final : public SessionTable {
     return !refuse_ && inner_->put(key, session);
   }
   bool erase(const std::string& key) override { return !refuse_ && inner_->erase(key); }
+  Refreshed refresh(const std::string& key, const StoredSession& session) override {
+    return refuse_ ? Refreshed::refused : inner_->refresh(key, session);
+  }
   std::vector<std::pair<std::string, StoredSession>> all() override { return inner_->all(); }
   bool shared() const override { return true; }
   bool sweeps() const override { return true; }
@@ -167,6 +170,48 @@ TEST(SessionStoreTest, ASessionChangeTheStorageRefusedIsNotReportedDone) {
   ASSERT_EQ(ended.size(), 1u);
   EXPECT_EQ(ended[0].username, "bob");
   EXPECT_FALSE(sessions.resolve(idle, kT0 + minutes{31}));
+}
+
+// Another server ends the session (a sign-out) right after this one read it to serve a request:
+// this server's write-back of the last use must not bring the session back for every server.
+class SignedOutElsewhereTable final : public SessionTable {
+ public:
+  std::optional<StoredSession> get(const std::string& key) override {
+    auto read = inner_->get(key);
+    if (sign_out_after_next_read) {
+      inner_->erase(key);
+      sign_out_after_next_read = false;
+    }
+    return read;
+  }
+  bool put(const std::string& key, const StoredSession& session) override { return inner_->put(key, session); }
+  bool erase(const std::string& key) override { return inner_->erase(key); }
+  Refreshed refresh(const std::string& key, const StoredSession& session) override {
+    return inner_->refresh(key, session);
+  }
+  std::vector<std::pair<std::string, StoredSession>> all() override { return inner_->all(); }
+  bool shared() const override { return true; }
+  bool sweeps() const override { return true; }
+  bool sign_out_after_next_read = false;
+
+ private:
+  std::unique_ptr<SessionTable> inner_ = memory_session_table();
+};
+
+TEST(SessionStoreTest, ASessionSignedOutOnAnotherServerMeanwhileIsNotBroughtBack) {
+  auto owned = std::make_unique<SignedOutElsewhereTable>();
+  SignedOutElsewhereTable& table = *owned;
+  SessionStore sessions(minutes{30}, minutes{120}, std::move(owned));
+  const std::string id = sessions.create("alice", kT0).value();
+  table.sign_out_after_next_read = true;
+  EXPECT_FALSE(sessions.resolve(id, kT0 + minutes{5})) << "the write-back found the session gone";
+  EXPECT_TRUE(table.all().empty()) << "the session was written back after its sign-out";
+  EXPECT_FALSE(sessions.resolve(id, kT0 + minutes{6}));
+  // Re-authentication's write-back too.
+  const std::string again = sessions.create("alice", kT0).value();
+  table.sign_out_after_next_read = true;
+  sessions.reauthenticated(again, kT0 + minutes{1});
+  EXPECT_TRUE(table.all().empty());
 }
 
 }  // namespace
