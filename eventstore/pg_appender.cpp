@@ -51,7 +51,7 @@ Status PgLog::ensure_writer() {
   if (writer_ && !writer_->connection_lost() && !writer_->in_transaction()) return {};
   writer_.reset();  // broken, or left in a transaction by a failure: a new session starts clean
   auto conn = PgConn::connect(options_.url, pg_session_settings("tokenledger"));
-  if (!conn) return conn.error();
+  if (!conn) return pg_unreachable(conn.error());
   writer_ = std::move(conn).value();
   // Who this session is, so that after a broken COMMIT it can be ended on this server and no other.
   auto me = writer_->exec("SELECT backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()");

@@ -3,8 +3,11 @@
 
 #include <libpq-fe.h>
 #include <poll.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
+#include <limits>
 #include <regex>
 
 #include "eventstore/event_log.hpp"
@@ -254,8 +257,20 @@ Result<PgPool::Lease> PgPool::lease() {
     }
   }
   auto conn = PgConn::connect(url_, settings_);
-  if (!conn) return conn.error();
+  if (!conn) return pg_unreachable(conn.error());
   return Lease(*this, std::move(conn).value());
+}
+
+Error pg_unreachable(const Error& detail) {
+  static std::atomic<std::int64_t> last_logged{std::numeric_limits<std::int64_t>::min() / 2};
+  const std::int64_t now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count();
+  std::int64_t last = last_logged.load();
+  if (now - last >= 10'000 && last_logged.compare_exchange_strong(last, now)) {
+    spdlog::warn("PostgreSQL: {}", detail.message);
+  }
+  return Error::unavailable("The database cannot be reached; try again in a moment");
 }
 
 void PgPool::give_back(std::unique_ptr<PgConn> conn) {

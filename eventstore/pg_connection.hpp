@@ -138,6 +138,12 @@ class PgPool {
   std::vector<std::unique_ptr<PgConn>> idle_;
 };
 
+// What a caller is told when no connection could be made (`detail`: PgConn::connect's error):
+// unavailable, without libpq's words, which name the database's hosts and ports and would reach
+// HTTP clients through the caller (OWASP Error Handling: no internals in answers). The words go to
+// the log instead, at most every 10 s.
+Error pg_unreachable(const Error& detail);
+
 // A connection string with any password replaced by "***", for messages and logs.
 std::string redact_pg_url(std::string_view url);
 

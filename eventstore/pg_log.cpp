@@ -104,7 +104,9 @@ PgLog::PgLog(PgLogOptions options)
 PgLog::~PgLog() { close(); }
 
 Status PgLog::start() {
-  auto conn = pool_.lease();
+  // Not from the pool: at start the operator reads the answer, and libpq's words (the password
+  // withheld) say what is wrong; later the pool tells callers only that the database is out of reach.
+  auto conn = PgConn::connect(options_.url, pg_session_settings("tokenledger"));
   if (!conn) return conn.error();
   if (!options_.read_only) {
     if (Status s = migrate(**conn); !s) return s;

@@ -264,6 +264,14 @@ TEST(PgServerTest, ANodeServesFromMemoryWhileTheDatabaseIsGone) {
   const Response signed_out = alice.del("/api/v1/session");
   EXPECT_EQ(signed_out.status, 503) << describe(signed_out);
   EXPECT_FALSE(signed_out.header("Retry-After").empty());
+  // No answer names the database's address (libpq's words go to the server's log), not even to a
+  // caller who is not signed in (a sign-in is a write: it waits for the database first).
+  const Response anonymous = server.client().post("/api/v1/session", R"({"username":"x","password":"y"})");
+  EXPECT_EQ(anonymous.status, 503) << describe(anonymous);
+  for (const Response* answer : {&refused, &signed_in, &signed_out, &anonymous}) {
+    EXPECT_EQ(answer->body.find(std::to_string(pg->port())), std::string::npos) << answer->body;
+    EXPECT_EQ(answer->body.find("connection to server"), std::string::npos) << answer->body;
+  }
 
   pg->restart();
   Response created;
