@@ -37,10 +37,8 @@ Command<TokenRow> TokenService::create(const RequestContext& ctx, std::string de
   auto decide = [this, ctx, owner, id, cmd, key = sealed.wrapped_data_key, now]() -> Result<Plan<TokenRow>> {
     // The owner as she stands now; the append lands only if her stream is still at this version,
     // so a deletion, disabling or removal from api-tokens that lands first refuses the creation.
-    auto user = model_.users().get(owner);
-    if (!user || !user->active) return Error::unauthenticated("Your account no longer exists.");
-    if (user->disabled) return Error::forbidden("This account is disabled.");
-    if (!user->may_hold_tokens()) return Error::forbidden("You are not in the api-tokens group.");
+    auto standing = standing_of(model_, owner, kGroupApiTokens);
+    if (!standing) return std::move(standing).error();
     auto created = decide_create(cmd, model_.tokens().live_count(owner, now), max_live_tokens_);
     if (!created) return std::move(created).error();
     if (!model_.tokens().reserve(owner, now, max_live_tokens_)) {
@@ -55,7 +53,7 @@ Command<TokenRow> TokenService::create(const RequestContext& ctx, std::string de
                           .source = ctx.source,
                           .owner = owner,
                           .side_writes = {{SideStore::keys, id, key}},
-                          .condition = StreamCondition{user_stream(owner), user->version}};
+                          .condition = std::move(standing).value()};
     auto then = [this, id]() -> Next<TokenRow> {
       auto row = model_.tokens().get(id);
       if (!row) return done<TokenRow>(Error::internal("a created token is missing from the projection"));
@@ -108,10 +106,8 @@ Command<std::string> TokenService::reveal(const RequestContext& ctx, const std::
     // The owner as she stands now, as for a creation: the append lands only if her stream is
     // still at this version, so a disabling, deletion or removal from api-tokens that lands
     // between this decision and the append refuses the showing (decided again, then refused).
-    auto owner = model_.users().get(row->state.owner);
-    if (!owner || !owner->active) return Error::unauthenticated("Your account no longer exists.");
-    if (owner->disabled) return Error::forbidden("This account is disabled.");
-    if (!owner->may_hold_tokens()) return Error::forbidden("You are not in the api-tokens group.");
+    auto standing = standing_of(model_, row->state.owner, kGroupApiTokens);
+    if (!standing) return std::move(standing).error();
     // Read before the append: at this version the data key exists; the append's version check
     // makes sure that is still so when the TokenRevealed lands.
     auto created = store_.read(row->created_seq);
@@ -136,7 +132,7 @@ Command<std::string> TokenService::reveal(const RequestContext& ctx, const std::
                           .actor = ctx.actor,
                           .source = ctx.source,
                           .owner = row->state.owner,
-                          .condition = StreamCondition{user_stream(row->state.owner), owner->version}};
+                          .condition = std::move(standing).value()};
     auto then = [held]() -> Next<std::string> { return done<std::string>(std::string(held->code)); };
     return Plan<std::string>{.append = std::move(request), .then = std::move(then)};
   };
