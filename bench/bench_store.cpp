@@ -3,6 +3,9 @@
 //   BM_RawScan                   row 4's yardstick: a bare iteration of the events column family
 //   BM_Fold                      row 4: the token and user tables folded from seq 1
 //   BM_AuditQueryByToken/Actor   row 7: one page of 100 events; p50_ms and p99_ms counters
+//   BM_InclusionProof            row 12: RFC 9162 inclusion proof of a random event in the whole
+//   BM_ConsistencyProof                  tree / consistency proof from a random size to the whole;
+//                                        p50_ms and p99_ms counters (the tree folded first)
 //
 // Own flags come first: --data DIR (a tokenledger-bench-gen directory, for rows 4 and 7),
 // --log URL (BM_DurableAppend on a PostgreSQL log instead: bench/cluster.sh, issue 19) and
@@ -34,6 +37,7 @@
 #include "eventstore/pg_log.hpp"
 #include "eventstore/raw_events.hpp"
 #include "eventstore/token_secrets.hpp"
+#include "projections/merkle_index.hpp"
 #include "projections/read_model.hpp"
 
 namespace fs = std::filesystem;
@@ -158,6 +162,18 @@ void BM_Fold(benchmark::State& state) {
   state.counters["live_tokens"] = static_cast<double>(d->model->tokens().size());
 }
 
+// p50_ms and p99_ms of the latencies `ms` (sorted here); false when there are none.
+bool latency_counters(benchmark::State& state, std::vector<double>& ms) {
+  if (ms.empty()) return false;
+  std::sort(ms.begin(), ms.end());
+  auto quantile = [&](double q) {
+    return ms[std::min(ms.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ms.size())))];
+  };
+  state.counters["p50_ms"] = quantile(0.50);
+  state.counters["p99_ms"] = quantile(0.99);
+  return true;
+}
+
 void audit_query(benchmark::State& state, bool by_token) {
   DataSet* d = data_set_or_skip(state);
   if (d == nullptr) return;
@@ -180,19 +196,81 @@ void audit_query(benchmark::State& state, bool by_token) {
     events += page->events.size();
   }
   const double seconds = seconds_since(started);
-  if (ms.empty()) return;
-  std::sort(ms.begin(), ms.end());
-  auto quantile = [&](double q) {
-    return ms[std::min(ms.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ms.size())))];
-  };
-  state.counters["p50_ms"] = quantile(0.50);
-  state.counters["p99_ms"] = quantile(0.99);
+  if (!latency_counters(state, ms)) return;
   state.counters["events_per_page"] = static_cast<double>(events) / static_cast<double>(ms.size());
   state.counters["items_per_second"] = static_cast<double>(ms.size()) / seconds;
 }
 
 void BM_AuditQueryByToken(benchmark::State& state) { audit_query(state, true); }
 void BM_AuditQueryByActor(benchmark::State& state) { audit_query(state, false); }
+
+// ---- row 12: proofs over the data set's Merkle tree ------------------------------------------
+
+struct ProofRig {
+  std::unique_ptr<tl::MerkleIndex> merkle;
+  double load_seconds = 0;
+  std::string error;
+};
+
+// The tree as the server loads it: the saved chunks and the events after them.
+ProofRig& proof_rig() {
+  static ProofRig rig = [] {
+    ProofRig r;
+    DataSet& d = data_set();
+    if (!d.error.empty()) {
+      r.error = d.error;
+      return r;
+    }
+    r.merkle = std::make_unique<tl::MerkleIndex>(*d.store);
+    const auto t0 = Clock::now();
+    if (auto loaded = r.merkle->load(); !loaded) r.error = loaded.error().message;
+    r.load_seconds = seconds_since(t0);
+    return r;
+  }();
+  return rig;
+}
+
+void proof_latency(benchmark::State& state, bool inclusion) {
+  ProofRig& rig = proof_rig();
+  if (!rig.error.empty()) {
+    state.SkipWithError(rig.error.c_str());
+    return;
+  }
+  const std::uint64_t size = rig.merkle->size();
+  std::mt19937_64 rng(12);
+  std::vector<double> ms;
+  std::uint64_t hashes = 0;
+  const auto started = Clock::now();
+  for (auto _ : state) {
+    const std::uint64_t at = 1 + rng() % size;
+    const auto t0 = Clock::now();
+    auto path = [&]() -> tl::Result<std::size_t> {
+      if (inclusion) {
+        auto p = rig.merkle->inclusion(at, size);
+        if (!p) return std::move(p).error();
+        return p->path.size();
+      }
+      auto p = rig.merkle->consistency(at, size);
+      if (!p) return std::move(p).error();
+      return p->path.size();
+    }();
+    ms.push_back(seconds_since(t0) * 1000.0);
+    if (!path) {
+      state.SkipWithError(path.error().message.c_str());
+      break;
+    }
+    hashes += *path;
+  }
+  const double seconds = seconds_since(started);
+  if (!latency_counters(state, ms)) return;
+  state.counters["tree_size"] = static_cast<double>(size);
+  state.counters["path_hashes"] = static_cast<double>(hashes) / static_cast<double>(ms.size());
+  state.counters["load_seconds"] = rig.load_seconds;
+  state.counters["items_per_second"] = static_cast<double>(ms.size()) / seconds;
+}
+
+void BM_InclusionProof(benchmark::State& state) { proof_latency(state, true); }
+void BM_ConsistencyProof(benchmark::State& state) { proof_latency(state, false); }
 
 // ---- row 1: durable appends from 32 threads ---------------------------------------------
 
@@ -318,6 +396,8 @@ BENCHMARK(BM_RawScan)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Fold)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_AuditQueryByToken)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_AuditQueryByActor)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_InclusionProof)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ConsistencyProof)->Unit(benchmark::kMicrosecond);
 
 int main(int argc, char** argv) {
   std::vector<char*> args{argv[0]};

@@ -21,6 +21,7 @@
 #include "eventstore/passwords.hpp"
 #include "eventstore/signed_checkpoints.hpp"
 #include "eventstore/token_secrets.hpp"
+#include "projections/merkle_index.hpp"
 #include "projections/read_model.hpp"
 #include "service/user_service.hpp"
 
@@ -179,6 +180,9 @@ Result<DatasetSummary> generate_dataset(const DatasetOptions& o) {
   EventStore& store = **opened;
   ReadModel model(store);
   if (auto loaded = model.load(); !loaded) return std::move(loaded).error();
+  // The Merkle tree's chunks saved as the server saves them, so its start folds only the tail.
+  MerkleIndex merkle(store);
+  if (auto loaded = merkle.load(); !loaded) return std::move(loaded).error();
 
   // The same calls the server makes for its first account and an admin's user creation.
   UserService user_service(store, model);

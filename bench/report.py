@@ -161,6 +161,15 @@ def rows():
              tl="r7.actor_p99", kind="ms", extra=lambda m: p50_text(m, "r7.actor_p50"),
              cmp_what="—", cmp=None, target="p99 ≤ 5 ms",
              check=lambda t, c, r, m: t <= 5),
+        dict(id="12", what="RFC 9162 inclusion proof of a random event in the whole tree "
+                          "(`bench_store --data` BM_InclusionProof, the tree loaded as the server loads it), p99",
+             tl="r12.incl_p99", kind="ms", extra=lambda m: p50_text(m, "r12.incl_p50"),
+             cmp_what="—", cmp=None, target="p99 ≤ 5 ms",
+             check=lambda t, c, r, m: t <= 5),
+        dict(id="12", what="RFC 9162 consistency proof from a random size to the whole tree (BM_ConsistencyProof), p99",
+             tl="r12.cons_p99", kind="ms", extra=lambda m: p50_text(m, "r12.cons_p50"),
+             cmp_what="—", cmp=None, target="p99 ≤ 5 ms",
+             check=lambda t, c, r, m: t <= 5),
         dict(id="10", what="`GET /api/v1/tokens?owner=&as_of=` over HTTP, one request at a time, a random token "
                           "record's owner and exact time (the owner's newest snapshot at or before it, then the owner's "
                           "records after it through the audit index), p99",

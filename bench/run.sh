@@ -34,7 +34,7 @@ BENCH=$ROOT/bench
 cmdline="bench/run.sh"
 for a in "$@"; do cmdline+=" $(printf '%q' "$a")"; done
 
-tiny=0 events="" runs="" seconds="" build_dir=build/release out="" rows_sel="1,2,3,4,5,6,7,10,11"
+tiny=0 events="" runs="" seconds="" build_dir=build/release out="" rows_sel="1,2,3,4,5,6,7,10,11,12"
 no_build=0 no_install=0 keep=0 work_parent=${TMPDIR:-/tmp} old_samples_opt=""
 while (($#)); do
   case "$1" in
@@ -257,7 +257,7 @@ DATA=$WORK/data
 BENCH_USER=bench BENCH_PW=bench-password-1
 dataset=""
 have_data=0 have_gen=0
-if row_on 2 || row_on 3 || row_on 4 || row_on 5 || row_on 7 || row_on 10 || row_on 11; then
+if row_on 2 || row_on 3 || row_on 4 || row_on 5 || row_on 7 || row_on 10 || row_on 11 || row_on 12; then
   if [[ -x "$GEN" ]]; then
     log "data set: tokenledger-bench-gen --events $events --codes $codes"
     rc=0
@@ -299,14 +299,16 @@ if row_on 2 || row_on 3 || row_on 4 || row_on 5 || row_on 7 || row_on 10 || row_
   fi
 fi
 
-# ------------------------------------------------------------------------------ rows 4 and 7
-for row in 4 7; do
+# ------------------------------------------------------------------------------ rows 4, 7 and 12
+for row in 4 7 12; do
   row_on "$row" || continue
   for ((k = 1; k <= runs; k++)); do
     if [[ ! -x "$STORE" || $have_gen -eq 0 ]]; then
       why=$([[ -x "$STORE" ]] && echo "no data set from tokenledger-bench-gen" || echo "no bench_store binary")
       if ((row == 4)); then
         record_error r4.fold "$k" "$why"; record_error r4.raw "$k" "$why"
+      elif ((row == 12)); then
+        record_error r12.incl_p99 "$k" "$why"; record_error r12.cons_p99 "$k" "$why"
       else
         record_error r7.token_p99 "$k" "$why"; record_error r7.actor_p99 "$k" "$why"
       fi
@@ -318,6 +320,14 @@ for row in 4 7; do
       gbench "$k" "$WORK/logs/fold.$k.log" "$WORK/logs/fold.$k.json" "$rc" \
         'BM_RawScan:items_per_second:r4.raw' 'BM_Fold:items_per_second:r4.fold' ||
         fail "row 4: bench_store (run $k)"
+    elif ((row == 12)); then
+      log "row 12: run $k of $runs: bench_store --data BM_InclusionProof, BM_ConsistencyProof"
+      run_store proofs "$k" 'BM_InclusionProof|BM_ConsistencyProof' --data "$DATA"
+      gbench "$k" "$WORK/logs/proofs.$k.log" "$WORK/logs/proofs.$k.json" "$rc" \
+        'BM_InclusionProof:p99_ms:r12.incl_p99' 'BM_InclusionProof:p50_ms:r12.incl_p50' \
+        'BM_ConsistencyProof:p99_ms:r12.cons_p99' 'BM_ConsistencyProof:p50_ms:r12.cons_p50' \
+        'BM_InclusionProof:load_seconds:r12.load_s' ||
+        fail "row 12: bench_store (run $k)"
     else
       log "row 7: run $k of $runs: bench_store --data BM_AuditQuery"
       run_store audit "$k" 'BM_AuditQuery' --data "$DATA"

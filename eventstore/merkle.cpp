@@ -3,6 +3,8 @@
 #include <sodium.h>
 
 #include <bit>
+#include <deque>
+#include <stdexcept>
 #include <string>
 
 namespace tl::merkle {
@@ -50,42 +52,125 @@ Hash node_hash(const Hash& left, const Hash& right) {
   return h;
 }
 
-void Tree::append(const Hash& leaf) {
+struct Tree::Lookup {
+  struct Chunk {
+    std::uint64_t first = 0;
+    std::vector<Hash> leaves;
+  };
+  std::deque<Chunk> chunks;  // a proof touches few chunks (a deque: references stay valid)
+  Status status;
+};
+
+Tree::Tree(unsigned base_level, LeafSource source) : base_(base_level), source_(std::move(source)) {
+  if (base_level > 16) throw std::invalid_argument("merkle::Tree: base level above 16");
+  if (base_level > 0 && !source_) throw std::invalid_argument("merkle::Tree: a base level needs a leaf source");
+}
+
+void Tree::push_complete(Hash chunk_root) {
   if (levels_.empty()) levels_.emplace_back();
-  levels_[0].push_back(leaf);
+  levels_[0].push_back(chunk_root);
   // Each level whose count became even completes one subtree a level up.
-  for (std::size_t h = 0; levels_[h].size() % 2 == 0; ++h) {
-    if (levels_.size() == h + 1) levels_.emplace_back();
-    const auto& level = levels_[h];
-    levels_[h + 1].push_back(node_hash(level[level.size() - 2], level.back()));
+  for (std::size_t k = 0; levels_[k].size() % 2 == 0; ++k) {
+    if (levels_.size() == k + 1) levels_.emplace_back();
+    const auto& level = levels_[k];
+    levels_[k + 1].push_back(node_hash(level[level.size() - 2], level.back()));
   }
 }
 
-Hash Tree::subtree(std::uint64_t begin, std::uint64_t end) const {
+namespace {
+
+// MTH of a run of 2^h leaf hashes (a complete subtree), h >= 0.
+Hash perfect_root(const Hash* leaves, std::uint64_t n) {
+  if (n == 1) return leaves[0];
+  std::vector<Hash> level(leaves, leaves + n);
+  while (level.size() > 1) {
+    for (std::size_t i = 0; i < level.size() / 2; ++i) level[i] = node_hash(level[2 * i], level[2 * i + 1]);
+    level.resize(level.size() / 2);
+  }
+  return level[0];
+}
+
+}  // namespace
+
+bool Tree::append(const Hash& leaf) {
+  ++size_;
+  if (base_ == 0) {
+    push_complete(leaf);
+    return true;
+  }
+  tail_.push_back(leaf);
+  if (tail_.size() < chunk_size()) return false;
+  push_complete(perfect_root(tail_.data(), tail_.size()));
+  tail_.clear();
+  return true;
+}
+
+void Tree::append_chunk(const Hash& chunk_root) {
+  if (!tail_.empty()) throw std::logic_error("merkle::Tree::append_chunk with a partial chunk held");
+  size_ += chunk_size();
+  push_complete(chunk_root);
+}
+
+const std::vector<Hash>& Tree::chunk_leaves(std::uint64_t index, Lookup& lookup, std::uint64_t& first) const {
+  first = index >> base_ << base_;
+  if (first == complete_chunks() << base_) return tail_;
+  for (const auto& c : lookup.chunks) {
+    if (c.first == first) return c.leaves;
+  }
+  auto fetched = source_(first, chunk_size());
+  if (fetched && fetched->size() != chunk_size()) {
+    fetched = Error::internal("merkle: the leaf source answered " + std::to_string(fetched->size()) +
+                              " leaves for a chunk of " + std::to_string(chunk_size()));
+  }
+  if (!fetched) {
+    if (lookup.status) lookup.status = std::move(fetched).error();
+    fetched = std::vector<Hash>(chunk_size());  // zeros: the proof is thrown away
+  }
+  lookup.chunks.push_back({first, std::move(*fetched)});
+  return lookup.chunks.back().leaves;
+}
+
+Hash Tree::subtree(std::uint64_t begin, std::uint64_t end, Lookup& lookup) const {
   const std::uint64_t n = end - begin;
   if (std::has_single_bit(n) && begin % n == 0) {
-    const int h = std::countr_zero(n);
-    return levels_[static_cast<std::size_t>(h)][begin >> h];
+    const unsigned h = static_cast<unsigned>(std::countr_zero(n));
+    if (h >= base_) return levels_[h - base_][begin >> h];
+    std::uint64_t first = 0;
+    const auto& leaves = chunk_leaves(begin, lookup, first);
+    return perfect_root(leaves.data() + (begin - first), n);
   }
   const std::uint64_t k = split(n);
-  return node_hash(subtree(begin, begin + k), subtree(begin + k, end));
+  return node_hash(subtree(begin, begin + k, lookup), subtree(begin + k, end, lookup));
 }
 
 Result<Hash> Tree::root(std::uint64_t size) const {
   if (size > this->size()) return invalid("tree_size: the log holds " + std::to_string(this->size()) + " events");
   if (size == 0) return empty_root();
-  return subtree(0, size);
+  Lookup lookup;
+  Hash out = subtree(0, size, lookup);
+  if (!lookup.status) return std::move(lookup.status).error();
+  return out;
 }
 
-void Tree::path(std::uint64_t index, std::uint64_t begin, std::uint64_t end, std::vector<Hash>& out) const {
+Result<Hash> Tree::leaf(std::uint64_t index) const {
+  if (index >= size()) return invalid("seq: the log holds " + std::to_string(size()) + " events");
+  Lookup lookup;
+  std::uint64_t first = 0;
+  Hash out = base_ == 0 ? levels_[0][index] : chunk_leaves(index, lookup, first)[index - first];
+  if (!lookup.status) return std::move(lookup.status).error();
+  return out;
+}
+
+void Tree::path(std::uint64_t index, std::uint64_t begin, std::uint64_t end, std::vector<Hash>& out,
+                Lookup& lookup) const {
   if (end - begin == 1) return;
   const std::uint64_t k = split(end - begin);
   if (index < begin + k) {
-    path(index, begin, begin + k, out);
-    out.push_back(subtree(begin + k, end));
+    path(index, begin, begin + k, out, lookup);
+    out.push_back(subtree(begin + k, end, lookup));
   } else {
-    path(index, begin + k, end, out);
-    out.push_back(subtree(begin, begin + k));
+    path(index, begin + k, end, out, lookup);
+    out.push_back(subtree(begin, begin + k, lookup));
   }
 }
 
@@ -93,24 +178,26 @@ Result<std::vector<Hash>> Tree::inclusion_path(std::uint64_t index, std::uint64_
   if (size > this->size()) return invalid("tree_size: the log holds " + std::to_string(this->size()) + " events");
   if (index >= size) return invalid("seq: not within the first " + std::to_string(size) + " events");
   std::vector<Hash> out;
-  path(index, 0, size, out);
+  Lookup lookup;
+  path(index, 0, size, out, lookup);
+  if (!lookup.status) return std::move(lookup.status).error();
   return out;
 }
 
-void Tree::subproof(std::uint64_t first, std::uint64_t begin, std::uint64_t end, bool whole,
-                    std::vector<Hash>& out) const {
+void Tree::subproof(std::uint64_t first, std::uint64_t begin, std::uint64_t end, bool whole, std::vector<Hash>& out,
+                    Lookup& lookup) const {
   const std::uint64_t n = end - begin;
   if (first == n) {
-    if (!whole) out.push_back(subtree(begin, end));
+    if (!whole) out.push_back(subtree(begin, end, lookup));
     return;
   }
   const std::uint64_t k = split(n);
   if (first <= k) {
-    subproof(first, begin, begin + k, whole, out);
-    out.push_back(subtree(begin + k, end));
+    subproof(first, begin, begin + k, whole, out, lookup);
+    out.push_back(subtree(begin + k, end, lookup));
   } else {
-    subproof(first - k, begin + k, end, false, out);
-    out.push_back(subtree(begin, begin + k));
+    subproof(first - k, begin + k, end, false, out, lookup);
+    out.push_back(subtree(begin, begin + k, lookup));
   }
 }
 
@@ -119,7 +206,9 @@ Result<std::vector<Hash>> Tree::consistency_path(std::uint64_t first, std::uint6
   if (first == 0) return invalid("from: must be at least 1");
   if (first > second) return invalid("from: must not be greater than to");
   std::vector<Hash> out;
-  subproof(first, 0, second, true, out);
+  Lookup lookup;
+  subproof(first, 0, second, true, out, lookup);
+  if (!lookup.status) return std::move(lookup.status).error();
   return out;
 }
 

@@ -32,6 +32,13 @@ CheckpointSigner::~CheckpointSigner() { sodium_memzero(secret_.data(), secret_.s
 
 std::string CheckpointSigner::public_key_hex() const { return to_hex(public_.data(), public_.size()); }
 
+std::array<unsigned char, 64> CheckpointSigner::sign_message(std::string_view message) const {
+  std::array<unsigned char, 64> signature;
+  crypto_sign_detached(signature.data(), nullptr, reinterpret_cast<const unsigned char*>(message.data()),
+                       message.size(), secret_.data());
+  return signature;
+}
+
 Result<SignedCheckpoint> CheckpointSigner::sign_head(EventLog& store) {
   std::lock_guard lock(mutex_);
   auto existing = list_checkpoints(store);

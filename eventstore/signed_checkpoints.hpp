@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "domain/result.hpp"
@@ -43,6 +44,10 @@ class CheckpointSigner {
   ~CheckpointSigner();
 
   std::string public_key_hex() const;
+  const std::array<unsigned char, 32>& public_key() const { return public_; }
+  // An Ed25519 signature (RFC 8032) of `message` with this key: the tree heads' note signatures
+  // (eventstore/tree_heads.hpp) use the checkpoint key too.
+  std::array<unsigned char, 64> sign_message(std::string_view message) const;
   // Signs the current head, unless the last checkpoint already names it. Returns the newest.
   Result<SignedCheckpoint> sign_head(EventLog& store);
 

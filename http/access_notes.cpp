@@ -12,6 +12,10 @@ namespace {
 
 constexpr std::size_t kMaxTargetBytes = 256;
 constexpr std::string_view kTokenRoutes = "/api/v1/tokens/{}";
+// The proof routes that show one event: a read of the trail when answered, a refusal when another
+// user's event is asked for (404, as for another's token).
+constexpr std::string_view kReceiptRoute = "/api/v1/audit/receipts/{}";
+constexpr std::string_view kInclusionRoute = "/api/v1/audit/proof/inclusion";
 
 // The `code` of an error answer (responses.hpp writes {"error":{"code":"…",…}}): "" for another body.
 std::string error_code_of(const net::Response& res) {
@@ -75,6 +79,9 @@ void note_denied(App& app, const Routed& routed, const net::Response& res) {
 void note_audit_read(App& app, const Routed& routed) {
   const Call& call = routed.call;
   std::string filters = without_codes(canonical_filters(call.query));
+  if (routed.route_name == kReceiptRoute && !call.params.empty()) {
+    filters = "seq=" + to_valid_utf8(call.params[0], 24);
+  }
   Event read;
   if (routed.route_name == "/api/v1/audit/export") {
     const std::string* format = call.query_param("format");
@@ -98,12 +105,14 @@ void note_answer(App& app, const Routed& routed, const Reply& reply) {
     return;
   }
   const std::string_view route = routed.route_name;
-  if (status == 403 || (status == 404 && route.starts_with(kTokenRoutes))) {
+  const bool shows_one_event = route == kReceiptRoute || route == kInclusionRoute;
+  if (status == 403 || (status == 404 && (route.starts_with(kTokenRoutes) || shows_one_event))) {
     if (const auto* res = std::get_if<net::Response>(&reply)) note_denied(app, routed, *res);
     return;
   }
-  if (status == 200 && (route == "/api/v1/audit" || route == "/api/v1/audit/stream" ||
-                        route == "/api/v1/audit/export" || route == "/api/v1/audit/export/manifest")) {
+  if (status == 200 &&
+      (route == "/api/v1/audit" || route == "/api/v1/audit/stream" || route == "/api/v1/audit/export" ||
+       route == "/api/v1/audit/export/manifest" || shows_one_event)) {
     note_audit_read(app, routed);
   }
 }

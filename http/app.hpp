@@ -14,6 +14,7 @@
 #include "http/host_check.hpp"
 #include "http/metrics.hpp"
 #include "http/stream_slots.hpp"
+#include "projections/merkle_index.hpp"
 #include "projections/read_model.hpp"
 #include "service/access_events.hpp"
 #include "service/backup_runner.hpp"
@@ -71,6 +72,7 @@ struct App {
   RateLimiter* reveal_limiter = nullptr;     // reveals per user (--reveal-rate); null: no limit
   BackupRunner* backups = nullptr;           // POST /api/v1/admin/backups; null or unconfigured: 503
   AccessEvents* access = nullptr;            // the trail's access events; null: none recorded
+  const MerkleIndex* merkle = nullptr;       // the log's RFC 9162 tree (proofs, receipts); set by main
 };
 
 }  // namespace tl

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -45,7 +46,9 @@ struct Streamed {
 // thread. Move-only.
 class Pending {
  public:
-  // `answer`: net::Response(Result<T>), run once on the thread that drove the command.
+  // `answer`: net::Response(Result<T>), or net::Response(Result<T>, const std::optional<AppendResult>&)
+  // for an answer that names where the command's last append landed (a receipt); run once on the
+  // thread that drove the command.
   template <class T, class Answer>
   Pending(Command<T> command, Answer answer)
       : run_(std::make_unique<Run<T, Answer>>(std::move(command), std::move(answer))) {}
@@ -66,7 +69,14 @@ class Pending {
     Run(Command<T> command, Answer a) : run(std::move(command)), answer_with(std::move(a)) {}
     std::optional<AppendRequest> next() override { return run.next(); }
     void appended(Result<AppendResult> result) override { run.appended(std::move(result)); }
-    net::Response answer() override { return answer_with(std::move(run).outcome()); }
+    net::Response answer() override {
+      if constexpr (std::is_invocable_v<Answer&, Result<T>, const std::optional<AppendResult>&>) {
+        const std::optional<AppendResult> last = run.last_append();
+        return answer_with(std::move(run).outcome(), last);
+      } else {
+        return answer_with(std::move(run).outcome());
+      }
+    }
     CommandRun<T> run;
     Answer answer_with;
   };
@@ -154,6 +164,10 @@ Reply handle_audit_export_manifest(App&, Call&);
 Reply handle_list_checkpoints(App&, Call&);
 Reply handle_create_checkpoint(App&, Call&);
 Reply handle_audit_stream(App&, Call&);
+Reply handle_inclusion_proof(App&, Call&);
+Reply handle_consistency_proof(App&, Call&);
+Reply handle_receipt(App&, Call&);
+Reply handle_add_cosignature(App&, Call&);
 
 Reply handle_create_backup(App&, Call&);
 Reply handle_list_backups(App&, Call&);

@@ -6,6 +6,7 @@
 #include "common/time_format.hpp"
 #include "domain/text_rules.hpp"
 #include "domain/user.hpp"
+#include "eventstore/tree_heads.hpp"
 #include "http/audit_params.hpp"
 #include "http/responses.hpp"
 #include "service/verify_report.hpp"
@@ -168,7 +169,9 @@ Reply handle_audit_verify(App& app, Call& call) {
 Reply handle_list_checkpoints(App& app, Call&) {
   auto checkpoints = list_checkpoints(app.store);
   if (!checkpoints) return error_response(checkpoints.error());
-  return json_response(status::ok, checkpoints_json(*checkpoints, app.signer.public_key_hex()));
+  auto tree_heads = list_tree_heads(app.store);
+  if (!tree_heads) return error_response(tree_heads.error());
+  return json_response(status::ok, checkpoints_json(*checkpoints, app.signer.public_key_hex(), &*tree_heads));
 }
 
 Reply handle_create_checkpoint(App& app, Call&) {

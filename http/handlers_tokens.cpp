@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 
+#include "common/hex.hpp"
 #include "common/json_writer.hpp"
 #include "common/time_format.hpp"
 #include "domain/text_rules.hpp"
@@ -11,6 +12,7 @@
 #include "http/audit_params.hpp"
 #include "http/call.hpp"
 #include "http/json_requests.hpp"
+#include "http/proof_json.hpp"
 #include "http/request_checks.hpp"
 #include "http/responses.hpp"
 #include "http/router.hpp"
@@ -166,10 +168,16 @@ Reply handle_update_token(App& app, Call& call) {
 }
 
 Reply handle_delete_token(App& app, Call& call) {
-  return Pending(app.tokens.remove(call.ctx, call.params[0]), [](Status removed) {
-    if (!removed) return error_response(removed.error());
-    return no_content();
-  });
+  return Pending(app.tokens.remove(call.ctx, call.params[0]),
+                 [&app](Status removed, const std::optional<AppendResult>& landed) {
+                   if (!removed) return error_response(removed.error());
+                   net::Response res = no_content();
+                   // A 204 has no body: the receipt of the TokenDeleted goes in a header.
+                   if (auto receipt = receipt_of(app, landed)) {
+                     res.set("Tokenledger-Receipt", receipt_header(receipt->seq, receipt->leaf_hash));
+                   }
+                   return res;
+                 });
 }
 
 Reply handle_reveal_token(App& app, Call& call) {
@@ -191,13 +199,25 @@ Reply handle_reveal_token(App& app, Call& call) {
     }
   }
   // The answer, with the code, is built only once the TokenRevealed is durable.
-  return Pending(app.tokens.reveal(call.ctx, call.params[0]), [id = call.params[0]](Result<std::string> code) {
-    if (!code) return error_response(code.error());
-    JsonWriter w;
-    w.begin_object().key("id").value(id).key("token").value(*code).end_object();
-    sodium_memzero(code->data(), code->size());
-    return json_response(status::ok, std::move(w).str());
-  });
+  return Pending(app.tokens.reveal(call.ctx, call.params[0]),
+                 [&app, id = call.params[0]](Result<std::string> code, const std::optional<AppendResult>& landed) {
+                   if (!code) return error_response(code.error());
+                   JsonWriter w;
+                   w.begin_object().key("id").value(id).key("token").value(*code);
+                   sodium_memzero(code->data(), code->size());
+                   // Where the TokenRevealed is: GET /api/v1/audit/receipts/{seq} proves it is in the log.
+                   if (auto receipt = receipt_of(app, landed)) {
+                     w.key("receipt")
+                         .begin_object()
+                         .key("seq")
+                         .value(receipt->seq)
+                         .key("leaf_hash")
+                         .value(to_hex(receipt->leaf_hash.data(), receipt->leaf_hash.size()))
+                         .end_object();
+                   }
+                   w.end_object();
+                   return json_response(status::ok, std::move(w).str());
+                 });
 }
 
 Reply handle_token_history(App& app, Call& call) {

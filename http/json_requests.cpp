@@ -272,6 +272,34 @@ Result<std::string> parse_introspect_form(std::string_view body) {
   return std::move(*token);
 }
 
+Result<CosignatureBody> parse_cosignature(std::string_view body) {
+  CosignatureBody out;
+  bool size = false, line = false, key = false;
+  auto s = for_each_field(body, [&](std::string_view name, value v) -> Status {
+    if (name == "tree_size") {
+      size = true;
+      if (v.get_uint64().get(out.tree_size) || out.tree_size == 0) {
+        return Error::invalid_field("tree_size: must be a whole number of at least 1.");
+      }
+      return {};
+    }
+    if (name == "cosignature") {
+      line = true;
+      return read_string(v, name, out.cosignature);
+    }
+    if (name == "public_key") {
+      key = true;
+      return read_string(v, name, out.public_key);
+    }
+    return unknown(name);
+  });
+  if (!s) return std::move(s).error();
+  if (!size) return Error::invalid_field("tree_size: required.");
+  if (!line) return Error::invalid_field("cosignature: required (one signature line, \"— name base64\").");
+  if (!key) return Error::invalid_field("public_key: required (the cosigner's Ed25519 public key, hex).");
+  return out;
+}
+
 Result<CreateBackupBody> parse_create_backup(std::string_view body) {
   CreateBackupBody out;
   auto s = for_each_field(body, [&](std::string_view key, value v) -> Status {

@@ -48,6 +48,14 @@ struct CreateBackupBody {
   bool include_keys = false;
 };
 
+// POST /api/v1/audit/cosignatures {"tree_size": N, "cosignature": "— name base64", "public_key": "hex"}
+// (c2sp.org/tlog-cosignature); every field required.
+struct CosignatureBody {
+  std::uint64_t tree_size = 0;
+  std::string cosignature;
+  std::string public_key;
+};
+
 // The username comes back as canonical_username (domain/user.hpp) makes it.
 Result<LoginBody> parse_login(std::string_view body);
 Result<CreateTokenBody> parse_create_token(std::string_view body);
@@ -64,6 +72,7 @@ Result<std::string> parse_introspect_json(std::string_view body);
 // token=… (application/x-www-form-urlencoded, RFC 7662 §2.1); a second `token` parameter is
 // refused (invalid_field naming token), as the JSON twin refuses a repeated field.
 Result<std::string> parse_introspect_form(std::string_view body);
+Result<CosignatureBody> parse_cosignature(std::string_view body);
 Result<CreateBackupBody> parse_create_backup(std::string_view body);
 
 }  // namespace tl

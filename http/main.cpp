@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "eventstore/database_id.hpp"
+#include "eventstore/tree_heads.hpp"
 #include "http/access_lifecycle.hpp"
 #include "http/server.hpp"
 #include "http/server_options.hpp"
@@ -273,7 +274,15 @@ int run(const ServerOptions& o) {
       {.witness_file = o.witness_file, .scrub_interval = std::chrono::hours(o.scrub_hours), .read_only = o.read_only});
   const bool writable = check_log_at_start(*store, o, guard, *keys.signer);
   ReadModel model(*store);
+  MerkleIndex merkle(*store);
   load_projections(model, *store, *keys.secrets, o, writable);
+  // A log the tree cannot be folded over (records missing or unreadable) is damage the start-up
+  // checks or the scrub report; serving goes on, and proofs past what was folded are refused.
+  if (auto loaded = merkle.load(); !loaded) {
+    spdlog::error("{} (folded {} of {} events): proofs beyond them are refused", loaded.error().message, merkle.size(),
+                  store->head().seq);
+  }
+  guard.sign_tree_heads(&merkle, tree_head_origin(must(read_database_id(*store), "database id").value_or("unknown")));
   store->follow_others();  // a PostgreSQL log: the other nodes' appends fold in from here on
   Services services(*store, model, *keys.secrets, o);
   const std::optional<std::string> bootstrap = bootstrap_admin(services.users, writable);
@@ -317,6 +326,7 @@ int run(const ServerOptions& o) {
   // Access events: dropped and counted when the log refuses writes (read-only, damage).
   AccessEvents access(*store, *keys.secrets);
   app.access = &access;
+  app.merkle = &merkle;
   access.record(server_started_event(o, guard), server_actor(), {});
 
   net::asio::io_context io(o.io_threads);

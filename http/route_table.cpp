@@ -56,6 +56,11 @@ constexpr std::array kRoutes = {
     Route{verb::get,    "/api/v1/audit/export",            Access::group,     kAuditors,  true, handle_audit_export, kExportQuery},
     Route{verb::get,    "/api/v1/audit/export/manifest",   Access::group,     kAuditors,  true, handle_audit_export_manifest, kManifestQuery},
     Route{verb::get,    "/api/v1/audit/stream",            Access::group,     kAuditors,  true, handle_audit_stream, kStreamQuery},
+    // Auditors for any event, a token's owner for her tokens' events (the handlers decide).
+    Route{verb::get,    "/api/v1/audit/proof/inclusion",   Access::signed_in, {},         true, handle_inclusion_proof, "seq tree_size"},
+    Route{verb::get,    "/api/v1/audit/proof/consistency", Access::signed_in, {},         true, handle_consistency_proof, "from to"},
+    Route{verb::get,    "/api/v1/audit/receipts/{}",       Access::signed_in, {},         true, handle_receipt, {}},
+    Route{verb::post,   "/api/v1/audit/cosignatures",      Access::group,     kAuditors,  true, handle_add_cosignature, {}, BearerUse::never, kJson},
     Route{verb::post,   "/api/v1/admin/backups",           Access::group,     kAdmins,    true, handle_create_backup, {}, BearerUse::never, kJson},
     Route{verb::get,    "/api/v1/admin/backups",           Access::group,     kAdmins,    true, handle_list_backups, {}, BearerUse::never},
     Route{verb::get,    "/api/v1/admin/backups/{}",        Access::group,     kAdmins,    true, handle_get_backup, {}, BearerUse::never},

@@ -138,7 +138,10 @@ class CommandRun {
     Plan<T> plan = std::move(*plan_);
     plan_.reset();
     plan.hold.reset();
-    if (result) return advance(plan.then());
+    if (result) {
+      last_append_ = *result;
+      return advance(plan.then());
+    }
     if (result.error().code != ErrorCode::version_conflict) {
       outcome_.emplace(std::move(result).error());
     } else if (plan.conflict_final) {
@@ -148,6 +151,9 @@ class CommandRun {
 
   // Once next() gave nullopt.
   Result<T> outcome() && { return std::move(*outcome_); }
+  // The last append of the command that landed (nullopt when none did): where its events are,
+  // for a receipt (issue 18).
+  const std::optional<AppendResult>& last_append() const { return last_append_; }
 
  private:
   void advance(Next<T> next) {
@@ -164,6 +170,7 @@ class CommandRun {
   bool synced_ = false;          // the barrier was appended (once per run)
   std::optional<Plan<T>> plan_;  // the plan whose append is under way; none for the barrier
   std::optional<Result<T>> outcome_;
+  std::optional<AppendResult> last_append_;
 };
 
 // Runs `command` to its end, blocking on each append (the admin tool, tests, start-up).

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/time_format.hpp"
+#include "eventstore/tree_heads.hpp"
 
 namespace tl {
 
@@ -49,6 +50,13 @@ Result<SignedCheckpoint> IntegrityGuard::sign_checkpoint() {
   const auto newest_before = list_checkpoints(store_);
   auto signed_head = signer_.sign_head(store_);
   if (!signed_head) return signed_head;
+  if (merkle_ != nullptr) {
+    // The tree head of the same seq, signed with the same key (an existing one is kept as it is).
+    auto root = merkle_->root(signed_head->seq);
+    auto tree_head = root ? sign_tree_head(store_, signer_, origin_, signed_head->seq, *root)
+                          : Result<TreeHead>(std::move(root).error());
+    if (!tree_head) spdlog::warn("tree head of seq {} not signed: {}", signed_head->seq, tree_head.error().message);
+  }
   const bool fresh = !newest_before || newest_before->empty() || newest_before->back().seq != signed_head->seq;
   if (fresh) {
     witnesses_.witness(*signed_head);

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "eventstore/signed_checkpoints.hpp"
+#include "projections/merkle_index.hpp"
 #include "service/integrity.hpp"
 #include "service/verify_report.hpp"
 #include "service/witness.hpp"
@@ -82,6 +83,13 @@ class IntegrityGuard {
   // (unavailable) when damage was found, or before a full check passed in this run. Called by the
   // timer, after the first scrub, at shutdown and by the HTTP route.
   Result<SignedCheckpoint> sign_checkpoint();
+  // From now on every checkpoint signed is accompanied by a signed tree head of the log's RFC 9162
+  // tree at its seq (eventstore/tree_heads.hpp), named `origin` ("tokenledger/<database id>").
+  // Called once, before the first sign_checkpoint() and the scrub.
+  void sign_tree_heads(const MerkleIndex* merkle, std::string origin) {
+    merkle_ = merkle;
+    origin_ = std::move(origin);
+  }
   // Seconds since the newest checkpoint was signed; nullopt when none exists.
   std::optional<double> checkpoint_age_seconds() const;
 
@@ -120,6 +128,8 @@ class IntegrityGuard {
 
   EventLog& store_;
   CheckpointSigner& signer_;
+  const MerkleIndex* merkle_ = nullptr;
+  std::string origin_;
   Witnesses& witnesses_;
   Options options_;
   mutable std::mutex mutex_;

@@ -1,5 +1,6 @@
 #include "service/verify_report.hpp"
 
+#include "common/hex.hpp"
 #include "common/json_writer.hpp"
 #include "common/time_format.hpp"
 
@@ -49,11 +50,27 @@ std::string verify_answer_json(const IntegrityReport& r, std::string_view public
   return std::move(w.end_object()).str();
 }
 
-std::string checkpoints_json(const std::vector<SignedCheckpoint>& checkpoints, std::string_view public_key) {
+std::string checkpoints_json(const std::vector<SignedCheckpoint>& checkpoints, std::string_view public_key,
+                             const std::vector<TreeHead>* tree_heads) {
   JsonWriter w;
   w.begin_object().key("public_key").value(public_key).key("checkpoints").begin_array();
   for (const auto& c : checkpoints) w.raw(c.raw);
-  return std::move(w.end_array().end_object()).str();
+  w.end_array();
+  if (tree_heads != nullptr) {
+    w.key("tree_heads").begin_array();
+    for (const TreeHead& t : *tree_heads) {
+      w.begin_object()
+          .key("tree_size")
+          .value(t.size)
+          .key("root_hash")
+          .value(to_hex(t.root.data(), t.root.size()))
+          .key("checkpoint")
+          .value(t.note)
+          .end_object();
+    }
+    w.end_array();
+  }
+  return std::move(w.end_object()).str();
 }
 
 }  // namespace tl

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "eventstore/signed_checkpoints.hpp"
+#include "eventstore/tree_heads.hpp"
 #include "service/integrity.hpp"
 
 namespace tl {
@@ -45,7 +46,10 @@ std::string verify_answer_json(const IntegrityReport& report, std::string_view p
                                const ScrubBasis& scrub, const std::optional<TailWalk>& walked);
 
 // The document of GET /api/v1/audit/checkpoints and `tokenledger-admin checkpoints --json`:
-// {"public_key": "<hex>", "checkpoints": [each checkpoint exactly as stored, oldest first]}.
-std::string checkpoints_json(const std::vector<SignedCheckpoint>& checkpoints, std::string_view public_key);
+// {"public_key": "<hex>", "checkpoints": [each checkpoint exactly as stored, oldest first],
+// "tree_heads": [{"tree_size", "root_hash" (hex), "checkpoint" (the C2SP note: body, signatures)},
+// smallest first]} (tree_heads only when given).
+std::string checkpoints_json(const std::vector<SignedCheckpoint>& checkpoints, std::string_view public_key,
+                             const std::vector<TreeHead>* tree_heads = nullptr);
 
 }  // namespace tl

@@ -4,68 +4,14 @@
 #include "tools/backup_over_http.hpp"
 
 #include <simdjson.h>
-#include <termios.h>
-#include <unistd.h>
 
 #include <iostream>
 
 #include "common/json_writer.hpp"
-#include "http/admin_client.hpp"
+#include "tools/server_session.hpp"
 
 namespace tl::admin {
 namespace {
-
-// One line of standard input, without echo when it is a terminal (prompted on stderr).
-std::string read_password(const std::string& user) {
-  const bool terminal = ::isatty(STDIN_FILENO) == 1;
-  termios saved{};
-  if (terminal) {
-    std::cerr << "Password for " << printable(user) << ": " << std::flush;
-    ::tcgetattr(STDIN_FILENO, &saved);
-    termios quiet = saved;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-  }
-  std::string password;
-  const bool got = static_cast<bool>(std::getline(std::cin, password));
-  if (terminal) {
-    ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-    std::cerr << "\n";
-  }
-  if (!password.empty() && password.back() == '\r') password.pop_back();
-  if (!got || password.empty()) throw UsageError("no password on standard input (give it as one line)");
-  return password;
-}
-
-// The server's error message of a refusal ({"error":{"code","message"}}), else the body.
-std::string server_message(const ClientResponse& res) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  std::string_view code, message;
-  if (parser.parse(res.body).get(doc) == simdjson::SUCCESS &&
-      doc["error"]["message"].get(message) == simdjson::SUCCESS) {
-    if (doc["error"]["code"].get(code) != simdjson::SUCCESS) code = "error";
-    return std::to_string(res.status) + " " + std::string(code) + ": " + std::string(message);
-  }
-  return std::to_string(res.status) + ": " + res.body.substr(0, 200);
-}
-
-// The kind of a server's refusal: its answer to these credentials or this request (401, 403,
-// 409: refused, as the tool's own refusals), else a failure (503, 5xx, anything unexpected).
-ErrorKind refusal(const ClientResponse& res) {
-  return res.status == 401 || res.status == 403 || res.status == 409 || res.status == 429 ? ErrorKind::refused
-                                                                                          : ErrorKind::failed;
-}
-
-// The session cookie ("name=value") among the Set-Cookie headers of a sign-in.
-std::string session_cookie(const ClientResponse& res) {
-  for (const std::string& cookie : res.set_cookies) {
-    const std::string pair = cookie.substr(0, cookie.find(';'));
-    const std::string name = pair.substr(0, pair.find('='));
-    if (name == "tl_session" || name == "__Host-tl_session") return pair;
-  }
-  return {};
-}
 
 void print_result(const std::string& body, const std::string& url) {
   simdjson::dom::parser parser;
@@ -111,37 +57,20 @@ void server_backup_options(Command& cmd, ServerBackupOptions& options) {
 }
 
 int backup_over_http(const ServerBackupOptions& options, bool json) {
-  auto server = parse_server_url(options.url);
-  if (!server) throw UsageError(server.error().message);
-  if (options.user.empty())
-    throw UsageError("--user: the admin to sign in as (the password comes from standard input)");
-  const std::string password = read_password(options.user);
-
-  JsonWriter login;
-  login.begin_object().key("username").value(options.user).key("password").value(password).end_object();
-  auto signed_in = send_request(*server, "POST", "/api/v1/session", std::move(login).str(), {}, options.ca_file,
-                                std::chrono::seconds(60));
-  if (!signed_in) throw Failure(signed_in.error().message);
-  if (signed_in->status / 100 != 2)
-    throw Failure("sign-in refused: " + server_message(*signed_in), refusal(*signed_in));
-  const std::string cookie = session_cookie(*signed_in);
-  if (cookie.empty()) throw Failure("the server answered the sign-in without a session cookie");
-  const ClientHeaders auth = {{"Cookie", cookie}};
+  const ServerSession session(options.url, options.user, options.ca_file);
 
   JsonWriter body;
   body.begin_object().key("include_keys").value(options.include_keys).end_object();
   // The server answers once the copy is done and verified: allow a long backup.
-  auto taken = send_request(*server, "POST", "/api/v1/admin/backups", std::move(body).str(), auth, options.ca_file,
-                            std::chrono::hours(24));
-  (void)send_request(*server, "DELETE", "/api/v1/session", "", auth, options.ca_file, std::chrono::seconds(30));
-  if (!taken) throw Failure(taken.error().message);
-  if (taken->status != 201) {
-    throw Failure("the server refused the backup: " + server_message(*taken), refusal(*taken));
+  const ClientResponse taken =
+      session.send("POST", "/api/v1/admin/backups", std::move(body).str(), std::chrono::hours(24));
+  if (taken.status != 201) {
+    throw Failure("the server refused the backup: " + server_message(taken), refusal(taken));
   }
   if (json) {
-    std::cout << taken->body << "\n";
+    std::cout << taken.body << "\n";
   } else {
-    print_result(taken->body, options.url);
+    print_result(taken.body, options.url);
   }
   return kExitOk;
 }

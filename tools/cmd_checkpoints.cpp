@@ -37,7 +37,9 @@ int cmd_checkpoints(int argc, char** argv) {
   if (format == "jsonl") {
     for (const auto& c : *checkpoints) std::cout << c.raw << "\n";
   } else if (json) {
-    std::cout << checkpoints_json(*checkpoints, public_key) << "\n";
+    auto tree_heads = list_tree_heads(*store);
+    if (!tree_heads) throw Failure("cannot read the tree heads: " + tree_heads.error().message);
+    std::cout << checkpoints_json(*checkpoints, public_key, &*tree_heads) << "\n";
   } else {
     Table table({"SEQ", "SIGNED AT", "HEAD HASH", "PUBLIC KEY"});
     for (const auto& c : *checkpoints) table.add({std::to_string(c.seq), c.at, c.hash, c.public_key});

@@ -16,6 +16,8 @@ int cmd_migrate(int argc, char** argv);
 int cmd_backup(int argc, char** argv);
 int cmd_restore(int argc, char** argv);
 int cmd_user(int argc, char** argv);
+int cmd_proof(int argc, char** argv);
+int cmd_witness(int argc, char** argv);
 
 // One entry of a dispatch table: the usage lists are printed from the tables, so that every
 // command that runs is listed.

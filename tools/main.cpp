@@ -34,6 +34,8 @@ const std::vector<Subcommand> kCommands = {
     {"rebuild", "", "fold every projection again from seq 1", false, cmd_rebuild},
     {"migrate", "", "copy the log between a data directory and PostgreSQL (--from, --to), then verify the copy", false,
      cmd_migrate},
+    {"proof", "", "proof verify: check a receipt (GET /api/v1/audit/receipts/N) offline", true, cmd_proof},
+    {"witness", "", "cosign a running server's newest tree head if it extends the one seen before", true, cmd_witness},
     {"user", "", "user accounts (the user subcommands below)", false, cmd_user},
 };
 

@@ -75,6 +75,8 @@ class AuthzMatrixE2E : public ServerTest {
     boss_code = reveal(boss, create_token(boss, "boss bearer")["id"].str());
     clients.emplace(kBossBearer, server.client());
     target = create_token(clients.at(kMember), "target")["id"].str();
+    target_seq = std::to_string(
+        clients.at(kMember).get("/api/v1/tokens/" + target + "/history").json()["events"][0]["seq"].integer());
   }
 
   // A fresh token of the member, for requests that delete it.
@@ -96,6 +98,7 @@ class AuthzMatrixE2E : public ServerTest {
   std::string bearer_code;
   std::string boss_code;
   std::string target;
+  std::string target_seq;  // the seq of the target's TokenCreated
   int users_made = 0;
 };
 
@@ -140,6 +143,12 @@ TEST_F(AuthzMatrixE2E, EveryRouteAndCallerGetsExactlyItsAnswer) {
       {"GET",    "/api/v1/audit/export",          "", {401, 403, 403, 403, 200, 403, 403, 200}},
       {"GET",    "/api/v1/audit/export/manifest", "", {401, 403, 403, 403, 200, 403, 403, 200}},
       {"GET",    "/api/v1/audit/stream",          "", {401, 403, 403, 403, 200, 403, 403, 200}},
+      // Proofs: auditors for any event, the owner for her tokens' events (another's is 404).
+      {"GET",    "/api/v1/audit/proof/inclusion?seq={S}", "", {401, 404, 200, 404, 200, 404, 200, 200}},
+      {"GET",    "/api/v1/audit/proof/consistency?from=1&to=2", "", {401, 200, 200, 200, 200, 200, 200, 200}},
+      {"GET",    "/api/v1/audit/receipts/{S}",    "", {401, 404, 200, 404, 200, 404, 200, 200}},
+      // Auditors with a session; an empty body reaches the handler (400: tree_size required).
+      {"POST",   "/api/v1/audit/cosignatures",    "{}", {401, 403, 403, 403, 400, 403, kScope, kScope}},
       // Admins only, bearer tokens never; this server has no --backup-dir, so an admin gets 503.
       {"POST",   "/api/v1/admin/backups",         R"({"include_keys":false})", {401, 403, 403, 403, 403, 503, kScope, kScope}},
       {"GET",    "/api/v1/admin/backups",         "", {401, 403, 403, 403, 403, 503, kScope, kScope}},
@@ -162,6 +171,7 @@ TEST_F(AuthzMatrixE2E, EveryRouteAndCallerGetsExactlyItsAnswer) {
       const Role role = static_cast<Role>(r);
       std::string path = cell.path;
       if (auto at = path.find("{T}"); at != std::string::npos) path.replace(at, 3, target);
+      if (auto at = path.find("{S}"); at != std::string::npos) path.replace(at, 3, target_seq);
       if (auto at = path.find("{T*}"); at != std::string::npos) path.replace(at, 4, fresh_token());
       if (auto at = path.find("{U*}"); at != std::string::npos) path.replace(at, 4, fresh_user());
       std::string body = cell.body;

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -195,6 +196,64 @@ TEST(MerkleTest, BadSizesAreRefusedNamingTheParameter) {
   EXPECT_FALSE(root_from_inclusion(3, 3, kRoots[0], {}).ok());
   EXPECT_TRUE(verify_consistency(0, 5, empty_root(), kRoots[4], {}).ok());
   EXPECT_FALSE(verify_consistency(3, 3, kRoots[2], kRoots[3], {}).ok());
+}
+
+// A tree that keeps only the levels from 2^3 up (and the last chunk's leaves) answers every root
+// and proof as the tree that keeps every leaf does, reading a complete chunk's leaves from its
+// source only when a subtree inside it is needed; a source that fails fails the proof.
+TEST(MerkleTest, ATreeKeepingOnlyUpperLevelsAnswersAsTheFullTree) {
+  std::vector<Hash> leaves;
+  std::atomic<int> reads{0};
+  Tree full;
+  Tree compact(3, [&](std::uint64_t first, std::uint64_t count) -> Result<std::vector<Hash>> {
+    ++reads;
+    EXPECT_EQ(first % 8, 0u);
+    EXPECT_EQ(count, 8u);
+    return std::vector<Hash>(leaves.begin() + static_cast<std::ptrdiff_t>(first),
+                             leaves.begin() + static_cast<std::ptrdiff_t>(first + count));
+  });
+  for (int i = 0; i < 75; ++i) {
+    leaves.push_back(leaf_hash("record " + std::to_string(i)));
+    full.append(leaves.back());
+    EXPECT_EQ(compact.append(leaves.back()), (i + 1) % 8 == 0) << i;
+  }
+  EXPECT_EQ(compact.complete_chunks(), 9u);
+  for (std::uint64_t size = 1; size <= leaves.size(); ++size) {
+    ASSERT_EQ(compact.root(size).value(), full.root(size).value()) << size;
+    for (std::uint64_t index = 0; index < size; ++index) {
+      ASSERT_EQ(compact.inclusion_path(index, size).value(), full.inclusion_path(index, size).value());
+      ASSERT_EQ(compact.leaf(index).value(), leaves[index]);
+    }
+    for (std::uint64_t first = 1; first <= size; ++first) {
+      ASSERT_EQ(compact.consistency_path(first, size).value(), full.consistency_path(first, size).value());
+    }
+  }
+  EXPECT_GT(reads.load(), 0);
+  // Roots of whole chunks need no leaf: sizes that are multiples of 8 read nothing.
+  reads = 0;
+  for (std::uint64_t size = 8; size <= 72; size += 8) compact.root(size).value();
+  EXPECT_EQ(reads.load(), 0);
+
+  // Loaded from saved chunk roots, then the tail appended: the same tree.
+  Tree loaded(3, [&](std::uint64_t first, std::uint64_t count) -> Result<std::vector<Hash>> {
+    return std::vector<Hash>(leaves.begin() + static_cast<std::ptrdiff_t>(first),
+                             leaves.begin() + static_cast<std::ptrdiff_t>(first + count));
+  });
+  for (std::uint64_t c = 0; c < compact.complete_chunks(); ++c) loaded.append_chunk(compact.chunk_root(c));
+  for (std::size_t i = 72; i < leaves.size(); ++i) loaded.append(leaves[i]);
+  EXPECT_EQ(loaded.size(), leaves.size());
+  EXPECT_EQ(loaded.root(75).value(), full.root(75).value());
+  EXPECT_EQ(loaded.inclusion_path(3, 75).value(), full.inclusion_path(3, 75).value());
+
+  Tree failing(3, [](std::uint64_t, std::uint64_t) -> Result<std::vector<Hash>> {
+    return Error::unavailable("the log cannot be read");
+  });
+  for (const Hash& leaf : leaves) failing.append(leaf);
+  EXPECT_EQ(failing.inclusion_path(3, 75).error().code, ErrorCode::unavailable);
+  EXPECT_EQ(failing.root(70).error().code, ErrorCode::unavailable);  // inside chunk [64, 72)
+  EXPECT_TRUE(failing.root(75).ok());                                // whole chunks and the tail in memory
+  EXPECT_TRUE(failing.root(72).ok());                                // whole chunks only
+  EXPECT_EQ(failing.leaf(74).value(), leaves[74]);                   // the tail is in memory
 }
 
 }  // namespace

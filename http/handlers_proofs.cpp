@@ -1,0 +1,165 @@
+// Proofs over the log's RFC 9162 Merkle tree (issue 18, item 4): inclusion and consistency proofs,
+// and receipts (one event, its inclusion proof and the newest signed tree head covering it) that
+// anyone holding the signing key's public half can check offline (tokenledger-admin proof verify).
+// Auditors may ask about any event; a token's owner about the events of her own tokens.
+#include <algorithm>
+#include <mutex>
+
+#include "common/hex.hpp"
+#include "common/json_writer.hpp"
+#include "domain/text_rules.hpp"
+#include "domain/user.hpp"
+#include "eventstore/record_json.hpp"
+#include "eventstore/tree_heads.hpp"
+#include "http/audit_params.hpp"
+#include "http/json_requests.hpp"
+#include "http/proof_json.hpp"
+#include "http/responses.hpp"
+
+namespace tl {
+using net::http::status;
+
+namespace {
+
+// The seq of a query parameter or path segment that must name an event of the log: 1 to the head.
+Result<std::uint64_t> event_seq(const std::string& text, std::string_view name, std::uint64_t head) {
+  auto seq = parse_seq(text, name);
+  if (!seq) return seq;
+  if (*seq == 0) return Error::invalid_field(std::string(name) + ": must be at least 1.");
+  if (*seq > head) {
+    return Error::invalid_field(std::string(name) + ": the log holds " + std::to_string(head) + " events.");
+  }
+  return seq;
+}
+
+// The record at `seq` when the caller may see proofs about it: any for auditors, else only an
+// event of a token she owns. Another's event answers as an unknown one would (404): no oracle.
+Result<Record> readable_event(App& app, const Call& call, std::uint64_t seq) {
+  auto record = app.store.read(seq);
+  if (!record) return std::move(record).error();
+  if (!*record) return Error::not_found("No event has seq " + std::to_string(seq) + ".");
+  if (call.user->in_group(kGroupAuditors)) return std::move(**record);
+  if ((*record)->owner.empty() || (*record)->owner != call.user->username) {
+    return Error::not_found("No event of your tokens has seq " + std::to_string(seq) +
+                            ". Proofs about other events are for the auditors group.");
+  }
+  return std::move(**record);
+}
+
+}  // namespace
+
+Reply handle_inclusion_proof(App& app, Call& call) {
+  const std::uint64_t head = app.store.head().seq;
+  const std::string* seq_text = call.query_param("seq");
+  if (seq_text == nullptr) return error_response(Error::invalid_field("seq: required (the event's seq)."));
+  auto seq = event_seq(*seq_text, "seq", head);
+  if (!seq) return error_response(seq.error());
+  std::uint64_t tree_size = head;
+  if (const std::string* size_text = call.query_param("tree_size")) {
+    auto size = event_seq(*size_text, "tree_size", head);
+    if (!size) return error_response(size.error());
+    tree_size = *size;
+  }
+  if (*seq > tree_size) {
+    return error_response(Error::invalid_field("tree_size: must be at least seq (" + std::to_string(*seq) + ")."));
+  }
+  if (auto record = readable_event(app, call, *seq); !record) return error_response(record.error());
+  auto proof = app.merkle->inclusion(*seq, tree_size);
+  if (!proof) return error_response(proof.error());
+  return json_response(status::ok, inclusion_proof_json(*proof));
+}
+
+Reply handle_consistency_proof(App& app, Call& call) {
+  const std::uint64_t head = app.store.head().seq;
+  const std::string* from_text = call.query_param("from");
+  const std::string* to_text = call.query_param("to");
+  if (from_text == nullptr) return error_response(Error::invalid_field("from: required (the smaller tree size)."));
+  auto from = event_seq(*from_text, "from", head);
+  if (!from) return error_response(from.error());
+  std::uint64_t to = head;
+  if (to_text != nullptr) {
+    auto parsed = event_seq(*to_text, "to", head);
+    if (!parsed) return error_response(parsed.error());
+    to = *parsed;
+  }
+  if (*from > to) return error_response(Error::invalid_field("from: must not be greater than to."));
+  auto proof = app.merkle->consistency(*from, to);
+  if (!proof) return error_response(proof.error());
+  return json_response(status::ok, consistency_proof_json(*proof));
+}
+
+Reply handle_receipt(App& app, Call& call) {
+  const std::uint64_t head = app.store.head().seq;
+  auto seq = event_seq(call.params[0], "seq", head);
+  if (!seq) {
+    // A path segment that names no event is a resource that does not exist.
+    return error_response(Error::not_found("No event has seq " + to_valid_utf8(call.params[0], 32) + "."));
+  }
+  auto record = readable_event(app, call, *seq);
+  if (!record) return error_response(record.error());
+  auto tree_head = newest_tree_head(app.store);
+  if (!tree_head) return error_response(tree_head.error());
+  if (!*tree_head || (*tree_head)->size < *seq) {
+    // Not covered yet: sign the head now (the checkpoint and its tree head) rather than make the
+    // caller wait for the timer; refused where this node may not sign (another node does).
+    auto signed_now = app.integrity.sign_checkpoint();
+    if (!signed_now) {
+      auto res = error_response(Error::unavailable("No signed tree head covers seq " + std::to_string(*seq) +
+                                                   " yet: " + signed_now.error().message));
+      res.set(net::http::field::retry_after, "5");
+      return res;
+    }
+    tree_head = newest_tree_head(app.store);
+    if (!tree_head) return error_response(tree_head.error());
+    if (!*tree_head || (*tree_head)->size < *seq) {
+      return error_response(Error::unavailable("No signed tree head covers seq " + std::to_string(*seq) + " yet."));
+    }
+  }
+  auto proof = app.merkle->inclusion(*seq, (*tree_head)->size);
+  if (!proof) return error_response(proof.error());
+  // The stored line binds the event shown to its hash; a creation's holds the code's ciphertext
+  // and lookup hash, which only auditors' exports carry (API.md).
+  const bool with_record = call.user->in_group(kGroupAuditors) || !std::holds_alternative<TokenCreated>(record->event);
+  TokenDescriptions descriptions(app.store);
+  return json_response(status::ok, receipt_json(*record, descriptions.at(*record), with_record, *proof, **tree_head,
+                                                app.signer.public_key_hex()));
+}
+
+Reply handle_add_cosignature(App& app, Call& call) {
+  auto body = parse_cosignature(call.req.body());
+  if (!body) return error_response(body.error());
+  auto key_bytes = from_hex(body->public_key);
+  if (!key_bytes || key_bytes->size() != 32) {
+    return error_response(Error::invalid_field("public_key: must be 64 hex digits (an Ed25519 public key)."));
+  }
+  Ed25519PublicKey key;
+  std::copy(key_bytes->begin(), key_bytes->end(), key.begin());
+  std::string_view line = body->cosignature;
+  if (line.ends_with('\n')) line.remove_suffix(1);
+  if (line.find('\n') != std::string_view::npos) {
+    return error_response(Error::invalid_field("cosignature: one signature line."));
+  }
+  auto signature = parse_note_signature(line);
+  if (!signature) return error_response(Error::invalid_field("cosignature: " + signature.error().message));
+  // Only a tree head this log signed is cosigned, and only with a signature that verifies: the
+  // list then holds nothing a reader could not check. One read-modify-write of a note at a time.
+  static std::mutex cosigning;
+  const std::lock_guard lock(cosigning);
+  auto heads = list_tree_heads(app.store);
+  if (!heads) return error_response(heads.error());
+  const auto head =
+      std::find_if(heads->begin(), heads->end(), [&](const TreeHead& h) { return h.size == body->tree_size; });
+  if (head == heads->end()) {
+    return error_response(
+        Error::invalid_field("tree_size: no signed tree head has size " + std::to_string(body->tree_size) + "."));
+  }
+  auto timestamp = verify_cosignature(*head, *signature, signature->key_name, key);
+  if (!timestamp) return error_response(Error::invalid_field("cosignature: " + timestamp.error().message));
+  const TreeHead cosigned = with_cosignature(*head, *signature, line);
+  if (auto stored = store_tree_head(app.store, cosigned); !stored) return error_response(stored.error());
+  JsonWriter w;
+  w.begin_object().key("tree_size").value(cosigned.size).key("checkpoint").value(cosigned.note).end_object();
+  return json_response(status::created, std::move(w).str());
+}
+
+}  // namespace tl
