@@ -2,8 +2,10 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <charconv>
 
+#include "domain/text_rules.hpp"
 #include "eventstore/signed_checkpoints.hpp"
 
 namespace tl {
@@ -33,7 +35,12 @@ Result<NoteSignature> parse_note_signature(std::string_view line) {
   if (space == std::string_view::npos || space == 0) return bad("a signature line lacks its key name");
   NoteSignature s;
   s.key_name = std::string(line.substr(0, space));
-  if (s.key_name.find_first_of(" +") != std::string::npos) return bad("a key name holds a space or '+'");
+  // c2sp.org/signed-note: well-formed UTF-8, no spaces and no '+'; control characters are refused too.
+  const bool control = std::any_of(s.key_name.begin(), s.key_name.end(),
+                                   [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+  if (control || !utf8_length(s.key_name) || s.key_name.find_first_of(" +") != std::string::npos) {
+    return bad("a key name must be UTF-8 text without spaces, '+' or control characters");
+  }
   auto bytes = base64_decode(line.substr(space + 1));
   if (!bytes || bytes->size() < 5) return bad("a signature is not base64 of a key id and a signature");
   std::copy(bytes->begin(), bytes->begin() + 4, s.key_id.begin());

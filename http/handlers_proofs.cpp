@@ -21,6 +21,8 @@ using net::http::status;
 
 namespace {
 
+constexpr std::size_t kMaxCosignatures = 32;
+
 // The seq of a query parameter or path segment that must name an event of the log: 1 to the head.
 Result<std::uint64_t> event_seq(const std::string& text, std::string_view name, std::uint64_t head) {
   auto seq = parse_seq(text, name);
@@ -152,6 +154,18 @@ Reply handle_add_cosignature(App& app, Call& call) {
   if (head == heads->end()) {
     return error_response(
         Error::invalid_field("tree_size: no signed tree head has size " + std::to_string(body->tree_size) + "."));
+  }
+  if (signature->key_name == head->origin) {
+    return error_response(Error::invalid_field("cosignature: the key name is the log's own (" + head->origin + ")."));
+  }
+  // Each cosigner replaces its own line; a bound on distinct ones keeps a note a few kilobytes.
+  const bool known = std::any_of(head->signatures.begin(), head->signatures.end(), [&](const NoteSignature& s) {
+    return s.key_name == signature->key_name && s.key_id == signature->key_id;
+  });
+  if (!known && head->signatures.size() > kMaxCosignatures) {
+    return error_response(Error::invalid_field("cosignature: the tree head of size " + std::to_string(head->size) +
+                                               " holds " + std::to_string(kMaxCosignatures) +
+                                               " cosignatures already; cosign a newer one."));
   }
   auto timestamp = verify_cosignature(*head, *signature, signature->key_name, key);
   if (!timestamp) return error_response(Error::invalid_field("cosignature: " + timestamp.error().message));

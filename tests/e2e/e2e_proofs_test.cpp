@@ -302,7 +302,15 @@ TEST_F(ProofsE2E, AWitnessCosignsWhatExtendsWhatItSawAndRefusesWhatDoesNot) {
   const Json heads = alice->get("/api/v1/audit/checkpoints").json()["tree_heads"];
   const std::int64_t size = heads[heads.size() - 1]["tree_size"].integer();
   const std::string some_key(64, 'a');
+  const std::string note = heads[heads.size() - 1]["checkpoint"].str();
+  const std::string origin = note.substr(0, note.find('\n'));
   const std::vector<std::pair<std::string, std::string>> bad = {
+      {R"({"tree_size":)" + std::to_string(size) + R"(,"cosignature":"\u2014 )" + origin +
+           R"( AAAAAAAA","public_key":")" + some_key + R"("})",
+       "the log's own"},
+      {R"({"tree_size":)" + std::to_string(size) + R"(,"cosignature":"\u2014 w\u0007x AAAAAAAA","public_key":")" +
+           some_key + R"("})",
+       "control characters"},
       {R"({"tree_size":)" + std::to_string(size + 1000) + R"(,"cosignature":"x","public_key":")" + some_key + R"("})",
        "cosignature"},
       {R"({"tree_size":)" + std::to_string(size) + R"(,"cosignature":"\u2014 w AAAA","public_key":")" + some_key +

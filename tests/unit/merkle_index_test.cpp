@@ -200,6 +200,12 @@ TEST(TreeHeadTest, SignedStoredParsedAndNothingAlteredVerifies) {
   EXPECT_FALSE(parse_tree_head("o\n042\n" + base64_encode(std::string(32, 'a')) + "\n\n").ok());
   EXPECT_FALSE(parse_tree_head("o\n42\nnot-base64\n\n").ok());
   EXPECT_FALSE(parse_tree_head(head.body + "\n").ok());  // no signature line
+  EXPECT_TRUE(parse_note_signature("\xE2\x80\x94 w.example/1 AAAAAAAA").ok());
+  for (std::string_view line :
+       {"\xE2\x80\x94 w\rx AAAAAAAA", "\xE2\x80\x94 w+x AAAAAAAA", "\xE2\x80\x94 w\xff AAAAAAAA", "- w AAAAAAAA",
+        "\xE2\x80\x94 w AAAA", "\xE2\x80\x94 w not*base64"}) {
+    EXPECT_FALSE(parse_note_signature(line).ok()) << line;
+  }
 }
 
 }  // namespace
