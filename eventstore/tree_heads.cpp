@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <charconv>
 
-#include "domain/text_rules.hpp"
 #include "eventstore/signed_checkpoints.hpp"
 
 namespace tl {
@@ -14,6 +13,7 @@ namespace {
 constexpr std::string_view kPrefix = "treehead/";
 constexpr std::string_view kDash = "\xE2\x80\x94 ";  // U+2014 EM DASH, then a space
 constexpr unsigned char kEd25519 = 0x01;
+constexpr std::size_t kMaxKeyName = 256;
 
 Error bad(std::string message) { return Error::invalid_field("checkpoint: " + std::move(message)); }
 
@@ -35,11 +35,13 @@ Result<NoteSignature> parse_note_signature(std::string_view line) {
   if (space == std::string_view::npos || space == 0) return bad("a signature line lacks its key name");
   NoteSignature s;
   s.key_name = std::string(line.substr(0, space));
-  // c2sp.org/signed-note: well-formed UTF-8, no spaces and no '+'; control characters are refused too.
-  const bool control = std::any_of(s.key_name.begin(), s.key_name.end(),
-                                   [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
-  if (control || !utf8_length(s.key_name) || s.key_name.find_first_of(" +") != std::string::npos) {
-    return bad("a key name must be UTF-8 text without spaces, '+' or control characters");
+  // c2sp.org/signed-note forbids Unicode spaces and '+'; stricter here, printable ASCII only (no
+  // line or paragraph separators, no direction overrides), at most 256 bytes: names are URL-like.
+  const bool printable = std::all_of(s.key_name.begin(), s.key_name.end(), [](char c) {
+    return static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7f && c != '+';
+  });
+  if (!printable || s.key_name.size() > kMaxKeyName) {
+    return bad("a key name must be at most 256 printable ASCII characters, without spaces or '+'");
   }
   auto bytes = base64_decode(line.substr(space + 1));
   if (!bytes || bytes->size() < 5) return bad("a signature is not base64 of a key id and a signature");
@@ -87,25 +89,6 @@ Result<std::uint64_t> verify_cosignature(const TreeHead& head, const NoteSignatu
     return bad("the cosignature does not verify with this public key over this tree head");
   }
   return timestamp;
-}
-
-TreeHead with_cosignature(const TreeHead& head, const NoteSignature& s, std::string_view line) {
-  TreeHead out = head;
-  out.signatures.clear();
-  std::string lines;
-  std::size_t pos = head.body.size() + 1;  // after the empty line
-  for (const NoteSignature& existing : head.signatures) {
-    const auto end = head.note.find('\n', pos);
-    const std::string_view existing_line = std::string_view(head.note).substr(pos, end - pos);
-    pos = end + 1;
-    if (existing.key_name == s.key_name && existing.key_id == s.key_id) continue;
-    lines += std::string(existing_line) + "\n";
-    out.signatures.push_back(existing);
-  }
-  lines += std::string(line) + "\n";
-  out.signatures.push_back(s);
-  out.note = head.body + "\n" + lines;
-  return out;
 }
 
 std::string base64_encode(std::string_view bytes) {

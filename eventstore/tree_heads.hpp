@@ -73,9 +73,6 @@ std::string cosignature_line(const TreeHead& head, std::string_view name, const 
 // invalid_field naming what does not hold (the name, the key id, the length, the signature).
 Result<std::uint64_t> verify_cosignature(const TreeHead& head, const NoteSignature& s, std::string_view name,
                                          const Ed25519PublicKey& key);
-// `head` with the cosignature line `line` (no newline) added, replacing an earlier one by the same
-// key name and key id.
-TreeHead with_cosignature(const TreeHead& head, const NoteSignature& s, std::string_view line);
 
 // Parses a checkpoint note (not checking any signature). Errors: invalid_field naming what is wrong.
 Result<TreeHead> parse_tree_head(std::string_view note);

@@ -3,7 +3,9 @@
 // anyone holding the signing key's public half can check offline (tokenledger-admin proof verify).
 // Auditors may ask about any event; a token's owner about the events of her own tokens.
 #include <algorithm>
+#include <chrono>
 #include <mutex>
+#include <optional>
 
 #include "common/hex.hpp"
 #include "common/json_writer.hpp"
@@ -21,7 +23,11 @@ using net::http::status;
 
 namespace {
 
-constexpr std::size_t kMaxCosignatures = 32;
+// A backstop: each auditor holds one line per tree head already.
+constexpr std::size_t kMaxCosignatures = 64;
+// How far ahead of this server's clock a cosignature's timestamp may be (c2sp.org/tlog-cosignature
+// lets verifiers refuse future ones).
+constexpr std::uint64_t kCosignatureClockSkewSeconds = 600;
 
 // The seq of a query parameter or path segment that must name an event of the log: 1 to the head.
 Result<std::uint64_t> event_seq(const std::string& text, std::string_view name, std::uint64_t head) {
@@ -101,9 +107,19 @@ Reply handle_receipt(App& app, Call& call) {
   if (!record) return error_response(record.error());
   auto tree_head = newest_tree_head(app.store);
   if (!tree_head) return error_response(tree_head.error());
+  const bool auditor = call.user->in_group(kGroupAuditors);
+  if ((!*tree_head || (*tree_head)->size < *seq) && !auditor) {
+    // An owner waits for the timer's next tree head: signing one per reveal on demand would let
+    // any owner add a checkpoint per request to every list and witness (from an attacker's try).
+    auto res = error_response(Error::unavailable(
+        "No signed tree head covers seq " + std::to_string(*seq) +
+        " yet; the server signs one with its next checkpoint (every --checkpoint-seconds, 60 by default)."));
+    res.set(net::http::field::retry_after, "10");
+    return res;
+  }
   if (!*tree_head || (*tree_head)->size < *seq) {
-    // Not covered yet: sign the head now (the checkpoint and its tree head) rather than make the
-    // caller wait for the timer; refused where this node may not sign (another node does).
+    // Not covered yet: sign the head now (the checkpoint and its tree head), as POST
+    // /api/v1/audit/checkpoints would; refused where this node may not sign (another node does).
     auto signed_now = app.integrity.sign_checkpoint();
     if (!signed_now) {
       auto res = error_response(Error::unavailable("No signed tree head covers seq " + std::to_string(*seq) +
@@ -121,11 +137,40 @@ Reply handle_receipt(App& app, Call& call) {
   if (!proof) return error_response(proof.error());
   // The stored line binds the event shown to its hash; a creation's holds the code's ciphertext
   // and lookup hash, which only auditors' exports carry (API.md).
-  const bool with_record = call.user->in_group(kGroupAuditors) || !std::holds_alternative<TokenCreated>(record->event);
+  const bool with_record = auditor || !std::holds_alternative<TokenCreated>(record->event);
   TokenDescriptions descriptions(app.store);
   return json_response(status::ok, receipt_json(*record, descriptions.at(*record), with_record, *proof, **tree_head,
                                                 app.signer.public_key_hex()));
 }
+
+namespace {
+
+// `head` without the lines of `drop` (a cosigner's earlier key) and with `line`, whose parsed form
+// is `added`; an earlier line of the same key name and key id is replaced too.
+TreeHead cosigned_note(const TreeHead& head, const std::optional<std::pair<std::string, std::string>>& drop,
+                       const NoteSignature& added, std::string_view line) {
+  TreeHead out = head;
+  out.signatures.clear();
+  out.note = head.body + "\n";
+  for (const NoteSignature& s : head.signatures) {
+    const bool same_key = s.key_name == added.key_name && s.key_id == added.key_id;
+    const bool dropped = drop && s.key_name == drop->first && to_hex(s.key_id.data(), s.key_id.size()) == drop->second;
+    if (same_key || dropped) continue;
+    out.note += note_signature_line(s.key_name, s.key_id, s.signature);
+    out.signatures.push_back(s);
+  }
+  out.note += std::string(line) + "\n";
+  out.signatures.push_back(added);
+  return out;
+}
+
+// Where a user's cosignature of the tree head of `size` is remembered: each auditor holds one line
+// per tree head, so that no auditor can crowd the others out with lines of fresh keys.
+std::string cosigner_key(std::uint64_t size, std::string_view user) {
+  return "cosigner/" + encode_be64(size) + "/" + std::string(user);
+}
+
+}  // namespace
 
 Reply handle_add_cosignature(App& app, Call& call) {
   auto body = parse_cosignature(call.req.body());
@@ -158,19 +203,31 @@ Reply handle_add_cosignature(App& app, Call& call) {
   if (signature->key_name == head->origin) {
     return error_response(Error::invalid_field("cosignature: the key name is the log's own (" + head->origin + ")."));
   }
-  // Each cosigner replaces its own line; a bound on distinct ones keeps a note a few kilobytes.
-  const bool known = std::any_of(head->signatures.begin(), head->signatures.end(), [&](const NoteSignature& s) {
-    return s.key_name == signature->key_name && s.key_id == signature->key_id;
-  });
-  if (!known && head->signatures.size() > kMaxCosignatures) {
-    return error_response(Error::invalid_field("cosignature: the tree head of size " + std::to_string(head->size) +
-                                               " holds " + std::to_string(kMaxCosignatures) +
-                                               " cosignatures already; cosign a newer one."));
-  }
   auto timestamp = verify_cosignature(*head, *signature, signature->key_name, key);
   if (!timestamp) return error_response(Error::invalid_field("cosignature: " + timestamp.error().message));
-  const TreeHead cosigned = with_cosignature(*head, *signature, line);
+  const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(call.now.time_since_epoch()).count();
+  if (*timestamp > static_cast<std::uint64_t>(now_s) + kCosignatureClockSkewSeconds) {
+    return error_response(Error::invalid_field("cosignature: its timestamp is in the future (this server's clock)."));
+  }
+  const std::string slot = cosigner_key(head->size, call.ctx.actor.user);
+  auto earlier = app.store.get_side(SideStore::meta, slot);
+  if (!earlier) return error_response(earlier.error());
+  std::optional<std::pair<std::string, std::string>> drop;
+  if (*earlier) {
+    const auto newline = (*earlier)->find('\n');
+    drop.emplace((*earlier)->substr(0, newline), (*earlier)->substr(newline + 1));
+  }
+  const TreeHead cosigned = cosigned_note(*head, drop, *signature, line);
+  if (cosigned.signatures.size() > kMaxCosignatures + 1) {
+    return error_response(Error::invalid_field("cosignature: the tree head of size " + std::to_string(head->size) +
+                                               " holds " + std::to_string(kMaxCosignatures) +
+                                               " cosignatures already."));
+  }
   if (auto stored = store_tree_head(app.store, cosigned); !stored) return error_response(stored.error());
+  const std::string id_hex = to_hex(signature->key_id.data(), signature->key_id.size());
+  if (auto kept = app.store.put_side(SideStore::meta, slot, signature->key_name + "\n" + id_hex); !kept) {
+    return error_response(kept.error());
+  }
   JsonWriter w;
   w.begin_object().key("tree_size").value(cosigned.size).key("checkpoint").value(cosigned.note).end_object();
   return json_response(status::created, std::move(w).str());

@@ -4,8 +4,10 @@
 // when the receipt carries the stored record (auditors'), that the record hashes to its leaf.
 #include <simdjson.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include "common/hex.hpp"
@@ -49,11 +51,31 @@ std::string read_file_text(const std::string& path, const std::string& option) {
   return text.str();
 }
 
+// The first key an object of `e` holds twice ("" when none): readers differ on which one counts
+// (simdjson takes the first, jq and Python the last), so a receipt with one proves nothing.
+std::string repeated_key(simdjson::dom::element e) {
+  simdjson::dom::object object;
+  simdjson::dom::array array;
+  if (!e.get(object)) {
+    std::set<std::string_view> seen;
+    for (auto [key, value] : object) {
+      if (!seen.insert(key).second) return std::string(key);
+      if (auto inner = repeated_key(value); !inner.empty()) return inner;
+    }
+  } else if (!e.get(array)) {
+    for (simdjson::dom::element item : array) {
+      if (auto inner = repeated_key(item); !inner.empty()) return inner;
+    }
+  }
+  return "";
+}
+
 Receipt parse_receipt(const std::string& text) {
   auto fail = [](const std::string& what) { throw Failure("--receipt: " + what, ErrorKind::check_failed); };
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   if (parser.parse(text).get(doc)) fail("not JSON");
+  if (const std::string key = repeated_key(doc); !key.empty()) fail("the key \"" + key + "\" is given twice");
   Receipt r;
   r.text = text;
   std::string_view record_hash, leaf_hash, root_hash, checkpoint, type, record;
@@ -62,7 +84,15 @@ Receipt parse_receipt(const std::string& text) {
   }
   r.record_hash = record_hash, r.leaf_hash = leaf_hash;
   if (!doc["event"]["type"].get(type)) r.event_type = type;
-  if (!doc["record"].get(record)) r.record = std::string(record);
+  simdjson::dom::element record_element;
+  if (!doc["record"].get(record_element) && !record_element.is_null()) {
+    if (record_element.get(record)) fail("record: not a string (the stored line)");
+    r.record = std::string(record);
+  } else if (r.event_type != "TokenCreated") {
+    // Only a creation's receipt for its owner goes without the stored line (it holds the code's
+    // ciphertext); any other receipt without it would prove nothing of the event it shows.
+    fail("record: missing (only a token creation's receipt, for its owner, goes without it)");
+  }
   simdjson::dom::element proof;
   simdjson::dom::array path;
   if (doc["inclusion_proof"].get(proof) || proof["leaf_index"].get(r.leaf_index) ||
@@ -107,11 +137,31 @@ std::string view_mismatch(const std::string& receipt_text, const std::string& re
       if (differs(field, view["data"][name])) return "event: data." + std::string(name) + " is not the stored record's";
     }
   }
+  // And the other way: nothing shown that the record does not hold, but the description the view adds.
+  for (auto [key, value] : view) {
+    if (key == "token_description") continue;
+    if (key == "data") {
+      simdjson::dom::object data;
+      if (value.get(data)) return "event: data is not an object";
+      for (auto [name, field] : data) {
+        if (differs(field, stored_object["data"][name])) {
+          return "event: data." + std::string(name) + " is not in the stored record";
+        }
+      }
+    } else if (differs(value, stored_object[key])) {
+      return "event: " + std::string(key) + " is not in the stored record";
+    }
+  }
   return "";
 }
 
 Ed25519PublicKey public_key_arg(const std::string& given) {
   std::string text = given;
+  const bool all_hex = !given.empty() && given.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+  if (all_hex && given.size() != 64 && !std::filesystem::exists(given)) {
+    throw UsageError("--public-key: " + std::to_string(given.size()) +
+                     " hex digits; an Ed25519 public key is 64 (or give a file holding them)");
+  }
   if (text.size() != 64) {  // not the hex itself: a file holding it
     text = read_file_text(given, "--public-key");
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
@@ -177,28 +227,26 @@ int proof_verify(int argc, char** argv) {
   const TreeHead head = check_receipt(receipt, key);
   if (json) {
     JsonWriter w;
-    w.begin_object()
-        .key("ok")
-        .value(true)
-        .key("seq")
-        .value(receipt.seq)
-        .key("type")
-        .value(receipt.event_type)
+    w.begin_object().key("ok").value(true).key("seq").value(receipt.seq);
+    // The type only when the stored record proved the event shown.
+    if (receipt.record) w.key("type").value(receipt.event_type);
+    w.key("event_proven")
+        .value(receipt.record.has_value())
         .key("origin")
         .value(head.origin)
         .key("tree_size")
-        .value(head.size)
-        .key("record_checked")
-        .value(receipt.record.has_value());
+        .value(head.size);
     std::cout << std::move(w.end_object()).str() << "\n";
   } else {
-    std::cout << "OK: event " << receipt.seq << (receipt.event_type.empty() ? "" : " (" + receipt.event_type + ")")
-              << " is in the log " << head.origin << " of " << head.size << " events, as signed by the given key"
-              << (receipt.record
-                      ? "; the event shown is its stored record, which hashes to its leaf"
-                      : "; the receipt holds no stored record (a token's creation, shown to its owner), so only "
-                        "its record_hash is proven, not the event shown")
-              << "\n";
+    if (receipt.record) {
+      std::cout << "OK: event " << receipt.seq << " (" << receipt.event_type << ") is in the log " << head.origin
+                << " of " << head.size << " events, as signed by the given key; the event shown is its stored "
+                << "record, which hashes to its leaf\n";
+    } else {
+      std::cout << "OK: the record hash of event " << receipt.seq << " is in the log " << head.origin << " of "
+                << head.size << " events, as signed by the given key; the receipt holds no stored record (a "
+                << "token's creation, shown to its owner), so only its record_hash is proven, not the event shown\n";
+    }
   }
   return kExitOk;
 }

@@ -77,6 +77,8 @@ class AuthzMatrixE2E : public ServerTest {
     target = create_token(clients.at(kMember), "target")["id"].str();
     target_seq = std::to_string(
         clients.at(kMember).get("/api/v1/tokens/" + target + "/history").json()["events"][0]["seq"].integer());
+    // A signed tree head covering it, so that its owner's receipt is answered (owners wait for one).
+    EXPECT_EQ(clients.at(kAuditor).post("/api/v1/audit/checkpoints", "").status, 201);
   }
 
   // A fresh token of the member, for requests that delete it.

@@ -4,6 +4,10 @@
 // verify` checks offline, refusing anything altered; inclusion and consistency proofs agree with
 // each other and with the signed tree heads, before and after a restart; owners prove only their
 // own tokens' events; bad parameters are 400s naming the parameter.
+#include <sodium.h>
+
+#include <array>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -11,6 +15,7 @@
 #include "common/hex.hpp"
 #include "e2e_backup_support.hpp"
 #include "eventstore/merkle.hpp"
+#include "eventstore/tree_heads.hpp"
 #include "test_server.hpp"
 
 namespace e2e {
@@ -63,6 +68,12 @@ TEST_F(ProofsE2E, ARevealsReceiptIsCheckedOfflineAndNothingAlteredPasses) {
   const Json ref = revealed.json()["receipt"];
   const std::int64_t seq = ref["seq"].integer();
 
+  // An owner cannot have a tree head signed on demand (one per reveal would flood the list and
+  // the witnesses): until the timer's next one covers her event, 503 with Retry-After.
+  const Response early = carol->get("/api/v1/audit/receipts/" + std::to_string(seq));
+  EXPECT_EQ(early.status, 503) << describe(early);
+  EXPECT_FALSE(early.header("Retry-After").empty());
+  ASSERT_EQ(alice->post("/api/v1/audit/checkpoints", "").status, 201);
   const Response owners = carol->get("/api/v1/audit/receipts/" + std::to_string(seq));
   ASSERT_EQ(owners.status, 200) << describe(owners);
   const Json receipt = owners.json();
@@ -126,6 +137,36 @@ TEST_F(ProofsE2E, ARevealsReceiptIsCheckedOfflineAndNothingAlteredPasses) {
       {"the stored record", altered(auditors.body, R"(\"type\":\"TokenRevealed\")", R"(\"type\":\"TokenDeleted\")"),
        key, "record:"},
   };
+  // Found by an attacker's try: a receipt without its record claiming another event, members added
+  // to the event shown, keys given twice (readers disagree on which counts), a record not a string.
+  const std::string without_record = [&] {
+    const std::string body = owners.body;
+    const auto at = body.find(R"(,"record":")");
+    const auto end = body.find(R"(","inclusion_proof")", at);
+    return body.substr(0, at) + body.substr(end + 1);
+  }();
+  const std::vector<Case> more = {
+      {"no record, another type", altered(without_record, R"("type":"TokenRevealed")", R"("type":"TokenDeleted")"), key,
+       "record: missing"},
+      {"no record at all", without_record, key, "record: missing"},
+      {"a member added to the event", altered(owners.body, R"("event":{)", R"("event":{"extra":"x",)"), key,
+       "event: extra"},
+      {"a data member added", altered(owners.body, R"("data":{})", R"("data":{"reason":"compromised"})"), key,
+       "event: data.reason"},
+      {"a key given twice", altered(owners.body, R"("seq":)", R"("seq":99,"seq":)"), key, "twice"},
+      {"a record that is no string", altered(owners.body, R"("record":")", R"("record":{},"x":")"), key, "record"},
+  };
+  for (const Case& c : more) {
+    const RunResult refused = verify_receipt(c.receipt, c.key);
+    EXPECT_EQ(refused.exit_code, 1) << c.what << ": " << refused.all();
+    EXPECT_NE(refused.all().find(c.named), std::string::npos) << c.what << ": " << refused.all();
+  }
+  // A creation's receipt for its owner proves the record hash only, and says the event is unproven.
+  const RunResult unbound_json =
+      run_admin({"proof", "verify", "--receipt", save("creation.json", creation.body), "--public-key", key, "--json"});
+  EXPECT_EQ(unbound_json.exit_code, 0) << unbound_json.all();
+  EXPECT_NE(unbound_json.out.find(R"("event_proven":false)"), std::string::npos) << unbound_json.all();
+  EXPECT_EQ(unbound_json.out.find(R"("type")"), std::string::npos) << unbound_json.all();
   for (const Case& c : cases) {
     const RunResult refused = verify_receipt(c.receipt, c.key);
     EXPECT_EQ(refused.exit_code, 1) << c.what << ": " << refused.all();
@@ -140,6 +181,8 @@ TEST_F(ProofsE2E, ADeleteAnswersItsReceiptInAHeader) {
   std::smatch m;
   const std::string header = deleted.header("Tokenledger-Receipt");
   ASSERT_TRUE(std::regex_match(header, m, std::regex("seq=([0-9]+), leaf_hash=([0-9a-f]{64})"))) << header;
+  // An auditor's request signs a tree head when none covers the event yet; then its owner's answers.
+  ASSERT_EQ(alice->get("/api/v1/audit/receipts/" + m[1].str()).status, 200);
   const Response receipt = carol->get("/api/v1/audit/receipts/" + m[1].str());
   ASSERT_EQ(receipt.status, 200) << describe(receipt);
   EXPECT_EQ(receipt.json()["event"]["type"].str(), "TokenDeleted");
@@ -310,7 +353,7 @@ TEST_F(ProofsE2E, AWitnessCosignsWhatExtendsWhatItSawAndRefusesWhatDoesNot) {
        "the log's own"},
       {R"({"tree_size":)" + std::to_string(size) + R"(,"cosignature":"\u2014 w\u0007x AAAAAAAA","public_key":")" +
            some_key + R"("})",
-       "control characters"},
+       "printable ASCII"},
       {R"({"tree_size":)" + std::to_string(size + 1000) + R"(,"cosignature":"x","public_key":")" + some_key + R"("})",
        "cosignature"},
       {R"({"tree_size":)" + std::to_string(size) + R"(,"cosignature":"\u2014 w AAAA","public_key":")" + some_key +
@@ -341,6 +384,43 @@ TEST_F(ProofsE2E, AWitnessCosignsWhatExtendsWhatItSawAndRefusesWhatDoesNot) {
                                                     json_str(first_line) + R"(,"public_key":")" + some_key + R"("})");
   EXPECT_EQ(replayed.status, 400) << describe(replayed);
   EXPECT_EQ(carol->post("/api/v1/audit/cosignatures", "{}").status, 403);
+
+  // Each auditor holds one cosignature per tree head (a new one replaces hers), so no auditor can
+  // fill a tree head with lines and crowd out the others (from an attacker's try: 32 fresh keys
+  // took every slot and the witness was refused). Names are printable ASCII; timestamps not ahead.
+  const tl::TreeHead head = tl::parse_tree_head(newest_checkpoint()).value();
+  const auto now = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  auto cosign = [&](HttpClient& who, const std::string& name, std::uint64_t at) {
+    tl::Ed25519PublicKey pk;
+    std::array<unsigned char, 64> sk;
+    crypto_sign_keypair(pk.data(), sk.data());
+    std::string line = tl::cosignature_line(head, name, pk, sk, at);
+    line.pop_back();
+    return who.post("/api/v1/audit/cosignatures", R"({"tree_size":)" + std::to_string(head.size) +
+                                                      R"(,"cosignature":)" + json_str(line) + R"(,"public_key":")" +
+                                                      tl::to_hex(pk.data(), pk.size()) + "\"}");
+  };
+  for (const char* name : {"w.example/a1", "w.example/a2", "w.example/a3"}) {
+    EXPECT_EQ(cosign(*alice, name, now).status, 201) << name;
+  }
+  create_user(*admin, "aud2", {"auditors"});
+  HttpClient aud2 = login(server, "aud2");
+  EXPECT_EQ(cosign(aud2, "w.example/b1", now).status, 201);
+  const std::string cosigned = newest_checkpoint();
+  EXPECT_EQ(cosigned.find("w.example/a1"), std::string::npos) << cosigned;
+  EXPECT_EQ(cosigned.find("w.example/a2"), std::string::npos) << cosigned;
+  EXPECT_NE(cosigned.find("w.example/a3"), std::string::npos) << cosigned;
+  EXPECT_NE(cosigned.find("w.example/b1"), std::string::npos) << cosigned;
+  const Response ahead = cosign(*alice, "w.example/a4", now + 3600);
+  EXPECT_EQ(ahead.status, 400) << describe(ahead);
+  EXPECT_NE(ahead.body.find("future"), std::string::npos) << ahead.body;
+  for (const std::string& name :
+       std::vector<std::string>{"w.example/\xC2\xA0x", "w.example/\xE2\x80\xA8", std::string(300, 'w')}) {
+    const Response odd = cosign(*alice, name, now);
+    EXPECT_EQ(odd.status, 400) << describe(odd);
+  }
+  EXPECT_NE(newest_checkpoint().find("w.example/a3"), std::string::npos) << "refusals change nothing";
 }
 
 }  // namespace
