@@ -147,14 +147,20 @@ Status EventStore::Impl::chain_events(Prepared& p, AppendRequest& req, std::uint
 
 // Faults (issue 6): true, with every accepted append refused, while the disk holding the log
 // has less free space than StoreOptions::min_free_bytes.
-bool EventStore::Impl::refuse_when_disk_full(Prepared& p, std::size_t pending) {
-  if (options.min_free_bytes == 0) return false;
+std::optional<std::uint64_t> EventStore::Impl::disk_nearly_full() const {
+  if (options.min_free_bytes == 0) return std::nullopt;
   struct statvfs fs {};
-  if (::statvfs(dir.c_str(), &fs) != 0) return false;
+  if (::statvfs(dir.c_str(), &fs) != 0) return std::nullopt;
   const std::uint64_t free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
-  if (free_bytes >= options.min_free_bytes) return false;
-  spdlog::error("disk nearly full ({} bytes free, {} reserved): {} appends refused", free_bytes, options.min_free_bytes,
-                pending);
+  if (free_bytes >= options.min_free_bytes) return std::nullopt;
+  return free_bytes;
+}
+
+bool EventStore::Impl::refuse_when_disk_full(Prepared& p, std::size_t pending) {
+  const auto free_bytes = disk_nearly_full();
+  if (!free_bytes) return false;
+  spdlog::error("disk nearly full ({} bytes free, {} reserved): {} appends refused", *free_bytes,
+                options.min_free_bytes, pending);
   for (auto& outcome : p.outcomes) {
     if (outcome->ok()) {
       // No figures: a caller has no use for the free space, an attacker would watch it

@@ -102,6 +102,9 @@ struct EventStore::Impl {
   void prepare(Prepared& p, AppendRequest& request, std::optional<Result<AppendResult>>& outcome);
   Status chain_events(Prepared& p, AppendRequest& request, std::uint64_t& version);
   bool refuse_when_disk_full(Prepared& p, std::size_t pending);
+  // The free bytes of the disk holding the log when below StoreOptions::min_free_bytes, else
+  // nullopt (also when the check is off or the disk cannot be asked).
+  std::optional<std::uint64_t> disk_nearly_full() const;
   void resume_after_failure();
   void write_and_publish(Prepared& p, std::size_t pending);
   void record_stats(bool ok, std::size_t events, std::chrono::steady_clock::duration took,

@@ -77,6 +77,16 @@ void RocksBatch::erase(std::string_view family, std::string_view key) {
   batch_.Delete(impl_.cf(family), slice(key)).PermitUncheckedError();
 }
 
+// Writes beside the log are refused as appends are while the disk is nearly full (issue 6): a
+// write RocksDB attempts and fails there leaves its write-ahead log writer in an error state, which
+// RocksDB's own assertion trips over at close (seen in FaultDiskFull: abort at shutdown).
+namespace {
+Status refuse_near_full(const EventStore::Impl& impl) {
+  if (!impl.disk_nearly_full()) return {};
+  return Error::unavailable("The server cannot write at the moment; nothing was changed. Try again later.");
+}
+}  // namespace
+
 // ---- SideStore ----
 
 Result<std::optional<std::string>> EventStore::get_side(SideStore store, std::string_view key) const {
@@ -84,6 +94,7 @@ Result<std::optional<std::string>> EventStore::get_side(SideStore store, std::st
 }
 
 Status EventStore::put_side(SideStore store, std::string_view key, std::string_view value) {
+  if (auto refused = refuse_near_full(*impl_); !refused) return refused;
   rocksdb::WriteOptions sync;
   sync.sync = impl_->options.sync;
   const auto s = impl_->db->Put(sync, impl_->cf(store), slice(key), slice(value));
@@ -152,6 +163,7 @@ class OwnedRocksBatch final : public StateBatch {
 std::unique_ptr<StateBatch> EventStore::new_batch() const { return std::make_unique<OwnedRocksBatch>(*impl_); }
 
 Status EventStore::write(StateBatch& batch) {
+  if (auto refused = refuse_near_full(*impl_); !refused) return refused;
   auto& rocks = dynamic_cast<OwnedRocksBatch&>(batch);  // only batches of new_batch() are accepted
   const auto s = impl_->db->Write({}, &rocks.batch());
   if (!s.ok()) return storage_error(s);
@@ -162,6 +174,7 @@ Result<bool> EventStore::replace_existing(std::string_view family, std::string_v
   // One process writes a RocksDB log, and its callers serialize their changes of one key.
   auto present = has(family, key);
   if (!present || !*present) return present;
+  if (auto refused = refuse_near_full(*impl_); !refused) return std::move(refused).error();
   const auto s = impl_->db->Put({}, impl_->cf(family), slice(key), slice(value));
   if (!s.ok()) return storage_error(s);
   return true;

@@ -243,8 +243,9 @@ TEST(PgLogTest, AURLThatCannotBeParsedIsNotQuoted) {
 TEST(PgLogTest, ARolesTimeoutsAndIsolationLevelDoNotReachTheLog) {
   const std::string url = testing::PgInstance::get().new_database();
   const std::string db = url.substr(url.rfind('/') + 1);
-  ASSERT_TRUE(sql(url)->exec("ALTER DATABASE " + db + " SET statement_timeout = '1ms'").ok());
+  // The timeout last: a session opened after it has it too, and its ALTER could be cancelled.
   ASSERT_TRUE(sql(url)->exec("ALTER DATABASE " + db + " SET default_transaction_isolation = 'repeatable read'").ok());
+  ASSERT_TRUE(sql(url)->exec("ALTER DATABASE " + db + " SET statement_timeout = '1ms'").ok());
   auto one = open_log(url);
   auto two = open_log(url);
   std::vector<std::thread> writers;
