@@ -140,7 +140,6 @@ Status MerkleIndex::check_signed_head(const std::function<void(std::uint64_t)>& 
 void MerkleIndex::on_committed(std::span<const Record> records) {
   if (records.empty()) return;
   std::unique_lock lock(mutex_);
-  auto batch = store_.read_only() ? nullptr : store_.state().new_batch();
   if (records.front().seq > tree_.size() + 1) {
     // Records this node was not told of (folded before load, or a follower's gap): read them.
     if (auto caught = fold_from_log(records.front().seq - 1, {}); !caught) {
@@ -148,13 +147,20 @@ void MerkleIndex::on_committed(std::span<const Record> records) {
       return;  // the next proof or batch tries again
     }
   }
+  const std::uint64_t chunks_before = tree_.complete_chunks();
   for (const Record& r : records) {
-    if (r.seq == tree_.size() + 1) append_leaf(record_leaf_hash(r.hash), batch.get());
+    if (r.seq == tree_.size() + 1) append_leaf(record_leaf_hash(r.hash), nullptr);
   }
-  if (batch) {
-    if (auto written = store_.state().write(*batch); !written) {
-      spdlog::warn("Merkle tree chunk not saved: {}", written.error().message);
-    }
+  // A state write only when a chunk was finished (one in 64 events), not one per batch.
+  if (tree_.complete_chunks() == chunks_before || store_.read_only()) return;
+  auto batch = store_.state().new_batch();
+  for (std::uint64_t c = chunks_before; c < tree_.complete_chunks(); ++c) {
+    const merkle::Hash& root = tree_.chunk_root(c);
+    batch->put(ReadModel::kStateFamily, chunk_key(c),
+               std::string_view(reinterpret_cast<const char*>(root.data()), root.size()));
+  }
+  if (auto written = store_.state().write(*batch); !written) {
+    spdlog::warn("Merkle tree chunk not saved: {}", written.error().message);
   }
 }
 
