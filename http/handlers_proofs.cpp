@@ -47,7 +47,9 @@ Result<Record> readable_event(App& app, const Call& call, std::uint64_t seq) {
   if (!record) return std::move(record).error();
   if (!*record) return Error::not_found("No event has seq " + std::to_string(seq) + ".");
   if (call.user->in_group(kGroupAuditors)) return std::move(**record);
-  if ((*record)->owner.empty() || (*record)->owner != call.user->username) {
+  // Her tokens' events: owned by her name and after she was made (an earlier user of the same
+  // name's tokens, and their deletion with her, came before; as for the token routes).
+  if ((*record)->owner.empty() || (*record)->owner != call.user->username || (*record)->seq <= call.user->created_seq) {
     return Error::not_found("No event of your tokens has seq " + std::to_string(seq) +
                             ". Proofs about other events are for the auditors group.");
   }
@@ -217,6 +219,16 @@ Reply handle_add_cosignature(App& app, Call& call) {
     const auto newline = (*earlier)->find('\n');
     drop.emplace((*earlier)->substr(0, newline), (*earlier)->substr(newline + 1));
   }
+  // A line of a key already on the tree head is its holder's to replace: another auditor posting a
+  // copy would take the slot and, with her next post, drop that line (a reviewer's finding).
+  const std::string id_hex = to_hex(signature->key_id.data(), signature->key_id.size());
+  const bool on_head = std::any_of(head->signatures.begin(), head->signatures.end(), [&](const NoteSignature& s) {
+    return s.key_name == signature->key_name && s.key_id == signature->key_id;
+  });
+  if (on_head && (!drop || drop->first != signature->key_name || drop->second != id_hex)) {
+    return error_response(Error::invalid_field(
+        "cosignature: a line of this key is on the tree head already, posted by another auditor."));
+  }
   const TreeHead cosigned = cosigned_note(*head, drop, *signature, line);
   if (cosigned.signatures.size() > kMaxCosignatures + 1) {
     return error_response(Error::invalid_field("cosignature: the tree head of size " + std::to_string(head->size) +
@@ -224,7 +236,6 @@ Reply handle_add_cosignature(App& app, Call& call) {
                                                " cosignatures already."));
   }
   if (auto stored = store_tree_head(app.store, cosigned); !stored) return error_response(stored.error());
-  const std::string id_hex = to_hex(signature->key_id.data(), signature->key_id.size());
   if (auto kept = app.store.put_side(SideStore::meta, slot, signature->key_name + "\n" + id_hex); !kept) {
     return error_response(kept.error());
   }

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
+#include <stdexcept>
 #include <thread>
 
 #include "common/hex.hpp"
@@ -15,15 +17,28 @@ namespace {
 
 std::string chunk_key(std::uint64_t chunk) { return std::string(MerkleIndex::kPrefix) + encode_be64(chunk); }
 
+// The leaf hash of a record's hash, nullopt when it is not 64 hex digits (a damaged record: the
+// fold stops before it, as before a missing one).
+std::optional<merkle::Hash> leaf_of(std::string_view record_hash_hex) {
+  const auto bytes = from_hex(record_hash_hex);
+  if (!bytes || bytes->size() != 32) return std::nullopt;
+  return merkle::leaf_hash({reinterpret_cast<const char*>(bytes->data()), bytes->size()});
+}
+
 Error log_unreadable(const Error& e) { return Error::unavailable("the Merkle tree: " + e.message); }
+
+// Damage the integrity checks name too; the tree stops before it.
+Error bad_hash(std::uint64_t seq) {
+  return Error::internal("the Merkle tree: the hash of record " + std::to_string(seq) +
+                         " is not 64 hex digits; run tokenledger-admin verify");
+}
 
 }  // namespace
 
 merkle::Hash record_leaf_hash(std::string_view record_hash_hex) {
-  const auto bytes = from_hex(record_hash_hex);
-  // Records are checked before they are folded: a hash that is not 32 bytes of hex never gets here.
-  if (!bytes || bytes->size() != 32) throw std::logic_error("a record hash is not 64 hex digits");
-  return merkle::leaf_hash({reinterpret_cast<const char*>(bytes->data()), bytes->size()});
+  const auto leaf = leaf_of(record_hash_hex);
+  if (!leaf) throw std::invalid_argument("record_leaf_hash: not 64 hex digits");
+  return *leaf;
 }
 
 MerkleIndex::MerkleIndex(EventLog& store) : store_(store), tree_(empty_tree()) { store_.subscribe(this); }
@@ -36,11 +51,15 @@ merkle::Tree MerkleIndex::empty_tree() const {
 Result<std::vector<merkle::Hash>> MerkleIndex::read_leaves(std::uint64_t first, std::uint64_t count) const {
   std::vector<merkle::Hash> out;
   out.reserve(count);
+  std::uint64_t damaged = 0;
   auto read = store_.read_range(first + 1, first + count, [&](const Record& r) {
-    out.push_back(record_leaf_hash(r.hash));
-    return true;
+    const auto leaf = leaf_of(r.hash);
+    if (!leaf) damaged = r.seq;
+    if (leaf) out.push_back(*leaf);
+    return leaf.has_value();
   });
   if (!read) return log_unreadable(read.error());
+  if (damaged != 0) return bad_hash(damaged);
   if (out.size() != count) return Error::internal("the Merkle tree: records are missing from the log");
   return out;
 }
@@ -58,26 +77,37 @@ Status MerkleIndex::fold_from_log(std::uint64_t to, const std::function<void(std
   auto batch = store_.read_only() ? nullptr : store_.state().new_batch();
   std::uint64_t count = 0;
   const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
-  Status written;
+  Status written;  // the saved roots: a cache, a start without them folds the log again
+  Status damage;   // a record the tree cannot take: it stops before it
   auto folded = store_.read_range_parallel(
       tree_.size() + 1, to,
       [&](const Record& r) {
-        if (r.seq != tree_.size() + 1) return true;  // read twice? never: the walk is in seq order
-        append_leaf(record_leaf_hash(r.hash), batch.get());
-        if (progress && ++count % 100000 == 0) progress(count);
+        // The walk is in seq order: another seq means a record is missing; stop there.
+        if (r.seq != tree_.size() + 1) return false;
+        const auto leaf = leaf_of(r.hash);
+        if (!leaf) {
+          damage = bad_hash(r.seq);
+          return false;
+        }
+        append_leaf(*leaf, batch.get());
+        ++count;
+        if (progress && count % 100000 == 0) progress(count);
         // Chunk roots are written a few thousand at a time, not one batch per fold.
-        if (batch && count % 65536 == 0) {
+        if (batch && written && count % 65536 == 0) {
           written = store_.state().write(*batch);
           batch->clear();
         }
-        return written.ok();
+        return true;
       },
       RecordFields::all, threads);
   if (!folded) return log_unreadable(folded.error());
   if (batch && written) written = store_.state().write(*batch);
-  // The saved roots are a cache: a start without them folds the log again.
   if (!written) spdlog::warn("Merkle tree chunks not saved: {}", written.error().message);
-  if (tree_.size() < to) return Error::internal("the Merkle tree: records are missing from the log");
+  if (!damage) return damage;
+  if (tree_.size() < to) {
+    return Error::internal("the Merkle tree: record " + std::to_string(tree_.size() + 1) +
+                           " is missing from the log; run tokenledger-admin verify");
+  }
   return {};
 }
 
@@ -149,7 +179,13 @@ void MerkleIndex::on_committed(std::span<const Record> records) {
   }
   const std::uint64_t chunks_before = tree_.complete_chunks();
   for (const Record& r : records) {
-    if (r.seq == tree_.size() + 1) append_leaf(record_leaf_hash(r.hash), nullptr);
+    if (r.seq != tree_.size() + 1) continue;
+    const auto leaf = leaf_of(r.hash);
+    if (!leaf) {
+      spdlog::error("{}", bad_hash(r.seq).message);
+      break;
+    }
+    append_leaf(*leaf, nullptr);
   }
   // A state write only when a chunk was finished (one in 64 events), not one per batch.
   if (tree_.complete_chunks() == chunks_before || store_.read_only()) return;

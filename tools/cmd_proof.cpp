@@ -191,7 +191,7 @@ TreeHead check_receipt(const Receipt& r, const Ed25519PublicKey& key) {
   if (!root || *root != head->root) failed("inclusion_proof: root_hash is not the checkpoint's root");
   if (r.seq == 0 || r.leaf_index != r.seq - 1) failed("inclusion_proof: leaf_index is not seq - 1");
   if (!hash_of_hex(r.record_hash)) failed("record_hash: not 64 hex digits");
-  const merkle::Hash leaf = record_leaf_hash(r.record_hash);
+  const merkle::Hash leaf = record_leaf_hash(r.record_hash);  // 64 hex digits: checked above
   if (hash_of_hex(r.leaf_hash) != leaf) failed("leaf_hash: not SHA-256(0x00 || record_hash)");
   auto led_to = merkle::root_from_inclusion(r.leaf_index, r.tree_size, leaf, r.path);
   if (!led_to) failed(led_to.error().message);

@@ -268,6 +268,17 @@ TEST_F(ProofsE2E, OwnersProveOnlyTheirOwnTokensEvents) {
         read || (e["data"]["route"].str() == "/api/v1/audit/receipts/{}" && e["data"]["filters"].str() == "seq=" + s);
   }
   EXPECT_TRUE(read);
+  // A later user of a deleted user's name gets nothing of the earlier one's tokens' events.
+  const std::string carols = create_token(*carol, "the first carol's", 10)["id"].str();
+  const std::int64_t carol_seq =
+      carol->post("/api/v1/tokens/" + carols + "/reveal", "").json()["receipt"]["seq"].integer();
+  ASSERT_EQ(alice->post("/api/v1/audit/checkpoints", "").status, 201);
+  ASSERT_EQ(carol->get("/api/v1/audit/receipts/" + std::to_string(carol_seq)).status, 200);
+  ASSERT_EQ(admin->del("/api/v1/users/carol").status, 204);
+  create_user(*admin, "carol", {"api-tokens"});
+  HttpClient second_carol = login(server, "carol");
+  EXPECT_EQ(second_carol.get("/api/v1/audit/receipts/" + std::to_string(carol_seq)).status, 404);
+  EXPECT_EQ(second_carol.get("/api/v1/audit/proof/inclusion?seq=" + std::to_string(carol_seq)).status, 404);
   // Tree sizes and hashes say nothing of any event: any signed-in user may check consistency.
   EXPECT_EQ(bob.get("/api/v1/audit/proof/consistency?from=1&to=2").status, 200);
   EXPECT_EQ(server.client().get("/api/v1/audit/proof/consistency?from=1&to=2").status, 401);
@@ -372,9 +383,9 @@ TEST_F(ProofsE2E, AWitnessCosignsWhatExtendsWhatItSawAndRefusesWhatDoesNot) {
   const std::string first_line = [&] {
     const Json list = alice->get("/api/v1/audit/checkpoints").json();
     for (const Json& h : list["tree_heads"].items()) {
-      const std::string note = h["checkpoint"].str();
-      const auto at = note.find("\xE2\x80\x94 witness.example/w1 ");
-      if (at != std::string::npos) return note.substr(at, note.find('\n', at) - at);
+      const std::string stored = h["checkpoint"].str();
+      const auto at = stored.find("\xE2\x80\x94 witness.example/w1 ");
+      if (at != std::string::npos) return stored.substr(at, stored.find('\n', at) - at);
     }
     return std::string("none");
   }();
@@ -421,6 +432,22 @@ TEST_F(ProofsE2E, AWitnessCosignsWhatExtendsWhatItSawAndRefusesWhatDoesNot) {
     EXPECT_EQ(odd.status, 400) << describe(odd);
   }
   EXPECT_NE(newest_checkpoint().find("w.example/a3"), std::string::npos) << "refusals change nothing";
+
+  // Another auditor posting a copy of alice's line (a reviewer's finding: the copy took the slot,
+  // and her next post dropped alice's line) is refused; alice may post hers again.
+  tl::Ed25519PublicKey pk;
+  std::array<unsigned char, 64> sk;
+  crypto_sign_keypair(pk.data(), sk.data());
+  std::string line = tl::cosignature_line(head, "w.example/a3", pk, sk, now);
+  line.pop_back();
+  const std::string copy_body = R"({"tree_size":)" + std::to_string(head.size) + R"(,"cosignature":)" + json_str(line) +
+                                R"(,"public_key":")" + tl::to_hex(pk.data(), pk.size()) + "\"}";
+  EXPECT_EQ(alice->post("/api/v1/audit/cosignatures", copy_body).status, 201);
+  const Response copied = aud2.post("/api/v1/audit/cosignatures", copy_body);
+  EXPECT_EQ(copied.status, 400) << describe(copied);
+  EXPECT_NE(copied.body.find("another auditor"), std::string::npos) << copied.body;
+  EXPECT_EQ(alice->post("/api/v1/audit/cosignatures", copy_body).status, 201);
+  EXPECT_NE(newest_checkpoint().find("w.example/b1"), std::string::npos);
 }
 
 }  // namespace
