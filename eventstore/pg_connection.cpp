@@ -118,10 +118,19 @@ Result<std::unique_ptr<PgConn>> PgConn::connect(const std::string& url, const st
   }
   PQconninfoFree(parsed);
   // Keyword defaults first: the URL's own values come later and win (libpq: the last one counts).
-  const char* keys[] = {
-      "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout", "dbname",
-      nullptr};
-  const char* values[] = {"1", "5", "2", "3", "10000", url.c_str(), nullptr};
+  // The timeouts go in the startup packet too: a role's or database's statement_timeout applies to
+  // the first statements of a session, and a 1 ms one could cancel the SETs that lift it (seen in
+  // the PostgreSQL test under load: "canceling statement due to statement timeout" on SET).
+  const char* keys[] = {"keepalives",
+                        "keepalives_idle",
+                        "keepalives_interval",
+                        "keepalives_count",
+                        "tcp_user_timeout",
+                        "options",
+                        "dbname",
+                        nullptr};
+  const char* values[] = {"1",         "5",    "2", "3", "10000", "-c statement_timeout=0 -c lock_timeout=0",
+                          url.c_str(), nullptr};
   std::unique_ptr<PgConn> c(new PgConn());
   c->conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (c->conn_ == nullptr || PQstatus(c->conn_) != CONNECTION_OK) {

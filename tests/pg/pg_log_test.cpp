@@ -248,6 +248,7 @@ TEST(PgLogTest, ARolesTimeoutsAndIsolationLevelDoNotReachTheLog) {
   ASSERT_TRUE(sql(url)->exec("ALTER DATABASE " + db + " SET statement_timeout = '1ms'").ok());
   auto one = open_log(url);
   auto two = open_log(url);
+  ASSERT_TRUE(one && two);  // each session lifts the database's 1 ms statement_timeout first
   std::vector<std::thread> writers;
   std::atomic<int> failed{0};
   for (auto* log : {one.get(), two.get()}) {
